@@ -1,0 +1,493 @@
+package oauthloopback
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// Redirect URI hosts. RFC 8252 §8.3 prefers the IP literals; some providers
+// (Microsoft Entra ID) only accept "localhost" with an arbitrary port.
+const (
+	HostLocalhost = "localhost"
+	HostIPv4      = "127.0.0.1"
+	HostIPv6      = "[::1]"
+)
+
+// Defaults used when the corresponding Config field is zero.
+const (
+	DefaultTimeout         = 5 * time.Minute
+	DefaultExchangeTimeout = 30 * time.Second
+)
+
+const (
+	// shutdownTimeout bounds the graceful part of the listener shutdown.
+	shutdownTimeout = time.Second
+	// pageWait bounds how long the redirect page waits for the token
+	// exchange to finish so that it can say "signed in" or "failed".
+	pageWait = 20 * time.Second
+	// listenAttempts is how often a new port is tried when the port is
+	// free on one loopback address but taken on the other.
+	listenAttempts = 10
+)
+
+var (
+	// ErrTimeout is returned by Wait (together with
+	// context.DeadlineExceeded) when no valid redirect arrived within
+	// Config.Timeout.
+	ErrTimeout = errors.New("oauthloopback: timed out waiting for the sign-in in the browser")
+	// ErrClosed is returned by Wait after Session.Close.
+	ErrClosed = errors.New("oauthloopback: session closed")
+)
+
+// Opener opens url in a browser. It should return once the browser has been
+// asked to open the page; a nil error does not prove the user sees it.
+type Opener func(ctx context.Context, url string) error
+
+// Config describes one authorization-code flow.
+type Config struct {
+	// OAuth2 holds the client ID, endpoints and scopes. RedirectURL must be
+	// empty: the flow sets it from RedirectHost, the port and RedirectPath.
+	// Without a ClientSecret (a public client) client_id is always sent in
+	// the request body (oauth2.AuthStyleInParams); with a secret an
+	// AuthStyleAutoDetect endpoint is also switched to AuthStyleInParams.
+	OAuth2 oauth2.Config
+
+	// RedirectHost is the host written into the redirect URI: HostIPv4
+	// (default), HostLocalhost or HostIPv6. It must match what the client
+	// registration at the provider allows.
+	RedirectHost string
+	// RedirectPath is the redirect URI path; default "/". It must start
+	// with "/" and carry no query or fragment.
+	RedirectPath string
+	// Port is a fixed listening port; 0 (default) picks a random free port.
+	Port int
+
+	// AuthParams are extra authorization request parameters, for example
+	// "prompt": "select_account" or "login_hint". Parameters the flow
+	// sets itself (state, PKCE, redirect_uri, ...) are rejected.
+	AuthParams map[string]string
+
+	// Opener opens the authorization URL; nil means DefaultOpener. It runs
+	// in its own goroutine after the listener is up, with a context that
+	// ends with the session. Its failure is not fatal: the flow keeps
+	// waiting so that the user can open Session.AuthURL by hand.
+	Opener Opener
+	// OnURL, if set, is called with the authorization URL before the
+	// opener starts (useful with Run; Start callers can read AuthURL).
+	OnURL func(authURL string)
+	// OnOpen, if set, is called from the opener goroutine with the
+	// opener's result (nil on success).
+	OnOpen func(err error)
+
+	// HTTPClient is used for the token request; nil means a client with a
+	// 30 s timeout using http.DefaultTransport (proxy from environment).
+	HTTPClient *http.Client
+	// Timeout bounds the wait for the redirect; 0 means DefaultTimeout,
+	// a negative value means no timeout (context only).
+	Timeout time.Duration
+	// ExchangeTimeout bounds the token request; 0 means
+	// DefaultExchangeTimeout.
+	ExchangeTimeout time.Duration
+
+	// Pages are the texts of the pages shown in the browser, one entry per
+	// language shown (side by side); nil means Polish and English.
+	// See PagesFor.
+	Pages []PageText
+}
+
+// reservedParams are set by the flow and may not be overridden.
+var reservedParams = map[string]bool{
+	"response_type": true, "client_id": true, "redirect_uri": true, "scope": true,
+	"state": true, "code_challenge": true, "code_challenge_method": true,
+	"code_verifier": true, "client_secret": true,
+}
+
+// Session is one running authorization flow, created by Start. Its methods
+// are safe for concurrent use.
+type Session struct {
+	// AuthURL is the authorization URL opened in the browser. Show it to
+	// the user (with a Copy button) in case no browser appears.
+	AuthURL string
+	// RedirectURL is the redirect URI sent to the provider, e.g.
+	// "http://localhost:53127/".
+	RedirectURL string
+
+	cfg             oauth2.Config
+	verifier        string
+	state           string
+	path            string
+	hosts           []string // accepted Host header values
+	opener          Opener
+	onOpen          func(error)
+	httpClient      *http.Client
+	exchangeTimeout time.Duration
+	pages           []PageText
+
+	ctx       context.Context
+	cancel    context.CancelCauseFunc
+	deadline  *time.Timer
+	srv       *http.Server
+	listeners []net.Listener
+
+	mu       sync.Mutex
+	accepted *redirectParams // first valid redirect
+	closed   bool
+	resultCh chan redirectParams
+	outcome  outcome
+	done     chan struct{} // closed once outcome is final
+
+	shutdownOnce sync.Once
+	waitMu       sync.Mutex
+	waited       bool
+	tok          *oauth2.Token
+	err          error
+}
+
+type outcome int
+
+const (
+	outcomePending outcome = iota
+	outcomeSuccess
+	outcomeFailure // token exchange failed or flow aborted after the redirect
+	outcomeDenied  // the authorization server returned an error
+)
+
+// Start validates cfg, binds the loopback listener, starts serving, and
+// then asks the opener to open the authorization URL (in a goroutine).
+// Cancelling ctx aborts the session, like Close. Call Wait to get the token,
+// or Close to abandon the session; either shuts the listener down.
+func Start(ctx context.Context, cfg Config) (*Session, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	host, path, err := validate(&cfg)
+	if err != nil {
+		return nil, err
+	}
+
+	state, err := randomState()
+	if err != nil {
+		return nil, err
+	}
+	listeners, err := listenLoopback(ctx, host, cfg.Port)
+	if err != nil {
+		return nil, err
+	}
+	port := listeners[0].Addr().(*net.TCPAddr).Port
+	portStr := strconv.Itoa(port)
+
+	s := &Session{
+		RedirectURL:     "http://" + host + ":" + portStr + path,
+		verifier:        oauth2.GenerateVerifier(),
+		state:           state,
+		path:            path,
+		hosts:           []string{"127.0.0.1:" + portStr, "localhost:" + portStr, "[::1]:" + portStr},
+		opener:          cfg.Opener,
+		onOpen:          cfg.OnOpen,
+		httpClient:      cfg.HTTPClient,
+		exchangeTimeout: cfg.ExchangeTimeout,
+		pages:           cfg.Pages,
+		listeners:       listeners,
+		resultCh:        make(chan redirectParams, 1),
+		done:            make(chan struct{}),
+	}
+	if s.opener == nil {
+		s.opener = DefaultOpener
+	}
+	if s.httpClient == nil {
+		s.httpClient = &http.Client{Timeout: DefaultExchangeTimeout}
+	}
+	if s.exchangeTimeout <= 0 {
+		s.exchangeTimeout = DefaultExchangeTimeout
+	}
+	if len(s.pages) == 0 {
+		s.pages = PagesFor("")
+	}
+
+	s.cfg = cfg.OAuth2
+	s.cfg.Scopes = append([]string(nil), cfg.OAuth2.Scopes...)
+	s.cfg.RedirectURL = s.RedirectURL // byte-identical in both requests
+	if s.cfg.ClientSecret == "" || s.cfg.Endpoint.AuthStyle == oauth2.AuthStyleAutoDetect {
+		s.cfg.Endpoint.AuthStyle = oauth2.AuthStyleInParams
+	}
+	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(s.verifier)}
+	for k, v := range cfg.AuthParams {
+		opts = append(opts, oauth2.SetAuthURLParam(k, v))
+	}
+	s.AuthURL = s.cfg.AuthCodeURL(s.state, opts...)
+
+	s.ctx, s.cancel = context.WithCancelCause(ctx)
+	s.srv = &http.Server{
+		Handler:           http.HandlerFunc(s.serveHTTP),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      pageWait + 10*time.Second,
+		IdleTimeout:       5 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          log.New(io.Discard, "", 0),
+	}
+	for _, l := range listeners {
+		go s.srv.Serve(l) //nolint:errcheck // returns ErrServerClosed on shutdown
+	}
+
+	timeout := cfg.Timeout
+	if timeout == 0 {
+		timeout = DefaultTimeout
+	}
+	if timeout > 0 {
+		s.deadline = time.AfterFunc(timeout, s.expire)
+	}
+	// Abort (and free the port) when ctx is cancelled or Close is called,
+	// even if nobody calls Wait.
+	go func() {
+		select {
+		case <-s.ctx.Done():
+			s.shutdown(outcomeFailure)
+		case <-s.done:
+		}
+	}()
+
+	if cfg.OnURL != nil {
+		cfg.OnURL(s.AuthURL)
+	}
+	go func() {
+		err := s.OpenBrowser(s.ctx)
+		if s.onOpen != nil {
+			s.onOpen(err)
+		}
+	}()
+	return s, nil
+}
+
+// Run is Start followed by Wait. Use Config.OnURL to learn the
+// authorization URL.
+func Run(ctx context.Context, cfg Config) (*oauth2.Token, error) {
+	s, err := Start(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	return s.Wait(ctx)
+}
+
+// OpenBrowser runs the configured opener for AuthURL again (for an "Open
+// browser" button). Start already does this once.
+func (s *Session) OpenBrowser(ctx context.Context) error {
+	if err := s.ctx.Err(); err != nil {
+		return ErrClosed
+	}
+	return s.opener(ctx, s.AuthURL)
+}
+
+// Addrs returns the addresses the loopback listener is bound to.
+func (s *Session) Addrs() []net.Addr {
+	out := make([]net.Addr, len(s.listeners))
+	for i, l := range s.listeners {
+		out[i] = l.Addr()
+	}
+	return out
+}
+
+// Wait blocks until the browser delivers a redirect with the right state and
+// the code has been exchanged for a token, or until the timeout, ctx, the
+// Start context or Close ends the session. The listener is shut down before
+// Wait returns. Later calls return the same result.
+//
+// Errors: *AuthError (the provider redirected with an error), *TokenError
+// (the token endpoint refused), ErrTimeout (also matches
+// context.DeadlineExceeded), ErrClosed, or the context's error.
+func (s *Session) Wait(ctx context.Context) (*oauth2.Token, error) {
+	s.waitMu.Lock()
+	defer s.waitMu.Unlock()
+	if s.waited {
+		return s.tok, s.err
+	}
+	tok, err := s.wait(ctx)
+	switch {
+	case err == nil:
+		s.shutdown(outcomeSuccess)
+	case errors.As(err, new(*AuthError)):
+		s.shutdown(outcomeDenied)
+	default:
+		s.shutdown(outcomeFailure)
+	}
+	s.waited, s.tok, s.err = true, tok, err
+	return tok, err
+}
+
+func (s *Session) wait(ctx context.Context) (*oauth2.Token, error) {
+	var r redirectParams
+	select {
+	case r = <-s.resultCh:
+	case <-ctx.Done():
+		s.cancel(ctx.Err())
+		return nil, fmt.Errorf("oauthloopback: sign-in aborted: %w", ctx.Err())
+	case <-s.ctx.Done():
+		return nil, s.abortErr()
+	}
+	if r.Error != "" {
+		return nil, &AuthError{Code: r.Error, Description: r.ErrorDescription, URI: r.ErrorURI}
+	}
+
+	exCtx, cancel := context.WithTimeout(ctx, s.exchangeTimeout)
+	defer cancel()
+	stop := context.AfterFunc(s.ctx, cancel)
+	defer stop()
+	exCtx = context.WithValue(exCtx, oauth2.HTTPClient, s.httpClient)
+	tok, err := s.cfg.Exchange(exCtx, r.Code, oauth2.VerifierOption(s.verifier))
+	if err != nil {
+		if s.ctx.Err() != nil && ctx.Err() == nil {
+			return nil, s.abortErr()
+		}
+		return nil, tokenError(err)
+	}
+	return tok, nil
+}
+
+func (s *Session) abortErr() error {
+	cause := context.Cause(s.ctx)
+	switch {
+	case errors.Is(cause, ErrTimeout):
+		return fmt.Errorf("%w: %w", ErrTimeout, context.DeadlineExceeded)
+	case errors.Is(cause, ErrClosed):
+		return ErrClosed
+	}
+	return fmt.Errorf("oauthloopback: sign-in aborted: %w", cause)
+}
+
+// Close abandons the session: a pending Wait returns ErrClosed and the
+// listener is shut down. Close after Wait is a no-op. It always returns nil.
+func (s *Session) Close() error {
+	s.cancel(ErrClosed)
+	s.shutdown(outcomeFailure)
+	return nil
+}
+
+// expire is the overall timeout: it aborts the session unless a valid
+// redirect has already been accepted (then the exchange decides).
+func (s *Session) expire() {
+	s.mu.Lock()
+	accepted := s.accepted != nil
+	if !accepted {
+		s.cancel(ErrTimeout)
+	}
+	s.mu.Unlock()
+}
+
+// shutdown records the final outcome (releasing redirect pages that wait for
+// it) and stops the HTTP server: gracefully for up to shutdownTimeout, then
+// forcibly. Only the first call has an effect.
+func (s *Session) shutdown(o outcome) {
+	s.shutdownOnce.Do(func() {
+		if s.deadline != nil {
+			s.deadline.Stop()
+		}
+		s.mu.Lock()
+		s.outcome = o
+		s.closed = true // no redirect is accepted any more
+		close(s.done)
+		s.mu.Unlock()
+
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		defer cancel()
+		if err := s.srv.Shutdown(ctx); err != nil {
+			s.srv.Close()
+		}
+		s.cancel(ErrClosed)
+	})
+}
+
+// randomState returns 32 random bytes, base64url-encoded without padding.
+func randomState() (string, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("oauthloopback: generating state: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
+func validate(cfg *Config) (host, path string, err error) {
+	if cfg.OAuth2.ClientID == "" {
+		return "", "", errors.New("oauthloopback: OAuth2.ClientID is empty")
+	}
+	if cfg.OAuth2.Endpoint.AuthURL == "" || cfg.OAuth2.Endpoint.TokenURL == "" {
+		return "", "", errors.New("oauthloopback: OAuth2.Endpoint needs AuthURL and TokenURL")
+	}
+	if cfg.OAuth2.RedirectURL != "" {
+		return "", "", errors.New("oauthloopback: OAuth2.RedirectURL must be empty; use RedirectHost and RedirectPath")
+	}
+	switch host = strings.ToLower(cfg.RedirectHost); host {
+	case "":
+		host = HostIPv4
+	case HostLocalhost, HostIPv4, HostIPv6:
+	case "::1":
+		host = HostIPv6
+	default:
+		return "", "", fmt.Errorf("oauthloopback: RedirectHost %q is not a loopback host (use %q, %q or %q)",
+			cfg.RedirectHost, HostLocalhost, HostIPv4, HostIPv6)
+	}
+	path = cfg.RedirectPath
+	if path == "" {
+		path = "/"
+	}
+	if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, "?#%\\ ") || strings.Contains(path, "//") ||
+		strings.ContainsFunc(path, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
+		return "", "", fmt.Errorf("oauthloopback: RedirectPath %q must be a plain absolute path", cfg.RedirectPath)
+	}
+	if cfg.Port < 0 || cfg.Port > 65535 {
+		return "", "", fmt.Errorf("oauthloopback: Port %d out of range", cfg.Port)
+	}
+	for k := range cfg.AuthParams {
+		if reservedParams[strings.ToLower(k)] || k == "" {
+			return "", "", fmt.Errorf("oauthloopback: AuthParams may not set %q", k)
+		}
+	}
+	return host, path, nil
+}
+
+// listenLoopback binds the loopback address of the redirect host (required)
+// and the other loopback address on the same port (best effort). If the
+// other stack works but that port is taken there (another process could
+// swallow the redirect), it starts over with a new random port.
+func listenLoopback(ctx context.Context, host string, port int) ([]net.Listener, error) {
+	type addr struct{ network, ip string }
+	primary, secondary := addr{"tcp4", "127.0.0.1"}, addr{"tcp6", "::1"}
+	if host == HostIPv6 {
+		primary, secondary = secondary, primary
+	}
+	var lc net.ListenConfig
+	for range listenAttempts {
+		lp, err := lc.Listen(ctx, primary.network, net.JoinHostPort(primary.ip, strconv.Itoa(port)))
+		if err != nil {
+			return nil, fmt.Errorf("oauthloopback: cannot listen on loopback: %w", err)
+		}
+		p := strconv.Itoa(lp.Addr().(*net.TCPAddr).Port)
+		ls, err := lc.Listen(ctx, secondary.network, net.JoinHostPort(secondary.ip, p))
+		if err == nil {
+			return []net.Listener{lp, ls}, nil
+		}
+		probe, perr := lc.Listen(ctx, secondary.network, net.JoinHostPort(secondary.ip, "0"))
+		if perr != nil {
+			return []net.Listener{lp}, nil // that IP version is unavailable
+		}
+		probe.Close()
+		lp.Close()
+		if port != 0 {
+			return nil, fmt.Errorf("oauthloopback: port %d is in use on %s: %w", port, secondary.ip, err)
+		}
+	}
+	return nil, errors.New("oauthloopback: no port free on both loopback addresses")
+}
