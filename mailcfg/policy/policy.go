@@ -77,17 +77,25 @@ type key struct {
 	kind  kind
 	check func(string) error // for strings; nil: any non-empty value
 	set   func(*Policy, any)
+	get   func(*Policy) any
 }
 
 // keys is the one list of everything a policy may say.
 var keys = []key{
-	{"infinoUrl", kString, checkInfinoURL, func(p *Policy, v any) { p.InfinoURL = strings.TrimRight(v.(string), "/") }},
-	{"infino.clientId", kString, checkClientID, func(p *Policy, v any) { p.Infino.ClientID = v.(string) }},
-	{"microsoft.clientId", kString, checkClientID, func(p *Policy, v any) { p.Microsoft.ClientID = v.(string) }},
-	{"microsoft.tenant", kString, checkTenant, func(p *Policy, v any) { p.Microsoft.Tenant = v.(string) }},
-	{"microsoft.authority", kString, checkHTTPSURL, func(p *Policy, v any) { p.Microsoft.Authority = strings.TrimRight(v.(string), "/") }},
-	{"allowManual", kBool, nil, func(p *Policy, v any) { p.AllowManual = v.(bool) }},
-	{"allowInsecure", kBool, nil, func(p *Policy, v any) { p.AllowInsecure = v.(bool) }},
+	{"infinoUrl", kString, checkInfinoURL,
+		func(p *Policy, v any) { p.InfinoURL = strings.TrimRight(v.(string), "/") }, func(p *Policy) any { return p.InfinoURL }},
+	{"infino.clientId", kString, checkClientID,
+		func(p *Policy, v any) { p.Infino.ClientID = v.(string) }, func(p *Policy) any { return p.Infino.ClientID }},
+	{"microsoft.clientId", kString, checkClientID,
+		func(p *Policy, v any) { p.Microsoft.ClientID = v.(string) }, func(p *Policy) any { return p.Microsoft.ClientID }},
+	{"microsoft.tenant", kString, checkTenant,
+		func(p *Policy, v any) { p.Microsoft.Tenant = v.(string) }, func(p *Policy) any { return p.Microsoft.Tenant }},
+	{"microsoft.authority", kString, checkHTTPSURL,
+		func(p *Policy, v any) { p.Microsoft.Authority = strings.TrimRight(v.(string), "/") }, func(p *Policy) any { return p.Microsoft.Authority }},
+	{"allowManual", kBool, nil,
+		func(p *Policy, v any) { p.AllowManual = v.(bool) }, func(p *Policy) any { return p.AllowManual }},
+	{"allowInsecure", kBool, nil,
+		func(p *Policy, v any) { p.AllowInsecure = v.(bool) }, func(p *Policy) any { return p.AllowInsecure }},
 }
 
 // Keys lists the names of every policy key.
@@ -163,6 +171,14 @@ func (p *Policy) Set(source string, values map[string]any) error {
 		p.Origin[n] = source
 	}
 	return errors.Join(errs...)
+}
+
+// Value returns the current value of a key (nil for an unknown key).
+func (p *Policy) Value(name string) any {
+	if k, ok := lookup(name); ok {
+		return k.get(p)
+	}
+	return nil
 }
 
 func lookup(name string) (key, bool) {
