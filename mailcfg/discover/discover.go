@@ -205,18 +205,18 @@ func Stream(ctx context.Context, email string, opt Options) <-chan Result {
 type rank int
 
 const (
-	rankBundled         rank = iota
-	rankAutoconfig           // https://autoconfig.<domain>/mail/config-v1.1.xml
-	rankWellKnown            // https://<domain>/.well-known/autoconfig/mail/config-v1.1.xml
-	rankISPDB                // ISPDB <domain>
-	rankMXTable              // an MX host matches the bundled table
-	rankMXSubAutoconfig      // https://autoconfig.<MX host minus first label>/…
-	rankMXSubISPDB           // ISPDB <MX host minus first label>
-	rankMXBaseAutoconfig     // https://autoconfig.<MX registrable domain>/…
-	rankMXBaseISPDB          // ISPDB <MX registrable domain>
-	rankSRV                  // RFC 6186/8314 SRV records
-	rankHTTPAutoconfig       // http://autoconfig.<domain>/… (low trust)
-	rankGuess                // probed host names (low trust)
+	rankBundled          rank = iota
+	rankAutoconfig            // https://autoconfig.<domain>/mail/config-v1.1.xml
+	rankWellKnown             // https://<domain>/.well-known/autoconfig/mail/config-v1.1.xml
+	rankISPDB                 // ISPDB <domain>
+	rankMXTable               // an MX host matches the bundled table
+	rankMXSubAutoconfig       // https://autoconfig.<MX host minus first label>/…
+	rankMXSubISPDB            // ISPDB <MX host minus first label>
+	rankMXBaseAutoconfig      // https://autoconfig.<MX registrable domain>/…
+	rankMXBaseISPDB           // ISPDB <MX registrable domain>
+	rankSRV                   // RFC 6186/8314 SRV records
+	rankHTTPAutoconfig        // http://autoconfig.<domain>/… (low trust)
+	rankGuess                 // probed host names (low trust)
 	numRanks
 )
 
