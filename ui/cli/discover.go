@@ -7,21 +7,19 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"infino.legal/mailbox/mailcfg"
+	"infino.legal/mailbox/mailcfg/discover"
 )
 
-// Discoverer finds settings for an address over the network. The command
-// line and the window share it; nil means only the bundled table is used.
-type Discoverer func(ctx context.Context, email string, proto mailcfg.Protocol) (mailcfg.Settings, error)
-
-// NetworkDiscover is set by the discovery package's wiring; until then
-// "discover" without --offline uses the bundled table alone.
-var NetworkDiscover Discoverer
+// discoverOptions gives the network edges of "discover" (resolver, HTTP
+// client, prober); tests point them at local servers.
+var discoverOptions = func(*Env) discover.Options { return discover.Options{} }
 
 func init() {
 	Register(&Command{
-		Name: "discover", Usage: "discover [--offline] [--json] [--pop3] ADDRESS",
+		Name: "discover", Usage: "discover [--offline] [--json] [--pop3] [--timeout D] [--verbose] ADDRESS",
 		Summary: "find the mail server settings for an address",
 		Run:     runDiscover,
 	})
@@ -33,6 +31,8 @@ func runDiscover(ctx context.Context, env *Env, args []string) int {
 	offline := fs.Bool("offline", false, "use only the bundled provider table (no network)")
 	asJSON := fs.Bool("json", false, "print the settings as JSON")
 	pop3 := fs.Bool("pop3", false, "prefer POP3 over IMAP for incoming mail")
+	timeout := fs.Duration("timeout", discover.DefaultWait, "how long to wait for better answers before printing the best one")
+	verbose := fs.Bool("verbose", false, "list every source asked, with its outcome, on stderr")
 	rest, code, ok := Parse(env, fs, args)
 	if !ok {
 		return code
@@ -41,16 +41,21 @@ func runDiscover(ctx context.Context, env *Env, args []string) int {
 		fs.Usage()
 		return ExitUsage
 	}
-	proto := mailcfg.IMAP
-	if *pop3 {
-		proto = mailcfg.POP3
+	if *timeout <= 0 || *timeout > time.Minute {
+		return Fail(env, ExitUsage, "--timeout must be between 1ms and 1m, not %v", *timeout)
 	}
-	var s mailcfg.Settings
-	var err error
-	if *offline || NetworkDiscover == nil {
-		s, err = mailcfg.Autofill(rest[0], proto)
-	} else {
-		s, err = NetworkDiscover(ctx, rest[0], proto)
+	opt := discoverOptions(env)
+	opt.Offline = *offline
+	opt.Wait = *timeout
+	opt.Protocol = mailcfg.IMAP
+	if *pop3 {
+		opt.Protocol = mailcfg.POP3
+	}
+	res, err := discover.Discover(ctx, rest[0], opt)
+	if *verbose {
+		for _, a := range res.Tried {
+			fmt.Fprintln(env.Stderr, a.String())
+		}
 	}
 	var fe *mailcfg.FieldError
 	switch {
@@ -61,6 +66,7 @@ func runDiscover(ctx context.Context, env *Env, args []string) int {
 	case err != nil:
 		return Fail(env, ExitFailed, "%v", err)
 	}
+	s := res.Settings
 	if *asJSON {
 		return writeJSON(env.Stdout, s)
 	}
@@ -77,6 +83,22 @@ func writeJSON(w io.Writer, v any) int {
 	return ExitOK
 }
 
+// sourceNames says in words where settings came from.
+var sourceNames = map[mailcfg.Source]mailcfg.Text{
+	mailcfg.SourceBundled:    {PL: "wbudowana lista dostawców", EN: "built-in provider list"},
+	mailcfg.SourceAutoconfig: {PL: "plik konfiguracji dostawcy", EN: "the provider's configuration file"},
+	mailcfg.SourceISPDB:      {PL: "baza dostawców Thunderbirda (ISPDB)", EN: "Thunderbird's provider database (ISPDB)"},
+	mailcfg.SourceMX:         {PL: "rekordy MX domeny (serwer pocztowy dostawcy)", EN: "the domain's MX records (its mail host)"},
+	mailcfg.SourceSRV:        {PL: "rekordy SRV domeny (RFC 6186)", EN: "the domain's SRV records (RFC 6186)"},
+	mailcfg.SourceGuess:      {PL: "odgadnięte nazwy serwerów", EN: "guessed server names"},
+}
+
+// lowTrustWarning is shown when settings could have been tampered with.
+var lowTrustWarning = mailcfg.Text{
+	PL: "Uwaga: te ustawienia pochodzą z niezabezpieczonego źródła. Zanim ich użyjesz, potwierdź nazwy serwerów u dostawcy poczty lub w dziale IT.",
+	EN: "Warning: these settings come from an unprotected source. Confirm the server names with your mail provider or IT department before using them.",
+}
+
 func printSettings(env *Env, s mailcfg.Settings) {
 	w := env.Stdout
 	if s.Provider != nil {
@@ -86,7 +108,11 @@ func printSettings(env *Env, s mailcfg.Settings) {
 	fmt.Fprintf(w, "Sign-in:   %s\n", s.Auth)
 	fmt.Fprintf(w, "Incoming:  %s\n", describeServer(s.Incoming))
 	fmt.Fprintf(w, "Outgoing:  %s\n", describeServer(s.Outgoing))
-	fmt.Fprintf(w, "Source:    %s\n", s.Source)
+	if name, ok := sourceNames[s.Source]; ok {
+		fmt.Fprintf(w, "Source:    %s (%s)\n", s.Source, name.In(env.Lang))
+	} else {
+		fmt.Fprintf(w, "Source:    %s\n", s.Source)
+	}
 	if s.Provider != nil {
 		if p := mailcfg.Bundled().ByID(s.Provider.ID); p != nil {
 			fmt.Fprintf(w, "Help:      %s\n", p.Help.In(env.Lang))
@@ -94,6 +120,9 @@ func printSettings(env *Env, s mailcfg.Settings) {
 				fmt.Fprintf(w, "           %s\n", p.HelpURL)
 			}
 		}
+	}
+	if s.LowTrust {
+		fmt.Fprintf(w, "\n%s\n", lowTrustWarning.In(env.Lang))
 	}
 }
 

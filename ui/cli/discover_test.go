@@ -1,0 +1,152 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"infino.legal/mailbox/mailcfg"
+	"infino.legal/mailbox/mailcfg/discover"
+	"infino.legal/mailbox/mailcfg/discover/discovertest"
+)
+
+// runWith runs "discover" with the network edges from opt.
+func runWith(t *testing.T, opt discover.Options, lang string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	old := discoverOptions
+	discoverOptions = func(*Env) discover.Options { return opt }
+	defer func() { discoverOptions = old }()
+	var out, errb bytes.Buffer
+	env := &Env{Stdout: &out, Stderr: &errb, Lang: lang, Getenv: func(string) string { return "" }}
+	code = Main(context.Background(), env, append([]string{"discover"}, args...))
+	return code, out.String(), errb.String()
+}
+
+// deadNetwork fails every DNS query, HTTP request and probe at once.
+func deadNetwork() discover.Options {
+	return discover.Options{
+		Resolver:   discovertest.OfflineResolver(),
+		HTTPClient: discovertest.OfflineClient(),
+		Dialer:     discovertest.OfflineDialer{},
+	}
+}
+
+func TestDiscoverOffline(t *testing.T) {
+	code, out, _ := runWith(t, deadNetwork(), "en", "--offline", "jan@wp.pl")
+	if code != ExitOK || !strings.Contains(out, "Source:    bundled") || !strings.Contains(out, "imap.wp.pl:993") {
+		t.Errorf("code %d\n%s", code, out)
+	}
+	if strings.Contains(out, "Warning") {
+		t.Errorf("bundled settings carry a warning:\n%s", out)
+	}
+	code, _, errOut := runWith(t, deadNetwork(), "en", "--offline", "jan@kancelaria-kowalski.pl")
+	if code != ExitFailed || !strings.Contains(errOut, mailcfg.NotFoundMessage.EN) {
+		t.Errorf("unknown domain offline: code %d %q", code, errOut)
+	}
+}
+
+func TestDiscoverBadInput(t *testing.T) {
+	for _, args := range [][]string{
+		{"jan.kowalski"},
+		{"jan@"},
+		{},
+		{"a@b.pl", "c@d.pl"},
+		{"--timeout", "0s", "jan@wp.pl"},
+		{"--timeout", "soon", "jan@wp.pl"},
+	} {
+		if code, _, _ := runWith(t, deadNetwork(), "en", args...); code != ExitUsage {
+			t.Errorf("%q: code %d, want %d", args, code, ExitUsage)
+		}
+	}
+}
+
+// Acceptance through the command line: a firm domain at Microsoft 365.
+func TestDiscoverMicrosoft365ByMX(t *testing.T) {
+	dns := discovertest.NewDNS(t)
+	web := discovertest.NewWeb(t)
+	dns.MX("kancelaria-kowalski.pl", 0, "kancelariakowalski-pl01i.mail.protection.outlook.com")
+	opt := discover.Options{Resolver: dns.Resolver(), HTTPClient: web.Client(), Prober: discovertest.FakeProber()}
+	code, out, errOut := runWith(t, opt, "en", "jan@kancelaria-kowalski.pl", "--json")
+	if code != ExitOK {
+		t.Fatalf("code %d: %s", code, errOut)
+	}
+	var s mailcfg.Settings
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.Auth != mailcfg.AuthOAuth2 || s.Source != mailcfg.SourceMX || s.Provider == nil || s.Provider.ID != "microsoft365" {
+		t.Errorf("%+v", s)
+	}
+}
+
+func TestDiscoverSRVHuman(t *testing.T) {
+	dns := discovertest.NewDNS(t)
+	web := discovertest.NewWeb(t)
+	dns.SRV("_imaps._tcp", "kancelaria-kowalski.pl", 0, 1, 993, "mail.hoster.example.pl")
+	dns.SRV("_submission._tcp", "kancelaria-kowalski.pl", 0, 1, 587, "mail.hoster.example.pl")
+	opt := discover.Options{Resolver: dns.Resolver(), HTTPClient: web.Client(), Prober: discovertest.FakeProber()}
+	code, out, errOut := runWith(t, opt, "pl", "--verbose", "jan@kancelaria-kowalski.pl")
+	if code != ExitOK {
+		t.Fatalf("code %d: %s", code, errOut)
+	}
+	for _, want := range []string{"IMAP mail.hoster.example.pl:993 TLS", "SMTP mail.hoster.example.pl:587 STARTTLS", "Source:    srv (rekordy SRV"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(errOut, "_imaps._tcp.kancelaria-kowalski.pl") {
+		t.Errorf("--verbose does not list the SRV query:\n%s", errOut)
+	}
+}
+
+// Guessed settings are low trust and say so, in both languages.
+func TestDiscoverGuessWarns(t *testing.T) {
+	dns := discovertest.NewDNS(t)
+	web := discovertest.NewWeb(t)
+	opt := discover.Options{Resolver: dns.Resolver(), HTTPClient: web.Client(),
+		Prober: discovertest.FakeProber("imap.kancelaria-kowalski.pl:993", "smtp.kancelaria-kowalski.pl:465")}
+	for lang, want := range map[string]string{"en": lowTrustWarning.EN, "pl": lowTrustWarning.PL} {
+		code, out, errOut := runWith(t, opt, lang, "jan@kancelaria-kowalski.pl")
+		if code != ExitOK {
+			t.Fatalf("code %d: %s", code, errOut)
+		}
+		if !strings.Contains(out, want) || !strings.Contains(out, "Source:    guess") {
+			t.Errorf("%s output:\n%s", lang, out)
+		}
+	}
+	code, out, _ := runWith(t, opt, "en", "--json", "jan@kancelaria-kowalski.pl")
+	if code != ExitOK || !strings.Contains(out, `"lowTrust": true`) {
+		t.Errorf("JSON lacks lowTrust:\n%s", out)
+	}
+}
+
+// No network at all: not found, fast.
+func TestDiscoverDeadNetwork(t *testing.T) {
+	start := time.Now()
+	code, _, errOut := runWith(t, deadNetwork(), "en", "jan@kancelaria-kowalski.pl")
+	if code != ExitFailed || !strings.Contains(errOut, mailcfg.NotFoundMessage.EN) {
+		t.Errorf("code %d %q", code, errOut)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("took %v", d)
+	}
+}
+
+// --timeout caps a hanging network.
+func TestDiscoverTimeout(t *testing.T) {
+	dns := discovertest.NewDNS(t)
+	dns.DelayAll(discovertest.Forever)
+	web := discovertest.NewWeb(t)
+	opt := discover.Options{Resolver: dns.Resolver(), HTTPClient: web.Client(), Prober: discovertest.FakeProber()}
+	start := time.Now()
+	code, _, _ := runWith(t, opt, "en", "--timeout", "300ms", "jan@kancelaria-kowalski.pl")
+	if code != ExitFailed {
+		t.Errorf("code %d", code)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("took %v", d)
+	}
+}
