@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Screenshots of every screen of the window, in Polish and English (and Polish
+# in the dark theme), taken from the real binary under Xvfb. Each screen is
+# opened, filled with sample data, by the INFINO_MAILBOX_SCREENSHOT hook
+# (ui/screenshot.go): no network is used. Writes docs/screenshots/*.png.
+#
+#   bash .ci/screenshots.sh            # all screens
+#   bash .ci/screenshots.sh manual-filled verify-cert   # just these
+#
+# Needs: Xvfb, xdotool, ImageMagick's import, a C compiler for Fyne.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+OUT=${SCREENSHOTS_OUT:-docs/screenshots}
+DISPLAY_NUM=${SCREENSHOTS_DISPLAY:-:93}
+SETTLE=${SCREENSHOTS_SETTLE:-1.5}
+ALL=(start start-microsoft manual-empty manual-filled manual-unknown manual-errors manual-insecure
+     verify-running verify-ok verify-failed verify-cert verify-cert-confirm done)
+if [ $# -gt 0 ]; then SCREENS=("$@"); else SCREENS=("${ALL[@]}"); fi
+
+for tool in Xvfb xdotool import; do
+  command -v "$tool" >/dev/null || { echo "screenshots: $tool is missing (apt-get install xvfb xdotool imagemagick)" >&2; exit 1; }
+done
+
+work=$(mktemp -d)
+xpid=""
+cleanup() {
+  [ -n "$xpid" ] && kill "$xpid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "screenshots: building"
+go build -o "$work/infino-mailbox" .
+
+Xvfb "$DISPLAY_NUM" -screen 0 1366x768x24 +extension GLX -nolisten tcp >"$work/xvfb.log" 2>&1 &
+xpid=$!
+sleep 1
+mkdir -p "$OUT" "$work/run"
+
+shoot() { # shoot LOCALE THEME SCREEN FILE
+  local locale=$1 theme=$2 screen=$3 file=$4 pid wid
+  env -u LANGUAGE -u INFINO_MAILBOX_POLICY LC_ALL="$locale" LANG="$locale" FYNE_THEME="$theme" DISPLAY="$DISPLAY_NUM" \
+    XDG_RUNTIME_DIR="$work/run" \
+    INFINO_MAILBOX_SCREENSHOT="$screen" "$work/infino-mailbox" >"$work/out.log" 2>&1 &
+  pid=$!
+  wid=""
+  for _ in $(seq 1 100); do
+    wid=$(DISPLAY="$DISPLAY_NUM" xdotool search --onlyvisible --pid "$pid" 2>/dev/null | head -n1 || true)
+    [ -n "$wid" ] && break
+    sleep 0.1
+  done
+  if [ -z "$wid" ]; then
+    echo "screenshots: no window for $screen" >&2; cat "$work/out.log" >&2; kill "$pid" 2>/dev/null || true; return 1
+  fi
+  sleep "$SETTLE"
+  DISPLAY="$DISPLAY_NUM" import -window "$wid" "$file"
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  echo "  $file"
+}
+
+for s in "${SCREENS[@]}"; do
+  shoot pl_PL.UTF-8 light "$s" "$OUT/pl-$s.png"
+  shoot en_GB.UTF-8 light "$s" "$OUT/en-$s.png"
+  shoot pl_PL.UTF-8 dark "$s" "$OUT/pl-$s-dark.png"
+done
+echo "screenshots: done, in $OUT"

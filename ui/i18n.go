@@ -1,0 +1,54 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/lang"
+
+	"infino.legal/mailbox/assets"
+	"infino.legal/mailbox/mailcfg"
+)
+
+// LoadTranslations adds the embedded pl.json and en.json to Fyne's lang
+// bundle, lets Fyne pick the language from the OS locale, and returns the
+// language it picked: "pl" or "en". Any locale that is not Polish gets English
+// (LANG=C included), quietly: for a locale Fyne itself knows (say de-DE) the
+// English file is registered under that locale too, so that no key is ever
+// missing — a missing key would make lang log an error on stderr and would mix
+// German dialog buttons into an English window.
+func LoadTranslations() string {
+	if err := lang.AddTranslationsFS(assets.Translations, assets.TranslationsDir); err != nil {
+		fyne.LogError("loading translations", err)
+	}
+	loc := lang.SystemLocale()
+	switch l := loc.LanguageString(); {
+	case mailcfg.IsPolish(l):
+		return "pl"
+	case l == "en" || l == "":
+	default:
+		if en, err := assets.Translations.ReadFile(assets.TranslationsDir + "/en.json"); err == nil {
+			_ = lang.AddTranslationsForLocale(en, loc)
+		}
+	}
+	return "en"
+}
+
+// tr is the window's one way to a visible string: a key of pl.json/en.json.
+func tr(key string) string { return lang.X(key, key) }
+
+// trf is tr with fmt.Sprintf arguments for the %s/%d in the translation.
+func trf(key string, a ...any) string { return fmt.Sprintf(tr(key), a...) }
+
+// textIn picks the language of a mailcfg.Text for the window.
+func (w *Wizard) text(t mailcfg.Text) string { return t.In(w.deps.Lang) }
+
+// seconds formats a duration like "0,4 s" (Polish) or "0.4 s".
+func (w *Wizard) seconds(d float64) string {
+	s := fmt.Sprintf("%.1f s", d)
+	if w.deps.Lang == "pl" {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return s
+}

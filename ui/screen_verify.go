@@ -1,0 +1,521 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"infino.legal/mailbox/mailcfg"
+)
+
+type rowState int
+
+const (
+	rowPending rowState = iota
+	rowOK
+	rowFailed
+	rowCancelled
+)
+
+// serverRow shows one server's live progress.
+type serverRow struct {
+	side     Side
+	icon     *widget.Icon
+	activity *widget.Activity
+	title    *widget.Label
+	addr     *widget.Label
+	step     *widget.Label
+	state    rowState
+	box      fyne.CanvasObject
+}
+
+func newServerRow(side Side) *serverRow {
+	r := &serverRow{side: side, icon: widget.NewIcon(nil), activity: widget.NewActivity()}
+	r.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	r.addr = widget.NewLabel("")
+	r.addr.Truncation = fyne.TextTruncateEllipsis
+	r.step = wrapLabel("")
+	iconBox := container.New(&fixedWidth{w: 40}, container.NewCenter(container.NewStack(r.activity, r.icon)))
+	r.box = container.NewBorder(nil, nil, iconBox, nil,
+		container.NewVBox(container.NewBorder(nil, nil, r.title, nil, r.addr), r.step))
+	return r
+}
+
+func (r *serverRow) set(state rowState, text string) {
+	r.state = state
+	switch state {
+	case rowPending:
+		r.icon.SetResource(nil)
+		r.activity.Show()
+		r.activity.Start()
+		r.step.Importance = widget.MediumImportance
+	case rowOK:
+		r.activity.Stop()
+		r.activity.Hide()
+		r.icon.SetResource(theme.NewSuccessThemedResource(theme.ConfirmIcon()))
+		r.step.Importance = widget.SuccessImportance
+	case rowFailed:
+		r.activity.Stop()
+		r.activity.Hide()
+		r.icon.SetResource(theme.NewErrorThemedResource(theme.ErrorIcon()))
+		r.step.Importance = widget.DangerImportance
+	case rowCancelled:
+		r.activity.Stop()
+		r.activity.Hide()
+		r.icon.SetResource(theme.CancelIcon())
+		r.step.Importance = widget.MediumImportance
+	}
+	r.step.SetText(text)
+}
+
+// verifyScreen runs the check and explains the outcome.
+type verifyScreen struct {
+	wz *Wizard
+
+	in, out  *serverRow
+	summary  *widget.Label
+	problems *fyne.Container
+	cert     *fyne.Container
+	trustSHA string
+	copied   *widget.Label
+
+	back     *widget.Button
+	fix      *widget.Button
+	cancel   *widget.Button
+	retry    *widget.Button
+	trust    *widget.Button
+	report   *widget.Button
+	next     *widget.Button
+	trustDlg *dialog.ConfirmDialog
+
+	runID     int
+	stop      context.CancelFunc
+	fixField  string
+	fixMsg    string
+	lastFails []*sideFailure
+
+	obj fyne.CanvasObject
+}
+
+type sideFailure struct {
+	side Side
+	f    *Failure
+}
+
+func newVerifyScreen(wz *Wizard) *verifyScreen {
+	v := &verifyScreen{wz: wz}
+	v.in = newServerRow(SideIncoming)
+	v.out = newServerRow(SideOutgoing)
+	v.summary = heading("")
+	v.problems = container.NewVBox()
+	v.cert = container.NewVBox()
+	v.copied = widget.NewLabel(tr("report.copied"))
+	v.copied.Importance = widget.SuccessImportance
+	v.copied.Hide()
+
+	v.back = widget.NewButtonWithIcon(tr("common.back"), theme.NavigateBackIcon(), func() {
+		v.abort()
+		v.wz.goBackFromVerify()
+	})
+	v.fix = widget.NewButtonWithIcon(tr("verify.fix"), theme.DocumentCreateIcon(), v.onFix)
+	v.fix.Importance = widget.HighImportance
+	v.cancel = widget.NewButtonWithIcon(tr("common.cancel"), theme.CancelIcon(), v.onCancel)
+	v.retry = widget.NewButtonWithIcon(tr("verify.retry"), theme.ViewRefreshIcon(), v.run)
+	v.trust = widget.NewButtonWithIcon(tr("verify.cert.trust"), theme.ConfirmIcon(), v.onTrust)
+	v.trust.Importance = widget.WarningImportance
+	v.report = widget.NewButtonWithIcon(tr("report.copy"), theme.ContentCopyIcon(), v.onReport)
+	v.next = widget.NewButtonWithIcon(tr("verify.next"), theme.NavigateNextIcon(), func() { v.wz.goDone() })
+	v.next.Importance = widget.HighImportance
+
+	body := container.NewVBox(
+		heading(tr("verify.title")),
+		wrapLabel(tr("verify.intro")),
+		widget.NewSeparator(),
+		v.in.box,
+		widget.NewSeparator(),
+		v.out.box,
+		widget.NewSeparator(),
+		v.summary,
+		v.problems,
+		v.cert,
+		container.NewHBox(v.report, v.copied),
+	)
+	v.obj = page(body, buttonBar([]fyne.CanvasObject{v.back}, v.cancel, v.retry, v.fix, v.next))
+	return v
+}
+
+func (v *verifyScreen) content() fyne.CanvasObject { return v.obj }
+func (v *verifyScreen) stepKey() string            { return "step.verify" }
+func (v *verifyScreen) shown()                     {}
+
+func sideTitle(side Side, p mailcfg.Protocol) string {
+	return trf("verify.side."+string(side), strings.ToUpper(string(p)))
+}
+
+func (v *verifyScreen) serverLine(srv mailcfg.Server) string {
+	sec := tr("verify.security." + string(srv.Security))
+	line := fmt.Sprintf("%s · %s", srv.Addr(), sec)
+	if srv.CertSHA256 != "" {
+		line += " · " + tr("verify.pinned")
+	}
+	return line
+}
+
+// run starts a verification of the wizard's settings.
+func (v *verifyScreen) run() {
+	v.abort()
+	v.runID++
+	id := v.runID
+	s, cred := v.wz.settings, v.wz.cred
+	rec := &runRecord{Settings: s, Started: v.wz.deps.Now(), ViaMicrosoft: v.wz.viaMicrosoft}
+	v.wz.record = rec
+
+	v.in.title.SetText(sideTitle(SideIncoming, s.Incoming.Protocol))
+	v.in.addr.SetText(v.serverLine(s.Incoming))
+	v.out.title.SetText(sideTitle(SideOutgoing, s.Outgoing.Protocol))
+	v.out.addr.SetText(v.serverLine(s.Outgoing))
+	v.in.set(rowPending, tr("verify.waiting"))
+	v.out.set(rowPending, tr("verify.waiting"))
+	v.problems.RemoveAll()
+	v.cert.RemoveAll()
+	v.copied.Hide()
+	v.lastFails = nil
+	v.trustSHA = ""
+	v.fixField, v.fixMsg = "", ""
+	v.summary.SetText(tr("verify.running"))
+	v.summary.Importance = widget.MediumImportance
+	v.buttons(true, false)
+
+	verify := v.wz.deps.Verify
+	if verify == nil {
+		v.in.set(rowCancelled, "")
+		v.out.set(rowCancelled, "")
+		v.summary.SetText(tr("verify.unavailable"))
+		v.buttons(false, false)
+		return
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	v.stop = stop
+	do := v.wz.deps.Do
+	opt := VerifyOptions{
+		AllowInsecure:    v.wz.deps.Policy.AllowInsecure,
+		InsecureOverride: v.wz.insecureOK,
+		Progress: func(e VerifyEvent) {
+			do(func() {
+				if id == v.runID {
+					v.onEvent(rec, e)
+				}
+			})
+		},
+	}
+	go func() {
+		res := verify(ctx, s, cred, opt)
+		stop()
+		do(func() {
+			if id == v.runID {
+				v.finish(rec, res)
+			}
+		})
+	}()
+	v.wz.focus(v.cancel)
+}
+
+// abort cancels a running check, if any, and ignores whatever it still says.
+func (v *verifyScreen) abort() {
+	if v.stop != nil {
+		v.stop()
+		v.stop = nil
+		v.runID++
+	}
+}
+
+func (v *verifyScreen) row(side Side) *serverRow {
+	if side == SideOutgoing {
+		return v.out
+	}
+	return v.in
+}
+
+func (v *verifyScreen) onEvent(rec *runRecord, e VerifyEvent) {
+	rec.Events = append(rec.Events, e)
+	r := v.row(e.Side)
+	switch {
+	case e.Failure != nil:
+		r.set(rowFailed, tr("kind."+string(e.Failure.Kind)))
+	case e.Step == StepDone:
+		r.set(rowOK, trf("verify.ok", v.wz.seconds(e.Elapsed.Seconds())))
+	default:
+		r.set(rowPending, tr("verify.step."+string(e.Step)))
+	}
+}
+
+func (v *verifyScreen) onCancel() {
+	if v.stop == nil {
+		return
+	}
+	v.abort()
+	if v.wz.record != nil {
+		v.wz.record.Cancelled = true
+	}
+	for _, r := range []*serverRow{v.in, v.out} {
+		if r.state == rowPending {
+			r.set(rowCancelled, tr("verify.cancelled.row"))
+		}
+	}
+	v.summary.SetText(tr("verify.cancelled"))
+	v.summary.Importance = widget.MediumImportance
+	v.summary.Refresh()
+	v.buttons(false, false)
+	v.wz.focus(v.retry)
+}
+
+// buttons shows the bar for running, success or failure.
+func (v *verifyScreen) buttons(running, ok bool) {
+	show := func(b *widget.Button, on bool) {
+		if on {
+			b.Show()
+		} else {
+			b.Hide()
+		}
+	}
+	show(v.cancel, running)
+	show(v.retry, !running && !ok)
+	show(v.fix, !running && !ok && v.fixField != "")
+	show(v.next, !running && ok)
+	if running {
+		v.report.Disable()
+	} else {
+		v.report.Enable()
+	}
+	if !running && !ok && v.fixField == "" {
+		v.retry.Importance = widget.HighImportance
+	} else {
+		v.retry.Importance = widget.MediumImportance
+	}
+	v.retry.Refresh()
+}
+
+func (v *verifyScreen) finish(rec *runRecord, res VerifyResult) {
+	v.stop = nil
+	rec.Result = &res
+	var fails []*sideFailure
+	for _, x := range []struct {
+		side Side
+		sr   SideResult
+	}{{SideIncoming, res.Incoming}, {SideOutgoing, res.Outgoing}} {
+		r := v.row(x.side)
+		switch {
+		case x.sr.OK:
+			r.set(rowOK, trf("verify.ok", v.wz.seconds(x.sr.Elapsed.Seconds())))
+		case x.sr.Failure != nil && x.sr.Failure.Kind == KindCancelled:
+			r.set(rowCancelled, tr("verify.cancelled.row"))
+			rec.Cancelled = true
+		case x.sr.Failure != nil:
+			r.set(rowFailed, tr("kind."+string(x.sr.Failure.Kind)))
+			fails = append(fails, &sideFailure{x.side, x.sr.Failure})
+		default:
+			r.set(rowFailed, tr("kind.protocol"))
+			fails = append(fails, &sideFailure{x.side, &Failure{Kind: KindProtocol}})
+		}
+	}
+	v.lastFails = fails
+	switch {
+	case res.OK:
+		v.summary.SetText(tr("verify.success"))
+		v.summary.Importance = widget.SuccessImportance
+		v.summary.Refresh()
+		v.buttons(false, true)
+		v.wz.focus(v.next)
+		return
+	case len(fails) == 0:
+		v.summary.SetText(tr("verify.cancelled"))
+		v.summary.Importance = widget.MediumImportance
+		v.summary.Refresh()
+		v.buttons(false, false)
+		return
+	}
+	v.summary.SetText(tr("verify.failed"))
+	v.summary.Importance = widget.DangerImportance
+	v.summary.Refresh()
+	v.showProblems(fails)
+	first := fails[0].f
+	v.fixField = first.Field
+	v.fixMsg = v.wz.text(first.Message)
+	if v.fixField == "" && !v.wz.viaMicrosoft {
+		v.fixField = "-" // still offer to go back and change things
+	}
+	v.buttons(false, false)
+	if v.fix.Visible() {
+		v.wz.focus(v.fix)
+	} else {
+		v.wz.focus(v.retry)
+	}
+}
+
+// showProblems explains each failure: what happened, what to do, and the
+// provider's help. Two sides that failed the same way are told once.
+func (v *verifyScreen) showProblems(fails []*sideFailure) {
+	seen := map[string]bool{}
+	certShown := false
+	for _, sf := range fails {
+		f := sf.f
+		key := string(f.Kind) + "\x00" + f.Message.EN
+		title := tr("kind." + string(f.Kind))
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		if len(fails) == 2 && fails[0].f.Kind == fails[1].f.Kind && fails[0].f.Message == fails[1].f.Message {
+			title = trf("verify.problem.both", title)
+		} else {
+			title = trf("verify.problem.side", tr("verify.sidename."+string(sf.side)), title)
+		}
+		t := widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		t.Wrapping = fyne.TextWrapWord
+		t.Importance = widget.DangerImportance
+		v.problems.Add(t)
+		msg := v.wz.text(f.Message)
+		if msg == "" {
+			msg = tr("kind." + string(f.Kind) + ".explain")
+		}
+		v.problems.Add(wrapLabel(msg))
+		hint := v.wz.text(f.Hint)
+		if hint == "" && (f.Kind == KindAuthFailed || f.Kind == KindAppPasswordRequired || f.Kind == KindAuthDisabled) {
+			if p := v.provider(); p != nil {
+				hint = v.wz.text(p.Help)
+			}
+		}
+		if hint != "" {
+			n := newNote(theme.HelpIcon(), widget.MediumImportance)
+			n.set(hint)
+			v.problems.Add(n.box)
+		}
+		if f.Certificate != nil && !certShown {
+			v.showCert(f.Certificate)
+			certShown = true
+		}
+	}
+}
+
+func (v *verifyScreen) provider() *mailcfg.Provider {
+	if p := v.wz.settings.Provider; p != nil {
+		return v.wz.deps.Table.ByID(p.ID)
+	}
+	if a, err := mailcfg.ParseAddress(v.wz.settings.Email); err == nil {
+		return v.wz.deps.Table.ByDomain(a.Domain)
+	}
+	return nil
+}
+
+// fingerprint formats a SHA-256 as colon-separated hex in two lines.
+func fingerprint(sha string) (string, bool) {
+	b, err := mailcfg.ParseFingerprint(sha)
+	if err != nil {
+		return sha, false
+	}
+	return mailcfg.FormatFingerprint(b[:16]) + ":\n" + mailcfg.FormatFingerprint(b[16:]), true
+}
+
+func (v *verifyScreen) showCert(c *CertInfo) {
+	fp, ok := fingerprint(c.SHA256)
+	v.cert.RemoveAll()
+	box := container.NewVBox()
+	box.Add(widget.NewLabelWithStyle(tr("verify.cert.title"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+	grid := widget.NewForm()
+	add := func(k, val string) {
+		if val == "" {
+			return
+		}
+		l := widget.NewLabel(val)
+		l.Wrapping = fyne.TextWrapWord
+		grid.Append(tr(k), l)
+	}
+	add("verify.cert.subject", c.Subject)
+	add("verify.cert.issuer", c.Issuer)
+	add("verify.cert.names", strings.Join(c.Names, ", "))
+	if !c.NotBefore.IsZero() || !c.NotAfter.IsZero() {
+		add("verify.cert.valid", c.NotBefore.Format("2006-01-02")+" – "+c.NotAfter.Format("2006-01-02"))
+	}
+	fpl := widget.NewLabelWithStyle(fp, fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
+	grid.Append(tr("verify.cert.fingerprint"), fpl)
+	box.Add(grid)
+	box.Add(wrapLabel(tr("verify.cert.explain")))
+	v.trustSHA = ""
+	if ok {
+		v.trustSHA = c.SHA256
+		box.Add(container.NewHBox(v.trust))
+	}
+	v.cert.Add(box)
+}
+
+// onTrust asks a second time before pinning the certificate.
+func (v *verifyScreen) onTrust() {
+	fp, _ := fingerprint(v.trustSHA)
+	msg := wrapLabel(tr("verify.cert.confirm"))
+	fpl := widget.NewLabelWithStyle(fp, fyne.TextAlignCenter, fyne.TextStyle{Monospace: true})
+	content := container.NewVBox(msg, fpl)
+	v.trustDlg = dialog.NewCustomConfirm(tr("verify.cert.confirm.title"), tr("verify.cert.confirm.yes"), tr("common.cancel"), content, func(ok bool) {
+		if ok {
+			v.pinAndRetry()
+		}
+	}, v.wz.win)
+	v.trustDlg.Resize(fyne.NewSize(560, 0))
+	v.trustDlg.Show()
+}
+
+// pinAndRetry trusts exactly the shown certificate on every side that
+// presented it, keeps the pin in the form, and verifies again.
+func (v *verifyScreen) pinAndRetry() {
+	sha := v.trustSHA
+	b, err := mailcfg.ParseFingerprint(sha)
+	if err != nil {
+		return
+	}
+	norm := fmt.Sprintf("%x", b)
+	for _, sf := range v.lastFails {
+		if sf.f.Certificate == nil || !sameFingerprint(sf.f.Certificate.SHA256, norm) {
+			continue
+		}
+		if sf.side == SideIncoming {
+			v.wz.settings.Incoming.CertSHA256 = norm
+		} else {
+			v.wz.settings.Outgoing.CertSHA256 = norm
+		}
+		if !v.wz.viaMicrosoft {
+			v.wz.manual.pin(string(sf.side), norm)
+		}
+	}
+	v.run()
+}
+
+func sameFingerprint(a, b string) bool {
+	x, err1 := mailcfg.ParseFingerprint(a)
+	y, err2 := mailcfg.ParseFingerprint(b)
+	return err1 == nil && err2 == nil && string(x) == string(y)
+}
+
+func (v *verifyScreen) onFix() {
+	if v.wz.viaMicrosoft {
+		v.wz.show(v.wz.start)
+		return
+	}
+	field := v.fixField
+	if field == "-" {
+		field = ""
+	}
+	v.wz.goManual(field, v.fixMsg)
+}
+
+func (v *verifyScreen) onReport() {
+	if v.wz.deps.Clipboard == nil {
+		return
+	}
+	v.wz.deps.Clipboard(v.wz.report())
+	v.copied.Show()
+}

@@ -1,0 +1,158 @@
+package ui
+
+import (
+	"context"
+	"time"
+
+	"infino.legal/mailbox/mailcfg"
+)
+
+// ScreenshotEnv opens the window on one screen, filled with sample data and
+// served by a scripted verifier, for .ci/screenshots.sh. It is never needed
+// for real use; no network is touched while it is set.
+const ScreenshotEnv = "INFINO_MAILBOX_SCREENSHOT"
+
+// Screenshots lists the screens the hook can open, in README order.
+var Screenshots = []string{
+	"start", "start-microsoft", "manual-empty", "manual-filled", "manual-unknown", "manual-errors",
+	"manual-insecure", "verify-running", "verify-ok", "verify-failed", "verify-cert",
+	"verify-cert-confirm", "done",
+}
+
+// Sample failures for the screenshots. The real texts come from
+// mailcfg's failure classification (issue 3).
+var (
+	sampleAuthFailed = &Failure{Kind: KindAuthFailed, Field: "password",
+		Message: mailcfg.Text{PL: "Serwer odrzucił nazwę użytkownika lub hasło.", EN: "The server rejected the user name or password."}}
+	sampleCert = &CertInfo{
+		SHA256:  "3a5f0c9e1b7d24681357acef02468ace13579bdf02468ace13579bdf0246f00d",
+		Subject: "CN=mail.kancelaria-nowak.pl", Issuer: "CN=Kancelaria Nowak CA",
+		NotBefore: time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2028, 1, 5, 0, 0, 0, 0, time.UTC),
+		Names: []string{"mail.kancelaria-nowak.pl"}, Reason: "unknown_authority",
+	}
+	sampleCertFailure = &Failure{Kind: KindTLSCertificate, Field: "incoming.certSha256", Certificate: sampleCert,
+		Message: mailcfg.Text{
+			PL: "Certyfikat serwera wystawił urząd, którego ten komputer nie zna (np. certyfikat własny kancelarii).",
+			EN: "The server's certificate was issued by an authority this computer does not know (e.g. the firm's own certificate).",
+		}}
+)
+
+func screenshotDeps(d Deps, shot string) Deps {
+	d.Debounce = 0
+	d.Discover = nil
+	d.SignIn = nil
+	d.HandOff = nil
+	d.Verify = scriptedVerifier(shot)
+	return d
+}
+
+// scriptedVerifier plays back progress and an outcome without any network.
+func scriptedVerifier(shot string) VerifyFunc {
+	return func(ctx context.Context, s mailcfg.Settings, _ Credential, opt VerifyOptions) VerifyResult {
+		ev := func(side Side, step Step, ms int, f *Failure) {
+			if opt.Progress != nil {
+				opt.Progress(VerifyEvent{Side: side, Step: step, Elapsed: time.Duration(ms) * time.Millisecond, Failure: f})
+			}
+		}
+		for _, st := range []Step{StepResolve, StepConnect, StepTLS} {
+			ev(SideIncoming, st, 40, nil)
+			ev(SideOutgoing, st, 50, nil)
+		}
+		ok := SideResult{OK: true, Elapsed: 620 * time.Millisecond}
+		ok2 := SideResult{OK: true, Elapsed: 840 * time.Millisecond}
+		switch shot {
+		case "verify-running":
+			ev(SideOutgoing, StepGreeting, 300, nil)
+			ev(SideOutgoing, StepLogin, 420, nil)
+			ev(SideIncoming, StepGreeting, 380, nil)
+			<-ctx.Done()
+			c := &Failure{Kind: KindCancelled}
+			return VerifyResult{Incoming: SideResult{Failure: c}, Outgoing: SideResult{Failure: c}}
+		case "verify-failed":
+			ev(SideIncoming, StepLogin, 610, sampleAuthFailed)
+			ev(SideOutgoing, StepLogin, 790, sampleAuthFailed)
+			return VerifyResult{Incoming: SideResult{Elapsed: 610 * time.Millisecond, Failure: sampleAuthFailed},
+				Outgoing: SideResult{Elapsed: 790 * time.Millisecond, Failure: sampleAuthFailed}, Elapsed: 790 * time.Millisecond}
+		case "verify-cert", "verify-cert-confirm":
+			if s.Incoming.CertSHA256 != "" {
+				return VerifyResult{OK: true, Incoming: ok, Outgoing: ok2, Elapsed: 840 * time.Millisecond}
+			}
+			in := *sampleCertFailure
+			out := in
+			out.Field = "outgoing.certSha256"
+			ev(SideIncoming, StepTLS, 210, &in)
+			ev(SideOutgoing, StepTLS, 230, &out)
+			return VerifyResult{Incoming: SideResult{Elapsed: 210 * time.Millisecond, Failure: &in},
+				Outgoing: SideResult{Elapsed: 230 * time.Millisecond, Failure: &out}, Elapsed: 230 * time.Millisecond}
+		}
+		ev(SideIncoming, StepLogin, 500, nil)
+		ev(SideOutgoing, StepLogin, 700, nil)
+		ev(SideIncoming, StepDone, 620, nil)
+		ev(SideOutgoing, StepDone, 840, nil)
+		return VerifyResult{OK: true, Incoming: ok, Outgoing: ok2, Elapsed: 840 * time.Millisecond}
+	}
+}
+
+// openForScreenshot fills the window through the same paths a user's typing
+// takes and opens the named screen.
+func (wz *Wizard) openForScreenshot(shot string) {
+	m := wz.manual
+	fill := func(email, password string) {
+		wz.start.email.SetText(email)
+		wz.start.onManual()
+		m.password.SetText(password)
+	}
+	switch shot {
+	case "start":
+	case "start-microsoft":
+		wz.start.email.SetText("jan.kowalski@outlook.com")
+	case "manual-empty":
+		wz.start.onManual()
+	case "manual-filled":
+		fill("jan.kowalski@wp.pl", "sekretne-haslo")
+	case "manual-unknown":
+		fill("biuro@kancelaria-nowak.pl", "sekretne-haslo")
+		m.in.host.SetText("mail.kancelaria-nowak.pl")
+		m.out.host.SetText("mail.kancelaria-nowak.pl")
+	case "manual-errors":
+		fill("jan.kowalski@gmail.com", "sekretne-haslo")
+		m.email.SetText("jan.kowalski.gmail.com")
+		m.in.port.SetText("70000")
+		m.out.host.SetText("smtp..gmail.com")
+		m.fields["email"].shown = true
+		m.fields["outgoing.host"].shown = true
+		m.validate()
+	case "manual-insecure":
+		fill("biuro@kancelaria-nowak.pl", "sekretne-haslo")
+		m.in.host.SetText("mail.kancelaria-nowak.pl")
+		m.out.host.SetText("mail.kancelaria-nowak.pl")
+		m.tls.SetChecked(false)
+	case "verify-running", "verify-ok", "verify-failed":
+		fill("jan.kowalski@wp.pl", "sekretne-haslo")
+		m.onNext()
+	case "verify-cert", "verify-cert-confirm":
+		fill("biuro@kancelaria-nowak.pl", "sekretne-haslo")
+		m.in.host.SetText("mail.kancelaria-nowak.pl")
+		m.out.host.SetText("mail.kancelaria-nowak.pl")
+		m.onNext()
+		if shot == "verify-cert-confirm" {
+			// Open the second confirmation once the failure is on screen.
+			go func() {
+				time.Sleep(300 * time.Millisecond)
+				wz.deps.Do(func() {
+					if wz.verify.trustSHA != "" {
+						wz.verify.onTrust()
+					}
+				})
+			}()
+		}
+	case "done":
+		fill("jan.kowalski@wp.pl", "sekretne-haslo")
+		wz.settings = m.settings().Normalized()
+		wz.cred = Password(m.password.Text)
+		res := VerifyResult{OK: true, Incoming: SideResult{OK: true, Elapsed: 620 * time.Millisecond},
+			Outgoing: SideResult{OK: true, Elapsed: 840 * time.Millisecond}, Elapsed: 840 * time.Millisecond}
+		wz.record = &runRecord{Settings: wz.settings, Started: time.Now(), Result: &res}
+		wz.goDone()
+	}
+}

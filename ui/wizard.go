@@ -1,0 +1,129 @@
+package ui
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/widget"
+
+	"infino.legal/mailbox/assets"
+	"infino.legal/mailbox/mailcfg"
+)
+
+// screen is one page of the wizard.
+type screen interface {
+	content() fyne.CanvasObject
+	// stepKey names the screen in the header (a translation key).
+	stepKey() string
+	// shown runs each time the screen becomes visible.
+	shown()
+}
+
+// Wizard is the window's content: a header and one screen at a time. Screens
+// are built once and kept, so nothing typed is lost when going back and forth.
+type Wizard struct {
+	deps Deps
+	win  fyne.Window
+
+	root    *fyne.Container
+	body    *fyne.Container
+	stepLbl *widget.Label
+	current screen
+
+	start  *startScreen
+	manual *manualScreen
+	verify *verifyScreen
+	done   *doneScreen
+
+	// What flows between the screens.
+	settings     mailcfg.Settings
+	cred         Credential
+	viaMicrosoft bool
+	insecureOK   bool
+	// record is the last verification, for the report and the Done screen.
+	record *runRecord
+}
+
+// NewWizard builds the wizard into w (deps are completed with defaults) and
+// shows the Start screen.
+func NewWizard(deps Deps, w fyne.Window) *Wizard {
+	var a fyne.App
+	if w != nil {
+		a = fyne.CurrentApp()
+	}
+	deps.fill(a)
+	wz := &Wizard{deps: deps, win: w}
+	wz.start = newStartScreen(wz)
+	wz.manual = newManualScreen(wz)
+	wz.verify = newVerifyScreen(wz)
+	wz.done = newDoneScreen(wz)
+
+	icon := canvas.NewImageFromResource(assets.Icon)
+	icon.FillMode = canvas.ImageFillContain
+	icon.SetMinSize(fyne.NewSize(28, 28))
+	name := widget.NewLabelWithStyle(mailcfg.AppName, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	wz.stepLbl = widget.NewLabel("")
+	header := container.NewVBox(
+		container.NewPadded(container.NewHBox(icon, name, layout.NewSpacer(), wz.stepLbl)),
+		widget.NewSeparator(),
+	)
+	wz.body = container.NewStack()
+	wz.root = container.NewBorder(header, nil, nil, nil, wz.body)
+	if w != nil {
+		w.SetContent(wz.root)
+	}
+	wz.show(wz.start)
+	return wz
+}
+
+// Content is the wizard's root object.
+func (wz *Wizard) Content() fyne.CanvasObject { return wz.root }
+
+func (wz *Wizard) show(s screen) {
+	wz.current = s
+	wz.body.Objects = []fyne.CanvasObject{s.content()}
+	wz.body.Refresh()
+	wz.stepLbl.SetText(tr(s.stepKey()))
+	s.shown()
+}
+
+func (wz *Wizard) focus(o fyne.Focusable) {
+	if wz.win != nil && o != nil {
+		wz.win.Canvas().Focus(o)
+	}
+}
+
+func (wz *Wizard) canvas() fyne.Canvas {
+	if wz.win == nil {
+		return nil
+	}
+	return wz.win.Canvas()
+}
+
+// goManual opens the form; fixField, if set, is focused and shows msg.
+func (wz *Wizard) goManual(fixField, msg string) {
+	wz.viaMicrosoft = false
+	wz.show(wz.manual)
+	if fixField != "" {
+		wz.manual.markServerProblem(fixField, msg)
+	}
+}
+
+// goVerify checks s with cred.
+func (wz *Wizard) goVerify(s mailcfg.Settings, cred Credential, insecureOK bool) {
+	wz.settings, wz.cred, wz.insecureOK = s, cred, insecureOK
+	wz.show(wz.verify)
+	wz.verify.run()
+}
+
+// goBackFromVerify returns to where the settings came from.
+func (wz *Wizard) goBackFromVerify() {
+	if wz.viaMicrosoft {
+		wz.show(wz.start)
+		return
+	}
+	wz.show(wz.manual)
+}
+
+func (wz *Wizard) goDone() { wz.show(wz.done) }
