@@ -172,7 +172,10 @@ func TestTLSUncheckedWarnsAndPolicyForbids(t *testing.T) {
 func TestTLSUncheckedPolicyAllows(t *testing.T) {
 	v := &fakeVerifier{fn: func(context.Context, mailcfg.Settings, VerifyOptions) VerifyResult { return okResult() }}
 	var gotOpt VerifyOptions
-	v.fn = func(_ context.Context, _ mailcfg.Settings, o VerifyOptions) VerifyResult { gotOpt = o; return okResult() }
+	v.fn = func(_ context.Context, _ mailcfg.Settings, o VerifyOptions) VerifyResult {
+		gotOpt = o
+		return okResult()
+	}
 	h := newHarness(t, "en_GB.UTF-8", func(d *Deps) { d.Policy.AllowInsecure = true; d.Verify = v.verify })
 	m := h.toManual("jan@wp.pl")
 	h.typeInto(m.password, "secret")
