@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/textproto"
@@ -448,7 +447,7 @@ func classifyReply(err error, provider *Provider) (classified, bool) {
 	inAuth := errors.Is(err, ErrAuthRejected)
 	var ie *imap.Error
 	if errors.As(err, &ie) {
-		d := "IMAP " + string(ie.Type)
+		d := "IMAP " + safeToken(string(ie.Type))
 		if ie.Code != "" {
 			d += " [" + safeToken(string(ie.Code)) + "]"
 		}
@@ -482,16 +481,16 @@ func classifyReply(err error, provider *Provider) (classified, bool) {
 		}
 		code := strings.ToUpper(pe.Code)
 		switch {
+		case errors.Is(err, ErrGreetingRefused):
+			return classified{kind: KindConnect, msg: "greeting_refused", detail: d}, true
+		case errors.Is(err, ErrTLSUnavailable):
+			return classified{kind: KindTLSUnavailable, detail: d}, true
 		case code == "AUTH":
 			return classified{kind: KindAuthFailed, detail: d}, true
 		case code == "SYS/PERM" && inAuth:
 			return classified{kind: KindAuthDisabled, detail: d}, true
 		case code == "SYS/TEMP" || code == "IN-USE" || code == "LOGIN-DELAY":
 			return classified{kind: KindProtocol, msg: "server_temporary", detail: d}, true
-		case errors.Is(err, ErrGreetingRefused):
-			return classified{kind: KindConnect, msg: "greeting_refused", detail: d}, true
-		case errors.Is(err, ErrTLSUnavailable):
-			return classified{kind: KindTLSUnavailable, detail: d}, true
 		case inAuth:
 			return classified{kind: KindAuthFailed, detail: d}, true
 		}
@@ -569,7 +568,7 @@ func classifyNet(err error) (classified, bool) {
 func replyDetail(err error) string {
 	var ie *imap.Error
 	if errors.As(err, &ie) {
-		d := "IMAP " + string(ie.Type)
+		d := "IMAP " + safeToken(string(ie.Type))
 		if ie.Code != "" {
 			d += " [" + safeToken(string(ie.Code)) + "]"
 		}
@@ -650,7 +649,7 @@ func build(kind Kind, msg, side string, provider *Provider, detail string) *Fail
 	}
 	f := &Failure{
 		Kind:    kind,
-		Message: Text{PL: fmt.Sprintf(m.PL, sideNoun(side).PL), EN: fmt.Sprintf(m.EN, sideNoun(side).EN)},
+		Message: Text{PL: strings.ReplaceAll(m.PL, "%[1]s", sideNoun(side).PL), EN: strings.ReplaceAll(m.EN, "%[1]s", sideNoun(side).EN)},
 		Hint:    hints[kind],
 		Field:   fieldFor(side, defaultFields[kind]),
 		Detail:  detail,
@@ -723,6 +722,8 @@ var hints = map[Kind]Text{
 		"Check the server address and port. A firewall or antivirus program may also be blocking the connection."},
 	KindTimeout: {"Sprawdź połączenie z internetem i spróbuj ponownie. Jeśli to się powtarza, zapora sieciowa może blokować ten port.",
 		"Check your internet connection and try again. If it keeps happening, a firewall may be blocking this port."},
+	KindTLSCertificate: {"Nie łącz się z tym serwerem, dopóki dostawca poczty lub dział IT nie potwierdzi jego certyfikatu.",
+		"Do not connect to this server until your mail provider or IT department confirms its certificate."},
 	KindTLSUnavailable: {"Wybierz inny rodzaj szyfrowania z ustawień dostawcy (SSL/TLS na portach 993, 995, 465 albo STARTTLS na 143, 110, 587).",
 		"Choose the other encryption setting your provider lists (SSL/TLS on ports 993, 995, 465 or STARTTLS on 143, 110, 587)."},
 	KindAuthFailed: {"Sprawdź nazwę użytkownika (zwykle pełny adres e-mail) i hasło.",
