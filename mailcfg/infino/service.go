@@ -1,0 +1,498 @@
+package infino
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"infino.legal/mailbox/mailcfg"
+	"infino.legal/mailbox/mailcfg/policy"
+	"infino.legal/mailbox/mailcfg/secrets"
+)
+
+// DirName is the app's folder under the OS user config directory.
+const DirName = "infino-mailbox"
+
+// DefaultConfigDir is <user config dir>/infino-mailbox (%AppData% on
+// Windows, ~/Library/Application Support on macOS, $XDG_CONFIG_HOME or
+// ~/.config on Linux).
+func DefaultConfigDir() (string, error) {
+	d, err := os.UserConfigDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(d, DirName), nil
+}
+
+// Options configure a Service. ConfigDir and Store are required.
+type Options struct {
+	// ConfigDir holds the outbox (ConfigDir/outbox) and the remembered
+	// Infino URL (ConfigDir/infino.json). Nothing secret is written there.
+	ConfigDir string
+	// Store keeps the Infino tokens and the secrets of waiting entries.
+	Store secrets.Store
+	// Policy gives infinoUrl, infino.clientId and allowInsecure.
+	Policy policy.Policy
+	// HTTP reaches Infino; nil means NewHTTPClient().
+	HTTP *http.Client
+	// Browser allows interactive sign-in; nil means none (background
+	// flushes): a missing sign-in then leaves entries waiting.
+	Browser *Browser
+	// Lang is the language for Infino's messages ("pl" or "en").
+	Lang string
+	// Info is sent as "client"; zero means DefaultClientInfo().
+	Info ClientInfo
+	// Retry is the in-call retry schedule (zero fields: DefaultRetry).
+	Retry Retry
+	// Sleep, Now and Jitter replace the real ones in tests.
+	Sleep  func(ctx context.Context, d time.Duration) error
+	Now    func() time.Time
+	Jitter func(d time.Duration) time.Duration
+	// Tokens, if set, replaces the sign-in (tests).
+	Tokens TokenSource
+}
+
+// State is where a submission ended up: what the Done screen says.
+type State string
+
+const (
+	// StateSent: Infino created the mailbox (or had already, for this
+	// submission).
+	StateSent State = "sent"
+	// StateExists: the mailbox was already connected to the account.
+	StateExists State = "exists"
+	// StateQueued: waiting in the outbox; Err says why.
+	StateQueued State = "queued"
+	// StateFailed: not sent and not kept; Err says why (Fields for the
+	// form).
+	StateFailed State = "failed"
+)
+
+// Outcome is the result of handing one submission over.
+type Outcome struct {
+	State   State
+	Receipt Receipt // StateSent
+	// EntryID is the outbox entry (StateQueued; also set while sending).
+	EntryID string
+	Email   string
+	// Err is why it is not sent (an *Error for everything Infino-related).
+	Err error
+	// NextAttempt is when an automatic retry happens (StateQueued).
+	NextAttempt time.Time
+}
+
+// Kind is the kind of Err ("" when sent).
+func (o Outcome) Kind() Kind { return KindOf(o.Err) }
+
+// Fields are the field errors to show on the form (400 answers and local
+// validation).
+func (o Outcome) Fields() mailcfg.ValidationError {
+	var e *Error
+	if errors.As(o.Err, &e) {
+		return e.Fields
+	}
+	var v mailcfg.ValidationError
+	if errors.As(o.Err, &v) {
+		return v
+	}
+	return nil
+}
+
+// Message is the one sentence the Done screen shows.
+func (o Outcome) Message() mailcfg.Text {
+	switch o.State {
+	case StateSent:
+		return mailcfg.Text{
+			PL: fmt.Sprintf("Gotowe: skrzynka %s została przekazana do Infino.", o.Email),
+			EN: fmt.Sprintf("Done: the mailbox %s has been handed to Infino.", o.Email)}
+	case StateExists:
+		return messages[KindExists]
+	}
+	var e *Error
+	if errors.As(o.Err, &e) && !e.Message.IsZero() {
+		if o.State == StateQueued && !e.Kind.Keeps() {
+			return messages[KindUnavailable]
+		}
+		return e.Message
+	}
+	if o.State == StateQueued {
+		return messages[KindUnavailable]
+	}
+	return messages[KindRejected]
+}
+
+// Service hands submissions to Infino through the outbox. Safe for
+// concurrent use; several processes may share the config directory.
+type Service struct {
+	o      Options
+	outbox *Outbox
+
+	mu    sync.Mutex
+	auths map[string]*Auth
+}
+
+// NewService makes a Service.
+func NewService(o Options) *Service {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.HTTP == nil {
+		o.HTTP = NewHTTPClient()
+	}
+	if o.Policy.Infino.ClientID == "" {
+		o.Policy.Infino.ClientID = policy.Default().Infino.ClientID
+	}
+	return &Service{o: o, outbox: NewOutbox(filepath.Join(o.ConfigDir, "outbox"), o.Store, o.Now), auths: map[string]*Auth{}}
+}
+
+// Outbox is the service's outbox.
+func (s *Service) Outbox() *Outbox { return s.outbox }
+
+// prefs are the non-secret remembered settings (ConfigDir/infino.json).
+type prefs struct {
+	InfinoURL string `json:"infinoUrl,omitempty"`
+}
+
+func (s *Service) prefsPath() string { return filepath.Join(s.o.ConfigDir, "infino.json") }
+
+// InfinoURL is where submissions go: the policy's infinoUrl, else the one
+// remembered from the Done screen. fromPolicy says the user cannot change
+// it. An empty URL with a nil error means none is set yet.
+func (s *Service) InfinoURL() (u string, fromPolicy bool, err error) {
+	if s.o.Policy.InfinoURL != "" {
+		u, err := CheckBaseURL(s.o.Policy.InfinoURL)
+		return u, true, err
+	}
+	data, err := os.ReadFile(s.prefsPath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	var p prefs
+	if err := json.Unmarshal(data, &p); err != nil || p.InfinoURL == "" {
+		return "", false, nil
+	}
+	u, err = CheckBaseURL(p.InfinoURL)
+	return u, false, err
+}
+
+// SetInfinoURL remembers the Infino URL typed on the Done screen. It fails
+// if the policy sets one or the URL is not https (http only to loopback).
+func (s *Service) SetInfinoURL(u string) error {
+	if s.o.Policy.InfinoURL != "" {
+		return errors.New("the Infino URL is set by the policy")
+	}
+	u, err := CheckBaseURL(u)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(s.o.ConfigDir, 0o700); err != nil {
+		return err
+	}
+	data, _ := json.MarshalIndent(prefs{InfinoURL: u}, "", "  ")
+	return writeFileAtomic(s.prefsPath(), append(data, '\n'))
+}
+
+// Auth is the sign-in for base (one per base URL, shared by every call).
+func (s *Service) Auth(base string) *Auth {
+	base = strings.TrimRight(base, "/")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.auths[base]
+	if a == nil {
+		a = &Auth{BaseURL: base, ClientID: s.o.Policy.Infino.ClientID, HTTP: s.o.HTTP, Store: s.o.Store,
+			Browser: s.o.Browser, Now: s.o.Now}
+		s.auths[base] = a
+	}
+	return a
+}
+
+func (s *Service) tokens(base string) TokenSource {
+	if s.o.Tokens != nil {
+		return s.o.Tokens
+	}
+	return s.Auth(base)
+}
+
+func (s *Service) base() (string, *Error) {
+	u, _, err := s.InfinoURL()
+	if err == nil && u == "" {
+		err = errors.New("no Infino URL is set (policy infinoUrl, or the Done screen)")
+	}
+	if err != nil {
+		return "", &Error{Kind: KindConfig, Err: err, Message: noURLMessage}
+	}
+	return u, nil
+}
+
+var noURLMessage = mailcfg.Text{
+	PL: "Wpisz adres Infino swojej kancelarii (np. https://kancelaria.infino.legal).",
+	EN: "Enter your firm's Infino address (e.g. https://firm.infino.legal).",
+}
+
+// SignIn signs in to Infino through the browser (Options.Browser).
+func (s *Service) SignIn(ctx context.Context) error {
+	base, e := s.base()
+	if e != nil {
+		return e
+	}
+	return s.Auth(base).SignIn(ctx)
+}
+
+// SignedIn reports whether a sign-in to the current Infino is stored.
+func (s *Service) SignedIn(ctx context.Context) (bool, error) {
+	base, e := s.base()
+	if e != nil {
+		return false, e
+	}
+	return s.Auth(base).SignedIn(ctx)
+}
+
+// Submit hands verified settings to Infino: it validates them, writes the
+// submission to the outbox, sends it (with retries) and returns where it
+// ended up. verifiedAt is when verification succeeded (zero: now).
+func (s *Service) Submit(ctx context.Context, settings mailcfg.Settings, secret Secret, verifiedAt time.Time) Outcome {
+	settings = settings.Normalized()
+	out := Outcome{Email: settings.Email, State: StateFailed}
+	base, e := s.base()
+	if e != nil {
+		out.Err = e
+		return out
+	}
+	if err := settings.Validate(mailcfg.ValidateOptions{AllowInsecure: s.o.Policy.AllowInsecure, InsecureOverride: true}); err != nil {
+		var v mailcfg.ValidationError
+		errors.As(err, &v)
+		out.Err = &Error{Kind: KindInvalid, Fields: v, Err: err, Message: messages[KindInvalid]}
+		return out
+	}
+	if err := secret.Check(settings.Auth); err != nil {
+		field := "secret"
+		if settings.Auth == mailcfg.AuthPassword {
+			field = "password"
+		}
+		out.Err = &Error{Kind: KindInvalid, Err: err, Message: messages[KindInvalid],
+			Fields: mailcfg.ValidationError{{Field: field, Code: "secret_invalid", Message: mailcfg.Text{PL: err.Error(), EN: err.Error()}}}}
+		return out
+	}
+	if verifiedAt.IsZero() {
+		verifiedAt = s.o.Now()
+	}
+	unlock, err := s.outbox.Lock(ctx)
+	if err != nil {
+		out.Err = lockErr(ctx, err)
+		return out
+	}
+	defer unlock()
+	now := s.o.Now().UTC()
+	e2 := Entry{ID: NewUUID(), IdempotencyKey: NewUUID(), InfinoURL: base, Settings: settings,
+		VerifiedAt: verifiedAt.UTC(), CreatedAt: now}
+	if err := s.outbox.Add(ctx, e2, secret); err != nil {
+		// Without the outbox nothing survives a failure: send directly,
+		// and say plainly that it could not be kept.
+		out := s.send(ctx, e2, secret, nil)
+		if out.State == StateQueued {
+			out.State = StateFailed
+			out.Err = &Error{Kind: KindConfig, Err: fmt.Errorf("%v; and the outbox could not keep it: %w", out.Err, err),
+				Message: storeMessage}
+		}
+		return out
+	}
+	return s.send(ctx, e2, secret, s.outbox)
+}
+
+func lockErr(ctx context.Context, err error) *Error {
+	if ctx.Err() != nil {
+		return newError(KindCancelled, 0, err)
+	}
+	return &Error{Kind: KindConfig, Err: fmt.Errorf("outbox: %w", err), Message: messages[KindConfig]}
+}
+
+// send delivers one entry (the caller holds the outbox lock) and records the
+// result in the outbox: completed, or updated with the reason and the time
+// of the next automatic attempt. ob nil: the entry is not in the outbox.
+func (s *Service) send(ctx context.Context, e Entry, secret Secret, ob *Outbox) Outcome {
+	out := Outcome{EntryID: e.ID, Email: e.Settings.Email}
+	// Bookkeeping must finish even when ctx ends in the middle.
+	bg := context.WithoutCancel(ctx)
+	e.Attempts++
+	e.LastAttempt = s.o.Now().UTC()
+	if ob != nil {
+		if err := ob.Update(e); err != nil {
+			out.State, out.Err = StateFailed, fmt.Errorf("outbox: %w", err)
+			return out
+		}
+	}
+	c := &Client{BaseURL: e.InfinoURL, Tokens: s.tokens(e.InfinoURL), HTTP: s.o.HTTP, Info: s.o.Info,
+		Lang: s.o.Lang, Retry: s.o.Retry, Sleep: s.o.Sleep, Now: s.o.Now, Jitter: s.o.Jitter}
+	rec, err := c.CreateMailbox(ctx, e.IdempotencyKey, Submission{Settings: e.Settings, Secret: secret, VerifiedAt: e.VerifiedAt})
+	kind := KindOf(err)
+	switch {
+	case err == nil:
+		out.State, out.Receipt = StateSent, rec
+		if rec.Email != "" {
+			out.Email = rec.Email
+		}
+	case kind == KindExists:
+		out.State, out.Err = StateExists, err
+	case kind.Keeps():
+		out.State, out.Err = StateQueued, err
+	default:
+		out.State, out.Err = StateFailed, err
+	}
+	if ob == nil {
+		return out
+	}
+	if out.State != StateQueued {
+		if cerr := ob.Complete(bg, e.ID); cerr != nil {
+			out.Err = errors.Join(out.Err, fmt.Errorf("outbox: %w", cerr))
+		}
+		return out
+	}
+	var ie *Error
+	errors.As(err, &ie)
+	e.LastError = &EntryError{Kind: kind, Message: out.Message()}
+	var wait time.Duration
+	if ie != nil {
+		e.LastError.Status = ie.Status
+		if ie.Err != nil {
+			e.LastError.Detail = ie.Err.Error()
+		}
+		wait = ie.RetryAfter
+	}
+	e.NextAttempt = s.o.Now().UTC().Add(max(wait, nextDelay(e.Attempts)))
+	out.NextAttempt = e.NextAttempt
+	if uerr := ob.Update(e); uerr != nil {
+		out.Err = errors.Join(out.Err, fmt.Errorf("outbox: %w", uerr))
+	}
+	return out
+}
+
+// nextDelay is the wait before the next automatic flush of an entry tried
+// n times: 1, 2, 4 … minutes, at most an hour.
+func nextDelay(n int) time.Duration {
+	d := time.Minute
+	for i := 1; i < n && d < time.Hour; i++ {
+		d *= 2
+	}
+	return min(d, time.Hour)
+}
+
+// Pending lists what waits in the outbox and the outbox files that could not
+// be read (moved aside).
+func (s *Service) Pending(ctx context.Context) ([]Entry, []Problem, error) {
+	return s.outbox.List(ctx)
+}
+
+// EntryResult is what a flush did with one entry.
+type EntryResult struct {
+	Entry Entry
+	// Tried is false when the entry was left for later without a request
+	// (not due yet, or Infino was already found unreachable).
+	Tried   bool
+	Outcome Outcome
+}
+
+// FlushReport is the result of Flush.
+type FlushReport struct {
+	Results  []EntryResult
+	Problems []Problem
+	// Err is a failure to read the outbox at all.
+	Err error
+}
+
+// Counts returns how many entries were sent (or already existed), are still
+// queued, and failed for good.
+func (r FlushReport) Counts() (sent, queued, failed int) {
+	for _, res := range r.Results {
+		switch res.Outcome.State {
+		case StateSent, StateExists:
+			sent++
+		case StateQueued:
+			queued++
+		case StateFailed:
+			failed++
+		}
+	}
+	return
+}
+
+// Flush sends what waits in the outbox: at start-up (force false: only
+// entries that are due), on "Retry now" and by "outbox flush" (force true).
+// After a network failure the remaining entries are not tried this time.
+func (s *Service) Flush(ctx context.Context, force bool) FlushReport {
+	entries, problems, err := s.outbox.List(ctx)
+	rep := FlushReport{Problems: problems, Err: err}
+	var down *Outcome
+	for _, e := range entries {
+		res := EntryResult{Entry: e, Outcome: Outcome{State: StateQueued, EntryID: e.ID, Email: e.Settings.Email, NextAttempt: e.NextAttempt}}
+		if e.LastError != nil {
+			res.Outcome.Err = &Error{Kind: e.LastError.Kind, Status: e.LastError.Status, Message: e.LastError.Message}
+		}
+		switch {
+		case ctx.Err() != nil:
+		case down != nil:
+			res.Outcome.Err = down.Err
+		case !force && e.NextAttempt.After(s.o.Now()):
+		default:
+			res.Tried = true
+			res.Outcome = s.Deliver(ctx, e.ID)
+			if o := res.Outcome; o.State == StateQueued && o.Kind() == KindUnavailable && isNetError(o.Err) {
+				down = &o
+			}
+		}
+		rep.Results = append(rep.Results, res)
+	}
+	return rep
+}
+
+// Deliver sends one waiting entry now ("Retry now").
+func (s *Service) Deliver(ctx context.Context, id string) Outcome {
+	out := Outcome{EntryID: id, State: StateQueued}
+	unlock, err := s.outbox.Lock(ctx)
+	if err != nil {
+		out.Err = lockErr(ctx, err)
+		return out
+	}
+	defer unlock()
+	e, err := s.outbox.Get(id)
+	if errors.Is(err, fs.ErrNotExist) {
+		// Another process delivered it meanwhile.
+		out.State = StateSent
+		return out
+	}
+	if err != nil {
+		out.Err = err
+		return out
+	}
+	out.Email = e.Settings.Email
+	secret, err := s.outbox.Secret(ctx, id)
+	if errors.Is(err, secrets.ErrNotFound) {
+		// The secret is gone (keyring cleared): it can never be sent.
+		out.State = StateFailed
+		out.Err = &Error{Kind: KindConfig, Err: fmt.Errorf("the secret of outbox entry %s is not in the keyring", id), Message: lostSecretMessage}
+		if cerr := s.outbox.Complete(context.WithoutCancel(ctx), id); cerr != nil {
+			out.Err = errors.Join(out.Err, cerr)
+		}
+		return out
+	}
+	if err != nil {
+		out.Err = storeError(err)
+		return out
+	}
+	return s.send(ctx, e, secret, s.outbox)
+}
+
+var lostSecretMessage = mailcfg.Text{
+	PL: "Hasło tej skrzynki zniknęło z systemowego sejfu, więc nie można jej wysłać. Dodaj skrzynkę ponownie.",
+	EN: "The password of this mailbox is no longer in the system keyring, so it cannot be sent. Add the mailbox again.",
+}

@@ -1,0 +1,542 @@
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"infino.legal/mailbox/mailcfg"
+)
+
+// InfinoScope is the scope that allows adding mailboxes.
+const InfinoScope = "mailboxes:write"
+
+// Infino is the sandbox Infino Legal server: the mailbox API of
+// docs/infino-api.md and its OAuth authorization server. It keeps
+// everything in memory. The methods are the tests' hooks.
+type Infino struct {
+	as       *authServer
+	issuer   string // https base URL
+	authBase string // base of the authorization endpoint (http in the demo)
+	now      func() time.Time
+	done     <-chan struct{} // closed when the sandbox stops
+
+	mu        sync.Mutex
+	mailboxes []*Mailbox
+	byKey     map[string]*stored
+	byEmail   map[string]*Mailbox
+	faults    []Fault
+	holds     []chan struct{}
+	reject401 int
+	requests  []Request
+	metadata  int
+	seq       int
+}
+
+// Mailbox is one mailbox the sandbox Infino holds.
+type Mailbox struct {
+	ID             string
+	Email          string
+	IdempotencyKey string
+	// Body is the request body as received (it contains the secret).
+	Body       json.RawMessage
+	Settings   mailcfg.Settings
+	SecretType string
+	// Password is the password of a password secret (tests compare it).
+	Password   string
+	VerifiedAt time.Time
+	Client     map[string]string
+	Created    time.Time
+}
+
+// Request is one API request as the sandbox saw it.
+type Request struct {
+	Method, Path string
+	Header       http.Header
+	Body         []byte
+	Status       int // what the sandbox answered (0: held, no answer)
+}
+
+// Fault is an answer the sandbox gives instead of handling the next API
+// requests.
+type Fault struct {
+	Status int
+	// RetryAfter is sent as the Retry-After header if not empty.
+	RetryAfter string
+	// Body is the JSON body; empty means {"error":"<status text>"}.
+	Body string
+	// Count is how many requests get this answer (default 1).
+	Count int
+}
+
+type stored struct {
+	hash   [32]byte
+	status int
+	body   []byte
+}
+
+func newInfino(issuer, authBase, clientID string, now func() time.Time, page bool, done <-chan struct{}) *Infino {
+	return &Infino{
+		as:     newAuthServer("Infino Legal", clientID, now, page),
+		issuer: issuer, authBase: authBase, now: now, done: done,
+		byKey: map[string]*stored{}, byEmail: map[string]*Mailbox{},
+	}
+}
+
+func (s *Infino) routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /.well-known/oauth-authorization-server", s.serveMetadata)
+	mux.HandleFunc("GET /oauth/authorize", func(w http.ResponseWriter, r *http.Request) {
+		s.as.authorize(w, r, func(url.Values) string { return DemoInfinoUser },
+			func(sc []string) bool { return hasScope(sc, InfinoScope) })
+	})
+	mux.HandleFunc("POST /oauth/token", func(w http.ResponseWriter, r *http.Request) {
+		s.as.token(w, r, func(g *grant, access, refresh string) tokenResponse {
+			return tokenResponse{"access_token": access, "token_type": "Bearer", "refresh_token": refresh,
+				"expires_in": int(s.as.accessTTL.Seconds()), "scope": strings.Join(g.scopes, " ")}
+		})
+	})
+	mux.HandleFunc("POST /api/v1/mailboxes", s.serveCreate)
+}
+
+// Metadata is the RFC 8414 document the sandbox serves.
+func (s *Infino) Metadata() map[string]any {
+	return map[string]any{
+		"issuer":                                s.issuer,
+		"authorization_endpoint":                s.authBase + "/oauth/authorize",
+		"token_endpoint":                        s.issuer + "/oauth/token",
+		"scopes_supported":                      []string{InfinoScope},
+		"response_types_supported":              []string{"code"},
+		"grant_types_supported":                 []string{"authorization_code", "refresh_token"},
+		"code_challenge_methods_supported":      []string{"S256"},
+		"token_endpoint_auth_methods_supported": []string{"none"},
+	}
+}
+
+func (s *Infino) serveMetadata(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.metadata++
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, s.Metadata(), nil)
+}
+
+var keyRE = regexp.MustCompile(`^[A-Za-z0-9._:-]{16,255}$`)
+
+func (s *Infino) serveCreate(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10+1))
+	req := Request{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body}
+	status := 0
+	defer func() {
+		req.Status = status
+		s.mu.Lock()
+		s.requests = append(s.requests, req)
+		s.mu.Unlock()
+	}()
+	reply := func(st int, v any, h http.Header) {
+		status = st
+		writeJSON(w, st, v, h)
+	}
+	if err != nil {
+		reply(http.StatusBadRequest, errBody("bad_request", "unreadable body"), nil)
+		return
+	}
+	if len(body) > 64<<10 {
+		reply(http.StatusRequestEntityTooLarge, errBody("too_large", "the body is larger than 64 KiB"), nil)
+		return
+	}
+	if f, ok := s.takeFault(); ok {
+		h := http.Header{}
+		if f.RetryAfter != "" {
+			h.Set("Retry-After", f.RetryAfter)
+		}
+		status = f.Status
+		for k, v := range h {
+			w.Header()[k] = v
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(f.Status)
+		if f.Body != "" {
+			io.WriteString(w, f.Body)
+		} else {
+			json.NewEncoder(w).Encode(errBody(strings.ReplaceAll(strings.ToLower(http.StatusText(f.Status)), " ", "_"), "injected by the sandbox"))
+		}
+		return
+	}
+	g, ok := s.as.check(bearer(r))
+	if ok && s.take401() {
+		ok = false
+	}
+	if !ok {
+		h := http.Header{"Www-Authenticate": {`Bearer error="invalid_token"`}}
+		reply(http.StatusUnauthorized, errBody("invalid_token", "sign in again"), h)
+		return
+	}
+	if !hasScope(g.scopes, InfinoScope) {
+		h := http.Header{"Www-Authenticate": {`Bearer error="insufficient_scope", scope="` + InfinoScope + `"`}}
+		reply(http.StatusForbidden, errBody("insufficient_scope", "the token lacks "+InfinoScope), h)
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		reply(http.StatusUnsupportedMediaType, errBody("unsupported_media_type", "send application/json"), nil)
+		return
+	}
+	key := r.Header.Get("Idempotency-Key")
+	if !keyRE.MatchString(key) {
+		reply(http.StatusBadRequest, errBody("idempotency_key_required", "send an Idempotency-Key header (a UUID)"), nil)
+		return
+	}
+	pl := prefersPolish(r.Header.Get("Accept-Language"))
+	hash := sha256.Sum256(body)
+
+	s.mu.Lock()
+	if st := s.byKey[key]; st != nil {
+		s.mu.Unlock()
+		if st.hash != hash {
+			reply(http.StatusUnprocessableEntity, errBody("idempotency_key_reused", "this Idempotency-Key was used with a different body"), nil)
+			return
+		}
+		status = st.status
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Idempotent-Replayed", "true")
+		w.WriteHeader(st.status)
+		w.Write(st.body)
+		return
+	}
+	s.mu.Unlock()
+
+	mb, fields := s.decode(body, pl)
+	if len(fields) > 0 {
+		reply(http.StatusBadRequest, map[string]any{"error": "invalid_settings", "errors": fields}, nil)
+		return
+	}
+
+	s.mu.Lock()
+	if st := s.byKey[key]; st != nil { // a concurrent twin won
+		s.mu.Unlock()
+		reply(http.StatusConflict, errBody("request_in_progress", "the same Idempotency-Key is being processed"), http.Header{"Retry-After": {"1"}})
+		return
+	}
+	var st stored
+	st.hash = hash
+	if s.byEmail[mb.Email] != nil {
+		st.status = http.StatusConflict
+		st.body = mustJSON(errBody("mailbox_exists", "this mailbox is already connected"))
+	} else {
+		s.seq++
+		mb.ID = fmt.Sprintf("mbx_%06d", s.seq)
+		mb.IdempotencyKey = key
+		mb.Created = s.now()
+		s.mailboxes = append(s.mailboxes, mb)
+		s.byEmail[mb.Email] = mb
+		st.status = http.StatusCreated
+		st.body = mustJSON(map[string]string{"id": mb.ID, "email": mb.Email})
+	}
+	s.byKey[key] = &st
+	var hold chan struct{}
+	if len(s.holds) > 0 {
+		hold, s.holds = s.holds[0], s.holds[1:]
+	}
+	s.mu.Unlock()
+
+	if hold != nil {
+		// Committed, but the answer never leaves: the client sees a lost
+		// response (or is killed meanwhile).
+		close(hold)
+		select {
+		case <-r.Context().Done():
+		case <-s.done:
+		}
+		return
+	}
+	status = st.status
+	w.Header().Set("Content-Type", "application/json")
+	if st.status == http.StatusCreated {
+		w.Header().Set("Location", "/api/v1/mailboxes/"+mb.ID)
+	}
+	w.WriteHeader(st.status)
+	w.Write(st.body)
+}
+
+// wireBody is what the app sends (docs/infino-api.md).
+type wireBody struct {
+	mailcfg.Settings
+	Secret *struct {
+		Type         string   `json:"type"`
+		Password     string   `json:"password"`
+		Provider     string   `json:"provider"`
+		RefreshToken string   `json:"refreshToken"`
+		ClientID     string   `json:"clientId"`
+		Tenant       string   `json:"tenant"`
+		Scopes       []string `json:"scopes"`
+	} `json:"secret"`
+	VerifiedAt string            `json:"verifiedAt"`
+	Client     map[string]string `json:"client"`
+}
+
+type wireFieldError struct {
+	Field   string `json:"field"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func (s *Infino) decode(body []byte, pl bool) (*Mailbox, []wireFieldError) {
+	var b wireBody
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&b); err != nil {
+		return nil, []wireFieldError{{Field: "", Code: "json", Message: err.Error()}}
+	}
+	var out []wireFieldError
+	if err := b.Settings.Validate(mailcfg.ValidateOptions{}); err != nil {
+		for _, fe := range err.(mailcfg.ValidationError) {
+			out = append(out, wireFieldError{Field: fe.Field, Code: fe.Code, Message: msg(fe.Message, pl)})
+		}
+	}
+	add := func(field, code, pol, eng string) {
+		out = append(out, wireFieldError{Field: field, Code: code, Message: msg(mailcfg.Text{PL: pol, EN: eng}, pl)})
+	}
+	mb := &Mailbox{Email: strings.ToLower(b.Email), Body: json.RawMessage(body), Settings: b.Settings, Client: b.Client}
+	switch {
+	case b.Secret == nil:
+		add("secret", "secret_missing", "Brak danych logowania.", "The secret is missing.")
+	case b.Secret.Type == "password":
+		if b.Secret.Password == "" {
+			add("secret.password", "password_empty", "Hasło jest puste.", "The password is empty.")
+		}
+		if b.Auth != mailcfg.AuthPassword {
+			add("auth", "auth_mismatch", "Sposób logowania nie pasuje do hasła.", "The sign-in method does not match a password.")
+		}
+		mb.SecretType, mb.Password = "password", b.Secret.Password
+	case b.Secret.Type == "oauth2":
+		if b.Secret.RefreshToken == "" || b.Secret.ClientID == "" || b.Secret.Provider == "" {
+			add("secret", "oauth2_incomplete", "Brak tokenu odświeżania.", "The refresh token is missing.")
+		}
+		if b.Auth != mailcfg.AuthOAuth2 {
+			add("auth", "auth_mismatch", "Sposób logowania nie pasuje do tokenu.", "The sign-in method does not match a token.")
+		}
+		mb.SecretType = "oauth2"
+	default:
+		add("secret.type", "secret_type", "Nieznany rodzaj danych logowania.", "Unknown secret type.")
+	}
+	if t, err := time.Parse(time.RFC3339, b.VerifiedAt); err != nil {
+		add("verifiedAt", "verified_at", "Brak daty weryfikacji.", "verifiedAt must be an RFC 3339 time.")
+	} else {
+		mb.VerifiedAt = t
+	}
+	if b.Client["name"] == "" || b.Client["version"] == "" {
+		add("client", "client", "Brak opisu programu.", "client.name and client.version are required.")
+	}
+	return mb, out
+}
+
+// prefersPolish reads the first language of Accept-Language.
+func prefersPolish(h string) bool {
+	first, _, _ := strings.Cut(h, ",")
+	first, _, _ = strings.Cut(first, ";")
+	return mailcfg.IsPolish(first)
+}
+
+func msg(t mailcfg.Text, pl bool) string {
+	if pl {
+		return t.PL
+	}
+	return t.EN
+}
+
+func errBody(code, message string) map[string]string {
+	return map[string]string{"error": code, "message": message}
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any, h http.Header) {
+	for k, vv := range h {
+		w.Header()[k] = vv
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (s *Infino) takeFault() (Fault, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.faults) == 0 {
+		return Fault{}, false
+	}
+	f := &s.faults[0]
+	out := *f
+	f.Count--
+	if f.Count <= 0 {
+		s.faults = s.faults[1:]
+	}
+	return out, true
+}
+
+func (s *Infino) take401() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.reject401 > 0 {
+		s.reject401--
+		return true
+	}
+	return false
+}
+
+// --- hooks for tests ---
+
+// Inject queues a fault: the next Count API requests get it instead of
+// being handled.
+func (s *Infino) Inject(f Fault) {
+	if f.Count <= 0 {
+		f.Count = 1
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, f)
+}
+
+// FailNext answers the next n API requests with status (and Retry-After if
+// not empty).
+func (s *Infino) FailNext(n, status int, retryAfter string) {
+	s.Inject(Fault{Status: status, RetryAfter: retryAfter, Count: n})
+}
+
+// ClearFaults drops the faults not used up yet.
+func (s *Infino) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = nil
+}
+
+// RejectTokens answers the next n API requests 401, whatever the token.
+func (s *Infino) RejectTokens(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reject401 = n
+}
+
+// HoldNext makes the next request that creates a mailbox commit it and then
+// never answer (until the client goes away or the sandbox stops). The
+// channel is closed once the mailbox is committed: a test then kills the
+// client "between sent and response received".
+func (s *Infino) HoldNext() <-chan struct{} {
+	c := make(chan struct{})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.holds = append(s.holds, c)
+	return c
+}
+
+// AddMailbox records a mailbox as if created earlier (a later submission for
+// the same address gets 409 mailbox_exists).
+func (s *Infino) AddMailbox(email string) *Mailbox {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seq++
+	mb := &Mailbox{ID: fmt.Sprintf("mbx_%06d", s.seq), Email: strings.ToLower(email), Created: s.now()}
+	s.mailboxes = append(s.mailboxes, mb)
+	s.byEmail[mb.Email] = mb
+	return mb
+}
+
+// Mailboxes returns copies of the mailboxes, in creation order.
+func (s *Infino) Mailboxes() []Mailbox {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Mailbox, len(s.mailboxes))
+	for i, m := range s.mailboxes {
+		out[i] = *m
+	}
+	return out
+}
+
+// Count is the number of mailboxes.
+func (s *Infino) Count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.mailboxes)
+}
+
+// Requests returns the API requests seen so far.
+func (s *Infino) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+// LastRequest is the last API request seen (nil if none).
+func (s *Infino) LastRequest() *Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.requests) == 0 {
+		return nil
+	}
+	r := s.requests[len(s.requests)-1]
+	return &r
+}
+
+// MetadataRequests counts fetches of the RFC 8414 document.
+func (s *Infino) MetadataRequests() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.metadata
+}
+
+// AuthStats counts what the authorization server was asked.
+func (s *Infino) AuthStats() AuthStats { return s.as.snapshot() }
+
+// Mint issues tokens without the browser (scope mailboxes:write).
+func (s *Infino) Mint() (access, refresh string) {
+	return s.as.mint(DemoInfinoUser, []string{InfinoScope})
+}
+
+// MintScopes issues tokens with the given scopes.
+func (s *Infino) MintScopes(scopes ...string) (access, refresh string) {
+	return s.as.mint(DemoInfinoUser, scopes)
+}
+
+// RevokeAccessTokens makes every access token invalid; refresh tokens still
+// work (the app's next request gets 401 and refreshes).
+func (s *Infino) RevokeAccessTokens() { s.as.revokeAccess() }
+
+// RevokeAll makes every token invalid: the app must sign in again.
+func (s *Infino) RevokeAll() { s.as.revokeAll() }
+
+// DenyNextSignIn makes the next n authorization requests end with
+// access_denied.
+func (s *Infino) DenyNextSignIn(n int) { s.as.denyNextAuthorization(n) }
+
+// SetAccessTTL sets the lifetime of new access tokens.
+func (s *Infino) SetAccessTTL(d time.Duration) {
+	s.as.mu.Lock()
+	defer s.as.mu.Unlock()
+	s.as.accessTTL = d
+}
+
+// Wait blocks until n mailboxes exist or ctx ends.
+func (s *Infino) Wait(ctx context.Context, n int) error {
+	for s.Count() < n {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return nil
+}

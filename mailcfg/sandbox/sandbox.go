@@ -1,0 +1,374 @@
+// Package sandbox runs, in-process on loopback, everything Infino Mailbox
+// talks to, so that the app works end to end with no network: an IMAP and an
+// SMTP server for a demo domain (go-imap's imapmemserver, go-smtp), the
+// Infino mailbox API with its OAuth authorization server, and a "Microsoft"
+// authorization server whose tokens the mail servers accept with XOAUTH2.
+// `infino-mailbox --demo` and the tests use it.
+//
+// Every TLS endpoint uses a certificate from a throw-away CA (Sandbox.CA);
+// only clients given Sandbox.RootCAs (or Sandbox.HTTPClient) trust it.
+//
+// Demo accounts:
+//
+//	jan@kancelaria-demo.test   password DemoPassword   IMAP/SMTP with a password
+//	anna@kancelaria-m365.test  "Sign in with Microsoft" (any address works there)
+package sandbox
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"infino.legal/mailbox/mailcfg"
+	"infino.legal/mailbox/mailcfg/policy"
+)
+
+// The demo accounts and registrations.
+const (
+	// DemoDomain is the password-account demo domain.
+	DemoDomain = "kancelaria-demo.test"
+	// DemoEmail logs in with DemoPassword.
+	DemoEmail = "jan@kancelaria-demo.test"
+	// DemoPassword is the demo account's password (it is printed in the
+	// README; it protects nothing).
+	DemoPassword = "Demo-Haslo-2024!"
+	// MicrosoftDomain is the demo domain whose provider prefers
+	// "Sign in with Microsoft".
+	MicrosoftDomain = "kancelaria-m365.test"
+	// MicrosoftEmail is the default account of the sandbox Microsoft.
+	MicrosoftEmail = "anna@kancelaria-m365.test"
+	// DemoTenantID is the tid of the sandbox Microsoft's id_tokens.
+	DemoTenantID = "9f1c3a7e-5b2d-4c8a-9e6f-1d2c3b4a5e6f"
+	// MicrosoftClientID is the sandbox Microsoft's registered client id.
+	MicrosoftClientID = "5a9d3c1e-0000-4000-8000-00000000de30"
+	// DemoInfinoUser is who signs in at the sandbox Infino.
+	DemoInfinoUser = "kancelaria-demo"
+	// ProviderID and MicrosoftProviderID are the ids of the demo providers.
+	ProviderID          = "sandbox"
+	MicrosoftProviderID = "sandbox-m365"
+)
+
+// MicrosoftScopes are the scopes a mail app asks Microsoft for.
+var MicrosoftScopes = []string{
+	"https://outlook.office.com/IMAP.AccessAsUser.All",
+	"https://outlook.office.com/SMTP.Send",
+	"offline_access", "openid", "email", "profile",
+}
+
+// Options configure Start. The zero value is what tests want.
+type Options struct {
+	// Demo is for a person with a real browser: the browser-facing
+	// endpoints (Infino's authorization page and the Microsoft authority)
+	// are served over plain http on loopback, where a browser does not
+	// warn about the sandbox CA, and the approve pages are visible for a
+	// moment instead of a bare redirect. The API and Infino's token
+	// endpoint stay on https.
+	Demo bool
+	// InfinoClientID is the client id the sandbox Infino accepts; empty
+	// means the policy default ("infino-mailbox").
+	InfinoClientID string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Logf, if set, receives one line per HTTP request (method, path,
+	// status); never bodies or tokens.
+	Logf func(format string, args ...any)
+}
+
+// Sandbox is a running set of sandbox servers. Close stops them.
+type Sandbox struct {
+	// CA is the throw-away CA; RootCAs its pool.
+	CA      *CA
+	RootCAs *x509.CertPool
+
+	// InfinoURL is the sandbox Infino base URL (https://127.0.0.1:port).
+	InfinoURL string
+	// BrowserURL is the plain-http loopback base URL of the same HTTP
+	// server (the demo's browser-facing endpoints).
+	BrowserURL string
+
+	// Mail server addresses (host:port on 127.0.0.1).
+	IMAPAddr, IMAPStartTLSAddr, SMTPAddr, SMTPStartTLSAddr string
+
+	Infino    *Infino
+	Microsoft *Microsoft
+	Mail      *Mail
+
+	opts      Options
+	table     *mailcfg.Table
+	https     *http.Server
+	plain     *http.Server
+	done      chan struct{}
+	closeOnce sync.Once
+	tmpDirs   []string
+	mu        sync.Mutex
+}
+
+// Start runs every sandbox server on 127.0.0.1 with random ports.
+func Start(ctx context.Context, opts Options) (*Sandbox, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.InfinoClientID == "" {
+		opts.InfinoClientID = policy.Default().Infino.ClientID
+	}
+	ca, err := NewCA(opts.Now())
+	if err != nil {
+		return nil, err
+	}
+	var lc net.ListenConfig
+	var lns []net.Listener
+	listen := func() net.Listener {
+		if err != nil {
+			return nil
+		}
+		var l net.Listener
+		l, err = lc.Listen(ctx, "tcp4", "127.0.0.1:0")
+		if l != nil {
+			lns = append(lns, l)
+		}
+		return l
+	}
+	httpsLn, plainLn := listen(), listen()
+	imapTLS, imapPlain, smtpTLS, smtpPlain := listen(), listen(), listen(), listen()
+	if err != nil {
+		for _, l := range lns {
+			l.Close()
+		}
+		return nil, errorf("listen: %v", err)
+	}
+	sb := &Sandbox{
+		CA: ca, RootCAs: ca.Pool, opts: opts, done: make(chan struct{}),
+		InfinoURL:        "https://" + httpsLn.Addr().String(),
+		BrowserURL:       "http://" + plainLn.Addr().String(),
+		IMAPAddr:         imapTLS.Addr().String(),
+		IMAPStartTLSAddr: imapPlain.Addr().String(),
+		SMTPAddr:         smtpTLS.Addr().String(),
+		SMTPStartTLSAddr: smtpPlain.Addr().String(),
+	}
+	browserBase, msAuthority := sb.InfinoURL, sb.InfinoURL+"/ms"
+	if opts.Demo {
+		browserBase, msAuthority = sb.BrowserURL, sb.BrowserURL+"/ms"
+	}
+	sb.Infino = newInfino(sb.InfinoURL, browserBase, opts.InfinoClientID, opts.Now, opts.Demo, sb.done)
+	sb.Microsoft, err = newMicrosoft(msAuthority, MicrosoftClientID, opts.Now, opts.Demo)
+	if err != nil {
+		for _, l := range lns {
+			l.Close()
+		}
+		return nil, err
+	}
+	sb.Mail = newMail(sb.Microsoft)
+	sb.Mail.AddUser(DemoEmail, DemoPassword)
+	if sb.table, err = sb.buildTable(); err != nil {
+		for _, l := range lns {
+			l.Close()
+		}
+		return nil, err
+	}
+
+	mux := http.NewServeMux()
+	sb.Infino.routes(mux)
+	sb.Microsoft.routes(mux)
+	mux.HandleFunc("GET /{$}", sb.serveIndex)
+	handler := sb.logRequests(mux)
+	quiet := log.New(io.Discard, "", 0)
+	sb.https = &http.Server{Handler: handler, TLSConfig: ca.ServerTLS(), ErrorLog: quiet, ReadHeaderTimeout: 10 * time.Second}
+	sb.plain = &http.Server{Handler: handler, ErrorLog: quiet, ReadHeaderTimeout: 10 * time.Second}
+	go sb.https.Serve(tls.NewListener(httpsLn, ca.ServerTLS()))
+	go sb.plain.Serve(plainLn)
+	sb.Mail.startIMAP(ca.ServerTLS(), imapTLS, imapPlain)
+	sb.Mail.startSMTP(ca.ServerTLS(), smtpTLS, smtpPlain)
+	return sb, nil
+}
+
+// Close stops every server and removes the directories made by ConfigDir.
+func (sb *Sandbox) Close() error {
+	sb.closeOnce.Do(func() {
+		close(sb.done)
+		sb.https.Close()
+		sb.plain.Close()
+		sb.Mail.close()
+		sb.mu.Lock()
+		for _, d := range sb.tmpDirs {
+			os.RemoveAll(d)
+		}
+		sb.mu.Unlock()
+	})
+	return nil
+}
+
+// Done is closed when the sandbox stops.
+func (sb *Sandbox) Done() <-chan struct{} { return sb.done }
+
+func (sb *Sandbox) logRequests(h http.Handler) http.Handler {
+	if sb.opts.Logf == nil {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rw := &statusWriter{ResponseWriter: w}
+		h.ServeHTTP(rw, r)
+		sb.opts.Logf("sandbox: %s %s → %d", r.Method, r.URL.Path, rw.status)
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(s int) {
+	if w.status == 0 {
+		w.status = s
+	}
+	w.ResponseWriter.WriteHeader(s)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (sb *Sandbox) serveIndex(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintf(w, "Infino Mailbox sandbox\n\nInfino API:  %s%s\nMicrosoft:   %s\nIMAP (TLS):  %s\nSMTP (TLS):  %s\n\ndemo account: %s / %s\n",
+		sb.InfinoURL, "/api/v1/mailboxes", sb.Microsoft.Authority(), sb.IMAPAddr, sb.SMTPAddr, DemoEmail, DemoPassword)
+}
+
+// TLSConfig is a client TLS configuration that trusts the sandbox CA only.
+func (sb *Sandbox) TLSConfig() *tls.Config { return sb.CA.ClientTLS() }
+
+// HTTPClient is an HTTP client that trusts the sandbox CA only and uses no
+// proxy.
+func (sb *Sandbox) HTTPClient() *http.Client {
+	return &http.Client{
+		Transport: &http.Transport{TLSClientConfig: sb.CA.ClientTLS(), ForceAttemptHTTP2: true,
+			MaxIdleConnsPerHost: 4, IdleConnTimeout: 30 * time.Second},
+		Timeout: 30 * time.Second,
+	}
+}
+
+// Policy points infinoUrl, infino.clientId and the Microsoft registration at
+// the sandbox. In Demo mode the Microsoft authority is plain http on
+// loopback, which a policy file could not say; the value is set directly.
+func (sb *Sandbox) Policy() policy.Policy {
+	p := policy.Default()
+	err := p.Set("sandbox", map[string]any{
+		"infinoUrl":          sb.InfinoURL,
+		"infino.clientId":    sb.opts.InfinoClientID,
+		"microsoft.clientId": MicrosoftClientID,
+		"microsoft.tenant":   "common",
+	})
+	if err != nil {
+		panic("sandbox: policy: " + err.Error())
+	}
+	p.Microsoft.Authority = sb.Microsoft.Authority()
+	p.Origin["microsoft.authority"] = "sandbox"
+	return p
+}
+
+// PolicyJSON is Policy as a policy file (for tests that run the binary with
+// INFINO_MAILBOX_POLICY). Only valid outside Demo mode.
+func (sb *Sandbox) PolicyJSON() []byte {
+	p := sb.Policy()
+	b, _ := json.MarshalIndent(map[string]any{
+		"infinoUrl": p.InfinoURL,
+		"infino":    map[string]string{"clientId": p.Infino.ClientID},
+		"microsoft": map[string]string{"clientId": p.Microsoft.ClientID, "tenant": p.Microsoft.Tenant, "authority": p.Microsoft.Authority},
+	}, "", "  ")
+	return b
+}
+
+// ConfigDir makes an empty private directory for the app's non-secret
+// settings and outbox; Close removes it. The demo uses it so that it never
+// touches the real outbox.
+func (sb *Sandbox) ConfigDir() (string, error) {
+	d, err := os.MkdirTemp("", "infino-mailbox-sandbox-")
+	if err != nil {
+		return "", err
+	}
+	sb.mu.Lock()
+	sb.tmpDirs = append(sb.tmpDirs, d)
+	sb.mu.Unlock()
+	return d, nil
+}
+
+func port(addr string) int {
+	_, p, _ := net.SplitHostPort(addr)
+	n, _ := strconv.Atoi(p)
+	return n
+}
+
+func (sb *Sandbox) buildTable() (*mailcfg.Table, error) {
+	servers := func() (in, out []mailcfg.ServerTemplate) {
+		in = []mailcfg.ServerTemplate{
+			{Protocol: mailcfg.IMAP, Host: "127.0.0.1", Port: port(sb.IMAPAddr), Security: mailcfg.SecurityTLS, Username: mailcfg.UsernameAddress},
+			{Protocol: mailcfg.IMAP, Host: "127.0.0.1", Port: port(sb.IMAPStartTLSAddr), Security: mailcfg.SecurityStartTLS, Username: mailcfg.UsernameAddress},
+		}
+		out = []mailcfg.ServerTemplate{
+			{Protocol: mailcfg.SMTP, Host: "127.0.0.1", Port: port(sb.SMTPAddr), Security: mailcfg.SecurityTLS, Username: mailcfg.UsernameAddress},
+			{Protocol: mailcfg.SMTP, Host: "127.0.0.1", Port: port(sb.SMTPStartTLSAddr), Security: mailcfg.SecurityStartTLS, Username: mailcfg.UsernameAddress},
+		}
+		return
+	}
+	in, out := servers()
+	pw := &mailcfg.Provider{
+		ID: ProviderID, Name: "Sandbox (demo)", Domains: []string{DemoDomain}, Incoming: in, Outgoing: out,
+		Help: mailcfg.Text{
+			PL: "Serwery demonstracyjne działające w aplikacji. Hasło konta " + DemoEmail + ": " + DemoPassword,
+			EN: "Demo servers running inside the app. Password of " + DemoEmail + ": " + DemoPassword},
+		Sources: []string{"sandbox"},
+	}
+	in2, out2 := servers()
+	ms := &mailcfg.Provider{
+		ID: MicrosoftProviderID, Name: "Sandbox Microsoft 365 (demo)", Domains: []string{MicrosoftDomain},
+		Incoming: in2, Outgoing: out2, OAuth: "microsoft",
+		Help: mailcfg.Text{
+			PL: "Demonstracyjne konto Microsoft: kliknij „Zaloguj przez Microsoft”; logowanie zatwierdza się samo.",
+			EN: "Demo Microsoft account: click \"Sign in with Microsoft\"; the sign-in approves itself."},
+		Sources: []string{"sandbox"},
+	}
+	data, err := json.Marshal(mailcfg.Table{Version: 1, Providers: []*mailcfg.Provider{pw, ms}})
+	if err != nil {
+		return nil, err
+	}
+	t, err := mailcfg.ParseTable(data)
+	if err != nil {
+		return nil, errors.Join(errors.New("sandbox: provider table"), err)
+	}
+	return t, nil
+}
+
+// Table is a provider table with the two demo providers (sandbox and
+// sandbox-m365); their servers are the sandbox IMAP/SMTP.
+func (sb *Sandbox) Table() *mailcfg.Table { return sb.table }
+
+// Providers are the demo providers (add them in front of the bundled table).
+func (sb *Sandbox) Providers() []*mailcfg.Provider { return sb.table.Providers }
+
+// Settings are the settings for an address in a demo domain, as autofill
+// gives them (implicit TLS).
+func (sb *Sandbox) Settings(email string) (mailcfg.Settings, error) {
+	return sb.table.Autofill(email, mailcfg.IMAP)
+}
+
+// DemoSettings are the settings of DemoEmail.
+func (sb *Sandbox) DemoSettings() mailcfg.Settings {
+	s, err := sb.Settings(DemoEmail)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
