@@ -14,7 +14,9 @@ import (
 
 	"infino.legal/mailbox/assets"
 	"infino.legal/mailbox/mailcfg"
+	"infino.legal/mailbox/mailcfg/discover"
 	"infino.legal/mailbox/mailcfg/policy"
+	"infino.legal/mailbox/mailcfg/verify"
 	"infino.legal/mailbox/ui/internal/probe"
 )
 
@@ -75,10 +77,11 @@ func RealDeps(a fyne.App) Deps {
 	}
 }
 
-// The real implementations, nil until their issues land (see verifytypes.go).
+// The real implementations. Microsoft sign-in (issue 4) and the hand-off
+// (issue 6) set theirs when they land; nil keeps their seams closed.
 var (
-	realVerify   VerifyFunc
-	realDiscover DiscoverFunc
+	realVerify   = VerifyWith(verify.Options{})
+	realDiscover = DiscoverWith(discover.Options{})
 	realSignIn   SignInFunc
 	realHandOff  HandOffFunc
 )

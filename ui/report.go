@@ -46,9 +46,10 @@ func (wz *Wizard) report() string {
 
 // buildReport writes the report support staff read: settings, steps, timings,
 // failure kinds, app and OS version. It is in English whatever the window's
-// language. It never contains a credential or a server's own words (Failure.
-// Detail can quote a reply that carries one); secrets are also scrubbed from
-// the finished text in case one was typed into a wrong field.
+// language. It never contains a credential or a server's own words: only
+// mailcfg's classified message and its Detail, which by contract holds codes,
+// never server text; secrets are also scrubbed from the finished text in case
+// one was typed into a wrong field.
 func buildReport(info reportInfo, rec *runRecord, secrets ...string) string {
 	var b strings.Builder
 	p := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
@@ -107,6 +108,11 @@ func buildReport(info reportInfo, rec *runRecord, secrets ...string) string {
 			p("  %s: %s after %s", x.side, state, ms(x.sr.Elapsed))
 			if f := x.sr.Failure; f != nil {
 				p("    kind: %s, field: %s", f.Kind, orDash(f.Field))
+				if f.Detail != "" {
+					// Safe by mailcfg's contract (codes, errno, step), and
+					// cut short in any case.
+					p("    detail: %s", clip(f.Detail, 200))
+				}
 				if f.Message.EN != "" {
 					p("    message: %s", f.Message.EN)
 				}
@@ -129,6 +135,14 @@ func buildReport(info reportInfo, rec *runRecord, secrets ...string) string {
 		}
 	}
 	return scrub(b.String(), secrets)
+}
+
+func clip(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%d ms", d.Milliseconds()) }

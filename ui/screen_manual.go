@@ -201,6 +201,7 @@ func (m *manualScreen) newServerBlock(side string) *serverBlock {
 	}
 
 	b.sec = widget.NewSelect([]string{tr(securityKeys[mailcfg.SecurityTLS]), tr(securityKeys[mailcfg.SecurityStartTLS])}, func(string) {
+		m.fields[side+".security"].server = ""
 		if m.filling {
 			return
 		}
@@ -209,6 +210,7 @@ func (m *manualScreen) newServerBlock(side string) *serverBlock {
 		m.validate()
 	})
 	b.sec.PlaceHolder = tr("common.select")
+	sec := m.addField(side+".security", tr("manual.security"), b.sec)
 
 	protoLbl := widget.NewLabelWithStyle(tr("manual.protocol"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	var proto fyne.CanvasObject = widget.NewLabel("SMTP")
@@ -229,7 +231,7 @@ func (m *manualScreen) newServerBlock(side string) *serverBlock {
 
 	b.adv = container.NewVBox(
 		widget.NewLabelWithStyle(tr("manual."+side+".title"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		widget.NewLabel(tr("manual.security")), b.sec,
+		sec.stacked(),
 		pin.stacked(),
 	)
 	return b
@@ -396,6 +398,9 @@ func (m *manualScreen) validate() bool {
 	for path, f := range m.fields {
 		msg := probs[path]
 		show := f.shown || m.submitted
+		if strings.HasSuffix(path, ".security") {
+			show = false // the TLS warning says it, next to the checkbox
+		}
 		if strings.HasSuffix(path, ".port") && strings.TrimSpace(m.entryOf(path).Text) != "" {
 			show = true // a wrong port is wrong at once
 		}
@@ -483,24 +488,18 @@ func (m *manualScreen) focusFirstProblem() {
 // shows the servers' message under it.
 func (m *manualScreen) markServerProblem(path, msg string) {
 	f := m.fields[path]
+	if f == nil && path == "username" {
+		f = m.fields["incoming.username"]
+	}
 	if f == nil {
-		switch {
-		case strings.HasSuffix(path, ".security"):
-			m.wz.focus(nil)
-			m.tlsWarn.set(msg)
-			return
-		case path == "username":
-			f = m.fields["incoming.username"]
-		default:
-			return
-		}
+		return
 	}
 	f.server = msg
-	if strings.HasSuffix(path, ".certSha256") {
+	if strings.HasSuffix(path, ".certSha256") || strings.HasSuffix(path, ".security") {
 		m.advanced.Open(0)
 	}
 	m.validate()
-	if e, ok := f.input.(*fieldEntry); ok {
+	if e, ok := f.input.(fyne.Focusable); ok {
 		m.wz.focus(e)
 	}
 }
@@ -616,10 +615,10 @@ func (m *manualScreen) discover(addr mailcfg.Address) {
 	m.discovering = true
 	gen := m.gen
 	stream, do := m.wz.deps.Discover, m.wz.deps.Do
-	email := addr.String()
+	email, proto := addr.String(), m.proto()
 	go func() {
 		defer cancel()
-		for r := range stream(ctx, email) {
+		for r := range stream(ctx, email, proto) {
 			r := r
 			do(func() {
 				if gen == m.gen && ctx.Err() == nil {

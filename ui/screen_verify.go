@@ -180,8 +180,8 @@ func (v *verifyScreen) run() {
 	v.in.addr.SetText(v.serverLine(s.Incoming))
 	v.out.title.SetText(sideTitle(SideOutgoing, s.Outgoing.Protocol))
 	v.out.addr.SetText(v.serverLine(s.Outgoing))
-	v.in.set(rowPending, tr("verify.waiting"))
-	v.out.set(rowPending, tr("verify.waiting"))
+	v.in.set(rowPending, tr("verify.step.resolve"))
+	v.out.set(rowPending, tr("verify.step.resolve"))
 	v.problems.RemoveAll()
 	v.cert.RemoveAll()
 	v.copied.Hide()
@@ -251,7 +251,17 @@ func (v *verifyScreen) onEvent(rec *runRecord, e VerifyEvent) {
 	case e.Step == StepDone:
 		r.set(rowOK, trf("verify.ok", v.wz.seconds(e.Elapsed.Seconds())))
 	default:
-		r.set(rowPending, tr("verify.step."+string(e.Step)))
+		// Events report finished steps; the next one is under way.
+		srv := rec.Settings.Incoming
+		if e.Side == SideOutgoing {
+			srv = rec.Settings.Outgoing
+		}
+		next := nextStep(e.Step, srv.Security)
+		if next == StepDone {
+			r.set(rowPending, tr("verify.step.signout"))
+		} else {
+			r.set(rowPending, tr("verify.step."+string(next)))
+		}
 	}
 }
 
@@ -359,41 +369,44 @@ func (v *verifyScreen) finish(rec *runRecord, res VerifyResult) {
 }
 
 // showProblems explains each failure: what happened, what to do, and the
-// provider's help. Two sides that failed the same way are told once.
+// provider's help. Two sides that failed the same way get one headline, and
+// no sentence is told twice.
 func (v *verifyScreen) showProblems(fails []*sideFailure) {
-	seen := map[string]bool{}
+	sameKind := len(fails) == 2 && fails[0].f.Kind == fails[1].f.Kind
+	told := map[string]bool{}
 	certShown := false
-	for _, sf := range fails {
+	for i, sf := range fails {
 		f := sf.f
-		key := string(f.Kind) + "\x00" + f.Message.EN
-		title := tr("kind." + string(f.Kind))
-		if seen[key] {
-			continue
+		if !sameKind || i == 0 {
+			title := tr("kind." + string(f.Kind))
+			if sameKind {
+				title = trf("verify.problem.both", title)
+			} else {
+				title = trf("verify.problem.side", tr("verify.sidename."+string(sf.side)), title)
+			}
+			t := widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+			t.Wrapping = fyne.TextWrapWord
+			t.Importance = widget.DangerImportance
+			v.problems.Add(t)
 		}
-		seen[key] = true
-		if len(fails) == 2 && fails[0].f.Kind == fails[1].f.Kind && fails[0].f.Message == fails[1].f.Message {
-			title = trf("verify.problem.both", title)
-		} else {
-			title = trf("verify.problem.side", tr("verify.sidename."+string(sf.side)), title)
-		}
-		t := widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-		t.Wrapping = fyne.TextWrapWord
-		t.Importance = widget.DangerImportance
-		v.problems.Add(t)
 		msg := v.wz.text(f.Message)
 		if msg == "" {
 			msg = tr("kind." + string(f.Kind) + ".explain")
 		}
-		v.problems.Add(wrapLabel(msg))
+		if !told[msg] {
+			told[msg] = true
+			v.problems.Add(wrapLabel(msg))
+		}
 		hint := v.wz.text(f.Hint)
 		if hint == "" && (f.Kind == KindAuthFailed || f.Kind == KindAppPasswordRequired || f.Kind == KindAuthDisabled) {
 			if p := v.provider(); p != nil {
 				hint = v.wz.text(p.Help)
 			}
 		}
-		if hint != "" {
+		if hint != "" && !told[hint] {
+			told[hint] = true
 			n := newNote(theme.HelpIcon(), widget.MediumImportance)
-			n.set(hint)
+			n.set(displayText(hint))
 			v.problems.Add(n.box)
 		}
 		if f.Certificate != nil && !certShown {

@@ -2,114 +2,55 @@ package ui
 
 import (
 	"context"
-	"time"
 
 	"infino.legal/mailbox/mailcfg"
+	"infino.legal/mailbox/mailcfg/discover"
+	"infino.legal/mailbox/mailcfg/verify"
 )
 
-// The types below mirror, name for name, what package mailcfg/verify
-// (issue 3) and mailcfg/failure.go define. Until those land the window codes
-// against these; when they do, this file shrinks to type aliases
-// (type Failure = mailcfg.Failure, type VerifyEvent = verify.Event, …) and
-// the adapter in deps.go passes verify.Verify through.
-
-// Kind classifies a failure; the values are those of mailcfg.Kind.
-type Kind string
+// The window's names for what mailcfg (failures), mailcfg/verify and
+// mailcfg/discover define. The window codes against these, and tests inject
+// fakes of VerifyFunc and DiscoverFunc.
+type (
+	Kind         = mailcfg.Kind
+	CertInfo     = mailcfg.CertInfo
+	Failure      = mailcfg.Failure
+	Side         = verify.Side
+	Step         = verify.Step
+	VerifyEvent  = verify.Event
+	SideResult   = verify.SideResult
+	VerifyResult = verify.Result
+	Credential   = verify.Credential
+	Password     = verify.Password
+	OAuth2Token  = verify.OAuth2Token
+)
 
 const (
-	KindDNS                 Kind = "dns"
-	KindConnect             Kind = "connect"
-	KindTimeout             Kind = "timeout"
-	KindTLSCertificate      Kind = "tls_certificate"
-	KindTLSUnavailable      Kind = "tls_unavailable"
-	KindAuthFailed          Kind = "auth_failed"
-	KindAppPasswordRequired Kind = "app_password_required"
-	KindAuthDisabled        Kind = "auth_disabled"
-	KindProtocol            Kind = "protocol"
-	KindCancelled           Kind = "cancelled"
+	KindDNS                 = mailcfg.KindDNS
+	KindConnect             = mailcfg.KindConnect
+	KindTimeout             = mailcfg.KindTimeout
+	KindTLSCertificate      = mailcfg.KindTLSCertificate
+	KindTLSUnavailable      = mailcfg.KindTLSUnavailable
+	KindAuthFailed          = mailcfg.KindAuthFailed
+	KindAppPasswordRequired = mailcfg.KindAppPasswordRequired
+	KindAuthDisabled        = mailcfg.KindAuthDisabled
+	KindProtocol            = mailcfg.KindProtocol
+	KindCancelled           = mailcfg.KindCancelled
+	KindInsecureRefused     = mailcfg.KindInsecureRefused
+
+	SideIncoming = verify.Incoming
+	SideOutgoing = verify.Outgoing
+
+	StepResolve  = verify.StepResolve
+	StepConnect  = verify.StepConnect
+	StepTLS      = verify.StepTLS
+	StepGreeting = verify.StepGreeting
+	StepLogin    = verify.StepLogin
+	StepDone     = verify.StepDone
 )
 
-// Kinds lists every failure kind, in the order the tests walk them.
-var Kinds = []Kind{KindDNS, KindConnect, KindTimeout, KindTLSCertificate, KindTLSUnavailable,
-	KindAuthFailed, KindAppPasswordRequired, KindAuthDisabled, KindProtocol, KindCancelled}
-
-// CertInfo describes a server certificate that was not trusted (mailcfg.CertInfo).
-type CertInfo struct {
-	SHA256    string
-	Subject   string
-	Issuer    string
-	NotBefore time.Time
-	NotAfter  time.Time
-	Names     []string
-	Reason    string
-}
-
-// Failure is one classified verification failure (mailcfg.Failure).
-type Failure struct {
-	Kind    Kind
-	Message mailcfg.Text
-	Hint    mailcfg.Text
-	// Field is the settings field to fix ("incoming.host", "password", …).
-	Field       string
-	Certificate *CertInfo
-	// Detail is technical text for developers. It may quote a server reply,
-	// so the window never shows it and the diagnostic report leaves it out.
-	Detail string
-}
-
-// Side is incoming or outgoing (verify.Side).
-type Side string
-
-const (
-	SideIncoming Side = "incoming"
-	SideOutgoing Side = "outgoing"
-)
-
-// Step is one stage of checking a server (verify.Step).
-type Step string
-
-const (
-	StepResolve  Step = "resolve"
-	StepConnect  Step = "connect"
-	StepTLS      Step = "tls"
-	StepGreeting Step = "greeting"
-	StepLogin    Step = "login"
-	StepDone     Step = "done"
-)
-
-// VerifyEvent is one progress report (verify.Event).
-type VerifyEvent struct {
-	Side    Side
-	Step    Step
-	Elapsed time.Duration
-	Failure *Failure
-}
-
-// SideResult is the outcome for one server (verify.SideResult).
-type SideResult struct {
-	OK      bool
-	Elapsed time.Duration
-	Steps   []VerifyEvent
-	Failure *Failure
-}
-
-// VerifyResult is the outcome for both servers (verify.Result).
-type VerifyResult struct {
-	OK                 bool
-	Incoming, Outgoing SideResult
-	Elapsed            time.Duration
-}
-
-// Credential is what logs in (verify.Credential).
-type Credential interface{}
-
-// Password is a password credential (verify.Password).
-type Password string
-
-// OAuth2Token is an OAuth 2 access token credential (verify.OAuth2Token).
-type OAuth2Token struct {
-	Username, AccessToken string
-}
+// Kinds lists every failure kind.
+var Kinds = mailcfg.Kinds
 
 // VerifyOptions is the part of verify.Options the window decides.
 type VerifyOptions struct {
@@ -118,16 +59,58 @@ type VerifyOptions struct {
 	Progress func(VerifyEvent)
 }
 
-// VerifyFunc checks the settings against the real servers; verify.Verify
-// behind a one-line adapter.
+// VerifyFunc checks the settings against the real servers.
 type VerifyFunc func(ctx context.Context, s mailcfg.Settings, cred Credential, opt VerifyOptions) VerifyResult
 
-// DiscoverResult is one answer of discovery (discover.Result, issue 7).
-type DiscoverResult struct {
-	Settings mailcfg.Settings
-	Provider *mailcfg.Provider
+// VerifyWith adapts verify.Verify, with base for what the window does not
+// decide (roots, dialer, timeouts).
+func VerifyWith(base verify.Options) VerifyFunc {
+	return func(ctx context.Context, s mailcfg.Settings, cred Credential, opt VerifyOptions) VerifyResult {
+		o := base
+		o.AllowInsecure, o.InsecureOverride, o.Progress = opt.AllowInsecure, opt.InsecureOverride, opt.Progress
+		return verify.Verify(ctx, s, cred, o)
+	}
 }
 
+// DiscoverResult is one answer of discovery.
+type DiscoverResult = discover.Result
+
 // DiscoverFunc streams ever better settings for an address and closes the
-// channel when done (discover.Stream behind a one-line adapter).
-type DiscoverFunc func(ctx context.Context, email string) <-chan DiscoverResult
+// channel when done.
+type DiscoverFunc func(ctx context.Context, email string, proto mailcfg.Protocol) <-chan DiscoverResult
+
+// DiscoverWith adapts discover.Stream.
+func DiscoverWith(base discover.Options) DiscoverFunc {
+	return func(ctx context.Context, email string, proto mailcfg.Protocol) <-chan DiscoverResult {
+		o := base
+		o.Protocol = proto
+		return discover.Stream(ctx, email, o)
+	}
+}
+
+// nextStep is the step that starts when a verify.Event reports step done:
+// events report finished steps, and the window shows the next one as in
+// progress. With STARTTLS (or none) the greeting comes before TLS.
+func nextStep(done Step, sec mailcfg.Security) Step {
+	implicit := sec == mailcfg.SecurityTLS
+	switch done {
+	case StepResolve:
+		return StepConnect
+	case StepConnect:
+		if implicit {
+			return StepTLS
+		}
+		return StepGreeting
+	case StepTLS:
+		if implicit {
+			return StepGreeting
+		}
+		return StepLogin
+	case StepGreeting:
+		if sec == mailcfg.SecurityStartTLS {
+			return StepTLS
+		}
+		return StepLogin
+	}
+	return StepDone
+}
