@@ -1,8 +1,10 @@
 // Package policy reads the settings firm IT presets for Infino Mailbox: the
-// Infino URL, the Microsoft sign-in registration and what users may do. Every
-// source (the JSON policy file now; the Windows registry and macOS managed
-// preferences later) feeds the same keys, and every unknown key or bad value is
-// reported by name rather than ignored.
+// Infino URL, the Microsoft sign-in registration, what users may do, and how
+// the app reaches the network (proxy, extra CA). Every source — the JSON policy
+// file, the Windows registry (HKCU and HKLM Policies keys) and macOS managed
+// preferences (user and device) — feeds the same keys, merged machine over
+// user, and every unknown key or bad value is reported by name rather than
+// ignored.
 package policy
 
 import (
@@ -28,15 +30,34 @@ const EnvPath = "INFINO_MAILBOX_POLICY"
 // Policy is the merged configuration. The zero value is not useful; start
 // from Default().
 type Policy struct {
-	InfinoURL     string    `json:"infinoUrl,omitempty"`
-	Infino        Infino    `json:"infino"`
-	Microsoft     Microsoft `json:"microsoft"`
-	AllowManual   bool      `json:"allowManual"`
-	AllowInsecure bool      `json:"allowInsecure"`
+	InfinoURL string    `json:"infinoUrl,omitempty"`
+	Infino    Infino    `json:"infino"`
+	Microsoft Microsoft `json:"microsoft"`
+	// AllowManual is true when "manual" is in AllowedMethods; the key
+	// allowManual is kept as a shorthand for adding or removing it.
+	AllowManual   bool `json:"allowManual"`
+	AllowInsecure bool `json:"allowInsecure"`
+	// LockServerSettings: what IT preset (every key whose origin is not
+	// "default", see Locked) cannot be changed in the app.
+	LockServerSettings bool `json:"lockServerSettings"`
+	// AllowedMethods are the ways in the app offers: MethodMicrosoft,
+	// MethodManual. Never empty.
+	AllowedMethods []string `json:"allowedMethods"`
+	// ProxyURL is the proxy for the app's HTTP(S) requests: an http://,
+	// https:// or socks5:// URL, or "direct" for none; empty: the environment
+	// (HTTPS_PROXY, NO_PROXY) and then the system proxy. See mailcfg/netconf.
+	ProxyURL string `json:"proxyUrl,omitempty"`
+	// ExtraCAFile is a PEM file of CA certificates trusted in addition to
+	// the system roots.
+	ExtraCAFile string `json:"extraCaFile,omitempty"`
+	// Language is "pl" or "en"; empty: follow the system.
+	Language string `json:"language,omitempty"`
 
 	// Origin tells, per key, where its value came from ("default" or a
-	// source name such as a file path).
+	// source name such as a file path or a registry key).
 	Origin map[string]string `json:"-"`
+	// Sources lists the sources Load consulted, lowest priority first.
+	Sources []SourceInfo `json:"-"`
 }
 
 // Microsoft is the app registration used for "Sign in with Microsoft".
@@ -51,13 +72,26 @@ type Infino struct {
 	ClientID string `json:"clientId"`
 }
 
+// The ways in that allowedMethods can list.
+const (
+	MethodMicrosoft = "microsoft"
+	MethodManual    = "manual"
+)
+
+// Methods lists every method allowedMethods accepts, in display order.
+var Methods = []string{MethodMicrosoft, MethodManual}
+
+// ProxyDirect is the proxyUrl value that turns every proxy off.
+const ProxyDirect = "direct"
+
 // Default is the policy when IT set nothing.
 func Default() Policy {
 	p := Policy{
-		Infino:      Infino{ClientID: "infino-mailbox"},
-		Microsoft:   Microsoft{Tenant: "common", Authority: "https://login.microsoftonline.com"},
-		AllowManual: true,
-		Origin:      map[string]string{},
+		Infino:         Infino{ClientID: "infino-mailbox"},
+		Microsoft:      Microsoft{Tenant: "common", Authority: "https://login.microsoftonline.com"},
+		AllowManual:    true,
+		AllowedMethods: append([]string(nil), Methods...),
+		Origin:         map[string]string{},
 	}
 	for _, k := range keys {
 		p.Origin[k.name] = "default"
@@ -65,37 +99,98 @@ func Default() Policy {
 	return p
 }
 
+// Allows reports whether the policy lets the user take a way in
+// (MethodMicrosoft or MethodManual).
+func (p *Policy) Allows(method string) bool {
+	return contains(p.AllowedMethods, method)
+}
+
+// Preset reports whether a key was set by a policy source (not left at its
+// default).
+func (p *Policy) Preset(name string) bool {
+	o, ok := p.Origin[name]
+	return ok && o != "default"
+}
+
+// Locked reports whether the user may not change the setting behind a key:
+// lockServerSettings is on and IT preset the key.
+func (p *Policy) Locked(name string) bool {
+	return p.LockServerSettings && p.Preset(name)
+}
+
 type kind int
 
 const (
 	kString kind = iota
 	kBool
+	kList // a list of strings
 )
 
+func (k kind) String() string {
+	switch k {
+	case kBool:
+		return "bool"
+	case kList:
+		return "list"
+	}
+	return "string"
+}
+
 type key struct {
-	name  string
-	kind  kind
-	check func(string) error // for strings; nil: any non-empty value
+	name string
+	kind kind
+	// check validates a string, or one element of a list (nil: any
+	// non-empty value); it may return the value normalised.
+	check func(string) (string, error)
 	set   func(*Policy, any)
 	get   func(*Policy) any
+	// linked names a key whose value this one changes too (their origins
+	// move together).
+	linked string
+	// For the documentation and the installer: the MSI public property
+	// that writes this key, and an example value.
+	msi     string
+	example string
 }
 
 // keys is the one list of everything a policy may say.
 var keys = []key{
-	{"infinoUrl", kString, checkInfinoURL,
-		func(p *Policy, v any) { p.InfinoURL = strings.TrimRight(v.(string), "/") }, func(p *Policy) any { return p.InfinoURL }},
-	{"infino.clientId", kString, checkClientID,
-		func(p *Policy, v any) { p.Infino.ClientID = v.(string) }, func(p *Policy) any { return p.Infino.ClientID }},
-	{"microsoft.clientId", kString, checkClientID,
-		func(p *Policy, v any) { p.Microsoft.ClientID = v.(string) }, func(p *Policy) any { return p.Microsoft.ClientID }},
-	{"microsoft.tenant", kString, checkTenant,
-		func(p *Policy, v any) { p.Microsoft.Tenant = v.(string) }, func(p *Policy) any { return p.Microsoft.Tenant }},
-	{"microsoft.authority", kString, checkHTTPSURL,
-		func(p *Policy, v any) { p.Microsoft.Authority = strings.TrimRight(v.(string), "/") }, func(p *Policy) any { return p.Microsoft.Authority }},
-	{"allowManual", kBool, nil,
-		func(p *Policy, v any) { p.AllowManual = v.(bool) }, func(p *Policy) any { return p.AllowManual }},
-	{"allowInsecure", kBool, nil,
-		func(p *Policy, v any) { p.AllowInsecure = v.(bool) }, func(p *Policy) any { return p.AllowInsecure }},
+	{name: "infinoUrl", kind: kString, check: checkInfinoURL, msi: "INFINOURL", example: "https://kancelaria.infino.legal",
+		set: func(p *Policy, v any) { p.InfinoURL = strings.TrimRight(v.(string), "/") }, get: func(p *Policy) any { return p.InfinoURL }},
+	{name: "infino.clientId", kind: kString, check: checkClientID, msi: "INFINOCLIENTID", example: "infino-mailbox",
+		set: func(p *Policy, v any) { p.Infino.ClientID = v.(string) }, get: func(p *Policy) any { return p.Infino.ClientID }},
+	{name: "microsoft.clientId", kind: kString, check: checkClientID, msi: "MSCLIENTID", example: "11111111-2222-3333-4444-555555555555",
+		set: func(p *Policy, v any) { p.Microsoft.ClientID = v.(string) }, get: func(p *Policy) any { return p.Microsoft.ClientID }},
+	{name: "microsoft.tenant", kind: kString, check: checkTenant, msi: "MSTENANT", example: "kancelaria.onmicrosoft.com",
+		set: func(p *Policy, v any) { p.Microsoft.Tenant = v.(string) }, get: func(p *Policy) any { return p.Microsoft.Tenant }},
+	{name: "microsoft.authority", kind: kString, check: checkHTTPSURL, msi: "MSAUTHORITY", example: "https://login.microsoftonline.com",
+		set: func(p *Policy, v any) { p.Microsoft.Authority = strings.TrimRight(v.(string), "/") }, get: func(p *Policy) any { return p.Microsoft.Authority }},
+	{name: "allowedMethods", kind: kList, check: checkMethod, linked: "allowManual", msi: "ALLOWEDMETHODS", example: "microsoft",
+		set: func(p *Policy, v any) {
+			p.AllowedMethods = v.([]string)
+			p.AllowManual = contains(p.AllowedMethods, MethodManual)
+		}, get: func(p *Policy) any { return p.AllowedMethods }},
+	{name: "allowManual", kind: kBool, linked: "allowedMethods", msi: "ALLOWMANUAL", example: "false",
+		set: func(p *Policy, v any) {
+			p.AllowManual = v.(bool)
+			var m []string
+			for _, x := range Methods {
+				if (x == MethodManual && p.AllowManual) || (x != MethodManual && contains(p.AllowedMethods, x)) {
+					m = append(m, x)
+				}
+			}
+			p.AllowedMethods = m
+		}, get: func(p *Policy) any { return p.AllowManual }},
+	{name: "allowInsecure", kind: kBool, msi: "ALLOWINSECURE", example: "false",
+		set: func(p *Policy, v any) { p.AllowInsecure = v.(bool) }, get: func(p *Policy) any { return p.AllowInsecure }},
+	{name: "lockServerSettings", kind: kBool, msi: "LOCKSERVERSETTINGS", example: "true",
+		set: func(p *Policy, v any) { p.LockServerSettings = v.(bool) }, get: func(p *Policy) any { return p.LockServerSettings }},
+	{name: "proxyUrl", kind: kString, check: checkProxyURL, msi: "PROXYURL", example: "http://proxy.kancelaria.local:3128",
+		set: func(p *Policy, v any) { p.ProxyURL = v.(string) }, get: func(p *Policy) any { return p.ProxyURL }},
+	{name: "extraCaFile", kind: kString, check: checkAbsPath, msi: "EXTRACAFILE", example: `C:\ProgramData\Kancelaria\ca.pem`,
+		set: func(p *Policy, v any) { p.ExtraCAFile = v.(string) }, get: func(p *Policy) any { return p.ExtraCAFile }},
+	{name: "language", kind: kString, check: checkLanguage, msi: "LANGUAGE", example: "pl",
+		set: func(p *Policy, v any) { p.Language = v.(string) }, get: func(p *Policy) any { return p.Language }},
 }
 
 // Keys lists the names of every policy key.
@@ -107,9 +202,28 @@ func Keys() []string {
 	return out
 }
 
+// KeyInfo describes one key for documentation, installers and tools.
+type KeyInfo struct {
+	Name        string `json:"name"`
+	Type        string `json:"type"` // "string", "bool" or "list"
+	Default     any    `json:"default"`
+	Example     string `json:"example"`
+	MSIProperty string `json:"msiProperty"`
+}
+
+// KeyInfos describes every key, in the order of Keys.
+func KeyInfos() []KeyInfo {
+	d := Default()
+	out := make([]KeyInfo, len(keys))
+	for i, k := range keys {
+		out[i] = KeyInfo{Name: k.name, Type: k.kind.String(), Default: k.get(&d), Example: k.example, MSIProperty: k.msi}
+	}
+	return out
+}
+
 // Error is one problem with one key of one policy source.
 type Error struct {
-	Source  string // file path or other source name
+	Source  string // file path, registry key or other source name
 	Key     string
 	Problem string
 }
@@ -121,9 +235,9 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("policy %s: key %q: %s", e.Source, e.Key, e.Problem)
 }
 
-// Set applies flat key/value pairs from one source. Values are strings or
-// bools as the key wants them; every bad key or value is returned, and the good
-// ones are applied.
+// Set applies flat key/value pairs from one source. Values are strings,
+// bools or lists of strings ([]any or []string) as the key wants them; every
+// bad key or value is returned, and the good ones are applied.
 func (p *Policy) Set(source string, values map[string]any) error {
 	if p.Origin == nil {
 		p.Origin = map[string]string{}
@@ -134,43 +248,98 @@ func (p *Policy) Set(source string, values map[string]any) error {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	bad := func(n, problem string) { errs = append(errs, &Error{source, n, problem}) }
 	for _, n := range names {
 		v := values[n]
 		k, ok := lookup(n)
 		if !ok {
-			errs = append(errs, &Error{source, n, "unknown key (known keys: " + strings.Join(Keys(), ", ") + ")"})
+			bad(n, "unknown key (known keys: "+strings.Join(Keys(), ", ")+")")
 			continue
 		}
 		switch k.kind {
 		case kBool:
 			b, ok := v.(bool)
 			if !ok {
-				errs = append(errs, &Error{source, n, fmt.Sprintf("must be true or false, not %s", describe(v))})
+				bad(n, fmt.Sprintf("must be true or false, not %s", describe(v)))
 				continue
 			}
 			k.set(p, b)
 		case kString:
 			s, ok := v.(string)
 			if !ok {
-				errs = append(errs, &Error{source, n, fmt.Sprintf("must be a string, not %s", describe(v))})
+				bad(n, fmt.Sprintf("must be a string, not %s", describe(v)))
 				continue
 			}
-			s = strings.TrimSpace(s)
-			if s == "" {
-				errs = append(errs, &Error{source, n, "must not be empty"})
+			s, err := checkString(k, s)
+			if err != nil {
+				bad(n, err.Error())
 				continue
-			}
-			if k.check != nil {
-				if err := k.check(s); err != nil {
-					errs = append(errs, &Error{source, n, err.Error()})
-					continue
-				}
 			}
 			k.set(p, s)
+		case kList:
+			list, err := checkList(k, v)
+			if err != nil {
+				bad(n, err.Error())
+				continue
+			}
+			k.set(p, list)
 		}
 		p.Origin[n] = source
+		if k.linked != "" {
+			p.Origin[k.linked] = source
+		}
+	}
+	// allowManual and allowedMethods say the same thing twice; one source
+	// must not contradict itself.
+	if b, ok := values["allowManual"].(bool); ok {
+		if _, listed := values["allowedMethods"]; listed && p.Origin["allowedMethods"] == source && b != p.Allows(MethodManual) {
+			bad("allowManual", fmt.Sprintf("contradicts allowedMethods %q; set only allowedMethods", strings.Join(p.AllowedMethods, ",")))
+		}
 	}
 	return errors.Join(errs...)
+}
+
+func checkString(k key, s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", errors.New("must not be empty")
+	}
+	if k.check != nil {
+		return k.check(s)
+	}
+	return s, nil
+}
+
+func checkList(k key, v any) ([]string, error) {
+	var items []string
+	switch l := v.(type) {
+	case []string:
+		items = l
+	case []any:
+		for _, e := range l {
+			s, ok := e.(string)
+			if !ok {
+				return nil, fmt.Errorf("must be a list of strings, and one element is %s", describe(e))
+			}
+			items = append(items, s)
+		}
+	default:
+		return nil, fmt.Errorf("must be a list of strings, not %s", describe(v))
+	}
+	var out []string
+	for _, e := range items {
+		s, err := checkString(k, e)
+		if err != nil {
+			return nil, fmt.Errorf("element %q %v", strings.TrimSpace(e), err)
+		}
+		if !contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("must not be empty")
+	}
+	return out, nil
 }
 
 // Value returns the current value of a key (nil for an unknown key).
@@ -179,6 +348,24 @@ func (p *Policy) Value(name string) any {
 		return k.get(p)
 	}
 	return nil
+}
+
+// Display formats the value of a key for people: lists joined by commas,
+// "(not set)" for an empty string.
+func (p *Policy) Display(name string) string {
+	switch v := p.Value(name).(type) {
+	case nil:
+		return ""
+	case string:
+		if v == "" {
+			return "(not set)"
+		}
+		return v
+	case []string:
+		return strings.Join(v, ",")
+	default:
+		return fmt.Sprint(v)
+	}
 }
 
 func lookup(name string) (key, bool) {
@@ -190,6 +377,25 @@ func lookup(name string) (key, bool) {
 	return key{}, false
 }
 
+// canonical returns the key name matching name case-insensitively, or name.
+func canonical(name string) string {
+	for _, k := range keys {
+		if strings.EqualFold(k.name, name) {
+			return k.name
+		}
+	}
+	return name
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
 func describe(v any) string {
 	switch v.(type) {
 	case nil:
@@ -198,12 +404,14 @@ func describe(v any) string {
 		return "a true/false value"
 	case string:
 		return "a string"
-	case float64, json.Number:
+	case float64, float32, json.Number, int, int64, uint64, int32, uint32:
 		return "a number"
-	case []any:
+	case []any, []string:
 		return "a list"
 	case map[string]any:
 		return "an object"
+	case []byte:
+		return "binary data"
 	}
 	return fmt.Sprintf("%T", v)
 }
@@ -227,6 +435,11 @@ func ParseJSON(source string, data []byte) (map[string]any, error) {
 	if !ok {
 		return nil, &Error{Source: source, Problem: "must be a JSON object"}
 	}
+	return flatten(obj), nil
+}
+
+// flatten turns nested objects into dotted names.
+func flatten(obj map[string]any) map[string]any {
 	flat := map[string]any{}
 	var walk func(prefix string, m map[string]any)
 	walk = func(prefix string, m map[string]any) {
@@ -240,7 +453,7 @@ func ParseJSON(source string, data []byte) (map[string]any, error) {
 		}
 	}
 	walk("", obj)
-	return flat, nil
+	return flat
 }
 
 // MachinePath is the machine-wide policy file for this OS.
@@ -259,41 +472,39 @@ func MachinePath() string {
 	}
 }
 
-// Load reads the policy: the file named by INFINO_MAILBOX_POLICY if set (it
-// must exist), else the machine-wide file if present, over the defaults. On
-// error the returned policy still holds the defaults and every good value.
-func Load() (Policy, error) {
-	p := Default()
-	path, explicit := os.LookupEnv(EnvPath)
-	if !explicit || path == "" {
-		path, explicit = MachinePath(), false
-	}
-	err := p.LoadFile(path)
-	if errors.Is(err, os.ErrNotExist) && !explicit {
-		return p, nil
-	}
-	return p, err
-}
-
 // LoadFile applies one JSON policy file.
 func (p *Policy) LoadFile(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(io.LimitReader(f, MaxFileSize+1)); err != nil {
-		return &Error{Source: path, Problem: err.Error()}
-	}
-	if buf.Len() > MaxFileSize {
-		return &Error{Source: path, Problem: "file is larger than 1 MiB"}
-	}
-	flat, err := ParseJSON(path, buf.Bytes())
+	flat, err := readJSONFile(path)
 	if err != nil {
 		return err
 	}
 	return p.Set(path, flat)
+}
+
+func readJSONFile(path string) (map[string]any, error) {
+	data, err := readFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return ParseJSON(path, data)
+}
+
+// readFile reads a policy file of at most MaxFileSize bytes; a missing file
+// is an error that matches os.ErrNotExist.
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(io.LimitReader(f, MaxFileSize+1)); err != nil {
+		return nil, &Error{Source: path, Problem: err.Error()}
+	}
+	if buf.Len() > MaxFileSize {
+		return nil, &Error{Source: path, Problem: "file is larger than 1 MiB"}
+	}
+	return buf.Bytes(), nil
 }
 
 var (
@@ -301,26 +512,79 @@ var (
 	clientIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,254}$`)
 )
 
-func checkTenant(s string) error {
+func checkTenant(s string) (string, error) {
 	if !tenantRE.MatchString(s) {
-		return errors.New(`must be "common", "organizations", "consumers", a tenant id or a domain`)
+		return "", errors.New(`must be "common", "organizations", "consumers", a tenant id or a domain`)
 	}
-	return nil
+	return s, nil
 }
 
-func checkClientID(s string) error {
+func checkClientID(s string) (string, error) {
 	if !clientIDRE.MatchString(s) {
-		return errors.New("must be an application (client) id such as 00000000-0000-0000-0000-000000000000")
+		return "", errors.New("must be an application (client) id such as 00000000-0000-0000-0000-000000000000")
 	}
-	return nil
+	return s, nil
 }
 
-func checkHTTPSURL(s string) error {
-	return CheckURL(s, false)
+func checkHTTPSURL(s string) (string, error) {
+	return s, CheckURL(s, false)
 }
 
-func checkInfinoURL(s string) error {
-	return CheckURL(s, true)
+func checkInfinoURL(s string) (string, error) {
+	return s, CheckURL(s, true)
+}
+
+func checkMethod(s string) (string, error) {
+	s = strings.ToLower(s)
+	if !contains(Methods, s) {
+		return "", fmt.Errorf("must be one of %s", strings.Join(Methods, ", "))
+	}
+	return s, nil
+}
+
+func checkLanguage(s string) (string, error) {
+	s = strings.ToLower(s)
+	if s != "pl" && s != "en" {
+		return "", errors.New(`must be "pl" or "en"`)
+	}
+	return s, nil
+}
+
+// checkAbsPath accepts an absolute path, in the syntax of Windows (C:\…,
+// \\server\share\…) or of Unix (/…) whichever OS reads it, so that a policy
+// can be checked anywhere.
+func checkAbsPath(s string) (string, error) {
+	if filepath.IsAbs(s) || strings.HasPrefix(s, "/") || winAbsRE.MatchString(s) {
+		return s, nil
+	}
+	return "", errors.New(`must be an absolute path such as C:\ProgramData\Kancelaria\ca.pem or /etc/ssl/kancelaria-ca.pem`)
+}
+
+var winAbsRE = regexp.MustCompile(`^([A-Za-z]:[\\/]|\\\\[^\\]+\\[^\\]+)`)
+
+// checkProxyURL accepts "direct" or an http, https or socks5 proxy URL
+// without credentials (authenticating proxies are not supported), path,
+// query or fragment.
+func checkProxyURL(s string) (string, error) {
+	if strings.EqualFold(s, ProxyDirect) {
+		return ProxyDirect, nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || u.Opaque != "" {
+		return "", errors.New(`must be "direct" or a proxy URL such as http://proxy.kancelaria.local:3128`)
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "http", "https", "socks5", "socks5h":
+	default:
+		return "", errors.New("must use http://, https:// or socks5://")
+	}
+	if u.User != nil {
+		return "", errors.New("must not contain a user name or password (proxies that ask for credentials are not supported)")
+	}
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return "", errors.New("must be only scheme://host:port")
+	}
+	return strings.TrimRight(s, "/"), nil
 }
 
 // CheckURL accepts an absolute https URL without credentials, query or

@@ -3,14 +3,17 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
+	"strings"
 
+	"infino.legal/mailbox/mailcfg/netconf"
 	"infino.legal/mailbox/mailcfg/policy"
 )
 
 func init() {
 	Register(&Command{
-		Name: "policy", Usage: "policy check|show [--json]",
-		Summary: "check the policy IT preset, or show it with where each value came from",
+		Name: "policy", Usage: "policy check|show|keys [--json]",
+		Summary: "check the policy IT preset, show it merged with where each value came from, or list every key",
 		Run:     runPolicy,
 	})
 }
@@ -23,26 +26,95 @@ func runPolicy(_ context.Context, env *Env, args []string) int {
 	if !ok {
 		return code
 	}
-	if len(rest) != 1 || (rest[0] != "check" && rest[0] != "show") {
+	if len(rest) != 1 || (rest[0] != "check" && rest[0] != "show" && rest[0] != "keys") {
 		fs.Usage()
 		return ExitUsage
 	}
-	if env.PolicyErr != nil {
-		fmt.Fprintf(env.Stderr, "infino-mailbox: %v\n", env.PolicyErr)
-	}
-	if rest[0] == "show" {
+	if rest[0] == "keys" {
 		if *asJSON {
-			writeJSON(env.Stdout, map[string]any{"policy": env.Policy, "origin": env.Policy.Origin})
-		} else {
-			for _, k := range policy.Keys() {
-				fmt.Fprintf(env.Stdout, "%-22s %-45v (%s)\n", k, env.Policy.Value(k), env.Policy.Origin[k])
-			}
+			writeJSON(env.Stdout, policy.KeyInfos())
+			return ExitOK
 		}
-	} else if env.PolicyErr == nil {
+		fmt.Fprintf(env.Stdout, "%-20s %-7s %-34s %-19s %s\n", "KEY", "TYPE", "DEFAULT", "MSI PROPERTY", "EXAMPLE")
+		for _, k := range policy.KeyInfos() {
+			d := policy.Default()
+			fmt.Fprintf(env.Stdout, "%-20s %-7s %-34s %-19s %s\n", k.Name, k.Type, d.Display(k.Name), k.MSIProperty, k.Example)
+		}
+		return ExitOK
+	}
+
+	p := env.Policy
+	problems := []error{}
+	if env.PolicyErr != nil {
+		problems = append(problems, env.PolicyErr)
+	}
+	// The CA file is read only when a connection is made; check it now.
+	caCerts := 0
+	if p.ExtraCAFile != "" {
+		certs, err := netconf.ReadCAFile(p.ExtraCAFile)
+		if err != nil {
+			problems = append(problems, err)
+		}
+		caCerts = len(certs)
+	}
+	for _, e := range problems {
+		fmt.Fprintf(env.Stderr, "infino-mailbox: %v\n", e)
+	}
+
+	if rest[0] == "show" {
+		target := p.InfinoURL
+		if target == "" {
+			target = "https://infino.legal"
+		}
+		proxy := netconf.Options{Getenv: env.Getenv}.Describe(p, target)
+		if *asJSON {
+			sources := p.Sources
+			if sources == nil {
+				sources = []policy.SourceInfo{}
+			}
+			writeJSON(env.Stdout, map[string]any{"policy": p, "origin": p.Origin, "sources": sources,
+				"network": map[string]any{"proxyFor": target, "proxy": proxy, "extraCaCertificates": caCerts}})
+		} else {
+			showPolicy(env.Stdout, &p, target, proxy, caCerts)
+		}
+	} else if len(problems) == 0 {
 		fmt.Fprintln(env.Stdout, "policy OK")
 	}
-	if env.PolicyErr != nil {
+	if len(problems) > 0 {
 		return ExitUsage
 	}
 	return ExitOK
+}
+
+func showPolicy(w io.Writer, p *policy.Policy, target, proxy string, caCerts int) {
+	if len(p.Sources) > 0 {
+		fmt.Fprintln(w, "Sources, lowest priority first (a later one wins):")
+		for _, s := range p.Sources {
+			state := "not present"
+			if s.Found {
+				state = fmt.Sprintf("%d value(s) in effect", s.Values)
+			}
+			fmt.Fprintf(w, "  %-8s %-60s %s\n", s.Scope, s.Name, state)
+		}
+		fmt.Fprintln(w)
+	}
+	for _, k := range policy.Keys() {
+		fmt.Fprintf(w, "%-20s %-45s (%s)\n", k, p.Display(k), p.Origin[k])
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "proxy for %s: %s\n", target, proxy)
+	if p.ExtraCAFile != "" {
+		fmt.Fprintf(w, "extra CA certificates: %d, from %s\n", caCerts, p.ExtraCAFile)
+	}
+	if p.LockServerSettings {
+		var locked []string
+		for _, k := range policy.Keys() {
+			if p.Locked(k) && k != "lockServerSettings" {
+				locked = append(locked, k)
+			}
+		}
+		if len(locked) > 0 {
+			fmt.Fprintf(w, "locked for the user: %s\n", strings.Join(locked, ", "))
+		}
+	}
 }

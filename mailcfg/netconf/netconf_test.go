@@ -1,0 +1,403 @@
+package netconf
+
+import (
+	"bufio"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mattn/go-ieproxy"
+
+	"infino.legal/mailbox/mailcfg/policy"
+)
+
+// firmCA is a throwaway CA, like the one a firm's TLS-inspecting proxy or
+// intranet Infino uses, and a server certificate it signed for infino.test.
+type firmCA struct {
+	caDER   []byte
+	server  tls.Certificate
+	pemPath string
+	derPath string
+}
+
+func newFirmCA(t *testing.T) firmCA {
+	t.Helper()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Kancelaria Test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caCert, _ := x509.ParseCertificate(caDER)
+	srvKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	srv := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "infino.test"},
+		DNSNames: []string{"infino.test"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, KeyUsage: x509.KeyUsageDigitalSignature}
+	srvDER, err := x509.CreateCertificate(rand.Reader, srv, caCert, &srvKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	f := firmCA{caDER: caDER, server: tls.Certificate{Certificate: [][]byte{srvDER}, PrivateKey: srvKey},
+		pemPath: filepath.Join(dir, "ca.pem"), derPath: filepath.Join(dir, "ca.cer")}
+	// A PEM file as firms ship them: a comment, a key block we skip, the CA.
+	body := "Kancelaria CA\n" + string(pem.EncodeToMemory(&pem.Block{Type: "EC PARAMETERS", Bytes: []byte{6, 8}})) +
+		string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}))
+	if err := os.WriteFile(f.pemPath, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(f.derPath, caDER, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// infinoServer is an HTTPS server with the firm CA's certificate.
+func (f firmCA) infinoServer(t *testing.T) *httptest.Server {
+	s := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok "+r.Host)
+	}))
+	s.TLS = &tls.Config{Certificates: []tls.Certificate{f.server}}
+	s.StartTLS()
+	t.Cleanup(s.Close)
+	return s
+}
+
+func pol(t *testing.T, v map[string]any) policy.Policy {
+	t.Helper()
+	p := policy.Default()
+	if err := p.Set("test", v); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func get(t *testing.T, c *http.Client, u string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", u, nil)
+	resp, err := c.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
+}
+
+func TestExtraCAFile(t *testing.T) {
+	f := newFirmCA(t)
+	srv := f.infinoServer(t)
+	noSys := Options{NoSystemProxy: true, Getenv: env(nil)}
+
+	c, err := noSys.HTTPClient(policy.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var unknown x509.UnknownAuthorityError
+	if _, err := get(t, c, srv.URL); !errors.As(err, &unknown) {
+		t.Fatalf("without extraCaFile the firm CA must not be trusted, got %v", err)
+	}
+	for _, path := range []string{f.pemPath, f.derPath} {
+		c, err := noSys.HTTPClient(pol(t, map[string]any{"extraCaFile": path}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if body, err := get(t, c, srv.URL); err != nil || !strings.HasPrefix(body, "ok") {
+			t.Fatalf("%s: %q %v", path, body, err)
+		}
+	}
+	// The system roots are still there.
+	pool, err := RootCAs(pol(t, map[string]any{"extraCaFile": f.pemPath}))
+	if err != nil || pool == nil {
+		t.Fatal(err)
+	}
+	if sys, _ := x509.SystemCertPool(); sys != nil && !pool.Equal(sys) {
+		sys.AddCert(mustParse(t, f.caDER))
+		if !pool.Equal(sys) {
+			t.Error("RootCAs is not the system pool plus the extra CA")
+		}
+	}
+	tc, err := TLSConfig(pol(t, map[string]any{"extraCaFile": f.pemPath}))
+	if err != nil || tc.MinVersion != tls.VersionTLS12 || tc.RootCAs == nil {
+		t.Fatalf("TLSConfig: %+v %v", tc, err)
+	}
+}
+
+func mustParse(t *testing.T, der []byte) *x509.Certificate {
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestBadCAFiles(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(body), 0o600)
+		return p
+	}
+	cases := map[string]string{
+		filepath.Join(dir, "missing.pem"): "cannot be read",
+		write("empty.pem", ""):            "holds no certificate",
+		write("text.pem", "hello"):        "holds no certificate",
+		write("broken.pem", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte("junk")}))): "PEM block 1 is not a valid certificate",
+		write("big.pem", strings.Repeat("x", MaxCAFileSize+1)):                                                  "larger than 1 MiB",
+	}
+	for path, want := range cases {
+		_, err := HTTPClient(pol(t, map[string]any{"extraCaFile": path}))
+		var ce *CAFileError
+		if !errors.As(err, &ce) || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), path) {
+			t.Errorf("%s: want %q, got %v", filepath.Base(path), want, err)
+		}
+	}
+}
+
+// connectProxy is a minimal HTTP CONNECT proxy on loopback. It records the
+// targets asked for and connects every one of them to upstream, so that
+// "infino.test" (which resolves nowhere) is reachable only through it.
+type connectProxy struct {
+	ln       net.Listener
+	upstream string
+	mu       sync.Mutex
+	targets  []string
+}
+
+func newConnectProxy(t *testing.T, upstream string) *connectProxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &connectProxy{ln: ln, upstream: upstream}
+	t.Cleanup(func() { ln.Close() })
+	go p.serve()
+	return p
+}
+
+func (p *connectProxy) URL() string { return "http://" + p.ln.Addr().String() }
+
+func (p *connectProxy) Targets() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.targets...)
+}
+
+func (p *connectProxy) serve() {
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		go p.handle(c)
+	}
+}
+
+func (p *connectProxy) handle(c net.Conn) {
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(c)
+	req, err := http.ReadRequest(br)
+	if err != nil {
+		return
+	}
+	p.mu.Lock()
+	p.targets = append(p.targets, req.Method+" "+req.Host)
+	p.mu.Unlock()
+	if req.Method != http.MethodConnect {
+		io.WriteString(c, "HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
+		return
+	}
+	up, err := net.DialTimeout("tcp", p.upstream, 5*time.Second)
+	if err != nil {
+		io.WriteString(c, "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
+		return
+	}
+	defer up.Close()
+	io.WriteString(c, "HTTP/1.1 200 Connection established\r\n\r\n")
+	done := make(chan struct{}, 2)
+	go func() { io.Copy(up, br); done <- struct{}{} }()
+	go func() { io.Copy(c, up); done <- struct{}{} }()
+	<-done
+}
+
+func TestHTTPSThroughConnectProxy(t *testing.T) {
+	f := newFirmCA(t)
+	srv := f.infinoServer(t)
+	upstream := strings.TrimPrefix(srv.URL, "https://")
+	const target = "https://infino.test/api/ping"
+
+	t.Run("policy proxyUrl", func(t *testing.T) {
+		px := newConnectProxy(t, upstream)
+		o := Options{Getenv: env(map[string]string{"HTTPS_PROXY": "http://127.0.0.1:1"}), NoSystemProxy: true}
+		c, err := o.HTTPClient(pol(t, map[string]any{"proxyUrl": px.URL(), "extraCaFile": f.pemPath}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := get(t, c, target)
+		if err != nil || body != "ok infino.test" {
+			t.Fatalf("%q %v", body, err)
+		}
+		if got := px.Targets(); len(got) != 1 || got[0] != "CONNECT infino.test:443" {
+			t.Fatalf("proxy saw %v", got)
+		}
+	})
+	t.Run("HTTPS_PROXY", func(t *testing.T) {
+		px := newConnectProxy(t, upstream)
+		o := Options{Getenv: env(map[string]string{"https_proxy": px.URL(), "NO_PROXY": "intranet.local"}), NoSystemProxy: true}
+		c, err := o.HTTPClient(pol(t, map[string]any{"extraCaFile": f.pemPath}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if body, err := get(t, c, target); err != nil || body != "ok infino.test" {
+			t.Fatalf("%q %v", body, err)
+		}
+		if got := px.Targets(); len(got) != 1 || got[0] != "CONNECT infino.test:443" {
+			t.Fatalf("proxy saw %v", got)
+		}
+	})
+	t.Run("system proxy", func(t *testing.T) {
+		px := newConnectProxy(t, upstream)
+		host := strings.TrimPrefix(px.URL(), "http://")
+		sys := fromIEConf(ieproxy.ProxyConf{Static: ieproxy.StaticProxyConf{Active: true, Protocols: map[string]string{"": host}}}, nil)
+		o := Options{Getenv: env(nil), SystemProxy: sys}
+		c, err := o.HTTPClient(pol(t, map[string]any{"extraCaFile": f.pemPath}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if body, err := get(t, c, target); err != nil || body != "ok infino.test" {
+			t.Fatalf("%q %v", body, err)
+		}
+		if got := px.Targets(); len(got) != 1 {
+			t.Fatalf("proxy saw %v", got)
+		}
+	})
+}
+
+func TestProxyChoice(t *testing.T) {
+	sysProxy, _ := url.Parse("http://system.proxy:8080")
+	sys := func(*url.URL) (*url.URL, error) { return sysProxy, nil }
+	envAll := map[string]string{"HTTPS_PROXY": "http://env.proxy:3128", "HTTP_PROXY": "http://envhttp.proxy:3128", "NO_PROXY": "skip.example,.intra.example"}
+	cases := []struct {
+		name   string
+		policy map[string]any
+		env    map[string]string
+		target string
+		want   string
+	}{
+		{"policy wins over env", map[string]any{"proxyUrl": "http://policy.proxy:3128"}, envAll, "https://infino.legal", "http://policy.proxy:3128"},
+		{"policy proxy for http too", map[string]any{"proxyUrl": "http://policy.proxy:3128"}, nil, "http://autoconfig.example.pl/mail/config-v1.1.xml", "http://policy.proxy:3128"},
+		{"policy socks5", map[string]any{"proxyUrl": "socks5://127.0.0.2:1080"}, nil, "https://infino.legal", "socks5://127.0.0.2:1080"},
+		{"NO_PROXY applies to the policy proxy", map[string]any{"proxyUrl": "http://policy.proxy:3128"}, envAll, "https://skip.example/x", "direct"},
+		{"direct ignores env and system", map[string]any{"proxyUrl": "direct"}, envAll, "https://infino.legal", "direct"},
+		{"env https", nil, envAll, "https://infino.legal", "http://env.proxy:3128"},
+		{"env http", nil, envAll, "http://infino.legal", "http://envhttp.proxy:3128"},
+		{"env NO_PROXY subdomain", nil, envAll, "https://a.intra.example", "direct"},
+		{"env only HTTP_PROXY: https direct", nil, map[string]string{"HTTP_PROXY": "http://envhttp.proxy:3128"}, "https://infino.legal", "direct"},
+		{"system when nothing else", nil, nil, "https://infino.legal", "http://system.proxy:8080"},
+		{"loopback never proxied (system)", nil, nil, "https://127.0.0.1:8443", "direct"},
+		{"loopback never proxied (policy)", map[string]any{"proxyUrl": "http://policy.proxy:3128"}, nil, "http://localhost:9000", "direct"},
+	}
+	for _, c := range cases {
+		o := Options{Getenv: env(c.env), SystemProxy: sys}
+		if got := o.Describe(pol(t, c.policy), c.target); got != c.want {
+			t.Errorf("%s: %s goes via %q, want %q", c.name, c.target, got, c.want)
+		}
+	}
+	if f := (Options{Getenv: env(nil), NoSystemProxy: true}).ProxyFunc(policy.Default()); f != nil {
+		t.Error("no proxy anywhere must give a nil proxy function")
+	}
+}
+
+// The Windows system proxy as go-ieproxy reports it, with its gaps mended.
+func TestFromIEConf(t *testing.T) {
+	u := func(s string) *url.URL { v, _ := url.Parse(s); return v }
+	via := func(f func(*url.URL) (*url.URL, error), target string) string {
+		p, err := f(u(target))
+		if err != nil {
+			return "error: " + err.Error()
+		}
+		if p == nil {
+			return "direct"
+		}
+		return p.String()
+	}
+	if fromIEConf(ieproxy.ProxyConf{}, nil) != nil {
+		t.Error("inactive configuration must be nil")
+	}
+	static := fromIEConf(ieproxy.ProxyConf{Static: ieproxy.StaticProxyConf{Active: true,
+		Protocols: map[string]string{"https": "secure.firm.local:8443", "": "proxy.firm.local:3128"},
+		NoProxy:   "*.firm.local,<local>,10.0.0.0/8"}}, nil)
+	for target, want := range map[string]string{
+		"https://infino.legal":      "http://secure.firm.local:8443",
+		"http://autoconfig.wp.pl":   "http://proxy.firm.local:3128",
+		"https://dms.firm.local/x":  "direct",
+		"https://intranet/x":        "direct", // <local>
+		"https://10.1.2.3/":         "direct",
+		"https://infino.legal:8443": "http://secure.firm.local:8443",
+	} {
+		if got := via(static, target); got != want {
+			t.Errorf("static: %s → %s, want %s", target, got, want)
+		}
+	}
+	pac := fromIEConf(ieproxy.ProxyConf{Automatic: ieproxy.ProxyScriptConf{Active: true, PreConfiguredURL: "http://wpad/wpad.dat"}},
+		func(s string) string {
+			if strings.Contains(s, ".local") {
+				return ""
+			}
+			return "pacproxy.firm.local:8080"
+		})
+	if got := via(pac, "https://infino.legal"); got != "http://pacproxy.firm.local:8080" {
+		t.Errorf("PAC answer without a scheme: %s", got)
+	}
+	if got := via(pac, "https://x.firm.local"); got != "direct" {
+		t.Errorf("PAC DIRECT: %s", got)
+	}
+}
+
+func TestRedirectDowngradeRefused(t *testing.T) {
+	f := newFirmCA(t)
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "plain") }))
+	defer plain.Close()
+	// infino.test resolves nowhere: reach the TLS server through a proxy,
+	// which then redirects to plain http on a non-loopback name.
+	s := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://infino.test/token", http.StatusFound)
+	}))
+	s.TLS = &tls.Config{Certificates: []tls.Certificate{f.server}}
+	s.StartTLS()
+	defer s.Close()
+	px := newConnectProxy(t, strings.TrimPrefix(s.URL, "https://"))
+	c, err := Options{Getenv: env(nil), NoSystemProxy: true}.HTTPClient(pol(t, map[string]any{"proxyUrl": px.URL(), "extraCaFile": f.pemPath}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := get(t, c, "https://infino.test/"); err == nil || !strings.Contains(err.Error(), "refusing a redirect") {
+		t.Fatalf("https → http redirect followed: %v", err)
+	}
+}

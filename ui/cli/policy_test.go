@@ -1,0 +1,108 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"infino.legal/mailbox/mailcfg/policy"
+)
+
+func runPolicyCmd(t *testing.T, p policy.Policy, perr error, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	env := &Env{Stdout: &out, Stderr: &errb, Lang: "en", Policy: p, PolicyErr: perr,
+		Getenv: func(k string) string { return map[string]string{"HTTPS_PROXY": "http://env.proxy:3128"}[k] }}
+	code := Main(context.Background(), env, append([]string{"policy"}, args...))
+	return code, out.String(), errb.String()
+}
+
+func TestPolicyShowOrigins(t *testing.T) {
+	const hklm = `HKLM\SOFTWARE\Policies\Infino\Mailbox`
+	p, err := policy.LoadSources([]policy.Source{
+		{Name: "/etc/infino-mailbox/policy.json", Scope: "machine", Read: func() (map[string]any, error) { return nil, os.ErrNotExist }},
+		{Name: hklm, Scope: "machine", Read: func() (map[string]any, error) {
+			return map[string]any{"infinoUrl": "https://kancelaria.infino.legal", "lockServerSettings": true, "allowedMethods": []any{"microsoft"}}, nil
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runPolicyCmd(t, p, nil, "show")
+	if code != ExitOK || errOut != "" {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{
+		"/etc/infino-mailbox/policy.json", "not present", hklm + "  ", "4 value(s) in effect",
+		"infinoUrl            https://kancelaria.infino.legal", "(" + hklm + ")",
+		"allowedMethods       microsoft", "microsoft.tenant     common", "(default)",
+		"proxyUrl             (not set)", "proxy for https://kancelaria.infino.legal: http://env.proxy:3128",
+		"locked for the user: infinoUrl, allowedMethods, allowManual",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("show lacks %q:\n%s", want, out)
+		}
+	}
+
+	code, out, _ = runPolicyCmd(t, p, nil, "show", "--json")
+	var doc struct {
+		Policy  policy.Policy       `json:"policy"`
+		Origin  map[string]string   `json:"origin"`
+		Sources []policy.SourceInfo `json:"sources"`
+		Network struct{ Proxy string }
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || code != ExitOK {
+		t.Fatalf("json: %v %d\n%s", err, code, out)
+	}
+	if doc.Origin["infinoUrl"] != hklm || !doc.Policy.LockServerSettings || len(doc.Sources) != 2 || doc.Network.Proxy != "http://env.proxy:3128" {
+		t.Errorf("json: %+v", doc)
+	}
+}
+
+func TestPolicyCheck(t *testing.T) {
+	code, out, _ := runPolicyCmd(t, policy.Default(), nil, "check")
+	if code != ExitOK || strings.TrimSpace(out) != "policy OK" {
+		t.Errorf("good policy: %d %q", code, out)
+	}
+	// A CA file that cannot be read is caught by check, not at the first connection.
+	p := policy.Default()
+	missing := filepath.Join(t.TempDir(), "ca.pem")
+	if err := p.Set("f", map[string]any{"extraCaFile": missing}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runPolicyCmd(t, p, nil, "check")
+	if code != ExitUsage || out != "" || !strings.Contains(errOut, "extraCaFile "+missing+": cannot be read") {
+		t.Errorf("missing CA file: %d %q %q", code, out, errOut)
+	}
+	_, errOut = func() (int, string) {
+		c, _, e := runPolicyCmd(t, policy.Default(), &policy.Error{Source: "x", Key: "language", Problem: "bad"}, "check")
+		return c, e
+	}()
+	if !strings.Contains(errOut, `key "language": bad`) {
+		t.Errorf("policy error not shown: %q", errOut)
+	}
+}
+
+func TestPolicyKeys(t *testing.T) {
+	code, out, _ := runPolicyCmd(t, policy.Default(), nil, "keys")
+	if code != ExitOK {
+		t.Fatal(code)
+	}
+	for _, k := range policy.KeyInfos() {
+		if !strings.Contains(out, k.Name) || !strings.Contains(out, k.MSIProperty) {
+			t.Errorf("keys lacks %s/%s", k.Name, k.MSIProperty)
+		}
+	}
+	code, out, _ = runPolicyCmd(t, policy.Default(), nil, "keys", "--json")
+	var ks []policy.KeyInfo
+	if json.Unmarshal([]byte(out), &ks) != nil || len(ks) != len(policy.Keys()) || code != ExitOK {
+		t.Errorf("keys --json: %s", out)
+	}
+	if code, _, _ := runPolicyCmd(t, policy.Default(), nil, "frobnicate"); code != ExitUsage {
+		t.Errorf("bad subcommand: %d", code)
+	}
+}
