@@ -178,7 +178,7 @@ func demoSubmit(e *env) infino.Outcome {
 func outboxKeys(store *secrets.Memory) []string {
 	var out []string
 	for _, k := range store.Keys() {
-		if strings.HasPrefix(k, "infino.outbox:") {
+		if strings.HasPrefix(k, "outbox:") {
 			out = append(out, k)
 		}
 	}

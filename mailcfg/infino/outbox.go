@@ -105,8 +105,9 @@ func (e Entry) check(id string) error {
 	return nil
 }
 
-// SecretKey is the Store key of an outbox entry's secret.
-func SecretKey(id string) string { return "infino.outbox:" + id }
+// SecretKey is the Store key of an outbox entry's secret:
+// "outbox:<entry id>:secret".
+func SecretKey(id string) string { return "outbox:" + id + ":secret" }
 
 // Problem is an outbox file that could not be read. It has been moved aside
 // (never deleted) so that nothing is lost silently.

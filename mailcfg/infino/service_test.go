@@ -591,7 +591,7 @@ func TestMetadataChecked(t *testing.T) {
 
 func TestSecretNeverPrinted(t *testing.T) {
 	s := infino.PasswordSecret("hunter2-secret")
-	for _, f := range []string{"%v", "%+v", "%#v", "%s"} {
+	for _, f := range []string{"%v", "%+v", "%#v", "%s", "%d", "%x", "%q"} {
 		if strings.Contains(sprintf(f, s), "hunter2") || strings.Contains(sprintf(f, struct{ S infino.Secret }{s}), "hunter2") {
 			t.Errorf("%s shows the password", f)
 		}

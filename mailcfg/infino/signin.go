@@ -105,14 +105,15 @@ func (m *Metadata) check(base string) error {
 	return nil
 }
 
-// TokenKey is the secrets.Store key of the Infino sign-in for a base URL.
-func TokenKey(base string) string { return "infino.token:" + strings.TrimRight(base, "/") }
+// TokenKey is the secrets.Store key of the Infino sign-in for a base URL:
+// "infino:<base URL>:refresh" (the key scheme of package secrets has
+// "mailbox:<address>:<kind>" for mailboxes).
+func TokenKey(base string) string { return "infino:" + strings.TrimRight(base, "/") + ":refresh" }
 
-// storedToken is what the Store keeps of a sign-in.
+// storedToken is what the Store keeps of a sign-in: the refresh token only
+// (access tokens live in memory, as for Microsoft; see secrets/keys.go).
 type storedToken struct {
-	AccessToken  string    `json:"accessToken,omitempty"`
-	RefreshToken string    `json:"refreshToken,omitempty"`
-	Expiry       time.Time `json:"expiry,omitzero"`
+	RefreshToken string `json:"refreshToken"`
 }
 
 // Browser is how an interactive sign-in reaches the user.
@@ -195,10 +196,7 @@ func (a *Auth) Token(ctx context.Context) (string, error) {
 			return "", err
 		}
 		if st != nil {
-			a.tok = &oauth2.Token{AccessToken: st.AccessToken, RefreshToken: st.RefreshToken, Expiry: st.Expiry}
-			if a.valid(a.tok) {
-				return a.tok.AccessToken, nil
-			}
+			a.tok = &oauth2.Token{RefreshToken: st.RefreshToken}
 		}
 	}
 	return a.renewLocked(ctx)
@@ -360,7 +358,7 @@ func (a *Auth) load(ctx context.Context) (*storedToken, error) {
 		return nil, storeError(err)
 	}
 	var st storedToken
-	if json.Unmarshal([]byte(v), &st) != nil || (st.AccessToken == "" && st.RefreshToken == "") {
+	if json.Unmarshal([]byte(v), &st) != nil || st.RefreshToken == "" {
 		return nil, nil // unreadable: as if not signed in
 	}
 	return &st, nil
@@ -370,7 +368,10 @@ func (a *Auth) save(ctx context.Context, tok *oauth2.Token) error {
 	if a.Store == nil {
 		return storeError(errors.New("no secret store"))
 	}
-	data, _ := json.Marshal(storedToken{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: tok.Expiry})
+	if tok.RefreshToken == "" {
+		return nil // nothing that outlives the process; the next run signs in again
+	}
+	data, _ := json.Marshal(storedToken{RefreshToken: tok.RefreshToken})
 	if err := a.Store.Set(ctx, TokenKey(a.BaseURL), string(data)); err != nil {
 		return storeError(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"runtime"
 	"strings"
 	"time"
@@ -42,8 +43,9 @@ func MicrosoftSecret(refreshToken, clientID, tenant string, scopes []string) Sec
 		ClientID: clientID, Tenant: tenant, Scopes: append([]string(nil), scopes...)}
 }
 
-func (s Secret) String() string   { return "infino.Secret{" + s.Type + ", redacted}" }
-func (s Secret) GoString() string { return s.String() }
+func (s Secret) String() string             { return "infino.Secret{" + s.Type + ", redacted}" }
+func (s Secret) GoString() string           { return s.String() }
+func (s Secret) Format(f fmt.State, _ rune) { io.WriteString(f, s.String()) }
 
 // Check reports whether the secret is complete and fits the settings' way of
 // signing in.

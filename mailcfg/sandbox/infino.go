@@ -26,7 +26,7 @@ const InfinoScope = "mailboxes:write"
 type Infino struct {
 	as       *authServer
 	issuer   string // https base URL
-	authBase string // base of the authorization endpoint (http in the demo)
+	authBase string // base of the authorization endpoint (the issuer)
 	now      func() time.Time
 	done     <-chan struct{} // closed when the sandbox stops
 

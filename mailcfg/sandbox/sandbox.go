@@ -27,6 +27,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -68,12 +69,11 @@ var MicrosoftScopes = []string{
 
 // Options configure Start. The zero value is what tests want.
 type Options struct {
-	// Demo is for a person with a real browser: the browser-facing
-	// endpoints (Infino's authorization page and the Microsoft authority)
-	// are served over plain http on loopback, where a browser does not
-	// warn about the sandbox CA, and the approve pages are visible for a
-	// moment instead of a bare redirect. The API and Infino's token
-	// endpoint stay on https.
+	// Demo is for a person with a real browser: the authorization servers
+	// show a visible approve page for a moment instead of a bare redirect.
+	// Open sign-in pages with Sandbox.Opener, which sends the browser to
+	// the plain-http loopback twin of the sandbox's https origin (a real
+	// browser would warn about the sandbox CA).
 	Demo bool
 	// InfinoClientID is the client id the sandbox Infino accepts; empty
 	// means the policy default ("infino-mailbox").
@@ -94,7 +94,7 @@ type Sandbox struct {
 	// InfinoURL is the sandbox Infino base URL (https://127.0.0.1:port).
 	InfinoURL string
 	// BrowserURL is the plain-http loopback base URL of the same HTTP
-	// server (the demo's browser-facing endpoints).
+	// handlers (what Opener sends a real browser to).
 	BrowserURL string
 
 	// Mail server addresses (host:port on 127.0.0.1).
@@ -156,12 +156,8 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 		SMTPAddr:         smtpTLS.Addr().String(),
 		SMTPStartTLSAddr: smtpPlain.Addr().String(),
 	}
-	browserBase, msAuthority := sb.InfinoURL, sb.InfinoURL+"/ms"
-	if opts.Demo {
-		browserBase, msAuthority = sb.BrowserURL, sb.BrowserURL+"/ms"
-	}
-	sb.Infino = newInfino(sb.InfinoURL, browserBase, opts.InfinoClientID, opts.Now, opts.Demo, sb.done)
-	sb.Microsoft, err = newMicrosoft(msAuthority, MicrosoftClientID, opts.Now, opts.Demo)
+	sb.Infino = newInfino(sb.InfinoURL, sb.InfinoURL, opts.InfinoClientID, opts.Now, opts.Demo, sb.done)
+	sb.Microsoft, err = newMicrosoft(sb.InfinoURL+"/ms", MicrosoftClientID, opts.Now, opts.Demo)
 	if err != nil {
 		for _, l := range lns {
 			l.Close()
@@ -184,7 +180,7 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 	handler := sb.logRequests(mux)
 	quiet := log.New(io.Discard, "", 0)
 	sb.https = &http.Server{Handler: handler, TLSConfig: ca.ServerTLS(), ErrorLog: quiet, ReadHeaderTimeout: 10 * time.Second}
-	sb.plain = &http.Server{Handler: handler, ErrorLog: quiet, ReadHeaderTimeout: 10 * time.Second}
+	sb.plain = &http.Server{Handler: browserOnly(handler), ErrorLog: quiet, ReadHeaderTimeout: 10 * time.Second}
 	go sb.https.Serve(tls.NewListener(httpsLn, ca.ServerTLS()))
 	go sb.plain.Serve(plainLn)
 	sb.Mail.startIMAP(ca.ServerTLS(), imapTLS, imapPlain)
@@ -219,6 +215,20 @@ func (sb *Sandbox) logRequests(h http.Handler) http.Handler {
 		rw := &statusWriter{ResponseWriter: w}
 		h.ServeHTTP(rw, r)
 		sb.opts.Logf("sandbox: %s %s → %d", r.Method, r.URL.Path, rw.status)
+	})
+}
+
+// browserOnly lets through only what a browser needs on the plain-http
+// twin: the authorization pages (GET). Tokens and the API stay on https.
+func browserOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if r.Method == http.MethodGet && (p == "/" || p == "/oauth/authorize" ||
+			(strings.HasPrefix(p, "/ms/") && strings.HasSuffix(p, "/oauth2/v2.0/authorize"))) {
+			h.ServeHTTP(w, r)
+			return
+		}
+		http.Error(w, "only the sign-in pages are served over http; use https", http.StatusForbidden)
 	})
 }
 
@@ -260,27 +270,47 @@ func (sb *Sandbox) HTTPClient() *http.Client {
 	}
 }
 
-// Policy points infinoUrl, infino.clientId and the Microsoft registration at
-// the sandbox. In Demo mode the Microsoft authority is plain http on
-// loopback, which a policy file could not say; the value is set directly.
+// Policy points infinoUrl, infino.clientId and the Microsoft registration
+// (client id, tenant "common", authority) at the sandbox.
 func (sb *Sandbox) Policy() policy.Policy {
 	p := policy.Default()
 	err := p.Set("sandbox", map[string]any{
-		"infinoUrl":          sb.InfinoURL,
-		"infino.clientId":    sb.opts.InfinoClientID,
-		"microsoft.clientId": MicrosoftClientID,
-		"microsoft.tenant":   "common",
+		"infinoUrl":           sb.InfinoURL,
+		"infino.clientId":     sb.opts.InfinoClientID,
+		"microsoft.clientId":  MicrosoftClientID,
+		"microsoft.tenant":    "common",
+		"microsoft.authority": sb.Microsoft.Authority(),
 	})
 	if err != nil {
 		panic("sandbox: policy: " + err.Error())
 	}
-	p.Microsoft.Authority = sb.Microsoft.Authority()
-	p.Origin["microsoft.authority"] = "sandbox"
 	return p
 }
 
+// Opener wraps a browser opener (nil: none) for a real browser: a URL on
+// the sandbox's https origin is opened on its plain-http loopback twin
+// (BrowserURL), which a browser shows without a certificate warning; other
+// URLs are passed on unchanged. Its type converts to oauthloopback.Opener.
+func (sb *Sandbox) Opener(next func(ctx context.Context, url string) error) func(ctx context.Context, url string) error {
+	return func(ctx context.Context, u string) error {
+		u = sb.ForBrowser(u)
+		if next == nil {
+			return nil
+		}
+		return next(ctx, u)
+	}
+}
+
+// ForBrowser rewrites a URL on the sandbox's https origin to BrowserURL.
+func (sb *Sandbox) ForBrowser(u string) string {
+	if rest, ok := strings.CutPrefix(u, sb.InfinoURL+"/"); ok {
+		return sb.BrowserURL + "/" + rest
+	}
+	return u
+}
+
 // PolicyJSON is Policy as a policy file (for tests that run the binary with
-// INFINO_MAILBOX_POLICY). Only valid outside Demo mode.
+// INFINO_MAILBOX_POLICY).
 func (sb *Sandbox) PolicyJSON() []byte {
 	p := sb.Policy()
 	b, _ := json.MarshalIndent(map[string]any{
@@ -362,6 +392,19 @@ func (sb *Sandbox) Providers() []*mailcfg.Provider { return sb.table.Providers }
 // gives them (implicit TLS).
 func (sb *Sandbox) Settings(email string) (mailcfg.Settings, error) {
 	return sb.table.Autofill(email, mailcfg.IMAP)
+}
+
+// MicrosoftSettings are "Sign in with Microsoft" settings for any address,
+// with the sandbox IMAP/SMTP servers instead of Microsoft's (the demo puts
+// them in place of microsoft.SettingsFor after the sandbox sign-in).
+func (sb *Sandbox) MicrosoftSettings(email string) (mailcfg.Settings, error) {
+	addr, err := mailcfg.ParseAddress(email)
+	if err != nil {
+		return mailcfg.Settings{}, err
+	}
+	s := sb.table.ByID(MicrosoftProviderID).Settings(addr, mailcfg.IMAP)
+	s.Source = mailcfg.SourceMicrosoft
+	return s, nil
 }
 
 // DemoSettings are the settings of DemoEmail.
