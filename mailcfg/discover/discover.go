@@ -16,6 +16,7 @@ package discover
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -77,6 +78,9 @@ type Options struct {
 	Dialer interface {
 		DialContext(ctx context.Context, network, addr string) (net.Conn, error)
 	}
+	// RootCAs are the CAs the default prober trusts (for a firm CA from
+	// the policy). nil: the system roots. The HTTP client has its own.
+	RootCAs *x509.CertPool
 	// Protocol is the preferred incoming protocol. "": IMAP.
 	Protocol mailcfg.Protocol
 	// Allowed, when set, must accept both server hosts of an answer;
@@ -144,7 +148,7 @@ func Discover(ctx context.Context, email string, opt Options) (Result, error) {
 	capTimer := time.NewTimer(wait)
 	defer capTimer.Stop()
 	var best *candidate
-	end := e.run(rctx, capTimer.C, func(c *candidate, _ bool) { best = c })
+	end := e.run(rctx, capTimer.C, func(c *candidate) { best = c })
 	note := ""
 	switch end {
 	case endFinal:
@@ -193,7 +197,7 @@ func Stream(ctx context.Context, email string, opt Options) <-chan Result {
 		rctx, cancel := context.WithTimeout(ctx, StreamLimit)
 		defer cancel()
 		defer e.close()
-		e.run(rctx, nil, func(c *candidate, _ bool) {
+		e.run(rctx, nil, func(c *candidate) {
 			ch <- Result{Settings: c.settings, Provider: c.provider, Tried: e.log.snapshot("running")}
 		})
 	}()
@@ -276,7 +280,7 @@ func newEngine(addr mailcfg.Address, opt Options) *engine {
 			d = &net.Dialer{Timeout: ProbeTimeout, Resolver: e.resolver}
 		}
 		e.prober = func(ctx context.Context, host string, port int, sec mailcfg.Security) error {
-			return Probe(ctx, d, host, port, sec)
+			return Probe(ctx, d, opt.RootCAs, host, port, sec)
 		}
 	}
 	return e
@@ -310,10 +314,10 @@ const (
 )
 
 // run starts every network source and calls emit for each strictly better
-// answer, with final set when nothing still running outranks it. It
-// returns as soon as the answer is final, every source has finished, ctx
-// ends or capC fires; the caller cancels ctx to stop the rest.
-func (e *engine) run(ctx context.Context, capC <-chan time.Time, emit func(c *candidate, final bool)) runEnd {
+// answer. It returns as soon as the answer is final (nothing still running
+// outranks it), every source has finished, ctx ends or capC fires; the
+// caller cancels ctx to stop the rest.
+func (e *engine) run(ctx context.Context, capC <-chan time.Time, emit func(c *candidate)) runEnd {
 	var done [numRanks]bool
 	done[rankBundled] = true
 	best := numRanks
@@ -360,15 +364,12 @@ func (e *engine) run(ctx context.Context, capC <-chan time.Time, emit func(c *ca
 		done[o.rank] = true
 		if o.cand != nil && o.rank < best {
 			best, bestCand = o.rank, o.cand
-			final := doneBelow(best)
-			emit(bestCand, final)
-			if final {
-				return endFinal
-			}
-		} else if bestCand != nil && doneBelow(best) {
+			emit(bestCand)
+		}
+		if bestCand != nil && doneBelow(best) {
 			return endFinal
 		}
-		if bestCand == nil && !guessStarted && doneBelow(rankGuess) {
+		if bestCand == nil && !guessStarted && doneBelow(rankGuess) && ctx.Err() == nil {
 			guessStarted = true
 			launch(1, func() { e.guessJob(ctx) })
 		}

@@ -110,7 +110,7 @@ func TestBundledIsInstantAndOffline(t *testing.T) {
 	if r.Settings.Source != mailcfg.SourceBundled || r.Provider == nil || r.Provider.ID != "wp.pl" {
 		t.Fatalf("got %+v", r)
 	}
-	if d := time.Since(start); d > 100*time.Millisecond {
+	if d := time.Since(start); d > 250*time.Millisecond {
 		t.Errorf("bundled answer took %v", d)
 	}
 	if q, req := w.dns.Queries(), w.web.Requests(); len(q)+len(req) > 0 {
@@ -579,11 +579,12 @@ func TestAllowed(t *testing.T) {
 func TestCancel(t *testing.T) {
 	w := newWorld(t)
 	w.dns.DelayAll(discovertest.Forever)
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	time.AfterFunc(200*time.Millisecond, cancel)
 	start := time.Now()
 	r, err := discover.Discover(ctx, email, w.opts())
-	if !errors.Is(err, context.DeadlineExceeded) {
+	if !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v\n%s", err, tried(r))
 	}
 	if d := time.Since(start); d > time.Second {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -181,10 +182,11 @@ func (e *engine) probeBest(ctx context.Context, tries []guessTry) (guessTry, boo
 // Probe checks that a mail server answers with a valid certificate:
 // implicit TLS and the greeting, or the greeting, STARTTLS and the TLS
 // handshake. It never logs in. The protocol follows from the standard
-// port (993/143 IMAP, 995/110 POP3, 465/587/25 SMTP).
+// port (993/143 IMAP, 995/110 POP3, 465/587/25 SMTP). roots nil means the
+// system roots.
 func Probe(ctx context.Context, d interface {
 	DialContext(ctx context.Context, network, addr string) (net.Conn, error)
-}, host string, port int, sec mailcfg.Security) error {
+}, roots *x509.CertPool, host string, port int, sec mailcfg.Security) error {
 	proto, ok := protoForPort(port)
 	if !ok {
 		return fmt.Errorf("probe: port %d is not a standard mail port", port)
@@ -202,7 +204,7 @@ func Probe(ctx context.Context, d interface {
 	if dl, ok := ctx.Deadline(); ok {
 		conn.SetDeadline(dl)
 	}
-	tcfg := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+	tcfg := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12, RootCAs: roots}
 	var c net.Conn = conn
 	if sec == mailcfg.SecurityTLS {
 		tc := tls.Client(conn, tcfg)
