@@ -11,11 +11,27 @@ import (
 
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/discover"
+	"infino.legal/mailbox/mailcfg/netconf"
 )
 
-// discoverOptions gives the network edges of "discover" (resolver, HTTP
-// client, prober); tests point them at local servers.
-var discoverOptions = func(*Env) discover.Options { return discover.Options{} }
+// discoverOptions gives the network edges of "discover": the policy's
+// proxy and CAs for the HTTP fetches and the prober. Tests point them at
+// local servers.
+var discoverOptions = policyDiscoverOptions
+
+func policyDiscoverOptions(env *Env) discover.Options {
+	var o discover.Options
+	client, err := netconf.HTTPClient(env.Policy)
+	if err == nil {
+		o.RootCAs, err = netconf.RootCAs(env.Policy)
+	}
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "infino-mailbox: %v; using the system proxy and CAs\n", err)
+		return discover.Options{}
+	}
+	o.HTTPClient = client
+	return o
+}
 
 func init() {
 	Register(&Command{

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/discover"
 	"infino.legal/mailbox/mailcfg/discover/discovertest"
+	"infino.legal/mailbox/mailcfg/policy"
 )
 
 // runWith runs "discover" with the network edges from opt.
@@ -148,5 +150,21 @@ func TestDiscoverTimeout(t *testing.T) {
 	}
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("took %v", d)
+	}
+}
+
+// Without a test override, discover uses the policy's HTTP client and CAs,
+// and falls back to the system's when the policy's CA file is broken.
+func TestDiscoverOptionsFromPolicy(t *testing.T) {
+	var errb bytes.Buffer
+	env := &Env{Stdout: &errb, Stderr: &errb, Lang: "en", Policy: policy.Default()}
+	o := policyDiscoverOptions(env)
+	if o.HTTPClient == nil || o.RootCAs == nil || errb.Len() > 0 {
+		t.Errorf("default policy: client %v roots %v, stderr %q", o.HTTPClient, o.RootCAs, errb.String())
+	}
+	env.Policy.ExtraCAFile = filepath.Join(t.TempDir(), "missing.pem")
+	o = policyDiscoverOptions(env)
+	if o.HTTPClient != nil || !strings.Contains(errb.String(), "system proxy") {
+		t.Errorf("broken CA file: client %v, stderr %q", o.HTTPClient, errb.String())
 	}
 }
