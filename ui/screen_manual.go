@@ -66,6 +66,7 @@ type manualScreen struct {
 	gen         int // autofill generation: a newer keystroke wins
 	timer       *time.Timer
 	discCancel  context.CancelFunc
+	discID      int // discovery generation: only the latest one may fill
 	discovering bool
 
 	obj fyne.CanvasObject
@@ -613,23 +614,25 @@ func (m *manualScreen) discover(addr mailcfg.Address) {
 	ctx, cancel := context.WithCancel(context.Background())
 	m.discCancel = cancel
 	m.discovering = true
-	gen := m.gen
+	m.discID++
+	id := m.discID
 	stream, do := m.wz.deps.Discover, m.wz.deps.Do
 	email, proto := addr.String(), m.proto()
 	go func() {
-		defer cancel()
 		for r := range stream(ctx, email, proto) {
 			r := r
 			do(func() {
-				if gen == m.gen && ctx.Err() == nil {
+				if id == m.discID {
 					m.apply(r.Settings, r.Provider, false)
 				}
 			})
 		}
 		do(func() {
-			if gen != m.gen || ctx.Err() != nil {
+			cancel()
+			if id != m.discID {
 				return
 			}
+			m.discCancel = nil
 			m.discovering = false
 			if m.srcKind == "" {
 				m.source.icon.SetResource(theme.InfoIcon())
@@ -639,7 +642,9 @@ func (m *manualScreen) discover(addr mailcfg.Address) {
 	}()
 }
 
+// stopDiscovery cancels a running discovery and ignores what it still sends.
 func (m *manualScreen) stopDiscovery() {
+	m.discID++
 	if m.discCancel != nil {
 		m.discCancel()
 		m.discCancel = nil

@@ -1,0 +1,236 @@
+package ui
+
+import (
+	"bytes"
+	"encoding/json"
+	"log"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/test"
+
+	"infino.legal/mailbox/assets"
+	"infino.legal/mailbox/mailcfg"
+)
+
+func readTranslations(t *testing.T, name string) map[string]string {
+	t.Helper()
+	b, err := assets.Translations.ReadFile(assets.TranslationsDir + "/" + name + ".json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]string
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("%s.json: %v", name, err)
+	}
+	return m
+}
+
+// keysInCode finds every translation key the window asks for: literal tr/trf
+// keys, and the keys it builds from the kinds, steps, sides, sources and
+// security modes.
+func keysInCode(t *testing.T) map[string]bool {
+	t.Helper()
+	keys := map[string]bool{}
+	files, _ := filepath.Glob("*.go")
+	lit := regexp.MustCompile(`\btrf?\("([^"]+)"`)
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range lit.FindAllStringSubmatch(string(b), -1) {
+			if !strings.HasSuffix(m[1], ".") {
+				keys[m[1]] = true
+			}
+		}
+	}
+	for _, k := range Kinds {
+		keys["kind."+string(k)] = true
+		keys["kind."+string(k)+".explain"] = true
+	}
+	for _, s := range []Step{StepResolve, StepConnect, StepTLS, StepGreeting, StepLogin} {
+		keys["verify.step."+string(s)] = true
+	}
+	keys["verify.step.signout"] = true
+	for _, side := range []string{"incoming", "outgoing"} {
+		for _, k := range []string{"verify.side.", "verify.sidename.", "manual."} {
+			keys[k+side] = !strings.HasPrefix(k, "manual.")
+		}
+		keys["manual."+side+".title"] = true
+		keys["manual."+side+".host.placeholder"] = true
+		delete(keys, "manual."+side)
+	}
+	for _, s := range []mailcfg.Security{mailcfg.SecurityTLS, mailcfg.SecurityStartTLS, mailcfg.SecurityNone} {
+		keys["verify.security."+string(s)] = true
+	}
+	for _, s := range []mailcfg.Source{mailcfg.SourceBundled, mailcfg.SourceAutoconfig, mailcfg.SourceISPDB, mailcfg.SourceSRV,
+		mailcfg.SourceMX, mailcfg.SourceGuess, mailcfg.SourceManual, mailcfg.SourceMicrosoft} {
+		keys["source."+string(s)] = true
+	}
+	for _, k := range []string{"step.start", "step.manual", "step.verify", "step.done", "done.email", "done.provider", "done.auth",
+		"done.incoming", "done.outgoing", "done.checked", "verify.cert.subject", "verify.cert.issuer", "verify.cert.names",
+		"verify.cert.valid", "verify.cert.fingerprint", "manual.security.tls", "manual.security.starttls"} {
+		keys[k] = true
+	}
+	return keys
+}
+
+// fyneKeys are Fyne's own strings the window can show (entry menu, dialogs).
+var fyneKeys = []string{"Cancel", "Confirm", "Copy", "Cut", "Error", "No", "OK", "Paste", "Redo", "Select all", "Undo", "Yes", "Advanced", "Quit"}
+
+func TestTranslationsAreComplete(t *testing.T) {
+	pl, en := readTranslations(t, "pl"), readTranslations(t, "en")
+	for k := range pl {
+		if _, ok := en[k]; !ok {
+			t.Errorf("%q is in pl.json but not en.json", k)
+		}
+	}
+	for k := range en {
+		if _, ok := pl[k]; !ok {
+			t.Errorf("%q is in en.json but not pl.json", k)
+		}
+	}
+	used := keysInCode(t)
+	for _, k := range fyneKeys {
+		used[k] = true
+	}
+	var missing, unused []string
+	for k := range used {
+		if _, ok := pl[k]; !ok {
+			missing = append(missing, k)
+		}
+	}
+	for k := range pl {
+		if !used[k] {
+			unused = append(unused, k)
+		}
+	}
+	sort.Strings(missing)
+	sort.Strings(unused)
+	if len(missing) > 0 {
+		t.Errorf("keys used but not translated: %v", missing)
+	}
+	if len(unused) > 0 {
+		t.Errorf("translations nobody uses: %v", unused)
+	}
+	// Polish is really Polish: only names and formats may read the same.
+	same := map[string]bool{"OK": true, "manual.port": true, "verify.problem.side": true}
+	for k, v := range pl {
+		if v == en[k] && !same[k] && !strings.HasPrefix(k, "Select") {
+			t.Errorf("%q is the same in Polish and English: %q", k, v)
+		}
+		if strings.Count(v, "%") != strings.Count(en[k], "%") {
+			t.Errorf("%q: placeholders differ between pl and en", k)
+		}
+	}
+}
+
+// captureLog collects what Fyne (and anything else) logs while f runs.
+func captureLog(f func()) string {
+	var buf bytes.Buffer
+	prev := log.Writer()
+	log.SetOutput(&buf)
+	defer log.SetOutput(prev)
+	f()
+	return buf.String()
+}
+
+func TestLanguageFromTheOS(t *testing.T) {
+	test.NewTempApp(t)
+	for _, tc := range []struct {
+		locale, want, cancel, title string
+	}{
+		{"pl_PL.UTF-8", "pl", "Anuluj", "Połącz skrzynkę pocztową z Infino Legal"},
+		{"pl", "pl", "Anuluj", "Połącz skrzynkę pocztową z Infino Legal"},
+		{"C", "en", "Cancel", "Connect your mailbox to Infino Legal"},
+		{"C.UTF-8", "en", "Cancel", "Connect your mailbox to Infino Legal"},
+		{"POSIX", "en", "Cancel", "Connect your mailbox to Infino Legal"},
+		{"en_US.UTF-8", "en", "Cancel", "Connect your mailbox to Infino Legal"},
+		// Fyne knows German, we do not: all English, no German buttons.
+		{"de_DE.UTF-8", "en", "Cancel", "Connect your mailbox to Infino Legal"},
+		{"fr_FR.UTF-8", "en", "Cancel", "Connect your mailbox to Infino Legal"},
+	} {
+		var got string
+		logged := captureLog(func() {
+			got = setLang(t, tc.locale)
+			if tr("start.title") != tc.title || lang.L("Cancel") != tc.cancel || tr("common.cancel") != tc.cancel {
+				t.Errorf("%s: title %q, Cancel %q", tc.locale, tr("start.title"), lang.L("Cancel"))
+			}
+			_ = newHarness(t, tc.locale, nil).screenText()
+		})
+		if got != tc.want {
+			t.Errorf("LANG=%s: language %q, want %q", tc.locale, got, tc.want)
+		}
+		if logged != "" {
+			t.Errorf("LANG=%s logged:\n%s", tc.locale, logged)
+		}
+	}
+	if setLang(t, "pl_PL.UTF-8"); lang.L("Select all") != "Zaznacz wszystko" || lang.L("Confirm") != "Potwierdź" {
+		t.Errorf("Fyne's Polish strings not overridden: %q %q", lang.L("Select all"), lang.L("Confirm"))
+	}
+}
+
+// No English on a Polish screen: every screen the screenshot hook opens is
+// drawn in Polish and checked against every English translation and the
+// English texts of mailcfg the window shows.
+func TestNoEnglishOnPolishScreens(t *testing.T) {
+	en, pl := readTranslations(t, "en"), readTranslations(t, "pl")
+	english := map[string]bool{}
+	for k, v := range en {
+		if v != pl[k] && len(v) > 3 {
+			english[v] = true
+		}
+	}
+	english[mailcfg.NotFoundMessage.EN] = true
+	for _, p := range mailcfg.Bundled().Providers {
+		english[p.Help.EN] = true
+	}
+	for _, shot := range Screenshots {
+		h := newHarness(t, "pl_PL.UTF-8", func(d *Deps) { *d = screenshotDeps(*d, shot) })
+		h.wz.openForScreenshot(shot)
+		h.q.settle()
+		if shot == "verify-cert-confirm" {
+			h.q.until(t, "the dialog", func() bool { return h.wz.verify.trustDlg != nil })
+		}
+		for _, line := range strings.Split(h.screenText(), "\n") {
+			for e := range english {
+				if line == e || len(e) > 12 && strings.Contains(line, e) {
+					t.Errorf("%s: English on a Polish screen: %q", shot, line)
+				}
+			}
+		}
+		if shot == "start" || shot == "manual-filled" || shot == "done" {
+			// Fyne's own placeholder and button literals never show.
+			for _, lit := range []string{"(Select one)", "Submit"} {
+				h.mustNotShow(lit)
+			}
+		}
+	}
+}
+
+// Every screen fits the window: nothing needs more width than a 1366×768
+// laptop gives (height scrolls), in both languages.
+func TestScreensFitTheWindow(t *testing.T) {
+	for _, locale := range []string{"pl_PL.UTF-8", "en_GB.UTF-8"} {
+		for _, shot := range Screenshots {
+			h := newHarness(t, locale, func(d *Deps) { *d = screenshotDeps(*d, shot) })
+			h.wz.openForScreenshot(shot)
+			h.q.settle()
+			if min := h.wz.root.MinSize(); min.Width > WindowSize.Width || min.Height > WindowSize.Height {
+				t.Errorf("%s %s: needs %v, window is %v", locale, shot, min, WindowSize)
+			}
+		}
+	}
+	if WindowSize.Width > 1366 || WindowSize.Height > 768-60 {
+		t.Errorf("window %v does not fit a 1366×768 screen with a task bar", WindowSize)
+	}
+}

@@ -1,0 +1,169 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+
+	"infino.legal/mailbox/mailcfg"
+)
+
+func TestMicrosoftNeedsClientID(t *testing.T) {
+	called := false
+	signIn := func(context.Context, string) (mailcfg.Settings, Credential, error) {
+		called = true
+		return mailcfg.Settings{}, nil, nil
+	}
+	for _, tc := range []struct {
+		name   string
+		signIn SignInFunc
+	}{{"not built in", nil}, {"no client id", signIn}} {
+		h := newHarness(t, "pl_PL.UTF-8", func(d *Deps) { d.SignIn = tc.signIn })
+		test.Tap(h.wz.start.microsoft)
+		h.mustShow("microsoft.clientId")
+		if called || h.wz.current != h.wz.start {
+			t.Errorf("%s: sign-in ran", tc.name)
+		}
+	}
+}
+
+func TestMicrosoftSignInSeam(t *testing.T) {
+	tok := OAuth2Token{Username: "jan@outlook.com", AccessToken: "eyJ-secret-token"}
+	got := make(chan string, 1)
+	signIn := func(ctx context.Context, hint string) (mailcfg.Settings, Credential, error) {
+		got <- hint
+		s, _ := mailcfg.Autofill(hint, mailcfg.IMAP)
+		s.Source = mailcfg.SourceMicrosoft
+		return s, tok, nil
+	}
+	v := &fakeVerifier{fn: func(context.Context, mailcfg.Settings, VerifyOptions) VerifyResult { return okResult() }}
+	h := newHarness(t, "pl_PL.UTF-8", func(d *Deps) {
+		d.SignIn = signIn
+		d.Verify = v.verify
+		d.Policy.Microsoft.ClientID = "00000000-0000-0000-0000-000000000000"
+	})
+	h.typeInto(h.wz.start.email, "jan@outlook.com")
+	test.Tap(h.wz.start.microsoft)
+	h.mustShow("Dokończ logowanie w przeglądarce")
+	if hint := <-got; hint != "jan@outlook.com" {
+		t.Errorf("login hint %q", hint)
+	}
+	h.q.until(t, "verification after sign-in", func() bool { return v.count() == 1 && h.wz.verify.next.Visible() })
+	if c, ok := v.creds[0].(OAuth2Token); !ok || c != tok {
+		t.Errorf("credential %#v", v.creds[0])
+	}
+	test.Tap(h.wz.verify.next)
+	h.mustShow("kontem Microsoft")
+	test.Tap(h.wz.verify.report)
+	if r := h.wz.report(); strings.Contains(r, "eyJ-secret-token") {
+		t.Errorf("token in the report:\n%s", r)
+	}
+	// Back from a Microsoft check goes to Start, not the form.
+	h.wz.show(h.wz.verify)
+	test.Tap(h.wz.verify.back)
+	if h.wz.current != h.wz.start {
+		t.Error("Back after Microsoft sign-in did not return to Start")
+	}
+}
+
+func TestMicrosoftSignInCancelAndFailure(t *testing.T) {
+	block := make(chan struct{})
+	sawCancel := make(chan bool, 1)
+	fail := false
+	signIn := func(ctx context.Context, _ string) (mailcfg.Settings, Credential, error) {
+		if fail {
+			return mailcfg.Settings{}, nil, errors.New("invalid_grant")
+		}
+		select {
+		case <-ctx.Done():
+			sawCancel <- true
+			return mailcfg.Settings{}, nil, ctx.Err()
+		case <-block:
+			return mailcfg.Settings{}, nil, nil
+		}
+	}
+	h := newHarness(t, "pl_PL.UTF-8", func(d *Deps) { d.SignIn = signIn; d.Policy.Microsoft.ClientID = "x" })
+	s := h.wz.start
+	test.Tap(s.microsoft)
+	if !s.waiting.Visible() || !s.manual.Disabled() {
+		t.Fatal("no waiting state")
+	}
+	test.Tap(s.cancelBtn)
+	if !<-sawCancel {
+		t.Fatal("sign-in not cancelled")
+	}
+	h.q.until(t, "cancel shown", func() bool { return !s.waiting.Visible() })
+	h.mustShow("Logowanie przez Microsoft przerwane.")
+	fail = true
+	test.Tap(s.microsoft)
+	h.q.until(t, "failure shown", func() bool { return !s.waiting.Visible() })
+	h.mustShow("nie powiodło się")
+	h.mustNotShow("invalid_grant")
+	close(block)
+}
+
+func TestHandOffSeam(t *testing.T) {
+	sent := make(chan mailcfg.Settings, 2)
+	fail := true
+	handOff := func(_ context.Context, s mailcfg.Settings, cred Credential) (mailcfg.Text, error) {
+		sent <- s
+		if fail {
+			fail = false
+			return mailcfg.Text{}, errors.New("503")
+		}
+		return mailcfg.Text{PL: "Skrzynka jan.kowalski@wp.pl jest podłączona do konta Infino.", EN: "Mailbox connected."}, nil
+	}
+	v := &fakeVerifier{fn: func(context.Context, mailcfg.Settings, VerifyOptions) VerifyResult { return okResult() }}
+	h, m := filled(t, "pl_PL.UTF-8", v, func(d *Deps) { d.HandOff = handOff })
+	test.Tap(m.next)
+	h.q.until(t, "verified", func() bool { return h.wz.verify.next.Visible() })
+	test.Tap(h.wz.verify.next)
+	d := h.wz.done
+	h.q.until(t, "hand-off failure", func() bool { return d.retry.Visible() })
+	h.mustShow("Nie udało się przekazać ustawień")
+	test.Tap(d.retry)
+	h.q.until(t, "hand-off", func() bool { return !d.activity.Visible() && !d.retry.Visible() })
+	h.mustShow("Ustawienia przekazano do Infino Legal.")
+	h.mustShow("jest podłączona do konta Infino")
+	if s := <-sent; s.Incoming.Host != "imap.wp.pl" {
+		t.Errorf("handed off %+v", s)
+	}
+	// Showing Done again does not send twice.
+	h.wz.show(h.wz.done)
+	h.q.settle()
+	if len(sent) != 1 {
+		t.Errorf("sent %d more times", len(sent))
+	}
+}
+
+func TestDiscoverySeamAndLowTrust(t *testing.T) {
+	discover := func(ctx context.Context, email string, proto mailcfg.Protocol) <-chan DiscoverResult {
+		ch := make(chan DiscoverResult, 1)
+		s := mailcfg.Settings{Email: email, Auth: mailcfg.AuthPassword, Source: mailcfg.SourceGuess, LowTrust: true,
+			Incoming: mailcfg.Server{Protocol: proto, Host: "mail.kancelaria-nowak.pl", Port: 993, Security: mailcfg.SecurityTLS, Username: email},
+			Outgoing: mailcfg.Server{Protocol: mailcfg.SMTP, Host: "mail.kancelaria-nowak.pl", Port: 465, Security: mailcfg.SecurityTLS, Username: email}}
+		ch <- DiscoverResult{Settings: s}
+		close(ch)
+		return ch
+	}
+	h := newHarness(t, "pl_PL.UTF-8", func(d *Deps) { d.Discover = discover })
+	m := h.toManual("biuro@kancelaria-nowak.pl")
+	h.typeInto(m.password, "sekret")
+	h.q.until(t, "discovered settings", func() bool { return m.in.host.Text == "mail.kancelaria-nowak.pl" })
+	h.mustShow("odgadnięte — sprawdź je")
+	h.mustShow("nie da się w pełni zweryfikować")
+	if !m.next.Disabled() || !m.lowOK.Visible() {
+		t.Fatal("low-trust settings usable without confirmation")
+	}
+	test.Tap(m.lowOK)
+	if m.next.Disabled() {
+		t.Fatalf("confirmed settings still refused: %s", h.screenText())
+	}
+	if s := m.settings(); !s.LowTrust || s.Source != mailcfg.SourceGuess {
+		t.Errorf("settings %+v", s)
+	}
+}
+
