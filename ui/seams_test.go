@@ -166,4 +166,3 @@ func TestDiscoverySeamAndLowTrust(t *testing.T) {
 		t.Errorf("settings %+v", s)
 	}
 }
-
