@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 
@@ -90,6 +91,54 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// kinds maps each Code to the shared failure classification: account-side
+// problems are auth_failed, what only an administrator or IT can fix is
+// auth_disabled.
+var kinds = map[Code]mailcfg.Kind{
+	CodeNotConfigured:      mailcfg.KindAuthDisabled,
+	CodeAdminConsent:       mailcfg.KindAuthDisabled,
+	CodeAppNotFound:        mailcfg.KindAuthDisabled,
+	CodePersonalNotAllowed: mailcfg.KindAuthDisabled,
+	CodeMisconfigured:      mailcfg.KindAuthDisabled,
+	CodeNoRefreshToken:     mailcfg.KindAuthDisabled,
+	CodeSMTPAuthDisabled:   mailcfg.KindAuthDisabled,
+	CodeCancelled:          mailcfg.KindCancelled,
+	CodeTimeout:            mailcfg.KindTimeout,
+	CodeNetwork:            mailcfg.KindConnect,
+	CodeSignInAgain:        mailcfg.KindAuthFailed,
+	CodeNotSignedIn:        mailcfg.KindAuthFailed,
+	CodeIDToken:            mailcfg.KindAuthFailed,
+	CodeNoAddress:          mailcfg.KindAuthFailed,
+	CodeKeyring:            mailcfg.KindAuthFailed,
+	CodeServer:             mailcfg.KindAuthFailed,
+}
+
+// Failure is the error as a mailcfg.Failure (field "auth"; Detail
+// "microsoft <code>" and the AADSTS number), the form the verifier, the
+// window and the command line report.
+func (e *Error) Failure() *mailcfg.Failure {
+	kind, ok := kinds[e.Code]
+	if !ok {
+		kind = mailcfg.KindAuthFailed
+	}
+	detail := "microsoft " + string(e.Code)
+	if d := e.Detail(); d != "" {
+		detail += " " + d
+	}
+	return &mailcfg.Failure{Kind: kind, Message: e.Message, Hint: e.Hint, Field: "auth", Detail: detail}
+}
+
+// As lets errors.As find a *mailcfg.Failure in an *Error, so that code that
+// reports failures (verify's TokenFunc handling, the window) shows the
+// Microsoft message and hint.
+func (e *Error) As(target any) bool {
+	if f, ok := target.(**mailcfg.Failure); ok {
+		*f = e.Failure()
+		return true
+	}
+	return false
+}
+
 // Detail is safe technical detail: the AADSTS number and OAuth error.
 func (e *Error) Detail() string {
 	var d string
@@ -123,12 +172,26 @@ func DefaultPolicyFile() string {
 }
 
 // NotConfigured is the error when no client id is configured; policyFile
-// is where IT puts it ("" means DefaultPolicyFile()).
+// is the JSON policy file IT may use ("" means DefaultPolicyFile()). The hint
+// also names this OS's managed policy (Windows registry, macOS profile).
 func NotConfigured(policyFile string) *Error {
 	if policyFile == "" {
 		policyFile = DefaultPolicyFile()
 	}
+	return notConfigured(policyFile, runtime.GOOS)
+}
+
+func notConfigured(policyFile, goos string) *Error {
 	example := `{"microsoft": {"clientId": "00000000-0000-0000-0000-000000000000"}}`
+	var alsoPL, alsoEN string
+	switch goos {
+	case "windows":
+		alsoPL = fmt.Sprintf(" albo jako wartość %s w rejestrze HKLM\\%s (zasady grupy)", "microsoft.clientId", policy.RegistryPath)
+		alsoEN = fmt.Sprintf(" or as the value %s in the registry key HKLM\\%s (group policy)", "microsoft.clientId", policy.RegistryPath)
+	case "darwin":
+		alsoPL = fmt.Sprintf(" albo w profilu konfiguracji (MDM) dla domeny %s", policy.PlistID)
+		alsoEN = fmt.Sprintf(" or in a configuration profile (MDM) for the domain %s", policy.PlistID)
+	}
 	return &Error{
 		Code: CodeNotConfigured,
 		Message: mailcfg.Text{
@@ -136,10 +199,10 @@ func NotConfigured(policyFile string) *Error {
 			EN: "Sign-in with Microsoft is not set up for this firm yet.",
 		},
 		Hint: mailcfg.Text{
-			PL: fmt.Sprintf("Dział IT musi zarejestrować aplikację w Microsoft Entra ID (platforma „Mobile and desktop applications”, adres przekierowania http://localhost, uprawnienia IMAP.AccessAsUser.All i SMTP.Send) i wpisać jej identyfikator (Application (client) ID) w kluczu %s pliku zasad %s, np. %s (inną lokalizację pliku wskazuje zmienna %s). Do tego czasu skonfiguruj skrzynkę ręcznie.",
-				"microsoft.clientId", policyFile, example, policy.EnvPath),
-			EN: fmt.Sprintf("Your IT department must register the app in Microsoft Entra ID (platform “Mobile and desktop applications”, redirect URI http://localhost, permissions IMAP.AccessAsUser.All and SMTP.Send) and put its Application (client) ID in the key %s of the policy file %s, e.g. %s (the variable %s points at another file). Until then, set the mailbox up manually.",
-				"microsoft.clientId", policyFile, example, policy.EnvPath),
+			PL: fmt.Sprintf("Dział IT musi zarejestrować aplikację w Microsoft Entra ID (platforma „Mobile and desktop applications”, adres przekierowania http://localhost, uprawnienia IMAP.AccessAsUser.All, SMTP.Send i offline_access) i wpisać jej identyfikator (Application (client) ID) jako klucz %s w pliku zasad %s, np. %s (inny plik wskazuje zmienna %s)%s. Do tego czasu skonfiguruj skrzynkę ręcznie.",
+				"microsoft.clientId", policyFile, example, policy.EnvPath, alsoPL),
+			EN: fmt.Sprintf("Your IT department must register the app in Microsoft Entra ID (platform “Mobile and desktop applications”, redirect URI http://localhost, permissions IMAP.AccessAsUser.All, SMTP.Send and offline_access) and set its Application (client) ID as the key %s in the policy file %s, e.g. %s (the variable %s names another file)%s. Until then, set the mailbox up manually.",
+				"microsoft.clientId", policyFile, example, policy.EnvPath, alsoEN),
 		},
 	}
 }

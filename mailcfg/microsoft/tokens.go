@@ -171,7 +171,9 @@ func (t *Tokens) redeem(ctx context.Context, oc oauth2.Config) (*tokenResponse, 
 		"refresh_token": {t.refresh},
 		"scope":         {strings.Join(oc.Scopes, " ")},
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, oc.Endpoint.TokenURL, strings.NewReader(form.Encode()))
+	rctx, cancel := context.WithTimeout(ctx, DefaultHTTPTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(rctx, http.MethodPost, oc.Endpoint.TokenURL, strings.NewReader(form.Encode()))
 	if err != nil {
 		return nil, newError(CodeMisconfigured, err)
 	}
