@@ -60,7 +60,10 @@ type Entry struct {
 	Settings   mailcfg.Settings `json:"settings"`
 	SecretType string           `json:"secretType"`
 	VerifiedAt time.Time        `json:"verifiedAt"`
-	CreatedAt  time.Time        `json:"createdAt"`
+	// Client is sent as "client" on every attempt (the same bytes every
+	// time, even after an upgrade: Infino may compare replayed bodies).
+	Client    ClientInfo `json:"client"`
+	CreatedAt time.Time  `json:"createdAt"`
 	// Attempts counts the calls that tried to send it (each may have made
 	// several requests).
 	Attempts    int       `json:"attempts"`

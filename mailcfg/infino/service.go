@@ -294,8 +294,12 @@ func (s *Service) Submit(ctx context.Context, settings mailcfg.Settings, secret 
 	}
 	defer unlock()
 	now := s.o.Now().UTC()
+	info := s.o.Info
+	if info.Name == "" {
+		info = DefaultClientInfo()
+	}
 	e2 := Entry{ID: NewUUID(), IdempotencyKey: NewUUID(), InfinoURL: base, Settings: settings,
-		VerifiedAt: verifiedAt.UTC(), CreatedAt: now}
+		VerifiedAt: verifiedAt.UTC().Truncate(time.Second), CreatedAt: now, Client: info}
 	if err := s.outbox.Add(ctx, e2, secret); err != nil {
 		// Without the outbox nothing survives a failure: send directly,
 		// and say plainly that it could not be kept.
@@ -332,7 +336,7 @@ func (s *Service) send(ctx context.Context, e Entry, secret Secret, ob *Outbox) 
 			return out
 		}
 	}
-	c := &Client{BaseURL: e.InfinoURL, Tokens: s.tokens(e.InfinoURL), HTTP: s.o.HTTP, Info: s.o.Info,
+	c := &Client{BaseURL: e.InfinoURL, Tokens: s.tokens(e.InfinoURL), HTTP: s.o.HTTP, Info: e.Client,
 		Lang: s.o.Lang, Retry: s.o.Retry, Sleep: s.o.Sleep, Now: s.o.Now, Jitter: s.o.Jitter}
 	rec, err := c.CreateMailbox(ctx, e.IdempotencyKey, Submission{Settings: e.Settings, Secret: secret, VerifiedAt: e.VerifiedAt})
 	kind := KindOf(err)

@@ -1,0 +1,238 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"infino.legal/mailbox/mailcfg/infino"
+	"infino.legal/mailbox/mailcfg/sandbox"
+	"infino.legal/mailbox/mailcfg/secrets"
+)
+
+// envSecretService is set to 1 by testdata/keyring/run-with-secret-service.sh
+// once an unlocked GNOME Keyring runs on a private session bus (the
+// convention of package secrets' real-keyring test).
+const envSecretService = "INFINO_SECRET_SERVICE"
+
+// requireKeyring: the binary keeps the outbox secret in the OS keyring, so a
+// test across processes needs a real one. It runs when
+// INFINO_SECRET_SERVICE=1; in CI on Linux it must (it fails otherwise).
+func requireKeyring(t *testing.T) *secrets.Keyring {
+	t.Helper()
+	enabled := os.Getenv(envSecretService) == "1"
+	if !enabled {
+		if os.Getenv("CI") != "" && runtime.GOOS == "linux" {
+			t.Fatalf("%s is not set: in CI this test must run through "+
+				"`bash testdata/keyring/run-with-secret-service.sh go test ./...`", envSecretService)
+		}
+		t.Skip("needs a real keyring: bash testdata/keyring/run-with-secret-service.sh go test -run Killed ./ui/cli/")
+	}
+	k := secrets.NewKeyring(secrets.Options{Timeout: 10 * time.Second})
+	probe := "probe:handoff-" + infino.NewUUID()
+	if err := k.Set(context.Background(), probe, "probe"); err != nil {
+		t.Fatalf("%s=1 but the keyring does not work: %v", envSecretService, err)
+	}
+	k.Delete(context.Background(), probe)
+	return k
+}
+
+// buildBinary builds the real program from the repository root.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "infino-mailbox")
+	if runtime.GOOS == "windows" {
+		bin += ".exe"
+	}
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestKilledBetweenSentAndResponse runs the real binary: "submit" verifies
+// against the sandbox mail servers, writes the outbox entry, sends it, and is
+// killed (SIGKILL) after Infino has created the mailbox but before the answer
+// arrives. "outbox flush" then delivers the same submission again with the
+// same Idempotency-Key: Infino answers from its record and there is still
+// exactly one mailbox.
+func TestKilledBetweenSentAndResponse(t *testing.T) {
+	store := requireKeyring(t)
+	bin := buildBinary(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+
+	sb, err := sandbox.Start(ctx, sandbox.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	tmp := t.TempDir()
+	write := func(name string, data []byte) string {
+		p := filepath.Join(tmp, name)
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	caFile := write("ca.pem", sb.CA.PEM)
+	policyFile := write("policy.json", sb.PolicyJSON())
+	settings, _ := json.Marshal(sb.DemoSettings())
+	settingsFile := write("settings.json", settings)
+	configHome := filepath.Join(tmp, "config")
+	configDir := filepath.Join(configHome, infino.DirName)
+	certDir := filepath.Join(tmp, "certs")
+	os.MkdirAll(certDir, 0o700)
+
+	// Sign in to the sandbox Infino in this process, into the same keyring
+	// and config directory the binary uses.
+	svc := infino.NewService(infino.Options{ConfigDir: configDir, Store: store, Policy: sb.Policy(),
+		HTTP: sb.HTTPClient(), Browser: &infino.Browser{Opener: func(ctx context.Context, u string) error {
+			go func() {
+				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+				if resp, err := sb.HTTPClient().Do(req); err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+			}()
+			return nil
+		}}})
+	if err := svc.SignIn(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer store.Delete(context.Background(), infino.TokenKey(sb.InfinoURL))
+
+	env := append(os.Environ(),
+		"XDG_CONFIG_HOME="+configHome, // os.UserConfigDir on Linux/BSD
+		"SSL_CERT_FILE="+caFile,       // the sandbox CA is the system's only root
+		"SSL_CERT_DIR="+certDir,
+		"INFINO_MAILBOX_POLICY="+policyFile,
+		"LANG=C", "LC_ALL=C",
+		"BROWSER=false",
+	)
+	run := func(stdin string, args ...string) (int, string, string) {
+		t.Helper()
+		cmd := exec.CommandContext(ctx, bin, args...)
+		cmd.Env = env
+		cmd.Stdin = strings.NewReader(stdin)
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		var ee *exec.ExitError
+		if err != nil && !errors.As(err, &ee) {
+			t.Fatalf("%v: %v", args, err)
+		}
+		return cmd.ProcessState.ExitCode(), out.String(), errb.String()
+	}
+
+	// 1. submit, killed between "sent" and "response received".
+	committed := sb.Infino.HoldNext()
+	cmd := exec.CommandContext(ctx, bin, "submit", "--password-stdin", settingsFile)
+	cmd.Env = env
+	cmd.Stdin = strings.NewReader(sandbox.DemoPassword + "\n")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case <-committed:
+	case err := <-exited:
+		t.Fatalf("submit ended before its request was committed: %v\n%s\n%s", err, out.String(), errb.String())
+	case <-ctx.Done():
+		cmd.Process.Kill()
+		t.Fatal("timed out waiting for the submission")
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-exited
+	if n := sb.Infino.Count(); n != 1 {
+		t.Fatalf("%d mailboxes after the kill, want 1", n)
+	}
+	first := sb.Infino.Mailboxes()[0]
+
+	// 2. The entry survived the kill, with its secret in the keyring.
+	code, listOut, listErr := run("", "outbox", "list", "--json")
+	var list struct {
+		Entries []outboxEntryJSON `json:"entries"`
+	}
+	if err := json.Unmarshal([]byte(listOut), &list); err != nil || code != ExitOK || len(list.Entries) != 1 {
+		t.Fatalf("outbox list: %d %s %s", code, listOut, listErr)
+	}
+	id := list.Entries[0].ID
+	if _, err := store.Get(ctx, infino.SecretKey(id)); err != nil {
+		t.Fatalf("the entry's secret is not in the keyring: %v", err)
+	}
+
+	// 3. flush: delivered again with the same key, answered from Infino's
+	// record; still one mailbox.
+	code, flushOut, flushErr := run("", "outbox", "flush", "--json")
+	if code != ExitOK {
+		t.Fatalf("outbox flush: %d\n%s\n%s", code, flushOut, flushErr)
+	}
+	var rep struct {
+		Results []submitJSON `json:"results"`
+	}
+	json.Unmarshal([]byte(flushOut), &rep)
+	if len(rep.Results) != 1 || rep.Results[0].ID != first.ID || !rep.Results[0].Replayed {
+		t.Fatalf("flush result %s", flushOut)
+	}
+	if n := sb.Infino.Count(); n != 1 {
+		t.Fatalf("%d mailboxes after the flush, want exactly 1", n)
+	}
+	reqs := sb.Infino.Requests()
+	for _, r := range reqs {
+		if r.Header.Get("Idempotency-Key") != first.IdempotencyKey {
+			t.Fatalf("a request with another Idempotency-Key: %v", r.Header)
+		}
+	}
+	if last := reqs[len(reqs)-1]; last.Status != http.StatusCreated {
+		t.Fatalf("last answer %d", last.Status)
+	}
+
+	// 4. Nothing left: no entry, no outbox secret, and no secret in any file.
+	if code, out, _ := run("", "outbox", "list"); code != ExitOK || !strings.Contains(out, "empty") {
+		t.Fatalf("after flush: %d %s", code, out)
+	}
+	if _, err := store.Get(ctx, infino.SecretKey(id)); !errors.Is(err, secrets.ErrNotFound) {
+		t.Fatalf("outbox secret still in the keyring: %v", err)
+	}
+	stored, err := store.Get(ctx, infino.TokenKey(sb.InfinoURL))
+	if err != nil {
+		t.Fatalf("Infino sign-in lost: %v", err)
+	}
+	var tok struct {
+		RefreshToken string `json:"refreshToken"`
+	}
+	json.Unmarshal([]byte(stored), &tok)
+	scanForSecrets(t, configHome, sandbox.DemoPassword, tok.RefreshToken)
+	files := 0
+	filepath.WalkDir(configHome, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files++
+		}
+		return nil
+	})
+	t.Logf("killed after commit, flushed: 1 mailbox, %d requests, %d files under the config dir scanned", len(reqs), files)
+	_ = fmt.Sprint
+}
