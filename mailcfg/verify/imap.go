@@ -54,11 +54,11 @@ func (s *session) imap(cred Credential) error {
 	}
 
 	c := imapclient.New(stream, nil)
-	defer c.Close()
+	defer func() { _ = s.await(c.Close) }()
 	if s.srv.Security != mailcfg.SecurityStartTLS {
 		s.begin(StepGreeting)
 	}
-	if err := c.WaitGreeting(); err != nil {
+	if err := s.await(c.WaitGreeting); err != nil {
 		var ie *imap.Error
 		if errors.As(err, &ie) {
 			return fmt.Errorf("%w: %w", mailcfg.ErrGreetingRefused, err)
@@ -75,12 +75,18 @@ func (s *session) imap(cred Credential) error {
 	}
 
 	s.begin(StepLogin)
-	caps := c.Caps() // from the greeting, or one CAPABILITY round trip
-	if caps == nil {
-		return fmt.Errorf("%w: no capabilities", mailcfg.ErrProtocol)
+	var caps imap.CapSet
+	if err := s.await(func() error {
+		caps = c.Caps() // from the greeting, or one CAPABILITY round trip
+		if caps == nil {
+			return fmt.Errorf("%w: no capabilities", mailcfg.ErrProtocol)
+		}
+		return nil
+	}); err != nil {
+		return err
 	}
 	s.caps = imapCapList(caps)
-	if err := s.imapLogin(c, caps, cred); err != nil {
+	if err := s.await(func() error { return s.imapLogin(c, caps, cred) }); err != nil {
 		var ie *imap.Error
 		if errors.As(err, &ie) || errors.Is(err, errXOAUTH2Rejected) {
 			return fmt.Errorf("%w: %w", mailcfg.ErrAuthRejected, err)
@@ -90,7 +96,7 @@ func (s *session) imap(cred Credential) error {
 	s.end()
 
 	s.begin(StepDone)
-	_ = c.Logout().Wait() // a server that hangs up instead of BYE is fine
+	_ = s.await(func() error { return c.Logout().Wait() }) // a server that hangs up instead of BYE is fine
 	return nil
 }
 

@@ -39,11 +39,14 @@ type session struct {
 	stopCtx   func() bool
 	caps      []string
 	closed    bool
+	dead      chan struct{} // closed by the first abort
+	deadOnce  sync.Once
 }
 
 func newSession(ctx context.Context, side Side, srv mailcfg.Server, opt *Options, provider *mailcfg.Provider) *session {
 	now := time.Now()
-	return &session{ctx: ctx, side: side, srv: srv, opt: opt, provider: provider, start: now, stepStart: now}
+	return &session{ctx: ctx, side: side, srv: srv, opt: opt, provider: provider, start: now, stepStart: now,
+		dead: make(chan struct{})}
 }
 
 // begin starts a step: its clock, and its deadline once a connection exists.
@@ -106,8 +109,28 @@ func (s *session) abort(cause error) {
 	}
 	c := s.conn
 	s.mu.Unlock()
+	s.deadOnce.Do(func() { close(s.dead) })
 	if c != nil {
 		_ = c.Close()
+	}
+}
+
+// await runs a blocking library call and gives up as soon as the session is
+// torn down (cancel, a deadline, the read limit). go-imap's Caps, for one,
+// waits on its own 30 s timer and can miss a connection closed under it.
+func (s *session) await(fn func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- fn() }()
+	select {
+	case err := <-done:
+		return err
+	case <-s.dead:
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.cause == nil {
+			return net.ErrClosed
+		}
+		return s.cause
 	}
 }
 
