@@ -7,17 +7,33 @@ import (
 	"fyne.io/fyne/v2"
 
 	"infino.legal/mailbox/mailcfg"
+	"infino.legal/mailbox/mailcfg/infino"
 	"infino.legal/mailbox/mailcfg/policy"
 )
 
-// SignInFunc signs in with Microsoft (issue 4). loginHint is the address the
-// user typed on the Start screen, or "". It returns the settings to verify and
-// the credential (an OAuth2Token) that logs in.
-type SignInFunc func(ctx context.Context, loginHint string) (mailcfg.Settings, Credential, error)
+// SignInFunc signs in with Microsoft (issue 4): microsoft.Start, then
+// Session.Wait, then the account's settings and token. loginHint is the
+// address typed on Start, or "". showURL (callable from any goroutine) hands
+// the window the sign-in address, which it shows with a Copy button in case
+// the browser did not open. It returns the settings to verify and the
+// credential that logs in (a verify.TokenFunc or OAuth2Token). An error with
+// a Failure() *mailcfg.Failure method (microsoft.Error has one) is shown in
+// its own words; cancelling ctx must stop the sign-in.
+type SignInFunc func(ctx context.Context, loginHint string, showURL func(string)) (mailcfg.Settings, Credential, error)
 
-// HandOffFunc sends verified settings to Infino Legal (issue 6). The text it
-// returns tells the user what was sent; it is shown on the Done screen.
-type HandOffFunc func(ctx context.Context, s mailcfg.Settings, cred Credential) (mailcfg.Text, error)
+// HandOffFunc sends verified settings to Infino Legal (issue 6), typically
+// infino.Service.Submit: return HandOffResult{State: out.State, Message:
+// out.Message()}. verifiedAt is when verification succeeded. It runs off the
+// UI goroutine; cancelling ctx must stop it.
+type HandOffFunc func(ctx context.Context, s mailcfg.Settings, cred Credential, verifiedAt time.Time) HandOffResult
+
+// HandOffResult is what the Done screen tells about the hand-off.
+type HandOffResult struct {
+	// State is infino.StateSent, StateExists, StateQueued or StateFailed.
+	State infino.State
+	// Message is the one sentence to show (infino.Outcome.Message()).
+	Message mailcfg.Text
+}
 
 // Deps is everything the window uses from outside itself. Run fills it with
 // the real things; tests inject fakes.

@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"infino.legal/mailbox/mailcfg"
+	"infino.legal/mailbox/mailcfg/infino"
 )
 
 // doneScreen sums up what was connected and, with a hand-off, what was sent
@@ -147,31 +148,53 @@ func (d *doneScreen) sendHandOff() {
 	d.status.icon.SetResource(theme.UploadIcon())
 	d.status.set(tr("done.handoff.sending"))
 	s, cred, do := d.wz.settings, d.wz.cred, d.wz.deps.Do
+	verifiedAt := d.wz.deps.Now()
+	if rec != nil && rec.Result != nil {
+		verifiedAt = rec.Started.Add(rec.Result.Elapsed)
+	}
 	go func() {
-		what, err := h(ctx, s, cred)
+		res := h(ctx, s, cred, verifiedAt)
 		stop()
 		do(func() {
-			if id != d.runID {
-				return
+			if id == d.runID {
+				d.stop = nil
+				d.showHandOff(res)
 			}
-			d.stop = nil
-			d.activity.Stop()
-			d.activity.Hide()
-			if err != nil {
-				d.status.text.Importance = widget.DangerImportance
-				d.status.icon.SetResource(theme.ErrorIcon())
-				d.status.set(tr("done.handoff.failed"))
-				d.retry.Show()
-				d.sentFor = nil
-				return
-			}
-			d.status.text.Importance = widget.SuccessImportance
-			d.status.icon.SetResource(theme.NewSuccessThemedResource(theme.UploadIcon()))
-			msg := tr("done.handoff.sent")
-			if t := d.wz.text(what); t != "" {
-				msg += "\n" + t
-			}
-			d.status.set(msg)
 		})
 	}()
+}
+
+// showHandOff tells what became of the hand-off.
+func (d *doneScreen) showHandOff(res HandOffResult) {
+	d.activity.Stop()
+	d.activity.Hide()
+	var head string
+	switch res.State {
+	case infino.StateSent:
+		head = tr("done.handoff.sent")
+		d.status.text.Importance = widget.SuccessImportance
+		d.status.icon.SetResource(theme.NewSuccessThemedResource(theme.UploadIcon()))
+	case infino.StateExists:
+		head = tr("done.handoff.exists")
+		d.status.text.Importance = widget.SuccessImportance
+		d.status.icon.SetResource(theme.NewSuccessThemedResource(theme.InfoIcon()))
+	case infino.StateQueued:
+		head = tr("done.handoff.queued")
+		d.status.text.Importance = widget.WarningImportance
+		d.status.icon.SetResource(theme.NewWarningThemedResource(theme.HistoryIcon()))
+		d.retry.SetText(tr("done.handoff.sendNow"))
+		d.retry.Show()
+	default:
+		head = tr("done.handoff.failed")
+		d.status.text.Importance = widget.DangerImportance
+		d.status.icon.SetResource(theme.NewErrorThemedResource(theme.ErrorIcon()))
+		d.retry.SetText(tr("done.handoff.retry"))
+		d.retry.Show()
+		d.sentFor = nil
+	}
+	msg := head
+	if t := d.wz.text(res.Message); t != "" {
+		msg += "\n" + t
+	}
+	d.status.set(msg)
 }

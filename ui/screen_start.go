@@ -25,6 +25,9 @@ type startScreen struct {
 	policy    *noteBox
 	// signing-in state
 	waiting   *fyne.Container
+	urlBox    *fyne.Container
+	urlLbl    *widget.Label
+	copyURL   *widget.Button
 	activity  *widget.Activity
 	cancelBtn *widget.Button
 	errNote   *noteBox
@@ -58,7 +61,19 @@ func newStartScreen(wz *Wizard) *startScreen {
 
 	s.activity = widget.NewActivity()
 	s.cancelBtn = widget.NewButtonWithIcon(tr("common.cancel"), theme.CancelIcon(), s.onCancel)
-	s.waiting = container.NewHBox(s.activity, widget.NewLabel(tr("start.microsoft.waiting")), s.cancelBtn)
+	s.urlLbl = widget.NewLabel("")
+	s.urlLbl.Truncation = fyne.TextTruncateEllipsis
+	s.copyURL = widget.NewButtonWithIcon(tr("start.microsoft.copy"), theme.ContentCopyIcon(), func() {
+		if wz.deps.Clipboard != nil {
+			wz.deps.Clipboard(s.urlLbl.Text)
+		}
+	})
+	s.urlBox = container.NewBorder(wrapLabel(tr("start.microsoft.url")), nil, nil, s.copyURL, s.urlLbl)
+	s.urlBox.Hide()
+	s.waiting = container.NewVBox(
+		container.NewHBox(s.activity, widget.NewLabel(tr("start.microsoft.waiting")), s.cancelBtn),
+		s.urlBox,
+	)
 	s.waiting.Hide()
 	s.errNote = newNote(theme.ErrorIcon(), widget.DangerImportance)
 
@@ -174,8 +189,16 @@ func (s *startScreen) onMicrosoft() {
 		hint = a.String()
 	}
 	signIn, do := s.wz.deps.SignIn, s.wz.deps.Do
+	showURL := func(u string) {
+		do(func() {
+			if id == s.signID && s.cancel != nil {
+				s.urlLbl.SetText(u)
+				s.urlBox.Show()
+			}
+		})
+	}
 	go func() {
-		settings, cred, err := signIn(ctx, hint)
+		settings, cred, err := signIn(ctx, hint, showURL)
 		cancelled := ctx.Err() != nil
 		cancel()
 		do(func() {
@@ -192,7 +215,13 @@ func (s *startScreen) onMicrosoft() {
 			case err != nil:
 				s.errNote.text.Importance = widget.DangerImportance
 				s.errNote.icon.SetResource(theme.ErrorIcon())
-				s.errNote.set(tr("start.microsoft.failed"))
+				msg := tr("start.microsoft.failed")
+				var ff interface{ Failure() *mailcfg.Failure }
+				if errors.As(err, &ff) && ff.Failure() != nil {
+					f := ff.Failure()
+					msg = strings.TrimSpace(s.wz.text(f.Message) + " " + s.wz.text(f.Hint))
+				}
+				s.errNote.set(msg)
 			default:
 				s.wz.viaMicrosoft = true
 				s.wz.goVerify(settings, cred, false)
@@ -218,6 +247,7 @@ func (s *startScreen) setBusy(busy bool) {
 	}
 	s.activity.Stop()
 	s.waiting.Hide()
+	s.urlBox.Hide()
 	s.microsoft.Enable()
 	s.manual.Enable()
 	s.email.Enable()

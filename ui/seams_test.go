@@ -5,15 +5,17 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2/test"
 
 	"infino.legal/mailbox/mailcfg"
+	"infino.legal/mailbox/mailcfg/infino"
 )
 
 func TestMicrosoftNeedsClientID(t *testing.T) {
 	called := false
-	signIn := func(context.Context, string) (mailcfg.Settings, Credential, error) {
+	signIn := func(context.Context, string, func(string)) (mailcfg.Settings, Credential, error) {
 		called = true
 		return mailcfg.Settings{}, nil, nil
 	}
@@ -33,8 +35,11 @@ func TestMicrosoftNeedsClientID(t *testing.T) {
 func TestMicrosoftSignInSeam(t *testing.T) {
 	tok := OAuth2Token{Username: "jan@outlook.com", AccessToken: "eyJ-secret-token"}
 	got := make(chan string, 1)
-	signIn := func(ctx context.Context, hint string) (mailcfg.Settings, Credential, error) {
+	proceed := make(chan struct{})
+	signIn := func(ctx context.Context, hint string, showURL func(string)) (mailcfg.Settings, Credential, error) {
 		got <- hint
+		showURL("https://login.microsoftonline.com/common/oauth2/v2.0/authorize?client_id=x")
+		<-proceed
 		s, _ := mailcfg.Autofill(hint, mailcfg.IMAP)
 		s.Source = mailcfg.SourceMicrosoft
 		return s, tok, nil
@@ -51,6 +56,13 @@ func TestMicrosoftSignInSeam(t *testing.T) {
 	if hint := <-got; hint != "jan@outlook.com" {
 		t.Errorf("login hint %q", hint)
 	}
+	h.q.until(t, "sign-in address", func() bool { return h.wz.start.urlBox.Visible() })
+	h.mustShow("https://login.microsoftonline.com/common")
+	test.Tap(h.wz.start.copyURL)
+	if !strings.HasPrefix(h.clip, "https://login.microsoftonline.com/") {
+		t.Errorf("copied %q", h.clip)
+	}
+	close(proceed)
 	h.q.until(t, "verification after sign-in", func() bool { return v.count() == 1 && h.wz.verify.next.Visible() })
 	if c, ok := v.creds[0].(OAuth2Token); !ok || c != tok {
 		t.Errorf("credential %#v", v.creds[0])
@@ -73,7 +85,7 @@ func TestMicrosoftSignInCancelAndFailure(t *testing.T) {
 	block := make(chan struct{})
 	sawCancel := make(chan bool, 1)
 	fail := false
-	signIn := func(ctx context.Context, _ string) (mailcfg.Settings, Credential, error) {
+	signIn := func(ctx context.Context, _ string, _ func(string)) (mailcfg.Settings, Credential, error) {
 		if fail {
 			return mailcfg.Settings{}, nil, errors.New("invalid_grant")
 		}
@@ -106,15 +118,20 @@ func TestMicrosoftSignInCancelAndFailure(t *testing.T) {
 }
 
 func TestHandOffSeam(t *testing.T) {
-	sent := make(chan mailcfg.Settings, 2)
-	fail := true
-	handOff := func(_ context.Context, s mailcfg.Settings, cred Credential) (mailcfg.Text, error) {
+	sent := make(chan mailcfg.Settings, 4)
+	answers := []HandOffResult{
+		{State: infino.StateFailed, Message: mailcfg.Text{PL: "Infino odrzuciło dane.", EN: "Infino refused."}},
+		{State: infino.StateQueued, Message: mailcfg.Text{PL: "Spróbujemy ponownie za 5 minut.", EN: "Retry in 5 minutes."}},
+		{State: infino.StateSent, Message: mailcfg.Text{PL: "Skrzynka jan.kowalski@wp.pl jest podłączona do konta Infino.", EN: "Connected."}},
+	}
+	var gotCred Credential
+	var gotAt time.Time
+	handOff := func(_ context.Context, s mailcfg.Settings, cred Credential, at time.Time) HandOffResult {
 		sent <- s
-		if fail {
-			fail = false
-			return mailcfg.Text{}, errors.New("503")
-		}
-		return mailcfg.Text{PL: "Skrzynka jan.kowalski@wp.pl jest podłączona do konta Infino.", EN: "Mailbox connected."}, nil
+		gotCred, gotAt = cred, at
+		r := answers[0]
+		answers = answers[1:]
+		return r
 	}
 	v := &fakeVerifier{fn: func(context.Context, mailcfg.Settings, VerifyOptions) VerifyResult { return okResult() }}
 	h, m := filled(t, "pl_PL.UTF-8", v, func(d *Deps) { d.HandOff = handOff })
@@ -124,8 +141,15 @@ func TestHandOffSeam(t *testing.T) {
 	d := h.wz.done
 	h.q.until(t, "hand-off failure", func() bool { return d.retry.Visible() })
 	h.mustShow("Nie udało się przekazać ustawień")
+	h.mustShow("Infino odrzuciło dane.")
+	if p, ok := gotCred.(Password); !ok || p != "sekret-123" || gotAt.IsZero() {
+		t.Errorf("hand-off got %#v at %v", gotCred, gotAt)
+	}
 	test.Tap(d.retry)
-	h.q.until(t, "hand-off", func() bool { return !d.activity.Visible() && !d.retry.Visible() })
+	h.q.until(t, "queued", func() bool { return d.retry.Visible() && d.retry.Text == tr("done.handoff.sendNow") })
+	h.mustShow("zostaną wysłane automatycznie")
+	test.Tap(d.retry)
+	h.q.until(t, "sent", func() bool { return !d.activity.Visible() && !d.retry.Visible() })
 	h.mustShow("Ustawienia przekazano do Infino Legal.")
 	h.mustShow("jest podłączona do konta Infino")
 	if s := <-sent; s.Incoming.Host != "imap.wp.pl" {
@@ -134,8 +158,8 @@ func TestHandOffSeam(t *testing.T) {
 	// Showing Done again does not send twice.
 	h.wz.show(h.wz.done)
 	h.q.settle()
-	if len(sent) != 1 {
-		t.Errorf("sent %d more times", len(sent))
+	if len(sent) != 2 {
+		t.Errorf("sent %d times after the first", len(sent))
 	}
 }
 
