@@ -77,8 +77,21 @@ bench:
 screenshots:
 	bash .ci/screenshots.sh
 
+# --- dist: packages for firm IT (docs/deployment.md, section 6) ---------------
+#   make dist        on Debian: Windows GUI + console exe, MSI, Linux tarball in dist/
+#                    (signed when SIGN_CERT+SIGN_KEY or SIGN_PKCS12 are set)
+#   make dist-check  prove the Windows artefacts: msiinfo, and under Wine the exes,
+#                    a silent msiexec writing the policy, policy show reading it
+#   make dist-macos  on a Mac: .app, .pkg, codesign, notarytool (.ci/macos/package.sh)
+.PHONY: dist-check dist-macos
 dist:
 	bash .ci/dist.sh
+
+dist-check:
+	bash .ci/wine/check.sh
+
+dist-macos:
+	bash .ci/macos/package.sh
 
 clean:
 	rm -rf $(BIN) $(BIN).exe dist

@@ -58,7 +58,7 @@ func newFirmCA(t *testing.T) firmCA {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
+	dir := tempDir(t)
 	f := firmCA{caDER: caDER, server: tls.Certificate{Certificate: [][]byte{srvDER}, PrivateKey: srvKey},
 		pemPath: filepath.Join(dir, "ca.pem"), derPath: filepath.Join(dir, "ca.cer")}
 	// A PEM file as firms ship them: a comment, a key block we skip, the CA.
@@ -82,6 +82,18 @@ func (f firmCA) infinoServer(t *testing.T) *httptest.Server {
 	s.StartTLS()
 	t.Cleanup(s.Close)
 	return s
+}
+
+// tempDir is t.TempDir, but a failed clean-up is not a test failure: under
+// Wine 8, Go's RemoveAll fails with "Invalid function".
+func tempDir(t *testing.T) string {
+	t.Helper()
+	d, err := os.MkdirTemp("", "netconf-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(d) })
+	return d
 }
 
 func pol(t *testing.T, v map[string]any) policy.Policy {
@@ -157,7 +169,7 @@ func mustParse(t *testing.T, der []byte) *x509.Certificate {
 }
 
 func TestBadCAFiles(t *testing.T) {
-	dir := t.TempDir()
+	dir := tempDir(t)
 	write := func(name, body string) string {
 		p := filepath.Join(dir, name)
 		os.WriteFile(p, []byte(body), 0o600)

@@ -10,7 +10,7 @@ import (
 
 func write(t *testing.T, body string) string {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), "policy.json")
+	p := filepath.Join(tempDir(t), "policy.json")
 	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestBrokenFiles(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
-	t.Setenv(EnvPath, filepath.Join(t.TempDir(), "missing.json"))
+	t.Setenv(EnvPath, filepath.Join(tempDir(t), "missing.json"))
 	if _, err := Load(); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("an explicitly named missing file must be an error, got %v", err)
 	}

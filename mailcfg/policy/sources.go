@@ -53,8 +53,12 @@ func Load() (Policy, error) {
 // last so that they win over the file, which on Windows lives under
 // %ProgramData% where users can create files.
 func Sources() []Source {
-	return append([]Source{FileSource()}, systemSources()...)
+	return append([]Source{FileSource()}, osSources()...)
 }
+
+// osSources is systemSources; the tests replace it so that they never read
+// the policy of the machine they run on.
+var osSources = systemSources
 
 // FileSource is the JSON policy file: INFINO_MAILBOX_POLICY or MachinePath.
 func FileSource() Source {
