@@ -332,6 +332,7 @@ func (a *Account) Save(ctx context.Context) error {
 func (a *Account) Tokens() *Tokens {
 	t := NewTokens(a.cfg, a.Address)
 	t.access = &oauth2.Token{AccessToken: a.token.AccessToken, Expiry: a.token.Expiry}
+	t.margin = marginFor(a.cfg.now(), a.token.Expiry)
 	t.refresh = a.token.RefreshToken
 	return t
 }

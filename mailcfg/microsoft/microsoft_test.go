@@ -229,7 +229,6 @@ func TestIDTokenClaims(t *testing.T) {
 
 func TestRefreshTokenRotationIsPersisted(t *testing.T) {
 	as := microsofttest.NewServer(t)
-	as.SetAccessTokenTTL(2 * time.Minute) // inside RefreshMargin: every call refreshes
 	store := secrets.NewMemory()
 	acc := signIn(t, as, store)
 	ctx := context.Background()
@@ -240,6 +239,7 @@ func TestRefreshTokenRotationIsPersisted(t *testing.T) {
 	tokens := microsoft.NewTokens(config(as, store), "Anna.Nowak@kancelaria.example")
 	seen := map[string]bool{first: true}
 	for i := range 3 {
+		tokens.Invalidate() // as if the access token had expired
 		at, err := tokens.AccessToken(ctx)
 		if err != nil {
 			t.Fatalf("refresh %d: %v", i, err)
@@ -518,5 +518,51 @@ func TestSMTPAuthDisabledText(t *testing.T) {
 	}
 	if m.Message.PL == "" || m.Message.EN == "" {
 		t.Error("empty message")
+	}
+}
+
+// An access token is reused until RefreshMargin (or half its lifetime)
+// before it expires, then refreshed.
+func TestTokensRefreshBeforeExpiry(t *testing.T) {
+	as := microsofttest.NewServer(t)
+	store := secrets.NewMemory()
+	acc := signIn(t, as, store)
+	var mu sync.Mutex
+	now := time.Now()
+	cfg := config(as, store)
+	cfg.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	tokens := microsoft.NewTokens(cfg, acc.Address)
+	ctx := context.Background()
+	first, err := tokens.Token(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := first.Expiry.Sub(now); d < 59*time.Minute || d > time.Hour {
+		t.Fatalf("expiry in %v", d)
+	}
+	advance(50 * time.Minute)
+	if tok, _ := tokens.Token(ctx); tok.AccessToken != first.AccessToken {
+		t.Fatal("refreshed 10 minutes before expiry")
+	}
+	advance(6 * time.Minute)
+	tok, err := tokens.Token(ctx)
+	if err != nil || tok.AccessToken == first.AccessToken {
+		t.Fatalf("not refreshed 4 minutes before expiry (%v)", err)
+	}
+	if c := as.Counts(); c.Refreshed != 2 {
+		t.Fatalf("counts %+v", c)
+	}
+	// A 2-minute token is good for its first minute.
+	as.SetAccessTokenTTL(2 * time.Minute)
+	tokens.Invalidate()
+	short, _ := tokens.Token(ctx)
+	advance(50 * time.Second)
+	if tok, _ := tokens.Token(ctx); tok.AccessToken != short.AccessToken {
+		t.Fatal("a short-lived token was refreshed at once")
+	}
+	advance(20 * time.Second)
+	if tok, _ := tokens.Token(ctx); tok.AccessToken == short.AccessToken {
+		t.Fatal("a short-lived token was not refreshed after half its lifetime")
 	}
 }

@@ -19,8 +19,9 @@ import (
 	"infino.legal/mailbox/mailcfg/secrets"
 )
 
-// RefreshMargin: an access token this close to expiry is refreshed first.
-// Exchange Online drops an IMAP session when its token expires.
+// RefreshMargin: an access token this close to expiry is refreshed first
+// (Exchange Online drops an IMAP session when its token expires). For
+// short-lived tokens the margin is half their lifetime.
 const RefreshMargin = 5 * time.Minute
 
 // maxTokenResponse bounds a token endpoint response.
@@ -38,8 +39,9 @@ type Tokens struct {
 
 	mu      sync.Mutex
 	access  *oauth2.Token
-	refresh string // "" until read from the store
-	unsaved bool   // refresh differs from the store (a failed write)
+	margin  time.Duration // of access
+	refresh string        // "" until read from the store
+	unsaved bool          // refresh differs from the store (a failed write)
 }
 
 // NewTokens returns the token source of a mailbox signed in earlier.
@@ -69,7 +71,7 @@ func (t *Tokens) Token(ctx context.Context) (*oauth2.Token, error) {
 		t.unsaved = false
 	}
 	if t.access != nil && t.access.AccessToken != "" &&
-		(t.access.Expiry.IsZero() || t.cfg.now().Add(RefreshMargin).Before(t.access.Expiry)) {
+		(t.access.Expiry.IsZero() || t.cfg.now().Add(t.margin).Before(t.access.Expiry)) {
 		return &oauth2.Token{AccessToken: t.access.AccessToken, TokenType: "Bearer", Expiry: t.access.Expiry}, nil
 	}
 	if err := t.refreshLocked(ctx); err != nil {
@@ -127,7 +129,9 @@ func (t *Tokens) refreshLocked(ctx context.Context) error {
 		}
 		return err
 	}
-	t.access = &oauth2.Token{AccessToken: resp.AccessToken, Expiry: resp.expiry(t.cfg.now())}
+	now := t.cfg.now()
+	t.access = &oauth2.Token{AccessToken: resp.AccessToken, Expiry: resp.expiry(now)}
+	t.margin = marginFor(now, t.access.Expiry)
 	if resp.RefreshToken != "" && resp.RefreshToken != t.refresh {
 		t.refresh = resp.RefreshToken
 		if err := t.cfg.Store.Set(ctx, t.key, t.refresh); err != nil {
@@ -136,6 +140,10 @@ func (t *Tokens) refreshLocked(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+func marginFor(obtained, expiry time.Time) time.Duration {
+	return min(RefreshMargin, expiry.Sub(obtained)/2)
 }
 
 type tokenResponse struct {

@@ -3,6 +3,7 @@ package microsofttest
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"io"
 	"log"
@@ -27,8 +28,10 @@ import (
 type Mail struct {
 	Host               string // "127.0.0.1"
 	IMAPPort, SMTPPort int
-	// RootCAs trusts the servers' certificate (valid for 127.0.0.1).
+	// RootCAs trusts the servers' certificate (valid for 127.0.0.1);
+	// CertPEM is that certificate (for a --ca file).
 	RootCAs *x509.CertPool
+	CertPEM []byte
 
 	as   *Server
 	imap *imapserver.Server
@@ -54,7 +57,8 @@ func (s *Server) StartMail(t testing.TB) *Mail {
 	cfg := &tls.Config{Certificates: s.TLS.TLS.Certificates, MinVersion: tls.VersionTLS12}
 	roots := x509.NewCertPool()
 	roots.AddCert(s.TLS.Certificate())
-	m := &Mail{Host: "127.0.0.1", RootCAs: roots, as: s, imapMemUsers: map[string]*imapmemserver.User{}}
+	m := &Mail{Host: "127.0.0.1", RootCAs: roots, as: s, imapMemUsers: map[string]*imapmemserver.User{},
+		CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.TLS.Certificate().Raw})}
 
 	il, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
