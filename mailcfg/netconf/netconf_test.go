@@ -413,3 +413,20 @@ func TestRedirectDowngradeRefused(t *testing.T) {
 		t.Fatalf("https → http redirect followed: %v", err)
 	}
 }
+
+func TestPACCache(t *testing.T) {
+	calls := 0
+	now := time.Unix(0, 0)
+	f := cachePAC(func(string) string { calls++; return "pac:8080" }, time.Minute, func() time.Time { return now })
+	f("https://infino.legal/a")
+	f("https://infino.legal/b?x")
+	f("https://login.microsoftonline.com/")
+	if calls != 2 {
+		t.Fatalf("%d evaluations for two hosts", calls)
+	}
+	now = now.Add(2 * time.Minute)
+	f("https://infino.legal/a")
+	if calls != 3 {
+		t.Fatalf("an expired answer was reused (%d)", calls)
+	}
+}
