@@ -99,7 +99,13 @@ type Client struct {
 	Jitter func(d time.Duration) time.Duration
 	// OnAttempt, if set, is called before each request with its number.
 	OnAttempt func(n int)
+	// RequestTimeout bounds each request (default 60 s): an answer that
+	// does not come counts as a network error and is retried.
+	RequestTimeout time.Duration
 }
+
+// DefaultRequestTimeout bounds one request when Client.RequestTimeout is 0.
+const DefaultRequestTimeout = time.Minute
 
 // NewHTTPClient is the default client for Infino: system roots, proxy from
 // the environment, a 30 s overall timeout, TLS 1.2 or newer.
@@ -247,6 +253,13 @@ func tokenErr(ctx context.Context, err error) *Error {
 // post makes one request and classifies the answer.
 func (c *Client) post(ctx context.Context, hc *http.Client, url, key, token string, body []byte,
 	info ClientInfo, now func() time.Time) (Receipt, *Error) {
+	timeout := c.RequestTimeout
+	if timeout <= 0 {
+		timeout = DefaultRequestTimeout
+	}
+	parent := ctx
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return Receipt{}, newError(KindConfig, 0, err)
@@ -259,14 +272,14 @@ func (c *Client) post(ctx context.Context, hc *http.Client, url, key, token stri
 	req.Header.Set("User-Agent", info.userAgent())
 	resp, err := hc.Do(req)
 	if err != nil {
-		return Receipt{}, transportError(ctx, err)
+		return Receipt{}, transportError(parent, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
 	if err != nil {
 		// The answer was cut off: the mailbox may or may not exist; the
 		// retry with the same key tells.
-		return Receipt{}, transportError(ctx, err)
+		return Receipt{}, transportError(parent, err)
 	}
 	return classify(resp, data, now)
 }

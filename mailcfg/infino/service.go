@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -293,6 +294,18 @@ func (s *Service) Submit(ctx context.Context, settings mailcfg.Settings, secret 
 		return out
 	}
 	defer unlock()
+	// The same mailbox may already wait in the outbox (the user pressed
+	// "Send now", or submits again after a failure): the same submission
+	// goes out again under its key; different settings replace it.
+	if prev, old := s.pendingFor(ctx, base, settings.Email); prev != nil {
+		if old != nil && reflect.DeepEqual(prev.Settings, settings) && reflect.DeepEqual(*old, secret) {
+			return s.send(ctx, *prev, secret, s.outbox)
+		}
+		if err := s.outbox.Complete(context.WithoutCancel(ctx), prev.ID); err != nil {
+			out.Err = &Error{Kind: KindConfig, Err: fmt.Errorf("outbox: %w", err), Message: messages[KindConfig]}
+			return out
+		}
+	}
 	now := s.o.Now().UTC()
 	info := s.o.Info
 	if info.Name == "" {
@@ -312,6 +325,26 @@ func (s *Service) Submit(ctx context.Context, settings mailcfg.Settings, secret 
 		return out
 	}
 	return s.send(ctx, e2, secret, s.outbox)
+}
+
+// pendingFor finds a waiting entry for the address at base, with its secret
+// (nil if the secret cannot be read).
+func (s *Service) pendingFor(ctx context.Context, base, email string) (*Entry, *Secret) {
+	entries, _, err := s.outbox.List(ctx)
+	if err != nil {
+		return nil, nil
+	}
+	for i := range entries {
+		e := &entries[i]
+		if e.InfinoURL == base && strings.EqualFold(e.Settings.Email, email) {
+			sec, err := s.outbox.Secret(ctx, e.ID)
+			if err != nil {
+				return e, nil
+			}
+			return e, &sec
+		}
+	}
+	return nil, nil
 }
 
 func lockErr(ctx context.Context, err error) *Error {

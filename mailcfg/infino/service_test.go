@@ -19,7 +19,10 @@ import (
 
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/infino"
+	"infino.legal/mailbox/mailcfg/policy"
 	"infino.legal/mailbox/mailcfg/sandbox"
+	"infino.legal/mailbox/mailcfg/secrets"
+	"infino.legal/mailbox/mailcfg/verify"
 )
 
 var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
@@ -595,5 +598,71 @@ func TestSecretNeverPrinted(t *testing.T) {
 		if strings.Contains(sprintf(f, s), "hunter2") || strings.Contains(sprintf(f, struct{ S infino.Secret }{s}), "hunter2") {
 			t.Errorf("%s shows the password", f)
 		}
+	}
+}
+
+func TestResubmitReusesWaitingEntry(t *testing.T) {
+	e := newEnv(t)
+	access, _ := e.sb.Infino.Mint()
+	e.opts.Tokens = &staticTokens{tok: access}
+	e.svc = infino.NewService(e.opts)
+	e.down.Store(true)
+	first := demoSubmit(e)
+	wantState(t, first, infino.StateQueued)
+	again := demoSubmit(e) // "Send now" while still offline
+	wantState(t, again, infino.StateQueued)
+	pending, _, _ := e.svc.Pending(e.ctx())
+	if again.EntryID != first.EntryID || len(pending) != 1 || pending[0].Attempts != 2 {
+		t.Fatalf("entries %+v (first %s, again %s)", pending, first.EntryID, again.EntryID)
+	}
+	e.down.Store(false)
+	sent := demoSubmit(e)
+	wantState(t, sent, infino.StateSent)
+	if sent.EntryID != first.EntryID || e.sb.Infino.Count() != 1 || e.sb.Infino.Mailboxes()[0].IdempotencyKey != pending[0].IdempotencyKey {
+		t.Fatalf("sent %+v", sent)
+	}
+	if p, _, _ := e.svc.Pending(e.ctx()); len(p) != 0 || len(outboxKeys(e.store)) != 0 {
+		t.Fatal("left in the outbox")
+	}
+
+	// Different settings for a waiting address replace the old entry.
+	e.down.Store(true)
+	s2, _ := e.sb.Settings("zmiana@" + sandbox.DemoDomain)
+	o1 := e.svc.Submit(e.ctx(), s2, infino.PasswordSecret("stare-haslo-1"), time.Now())
+	o2 := e.svc.Submit(e.ctx(), s2, infino.PasswordSecret("nowe-haslo-22"), time.Now())
+	pending, _, _ = e.svc.Pending(e.ctx())
+	if o1.EntryID == o2.EntryID || len(pending) != 1 || pending[0].ID != o2.EntryID || len(outboxKeys(e.store)) != 1 {
+		t.Fatalf("replace: %+v", pending)
+	}
+	e.down.Store(false)
+	e.svc.Flush(e.ctx(), true)
+	mb := e.sb.Infino.Mailboxes()
+	if len(mb) != 2 || mb[1].Password != "nowe-haslo-22" {
+		t.Fatalf("%+v", mb)
+	}
+}
+
+func TestSecretFor(t *testing.T) {
+	ctx := context.Background()
+	store := secrets.NewMemory()
+	pw := mailcfg.Settings{Email: "jan@wp.pl", Auth: mailcfg.AuthPassword}
+	s, err := infino.SecretFor(ctx, pw, verify.Password("tajne"), store, policy.Microsoft{})
+	if err != nil || s.Type != "password" || s.Password != "tajne" {
+		t.Fatalf("%v %v", s, err)
+	}
+	if _, err := infino.SecretFor(ctx, pw, verify.OAuth2Token{AccessToken: "x"}, store, policy.Microsoft{}); err == nil {
+		t.Fatal("password settings with a token accepted")
+	}
+	ms := mailcfg.Settings{Email: "anna@kancelaria.pl", Auth: mailcfg.AuthOAuth2}
+	if _, err := infino.SecretFor(ctx, ms, nil, store, policy.Microsoft{}); infino.KindOf(err) != infino.KindSignIn {
+		t.Fatalf("no refresh token: %v", err)
+	}
+	store.Set(ctx, secrets.MicrosoftRefreshKey(ms.Email), "rt-123")
+	s, err = infino.SecretFor(ctx, ms, nil, store, policy.Microsoft{ClientID: "cid"})
+	if err != nil || s.RefreshToken != "rt-123" || s.ClientID != "cid" || s.Tenant != "common" || s.Provider != "microsoft" || len(s.Scopes) == 0 {
+		t.Fatalf("%+v %v", s, err)
+	}
+	if err := s.Check(mailcfg.AuthOAuth2); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -52,6 +52,9 @@ func Discover(ctx context.Context, hc *http.Client, base string) (*Metadata, err
 	if hc == nil {
 		hc = NewHTTPClient()
 	}
+	parent := ctx
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+MetadataPath, nil)
 	if err != nil {
 		return nil, newError(KindConfig, 0, err)
@@ -59,12 +62,12 @@ func Discover(ctx context.Context, hc *http.Client, base string) (*Metadata, err
 	req.Header.Set("Accept", "application/json")
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, transportError(ctx, err)
+		return nil, transportError(parent, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
 	if err != nil {
-		return nil, transportError(ctx, err)
+		return nil, transportError(parent, err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		kind := KindRejected
@@ -254,8 +257,10 @@ func (a *Auth) refresh(ctx context.Context, rt string) (string, error) {
 	if hc == nil {
 		hc = NewHTTPClient()
 	}
-	ctx = context.WithValue(ctx, oauth2.HTTPClient, hc)
-	tok, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: rt, Expiry: time.Unix(1, 0)}).Token()
+	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	rctx = context.WithValue(rctx, oauth2.HTTPClient, hc)
+	tok, err := cfg.TokenSource(rctx, &oauth2.Token{RefreshToken: rt, Expiry: time.Unix(1, 0)}).Token()
 	if err != nil {
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) {

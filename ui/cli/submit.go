@@ -15,6 +15,7 @@ import (
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/infino"
 	"infino.legal/mailbox/mailcfg/microsoft"
+	"infino.legal/mailbox/mailcfg/netconf"
 	"infino.legal/mailbox/mailcfg/secrets"
 	"infino.legal/mailbox/mailcfg/verify"
 	"infino.legal/mailbox/oauthloopback"
@@ -64,6 +65,19 @@ func (d HandOffDeps) store() (secrets.Store, error) {
 	return secrets.NewKeyring(secrets.Options{}), nil
 }
 
+// httpClient is HTTP, else the policy's (proxy, extra CA), else the default.
+func (d HandOffDeps) httpClient(env *Env) *http.Client {
+	if d.HTTP != nil {
+		return d.HTTP
+	}
+	hc, err := netconf.HTTPClient(env.Policy)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "infino-mailbox: %v; using the system proxy and CAs\n", err)
+		return infino.NewHTTPClient()
+	}
+	return hc
+}
+
 // service builds the hand-off service for a command.
 func (d HandOffDeps) service(env *Env, store secrets.Store) (*infino.Service, error) {
 	dirFn := d.ConfigDir
@@ -78,7 +92,7 @@ func (d HandOffDeps) service(env *Env, store secrets.Store) (*infino.Service, er
 		ConfigDir: dir,
 		Store:     store,
 		Policy:    env.Policy,
-		HTTP:      d.HTTP,
+		HTTP:      d.httpClient(env),
 		Browser: &infino.Browser{
 			Opener: d.Opener,
 			OnURL: func(u string) {
@@ -184,9 +198,10 @@ func runSubmit(ctx context.Context, env *Env, args []string) int {
 		return Fail(env, ExitFailed, "%v", err)
 	}
 
-	// The credential for verification and the secret for Infino.
+	hc := d.httpClient(env)
+	// The credential for verification; the secret for Infino follows from
+	// it after verification (infino.SecretFor).
 	var cred verify.Credential
-	var secret func(ctx context.Context) (infino.Secret, error)
 	switch s.Auth {
 	case mailcfg.AuthPassword:
 		pw, code := readPassword(ctx, env, store, s.Email, *pwStdin)
@@ -194,9 +209,8 @@ func runSubmit(ctx context.Context, env *Env, args []string) int {
 			return code
 		}
 		cred = verify.Password(pw)
-		secret = func(context.Context) (infino.Secret, error) { return infino.PasswordSecret(pw), nil }
 	case mailcfg.AuthOAuth2:
-		mc := microsoft.Config{Policy: env.Policy.Microsoft, Store: store, HTTPClient: d.HTTP, Lang: env.Lang}
+		mc := microsoft.Config{Policy: env.Policy.Microsoft, Store: store, HTTPClient: hc, Lang: env.Lang}
 		if !mc.Configured() {
 			return Fail(env, ExitUsage, "%s", tr(env, "Logowanie Microsoft nie jest skonfigurowane (microsoft.clientId w pliku zasad).",
 				"Microsoft sign-in is not configured (microsoft.clientId in the policy file)."))
@@ -205,16 +219,7 @@ func runSubmit(ctx context.Context, env *Env, args []string) int {
 			return Fail(env, ExitUsage, "%s", tr(env, "Brak logowania Microsoft dla "+s.Email+". Uruchom najpierw: infino-mailbox signin microsoft",
 				"No Microsoft sign-in for "+s.Email+". Run first: infino-mailbox signin microsoft"))
 		}
-		tokens := microsoft.NewTokens(mc, s.Email)
-		cred = verify.TokenFunc(tokens.AccessToken)
-		secret = func(ctx context.Context) (infino.Secret, error) {
-			// Read after verification: the refresh may have rotated it.
-			rt, err := store.Get(ctx, secrets.MicrosoftRefreshKey(s.Email))
-			if err != nil {
-				return infino.Secret{}, err
-			}
-			return infino.MicrosoftSecret(rt, mc.Policy.ClientID, microsoftTenant(mc), microsoft.Scopes), nil
-		}
+		cred = verify.TokenFunc(microsoft.NewTokens(mc, s.Email).AccessToken)
 	}
 
 	vf := d.Verify
@@ -224,13 +229,19 @@ func runSubmit(ctx context.Context, env *Env, args []string) int {
 	if !*asJSON {
 		fmt.Fprintln(env.Stderr, tr(env, "Sprawdzam logowanie do serwerów poczty…", "Checking the sign-in to the mail servers…"))
 	}
-	res := vf(ctx, s, cred, verify.Options{RootCAs: d.RootCAs, Table: d.Table, Timeout: *timeout,
+	roots := d.RootCAs
+	if roots == nil && env.Policy.ExtraCAFile != "" {
+		if roots, err = netconf.RootCAs(env.Policy); err != nil {
+			return Fail(env, ExitUsage, "%v", err)
+		}
+	}
+	res := vf(ctx, s, cred, verify.Options{RootCAs: roots, Table: d.Table, Timeout: *timeout,
 		AllowInsecure: env.Policy.AllowInsecure, InsecureOverride: env.Policy.AllowInsecure})
 	verifiedAt := time.Now()
 	if !res.OK {
 		return verifyFailed(env, s, res, *asJSON)
 	}
-	sec, err := secret(ctx)
+	sec, err := infino.SecretFor(ctx, s, cred, store, env.Policy.Microsoft)
 	if err != nil {
 		return Fail(env, ExitFailed, "%v", err)
 	}
@@ -248,13 +259,6 @@ func runSubmit(ctx context.Context, env *Env, args []string) int {
 		printOutcome(env, out)
 	}
 	return exitFor(out)
-}
-
-func microsoftTenant(c microsoft.Config) string {
-	if t := strings.TrimSpace(c.Policy.Tenant); t != "" {
-		return t
-	}
-	return microsoft.DefaultTenant
 }
 
 // readSettings reads and validates the settings JSON; a problem is exit 2.
