@@ -3,14 +3,17 @@ package sandbox_test
 import (
 	"context"
 	"encoding/json"
+	"html"
 	"io"
 	"net/http"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"infino.legal/mailbox/mailcfg"
+	"infino.legal/mailbox/mailcfg/infino"
 	"infino.legal/mailbox/mailcfg/microsoft"
 	"infino.legal/mailbox/mailcfg/sandbox"
 	"infino.legal/mailbox/mailcfg/secrets"
@@ -247,5 +250,85 @@ func TestTableAndPolicy(t *testing.T) {
 	}
 	if _, err := os.Stat(d); !os.IsNotExist(err) {
 		t.Errorf("config dir %s not removed by Close", d)
+	}
+}
+
+// demoBrowser is a browser for the demo's visible pages: it follows the
+// meta refresh of the approve page.
+func demoBrowser(t *testing.T, opened *[]string) func(context.Context, string) error {
+	refresh := regexp.MustCompile(`content="1;url=([^"]+)"`)
+	return func(ctx context.Context, u string) error {
+		*opened = append(*opened, u)
+		go func() {
+			resp, err := http.Get(u) // plain http: no CA needed, as for a real browser
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			m := refresh.FindSubmatch(body)
+			if m == nil {
+				t.Errorf("no approve page: %s", body)
+				return
+			}
+			if r2, err := http.Get(html.UnescapeString(string(m[1]))); err == nil {
+				io.Copy(io.Discard, r2.Body)
+				r2.Body.Close()
+			}
+		}()
+		return nil
+	}
+}
+
+// The demo end to end, as the window does it: autofill from the merged
+// table, verification, sign-in to the sandbox Infino through the browser
+// (on the http twin), hand-off; and Microsoft the same way.
+func TestDemoWiringEndToEnd(t *testing.T) {
+	sb := start(t, sandbox.Options{Demo: true})
+	var opened []string
+	w, err := sb.Wiring(demoBrowser(t, &opened))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := w.Table.Autofill(sandbox.DemoEmail, mailcfg.IMAP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Table.ByDomain("wp.pl") == nil {
+		t.Fatal("bundled providers missing from the demo table")
+	}
+	r := verify.Verify(ctx(t), s, verify.Password(sandbox.DemoPassword), verify.Options{RootCAs: w.RootCAs, Table: w.Table})
+	if !r.OK {
+		t.Fatalf("%+v %+v", r.Incoming.Failure, r.Outgoing.Failure)
+	}
+	svc := infino.NewService(infino.Options{ConfigDir: w.ConfigDir, Store: w.Store, Policy: w.Policy, HTTP: w.HTTP,
+		Browser: &infino.Browser{Opener: w.Opener}})
+	out := svc.Submit(ctx(t), s, infino.PasswordSecret(sandbox.DemoPassword), time.Now())
+	if out.State != infino.StateSent || sb.Infino.Count() != 1 {
+		t.Fatalf("%+v", out)
+	}
+	if len(opened) != 1 || !strings.HasPrefix(opened[0], sb.BrowserURL+"/oauth/authorize?") {
+		t.Fatalf("browser opened %v", opened)
+	}
+
+	acc, err := microsoft.SignIn(ctx(t), microsoft.Config{Policy: w.Policy.Microsoft, Store: w.Store, HTTPClient: w.HTTP, Opener: w.Opener})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, _ := sb.MicrosoftSettings(acc.Address)
+	r = verify.Verify(ctx(t), ms, verify.TokenFunc(acc.Tokens().AccessToken), verify.Options{RootCAs: w.RootCAs, Table: w.Table})
+	if !r.OK {
+		t.Fatalf("%+v %+v", r.Incoming.Failure, r.Outgoing.Failure)
+	}
+	sec, err := infino.SecretFor(ctx(t), ms, nil, w.Store, w.Policy.Microsoft)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := svc.Submit(ctx(t), ms, sec, time.Now()); out.State != infino.StateSent || sb.Infino.Count() != 2 {
+		t.Fatalf("%+v", out)
+	}
+	if len(opened) != 2 || !strings.HasPrefix(opened[1], sb.BrowserURL+"/ms/common/oauth2/v2.0/authorize?") {
+		t.Fatalf("browser opened %v", opened)
 	}
 }
