@@ -56,7 +56,7 @@ rm -rf "$WORK" "$OUT" && mkdir -p "$WORK" "$OUT"
 # across directories.
 SRC=$WORK/src
 mkdir -p "$SRC"
-git ls-files -z -co --exclude-standard | tar --null -T - -cf - 2>/dev/null | tar -xf - -C "$SRC"
+git ls-files -z -co --exclude-standard | tar --null --ignore-failed-read -T - -cf - 2>/dev/null | tar -xf - -C "$SRC"
 
 # --- signing -------------------------------------------------------------------
 SIGN=()

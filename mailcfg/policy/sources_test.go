@@ -303,3 +303,27 @@ func TestInstallerAndDocsCoverEveryKey(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParsePlist(f *testing.F) {
+	for _, p := range []string{"testdata/bad.plist", "testdata/managed/legal.infino.mailbox.plist", "testdata/managed/jan/legal.infino.mailbox.plist"} {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		flat, err := ParsePlist("fuzz", data)
+		if err != nil {
+			return
+		}
+		p := Default()
+		_ = p.Set("fuzz", flat)
+		if len(p.AllowedMethods) == 0 {
+			t.Fatal("allowedMethods became empty")
+		}
+		if p.ProxyURL != "" {
+			if _, err := checkProxyURL(p.ProxyURL); err != nil {
+				t.Fatalf("accepted bad proxyUrl %q", p.ProxyURL)
+			}
+		}
+	})
+}
