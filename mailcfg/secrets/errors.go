@@ -20,6 +20,9 @@ var (
 	// ErrUnavailable: there is no usable keyring (no Secret Service on the
 	// session bus, no session bus, an unsupported OS).
 	ErrUnavailable = errors.New("no keyring is available")
+	// ErrLocked: the keyring is locked and could not be unlocked (no
+	// password prompt could be shown, or it was dismissed).
+	ErrLocked = errors.New("the keyring is locked")
 	// ErrTooLarge: the value is larger than MaxValueSize, or the OS refused
 	// an entry as too big.
 	ErrTooLarge = errors.New("the secret is too large for the keyring")
@@ -90,6 +93,11 @@ func (e *Error) Message() mailcfg.Text {
 			PL: "Systemowy magazyn haseł jest niedostępny. Hasło ani token nie zostaną zapisane w pliku – poproś o pomoc dział IT.",
 			EN: "The system keyring is not available. The password or token will not be written to a file instead – ask your IT department for help.",
 		}
+	case ErrLocked:
+		return mailcfg.Text{
+			PL: "Systemowy magazyn haseł jest zablokowany. Odblokuj go (np. w aplikacji „Hasła i klucze” albo logując się ponownie do systemu) i spróbuj jeszcze raz. Hasło ani token nie zostaną zapisane w pliku.",
+			EN: "The system keyring is locked. Unlock it (e.g. in the “Passwords and Keys” app or by logging in to the system again) and try again. The password or token will not be written to a file instead.",
+		}
 	case ErrTooLarge:
 		return mailcfg.Text{
 			PL: "Sekret jest za duży, by zapisać go w systemowym magazynie haseł.",
@@ -121,6 +129,7 @@ func classify(err error) error {
 		"org.freedesktop.DBus.Error.ServiceUnknown",
 		"org.freedesktop.DBus.Error.NameHasNoOwner",
 		"DBUS_SESSION_BUS_ADDRESS",    // no session bus
+		"\"dbus-launch\"",             // no session bus, no way to start one
 		"dbus: couldn't determine",    // no session bus address
 		"dbus: authentication failed", // bus refused us
 		"dial unix",                   // bus socket missing
@@ -129,6 +138,15 @@ func classify(err error) error {
 	} {
 		if strings.Contains(msg, s) {
 			return ErrUnavailable
+		}
+	}
+	for _, s := range []string{
+		"failed to unlock correct collection", // go-keyring: Unlock was refused or dismissed
+		"locked collection",                   // "Cannot create an item in a locked collection"
+		"org.freedesktop.Secret.Error.IsLocked",
+	} {
+		if strings.Contains(msg, s) {
+			return ErrLocked
 		}
 	}
 	return ErrKeyring

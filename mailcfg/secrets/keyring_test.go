@@ -394,7 +394,10 @@ func TestKeyringErrorsAreTyped(t *testing.T) {
 		{keyring.ErrUnsupportedPlatform, ErrUnavailable},
 		{errors.New("The name org.freedesktop.secrets was not provided by any .service files"), ErrUnavailable},
 		{keyring.ErrSetDataTooBig, ErrTooLarge},
-		{errors.New("Cannot create an item in a locked collection"), ErrKeyring},
+		{errors.New("Cannot create an item in a locked collection"), ErrLocked},
+		{errors.New("failed to unlock correct collection '/org/freedesktop/secrets/aliases/default'"), ErrLocked},
+		{errors.New(`exec: "dbus-launch": executable file not found in $PATH`), ErrUnavailable},
+		{errors.New("org.freedesktop.DBus.Error.NoReply"), ErrKeyring},
 	} {
 		keyring.MockInitWithError(c.err)
 		k := NewKeyring(Options{})
