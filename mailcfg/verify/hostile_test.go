@@ -411,3 +411,22 @@ func closedPort(t *testing.T) int {
 	ln.Close()
 	return p
 }
+
+// A line break in the password would smuggle a command into POP3's PASS
+// line; nothing is dialled.
+func TestControlCharactersRefused(t *testing.T) {
+	fs := startFake(t, pop3Fake(fakeOpts{implicit: true, okLogin: true}))
+	srv := fakeServerSetting("pop3", fs.port(), mailcfg.SecurityTLS)
+	r := VerifyServer(t.Context(), Incoming, srv, Password("x\r\nDELE 1"), Options{RootCAs: pkiOnce().pool})
+	if f := wantKind(t, r, mailcfg.KindProtocol); f.Field != "password" {
+		t.Errorf("field %q", f.Field)
+	}
+	srv.Username = "jan\r\nDELE 1"
+	r = VerifyServer(t.Context(), Incoming, srv, Password(fakePassword), Options{RootCAs: pkiOnce().pool})
+	if f := wantKind(t, r, mailcfg.KindProtocol); f.Field != "incoming.username" {
+		t.Errorf("field %q", f.Field)
+	}
+	if len(fs.wire()) != 0 {
+		t.Errorf("dialled anyway: %d bytes", len(fs.wire()))
+	}
+}

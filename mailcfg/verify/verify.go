@@ -35,6 +35,7 @@ import (
 	"context"
 	"crypto/x509"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -210,6 +211,18 @@ func (s *session) run(cred Credential) error {
 			return s.usage("credential")
 		}
 	default:
+		return s.usage("credential")
+	}
+	// A line break in a user name or password would end a POP3 or SMTP
+	// command line early and start another (say, DELE): refuse it before
+	// dialling. No real password contains one.
+	if strings.ContainsAny(s.srv.Username, "\r\n\x00") {
+		return s.usage("username")
+	}
+	if pw, ok := cred.(Password); ok && strings.ContainsAny(string(pw), "\r\n\x00") {
+		return s.usage("credential")
+	}
+	if t, ok := cred.(OAuth2Token); ok && strings.ContainsAny(t.Username+t.AccessToken, "\r\n\x00\x01") {
 		return s.usage("credential")
 	}
 	host, ok := mailcfg.NormalizeHost(s.srv.Host)

@@ -1,0 +1,209 @@
+package verify
+
+import (
+	"context"
+	"crypto/x509"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"infino.legal/mailbox/mailcfg"
+	"infino.legal/mailbox/mailcfg/internal/mailpeers"
+)
+
+// latencyProxy forwards TCP to a target, delaying every chunk by delay in
+// each direction (a 2×delay round trip), and counts round trips: a client
+// burst answered by the server. A greeting nobody asked for and the final
+// TLS close_notify are not round trips; the TCP connection itself (one more,
+// simulated by the proxy) is not counted either.
+type latencyProxy struct {
+	ln     net.Listener
+	target string
+	delay  time.Duration
+
+	mu    sync.Mutex
+	turns int
+}
+
+func startProxy(tb testing.TB, target string, delay time.Duration) *latencyProxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p := &latencyProxy{ln: ln, target: target, delay: delay}
+	go p.serve()
+	tb.Cleanup(func() { ln.Close() })
+	return p
+}
+
+func (p *latencyProxy) serve() {
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		go p.handle(c)
+	}
+}
+
+func (p *latencyProxy) handle(client net.Conn) {
+	defer client.Close()
+	// The connection itself costs a round trip, as on a real link.
+	time.Sleep(2 * p.delay)
+	server, err := net.Dial("tcp", p.target)
+	if err != nil {
+		return
+	}
+	defer server.Close()
+	clientSpoke := false
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		p.pipe(server, client, func() {
+			mu.Lock()
+			clientSpoke = true
+			mu.Unlock()
+		})
+		server.(*net.TCPConn).CloseWrite()
+	}()
+	go func() {
+		defer wg.Done()
+		p.pipe(client, server, func() {
+			mu.Lock()
+			if clientSpoke {
+				p.mu.Lock()
+				p.turns++
+				p.mu.Unlock()
+				clientSpoke = false
+			}
+			mu.Unlock()
+		})
+		client.(*net.TCPConn).CloseWrite()
+	}()
+	wg.Wait()
+}
+
+// pipe copies src to dst, each chunk delay later than it was read.
+func (p *latencyProxy) pipe(dst, src net.Conn, onRead func()) {
+	type chunk struct {
+		b  []byte
+		at time.Time
+	}
+	ch := make(chan chunk, 1024)
+	go func() {
+		defer close(ch)
+		for {
+			buf := make([]byte, 32<<10)
+			n, err := src.Read(buf)
+			if n > 0 {
+				onRead()
+				ch <- chunk{buf[:n], time.Now().Add(p.delay)}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	for c := range ch {
+		time.Sleep(time.Until(c.at))
+		if _, err := dst.Write(c.b); err != nil {
+			for range ch {
+			}
+			return
+		}
+	}
+}
+
+func (p *latencyProxy) takeTurns() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	t := p.turns
+	p.turns = 0
+	return t
+}
+
+// routeDialer sends each target address to its proxy.
+type routeDialer map[string]string
+
+func (r routeDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	if to, ok := r[addr]; ok {
+		addr = to
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, network, addr)
+}
+
+// benchSetup is IMAP+SMTP against the real peers, or against the fakes when
+// the peers are not running.
+func benchSetup(b *testing.B, sec mailcfg.Security) (mailcfg.Settings, Credential, *x509.CertPool, string) {
+	if p, err := mailpeers.Load(mailpeers.EnvFile()); err == nil {
+		if c, err := net.DialTimeout("tcp", p.Addr(p.StrictHost, p.IMAPSPort), time.Second); err == nil {
+			c.Close()
+			return peersSettings(p, p.StrictHost, mailcfg.IMAP, sec, sec), Password(p.Password), p.CAPool, "peers"
+		}
+	}
+	o := fakeOpts{implicit: sec == mailcfg.SecurityTLS, okLogin: true}
+	in, out := startFake(b, imapFake(o)), startFake(b, smtpFake(o))
+	return mailcfg.Settings{
+		Email: fakeUser, Auth: mailcfg.AuthPassword,
+		Incoming: fakeServerSetting("imap", in.port(), sec),
+		Outgoing: fakeServerSetting("smtp", out.port(), sec),
+	}, Password(fakePassword), pkiOnce().pool, "fakes"
+}
+
+// BenchmarkVerifyLatency runs the IMAP+SMTP check through a proxy that adds
+// 50 ms each way, and each side alone for comparison. Metrics: wall-ms per
+// check, and the round trips (client turns) per side. The goal is wall ≈ the
+// slower side alone.
+func BenchmarkVerifyLatency(b *testing.B) {
+	const delay = 50 * time.Millisecond
+	for _, sec := range []mailcfg.Security{mailcfg.SecurityTLS, mailcfg.SecurityStartTLS} {
+		b.Run(string(sec), func(b *testing.B) {
+			s, cred, roots, against := benchSetup(b, sec)
+			b.Logf("against the %s", against)
+			inProxy := startProxy(b, s.Incoming.Addr(), delay)
+			outProxy := startProxy(b, s.Outgoing.Addr(), delay)
+			opt := Options{RootCAs: roots, Dialer: routeDialer{
+				s.Incoming.Addr(): inProxy.ln.Addr().String(),
+				s.Outgoing.Addr(): outProxy.ln.Addr().String(),
+			}}
+			run := func(b *testing.B, what string) {
+				var wall time.Duration
+				inTurns, outTurns := 0, 0
+				for b.Loop() {
+					start := time.Now()
+					var ok bool
+					switch what {
+					case "both":
+						ok = Verify(b.Context(), s, cred, opt).OK
+					case "imap":
+						ok = VerifyServer(b.Context(), Incoming, s.Incoming, cred, opt).OK
+					case "smtp":
+						ok = VerifyServer(b.Context(), Outgoing, s.Outgoing, cred, opt).OK
+					}
+					wall += time.Since(start)
+					if !ok {
+						b.Fatal("check failed")
+					}
+					// Let the proxies finish forwarding the goodbyes.
+					time.Sleep(3 * delay)
+					inTurns += inProxy.takeTurns()
+					outTurns += outProxy.takeTurns()
+				}
+				b.ReportMetric(float64(wall.Milliseconds())/float64(b.N), "wall-ms/op")
+				if what != "smtp" {
+					b.ReportMetric(float64(inTurns)/float64(b.N), "imap-rtts/op")
+				}
+				if what != "imap" {
+					b.ReportMetric(float64(outTurns)/float64(b.N), "smtp-rtts/op")
+				}
+			}
+			for _, what := range []string{"both", "imap", "smtp"} {
+				b.Run(what, func(b *testing.B) { run(b, what) })
+			}
+		})
+	}
+}
