@@ -57,6 +57,9 @@ const (
 	CodeKeyring Code = "keyring"
 	// CodeNetwork: the Microsoft sign-in server could not be reached.
 	CodeNetwork Code = "network"
+	// CodeLoopback: the app could not listen for the browser's answer on
+	// this computer (loopback port).
+	CodeLoopback Code = "loopback"
 	// CodeServer: any other refusal by Microsoft.
 	CodeServer Code = "server"
 	// CodeSMTPAuthDisabled: authenticated SMTP is switched off for the
@@ -105,6 +108,7 @@ var kinds = map[Code]mailcfg.Kind{
 	CodeCancelled:          mailcfg.KindCancelled,
 	CodeTimeout:            mailcfg.KindTimeout,
 	CodeNetwork:            mailcfg.KindConnect,
+	CodeLoopback:           mailcfg.KindConnect,
 	CodeSignInAgain:        mailcfg.KindAuthFailed,
 	CodeNotSignedIn:        mailcfg.KindAuthFailed,
 	CodeIDToken:            mailcfg.KindAuthFailed,
@@ -280,6 +284,12 @@ var texts = map[Code]struct{ msg, hint mailcfg.Text }{
 	CodeNetwork: {
 		mailcfg.Text{PL: "Nie udało się połączyć z serwerem logowania Microsoft.", EN: "The Microsoft sign-in server could not be reached."},
 		mailcfg.Text{PL: "Sprawdź połączenie z internetem i spróbuj ponownie.", EN: "Check your internet connection and try again."},
+	},
+	CodeLoopback: {
+		mailcfg.Text{PL: "Program nie może odebrać odpowiedzi z przeglądarki: nie udało się otworzyć lokalnego portu (localhost).",
+			EN: "The app cannot receive the browser's answer: it could not open a local port (localhost)."},
+		mailcfg.Text{PL: "Spróbuj ponownie. Jeśli błąd się powtarza, dział IT powinien sprawdzić, czy zapora lub program antywirusowy nie blokuje programowi połączeń z localhost.",
+			EN: "Try again. If it keeps happening, your IT department should check that no firewall or antivirus program blocks the app's connections to localhost."},
 	},
 	CodeServer: {
 		mailcfg.Text{PL: "Microsoft odrzucił logowanie.", EN: "Microsoft refused the sign-in."},

@@ -175,8 +175,8 @@ type Session struct {
 
 // Start begins a sign-in: it binds the loopback redirect listener
 // (http://localhost:PORT/) and opens the sign-in page in the browser. The
-// error is an *Error (CodeNotConfigured, CodeMisconfigured) or the
-// listener's.
+// error is an *Error: CodeNotConfigured or CodeMisconfigured (IT must act
+// before a sign-in can start), CodeLoopback, CodeCancelled.
 func Start(ctx context.Context, c Config) (*Session, error) {
 	oc, err := c.OAuth2Config()
 	if err != nil {
@@ -198,7 +198,10 @@ func Start(ctx context.Context, c Config) (*Session, error) {
 		Pages:        oauthloopback.PagesFor(c.Lang),
 	})
 	if err != nil {
-		return nil, err
+		if ctx.Err() != nil {
+			return nil, newError(CodeCancelled, err)
+		}
+		return nil, newError(CodeLoopback, err)
 	}
 	return &Session{AuthURL: lb.AuthURL, cfg: c, lb: lb}, nil
 }

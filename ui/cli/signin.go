@@ -151,10 +151,14 @@ func runSigninMicrosoft(ctx context.Context, env *Env, args []string) int {
 	s, err := microsoft.Start(ctx, cfg)
 	if err != nil {
 		var me *microsoft.Error
-		if errors.As(err, &me) {
-			return signinFail(env, *asJSON, ExitUsage, me)
+		if !errors.As(err, &me) {
+			return Fail(env, ExitFailed, "%v", err)
 		}
-		return Fail(env, ExitFailed, "%v", err)
+		code := ExitFailed
+		if me.Code == microsoft.CodeNotConfigured || me.Code == microsoft.CodeMisconfigured {
+			code = ExitUsage // configuration: IT must act first
+		}
+		return signinFail(env, *asJSON, code, me)
 	}
 	defer s.Close()
 	acc, err := s.Wait(ctx)
