@@ -38,7 +38,16 @@ xpid=$!
 sleep 1
 mkdir -p "$OUT" "$work/run"
 
-shoot() { # shoot LOCALE THEME SCREEN FILE
+shoot() { # shoot LOCALE THEME SCREEN FILE, retried: a GL context under a busy Xvfb fails now and then
+  local try
+  for try in 1 2 3; do
+    if shoot_once "$@"; then return 0; fi
+    echo "screenshots: retrying $3 ($try)" >&2
+  done
+  return 1
+}
+
+shoot_once() {
   local locale=$1 theme=$2 screen=$3 file=$4 pid wid
   env -u LANGUAGE -u INFINO_MAILBOX_POLICY LC_ALL="$locale" LANG="$locale" FYNE_THEME="$theme" DISPLAY="$DISPLAY_NUM" \
     XDG_RUNTIME_DIR="$work/run" \

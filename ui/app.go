@@ -28,6 +28,7 @@ func Run(args []string) {
 	a := app.NewWithID(mailcfg.AppID)
 	declareFyneDo(a)
 	a.SetIcon(assets.Icon)
+	a.Settings().SetTheme(newAppTheme())
 	deps := RealDeps(a)
 	w := a.NewWindow(mailcfg.AppName)
 	w.SetIcon(assets.Icon)

@@ -136,7 +136,6 @@ func newManualScreen(wz *Wizard) *manualScreen {
 	m.next = widget.NewButtonWithIcon(tr("manual.next"), theme.ConfirmIcon(), m.onNext)
 	m.next.Importance = widget.HighImportance
 	m.incomplete = widget.NewLabel(tr("manual.incomplete"))
-	m.incomplete.Importance = widget.LowImportance
 
 	if !wz.deps.Policy.AllowInsecure {
 		m.insecure.Disable()
@@ -417,11 +416,27 @@ func (m *manualScreen) validate() bool {
 	if ok {
 		m.next.Enable()
 		m.incomplete.Hide()
-	} else {
-		m.next.Disable()
-		m.incomplete.Show()
+		return true
 	}
-	return ok
+	m.next.Disable()
+	onlyTLS := !m.tls.Checked
+	for path := range probs {
+		if !strings.HasSuffix(path, ".security") {
+			onlyTLS = false
+		}
+	}
+	switch {
+	case onlyTLS && !m.wz.deps.Policy.AllowInsecure:
+		m.incomplete.SetText(tr("manual.incomplete.tls"))
+	case onlyTLS:
+		m.incomplete.SetText(tr("manual.incomplete.insecure"))
+	case len(probs) == 0 && needConfirm:
+		m.incomplete.SetText(tr("manual.incomplete.lowtrust"))
+	default:
+		m.incomplete.SetText(tr("manual.incomplete"))
+	}
+	m.incomplete.Show()
+	return false
 }
 
 func (m *manualScreen) entryOf(path string) *fieldEntry {

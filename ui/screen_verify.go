@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -146,7 +147,7 @@ func newVerifyScreen(wz *Wizard) *verifyScreen {
 		v.cert,
 		container.NewHBox(v.report, v.copied),
 	)
-	v.obj = page(body, buttonBar([]fyne.CanvasObject{v.back}, v.cancel, v.retry, v.fix, v.next))
+	v.obj = page(body, buttonBar([]fyne.CanvasObject{v.back}, v.cancel, v.retry, v.trust, v.fix, v.next))
 	return v
 }
 
@@ -298,6 +299,7 @@ func (v *verifyScreen) buttons(running, ok bool) {
 	show(v.retry, !running && !ok)
 	show(v.fix, !running && !ok && v.fixField != "")
 	show(v.next, !running && ok)
+	show(v.trust, !running && !ok && v.trustSHA != "")
 	if running {
 		v.report.Disable()
 	} else {
@@ -438,33 +440,33 @@ func fingerprint(sha string) (string, bool) {
 func (v *verifyScreen) showCert(c *CertInfo) {
 	fp, ok := fingerprint(c.SHA256)
 	v.cert.RemoveAll()
-	box := container.NewVBox()
-	box.Add(widget.NewLabelWithStyle(tr("verify.cert.title"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
-	grid := widget.NewForm()
-	add := func(k, val string) {
-		if val == "" {
-			return
+	rows := container.New(layout.NewFormLayout())
+	add := func(k string, val fyne.CanvasObject) {
+		rows.Add(widget.NewLabelWithStyle(tr(k), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+		rows.Add(val)
+	}
+	text := func(k, val string) {
+		if val != "" {
+			l := widget.NewLabel(val)
+			l.Wrapping = fyne.TextWrapWord
+			add(k, l)
 		}
-		l := widget.NewLabel(val)
-		l.Wrapping = fyne.TextWrapWord
-		grid.Append(tr(k), l)
 	}
-	add("verify.cert.subject", c.Subject)
-	add("verify.cert.issuer", c.Issuer)
-	add("verify.cert.names", strings.Join(c.Names, ", "))
+	text("verify.cert.subject", c.Subject)
+	text("verify.cert.issuer", c.Issuer)
+	if names := strings.Join(c.Names, ", "); names != "" && "CN="+names != c.Subject {
+		text("verify.cert.names", names)
+	}
 	if !c.NotBefore.IsZero() || !c.NotAfter.IsZero() {
-		add("verify.cert.valid", c.NotBefore.Format("2006-01-02")+" – "+c.NotAfter.Format("2006-01-02"))
+		text("verify.cert.valid", c.NotBefore.Format("2006-01-02")+" – "+c.NotAfter.Format("2006-01-02"))
 	}
-	fpl := widget.NewLabelWithStyle(fp, fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
-	grid.Append(tr("verify.cert.fingerprint"), fpl)
-	box.Add(grid)
-	box.Add(wrapLabel(tr("verify.cert.explain")))
+	add("verify.cert.fingerprint", widget.NewLabelWithStyle(fp, fyne.TextAlignLeading, fyne.TextStyle{Monospace: true}))
+	title := widget.NewLabelWithStyle(tr("verify.cert.title"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	v.cert.Add(container.NewVBox(widget.NewSeparator(), title, rows, wrapLabel(tr("verify.cert.explain"))))
 	v.trustSHA = ""
 	if ok {
 		v.trustSHA = c.SHA256
-		box.Add(container.NewHBox(v.trust))
 	}
-	v.cert.Add(box)
 }
 
 // onTrust asks a second time before pinning the certificate.
