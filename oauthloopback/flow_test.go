@@ -285,8 +285,14 @@ func TestForgedStateIgnored(t *testing.T) {
 	q := u.Query()
 	realState, code := q.Get("state"), q.Get("code")
 	base := "http://" + u.Host + "/?"
+	// Change the last character to one it is not, so the forgery never
+	// equals the real state by chance.
+	last := "A"
+	if strings.HasSuffix(realState, "A") {
+		last = "B"
+	}
 	forged := []url.Values{
-		{"code": {code}, "state": {realState[:len(realState)-1] + "A"}},
+		{"code": {code}, "state": {realState[:len(realState)-1] + last}},
 		{"code": {code}, "state": {"x"}},
 		{"code": {code}},
 		{"code": {code}, "state": {""}},
