@@ -136,8 +136,9 @@ type Service struct {
 	o      Options
 	outbox *Outbox
 
-	mu    sync.Mutex
-	auths map[string]*Auth
+	mu         sync.Mutex
+	auths      map[string]*Auth
+	quietAuths map[string]*Auth // never open the browser (automatic flushes)
 }
 
 // NewService makes a Service.
@@ -151,7 +152,8 @@ func NewService(o Options) *Service {
 	if o.Policy.Infino.ClientID == "" {
 		o.Policy.Infino.ClientID = policy.Default().Infino.ClientID
 	}
-	return &Service{o: o, outbox: NewOutbox(filepath.Join(o.ConfigDir, "outbox"), o.Store, o.Now), auths: map[string]*Auth{}}
+	return &Service{o: o, outbox: NewOutbox(filepath.Join(o.ConfigDir, "outbox"), o.Store, o.Now),
+		auths: map[string]*Auth{}, quietAuths: map[string]*Auth{}}
 }
 
 // Outbox is the service's outbox.
@@ -205,24 +207,30 @@ func (s *Service) SetInfinoURL(u string) error {
 }
 
 // Auth is the sign-in for base (one per base URL, shared by every call).
-func (s *Service) Auth(base string) *Auth {
+func (s *Service) Auth(base string) *Auth { return s.auth(base, true) }
+
+func (s *Service) auth(base string, interactive bool) *Auth {
 	base = strings.TrimRight(base, "/")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	a := s.auths[base]
+	m, browser := s.auths, s.o.Browser
+	if !interactive {
+		m, browser = s.quietAuths, nil
+	}
+	a := m[base]
 	if a == nil {
 		a = &Auth{BaseURL: base, ClientID: s.o.Policy.Infino.ClientID, HTTP: s.o.HTTP, Store: s.o.Store,
-			Browser: s.o.Browser, Now: s.o.Now}
-		s.auths[base] = a
+			Browser: browser, Now: s.o.Now}
+		m[base] = a
 	}
 	return a
 }
 
-func (s *Service) tokens(base string) TokenSource {
+func (s *Service) tokens(base string, interactive bool) TokenSource {
 	if s.o.Tokens != nil {
 		return s.o.Tokens
 	}
-	return s.Auth(base)
+	return s.auth(base, interactive)
 }
 
 func (s *Service) base() (string, *Error) {
@@ -358,6 +366,10 @@ func lockErr(ctx context.Context, err error) *Error {
 // result in the outbox: completed, or updated with the reason and the time
 // of the next automatic attempt. ob nil: the entry is not in the outbox.
 func (s *Service) send(ctx context.Context, e Entry, secret Secret, ob *Outbox) Outcome {
+	return s.sendWith(ctx, e, secret, ob, true)
+}
+
+func (s *Service) sendWith(ctx context.Context, e Entry, secret Secret, ob *Outbox, interactive bool) Outcome {
 	out := Outcome{EntryID: e.ID, Email: e.Settings.Email}
 	// Bookkeeping must finish even when ctx ends in the middle.
 	bg := context.WithoutCancel(ctx)
@@ -369,7 +381,7 @@ func (s *Service) send(ctx context.Context, e Entry, secret Secret, ob *Outbox) 
 			return out
 		}
 	}
-	c := &Client{BaseURL: e.InfinoURL, Tokens: s.tokens(e.InfinoURL), HTTP: s.o.HTTP, Info: e.Client,
+	c := &Client{BaseURL: e.InfinoURL, Tokens: s.tokens(e.InfinoURL, interactive), HTTP: s.o.HTTP, Info: e.Client,
 		Lang: s.o.Lang, Retry: s.o.Retry, Sleep: s.o.Sleep, Now: s.o.Now, Jitter: s.o.Jitter}
 	rec, err := c.CreateMailbox(ctx, e.IdempotencyKey, Submission{Settings: e.Settings, Secret: secret, VerifiedAt: e.VerifiedAt})
 	kind := KindOf(err)
@@ -464,7 +476,9 @@ func (r FlushReport) Counts() (sent, queued, failed int) {
 }
 
 // Flush sends what waits in the outbox: at start-up (force false: only
-// entries that are due), on "Retry now" and by "outbox flush" (force true).
+// entries that are due, and never a browser sign-in — a missing sign-in
+// leaves them waiting with that reason), on "Retry now" and by "outbox
+// flush" (force true: everything, signing in through Browser if needed).
 // After a network failure the remaining entries are not tried this time.
 func (s *Service) Flush(ctx context.Context, force bool) FlushReport {
 	entries, problems, err := s.outbox.List(ctx)
@@ -482,7 +496,7 @@ func (s *Service) Flush(ctx context.Context, force bool) FlushReport {
 		case !force && e.NextAttempt.After(s.o.Now()):
 		default:
 			res.Tried = true
-			res.Outcome = s.Deliver(ctx, e.ID)
+			res.Outcome = s.deliver(ctx, e.ID, force)
 			if o := res.Outcome; o.State == StateQueued && o.Kind() == KindUnavailable && isNetError(o.Err) {
 				down = &o
 			}
@@ -492,8 +506,11 @@ func (s *Service) Flush(ctx context.Context, force bool) FlushReport {
 	return rep
 }
 
-// Deliver sends one waiting entry now ("Retry now").
-func (s *Service) Deliver(ctx context.Context, id string) Outcome {
+// Deliver sends one waiting entry now ("Retry now"), signing in through
+// Browser if needed.
+func (s *Service) Deliver(ctx context.Context, id string) Outcome { return s.deliver(ctx, id, true) }
+
+func (s *Service) deliver(ctx context.Context, id string, interactive bool) Outcome {
 	out := Outcome{EntryID: id, State: StateQueued}
 	unlock, err := s.outbox.Lock(ctx)
 	if err != nil {
@@ -526,7 +543,7 @@ func (s *Service) Deliver(ctx context.Context, id string) Outcome {
 		out.Err = storeError(err)
 		return out
 	}
-	return s.send(ctx, e, secret, s.outbox)
+	return s.sendWith(ctx, e, secret, s.outbox, interactive)
 }
 
 var lostSecretMessage = mailcfg.Text{

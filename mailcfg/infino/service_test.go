@@ -666,3 +666,29 @@ func TestSecretFor(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestAutomaticFlushNeverOpensTheBrowser(t *testing.T) {
+	e := newEnv(t)
+	e.down.Store(true)
+	wantState(t, demoSubmit(e), infino.StateQueued) // not signed in, offline: the sign-in fails first
+	e.down.Store(false)
+	b := e.browsers.Load()
+	later := e.opts
+	later.Now = func() time.Time { return time.Now().Add(2 * time.Minute) } // the entry is due
+	svc := infino.NewService(later)                                         // a fresh start of the app, with a browser available
+	rep := svc.Flush(e.ctx(), false)
+	if e.browsers.Load() != b {
+		t.Fatal("an automatic flush opened the browser")
+	}
+	if len(rep.Results) != 1 {
+		t.Fatalf("%+v", rep)
+	}
+	if r := rep.Results[0]; !r.Tried || r.Outcome.State != infino.StateQueued || r.Outcome.Kind() != infino.KindSignIn {
+		t.Fatalf("%+v", r.Outcome)
+	}
+	// "Retry now" may sign in.
+	rep = svc.Flush(e.ctx(), true)
+	if s, _, _ := rep.Counts(); s != 1 || e.browsers.Load() != b+1 || e.sb.Infino.Count() != 1 {
+		t.Fatalf("%+v, browsers %d", rep, e.browsers.Load())
+	}
+}
