@@ -73,11 +73,7 @@ func runVerify(ctx context.Context, env *Env, args []string) int {
 		}
 		oc, err := OAuthCredential(ctx, env, s)
 		if err != nil {
-			var f *mailcfg.Failure
-			if errors.As(err, &f) {
-				return Fail(env, ExitFailed, "%s %s", f.Message.In(env.Lang), f.Hint.In(env.Lang))
-			}
-			return Fail(env, ExitFailed, "%v", err)
+			return oauthFailed(env, err, *asJSON)
 		}
 		cred = oc
 	default:
@@ -126,6 +122,18 @@ func runVerify(ctx context.Context, env *Env, args []string) int {
 		return ExitOK
 	}
 	return ExitFailed
+}
+
+// oauthFailed reports a credential that could not be had (not signed in,
+// sign in again, not configured, keyring): the message and hint on stderr,
+// and with --json the usual object with both sides failing. Exit 1.
+func oauthFailed(env *Env, err error, asJSON bool) int {
+	f := mailcfg.Classify(err, "", nil)
+	if asJSON {
+		r := verify.Result{Incoming: verify.SideResult{Failure: f}, Outgoing: verify.SideResult{Failure: f}}
+		writeJSON(env.Stdout, verifyJSON(env, r))
+	}
+	return Fail(env, ExitFailed, "%s %s", f.Message.In(env.Lang), f.Hint.In(env.Lang))
 }
 
 // verifySettings reads and validates the settings; every problem goes to

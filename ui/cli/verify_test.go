@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"infino.legal/mailbox/mailcfg"
+	"infino.legal/mailbox/mailcfg/microsoft"
 	"infino.legal/mailbox/mailcfg/policy"
 	"infino.legal/mailbox/mailcfg/verify"
 )
@@ -74,6 +75,9 @@ func stubVerifier(t *testing.T, res verify.Result) (got *verify.Credential, opts
 
 func TestVerifyBadInput(t *testing.T) {
 	stubVerifier(t, verify.Result{OK: true})
+	oldOAuth := OAuthCredential
+	OAuthCredential = nil // the seam before the Microsoft sign-in fills it
+	t.Cleanup(func() { OAuthCredential = oldOAuth })
 	good := writeSettings(t, goodSettings())
 	bad := goodSettings()
 	bad.Incoming.Port = 0
@@ -174,10 +178,19 @@ func TestVerifyOAuthSeam(t *testing.T) {
 		t.Errorf("credential %T", *got)
 	}
 	OAuthCredential = func(context.Context, *Env, mailcfg.Settings) (verify.Credential, error) {
-		return nil, mailcfg.NewFailure(mailcfg.KindAuthFailed, "", nil)
+		return nil, mailcfg.NewFailure(mailcfg.KindAuthDisabled, "", nil)
 	}
-	if code, _, _ := runVerifyCmd(t, "en", "", policy.Default(), writeSettings(t, s)); code != ExitFailed {
-		t.Errorf("failed sign-in: exit %d", code)
+	code, out, _ := runVerifyCmd(t, "en", "", policy.Default(), "--json", writeSettings(t, s))
+	var j verifyResultJSON
+	if err := json.Unmarshal([]byte(out), &j); err != nil || code != ExitFailed || j.OK ||
+		j.Incoming.Error == nil || j.Incoming.Error.Kind != mailcfg.KindAuthDisabled || j.Outgoing.Error == nil {
+		t.Errorf("failed sign-in: exit %d\n%s", code, out)
+	}
+	OAuthCredential = func(context.Context, *Env, mailcfg.Settings) (verify.Credential, error) {
+		return nil, microsoft.NotConfigured("/etc/infino-mailbox/policy.json")
+	}
+	if code, _, errOut := runVerifyCmd(t, "en", "", policy.Default(), writeSettings(t, s)); code != ExitFailed || !strings.Contains(errOut, "microsoft.clientId") {
+		t.Errorf("not configured: exit %d %s", code, errOut)
 	}
 }
 
