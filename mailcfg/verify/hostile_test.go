@@ -430,3 +430,20 @@ func TestControlCharactersRefused(t *testing.T) {
 		t.Errorf("dialled anyway: %d bytes", len(fs.wire()))
 	}
 }
+
+// Security "none" with the policy and the user's consent: the sign-in works
+// in plain text (and only then).
+func TestFakeInsecureWithConsent(t *testing.T) {
+	for _, proto := range protos {
+		t.Run(proto, func(t *testing.T) {
+			fs := startFake(t, fakeServerFor(proto, fakeOpts{okLogin: true, noStartTLS: true}))
+			srv := fakeServerSetting(proto, fs.port(), mailcfg.SecurityNone)
+			r := VerifyServer(t.Context(), fakeSide(proto), srv, Password(fakePassword), Options{AllowInsecure: true, InsecureOverride: true})
+			if !r.OK {
+				t.Fatal(r.Failure)
+			}
+			r = VerifyServer(t.Context(), fakeSide(proto), srv, Password(fakePassword), Options{InsecureOverride: true})
+			wantKind(t, r, mailcfg.KindInsecureRefused)
+		})
+	}
+}
