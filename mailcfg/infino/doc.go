@@ -3,20 +3,38 @@
 // Infino (OAuth 2.0 with PKCE through oauthloopback, metadata from RFC 8414),
 // and the outbox that keeps a submission until Infino has confirmed it.
 //
-// The usual entry point is Service:
+// The usual entry point is Service. A face (the window, the command line)
+// makes one per process:
 //
-//	svc := infino.NewService(infino.Options{ConfigDir: dir, Store: store, Policy: pol})
-//	out := svc.Submit(ctx, settings, infino.PasswordSecret(pw), verifiedAt)
-//	switch out.State { case infino.StateSent, infino.StateExists, infino.StateQueued, infino.StateFailed: … }
+//	svc := infino.NewService(infino.Options{
+//		ConfigDir: dir,     // infino.DefaultConfigDir()
+//		Store:     store,   // secrets.NewKeyring(secrets.Options{})
+//		Policy:    pol,     // infinoUrl, infino.clientId, allowInsecure
+//		HTTP:      hc,      // netconf.HTTPClient(pol)
+//		Browser:   &infino.Browser{OnURL: showURLWithCopyButton},
+//		Lang:      "pl",
+//	})
+//	go svc.Flush(ctx, false)                          // at start-up: what is due, never a browser
+//	sec, err := infino.SecretFor(ctx, s, cred, store, pol.Microsoft) // after verification
+//	out := svc.Submit(ctx, s, sec, verifiedAt)        // Done screen: out.State, out.Message()
+//	svc.Flush(ctx, true)                              // "Retry now" (or Submit again: same key)
+//	entries, problems, err := svc.Pending(ctx)        // what waits, each with Entry.Reason()
+//
+// Outcome.State is StateSent, StateExists (already connected), StateQueued
+// (waiting in the outbox; Message says why) or StateFailed (Fields for the
+// form when Infino refused a field). When the policy sets no infinoUrl,
+// Submit fails with KindConfig until SetInfinoURL remembers the one typed on
+// the Done screen (InfinoURL tells which applies).
 //
 // Every submission is first written to the outbox (the non-secret part in a
-// file under the config directory, written atomically; the secret in the
-// secrets.Store under the entry's id) and only then sent, with one
+// file under ConfigDir/outbox, written atomically; the secret in the
+// secrets.Store under SecretKey(entry id)) and only then sent, with one
 // Idempotency-Key that every later retry repeats. A crash at any moment
 // therefore loses nothing, and a retry after a lost response cannot create a
-// second mailbox.
+// second mailbox. Senders in several processes take turns through a lock
+// file that the OS releases when a process dies.
 //
-// Nothing here imports Fyne; the window and the command line are faces over
-// it. Everything that touches the world (HTTP client, clock, sleeping, the
-// browser, the secret store, the config directory) is injectable.
+// Nothing here imports Fyne. Everything that touches the world (HTTP client,
+// clock, sleeping, the browser, the secret store, the config directory) is
+// injectable; package sandbox is the server the tests and the demo use.
 package infino
