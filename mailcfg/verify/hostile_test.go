@@ -131,7 +131,7 @@ func TestFakeGreetingNeverComes(t *testing.T) {
 		for _, sec := range []mailcfg.Security{mailcfg.SecurityTLS, mailcfg.SecurityStartTLS} {
 			t.Run(proto+"-"+string(sec), func(t *testing.T) {
 				o := fakeOpts{implicit: sec == mailcfg.SecurityTLS, silent: true}
-				f := wantKind(t, check(t, proto, sec, o, Options{StepTimeout: 300 * time.Millisecond}), mailcfg.KindTimeout)
+				f := wantKind(t, check(t, proto, sec, o, Options{StepTimeout: time.Second}), mailcfg.KindTimeout)
 				if !strings.Contains(f.Detail, "greeting") {
 					t.Errorf("detail %q does not name the greeting", f.Detail)
 				}
@@ -170,7 +170,7 @@ func TestFakeGarbage(t *testing.T) {
 		for _, sec := range []mailcfg.Security{mailcfg.SecurityTLS, mailcfg.SecurityStartTLS} {
 			t.Run(proto+"-"+string(sec), func(t *testing.T) {
 				o := fakeOpts{implicit: sec == mailcfg.SecurityTLS, garbage: true}
-				wantKind(t, check(t, proto, sec, o, Options{StepTimeout: 500 * time.Millisecond}), mailcfg.KindProtocol)
+				wantKind(t, check(t, proto, sec, o, Options{}), mailcfg.KindProtocol)
 			})
 		}
 	}

@@ -58,7 +58,7 @@ func (s *session) imap(cred Credential) error {
 	if s.srv.Security != mailcfg.SecurityStartTLS {
 		s.begin(StepGreeting)
 	}
-	if err := s.await(c.WaitGreeting); err != nil {
+	if err := s.await(func() error { return waitGreeting(c) }); err != nil {
 		var ie *imap.Error
 		if errors.As(err, &ie) {
 			return fmt.Errorf("%w: %w", mailcfg.ErrGreetingRefused, err)
@@ -98,6 +98,20 @@ func (s *session) imap(cred Credential) error {
 	s.begin(StepDone)
 	_ = s.await(func() error { return c.Logout().Wait() }) // a server that hangs up instead of BYE is fine
 	return nil
+}
+
+// waitGreeting is c.WaitGreeting without its race: when a server says BYE
+// (or OK) and hangs up at once, both of imapclient's channels are closed and
+// its select may report "connection closed before greeting" instead of the
+// greeting. Once either is closed a call does not block, so asking again
+// finds the greeting if there was one.
+func waitGreeting(c *imapclient.Client) error {
+	err := c.WaitGreeting()
+	var ie *imap.Error
+	for i := 0; i < 32 && err != nil && !errors.As(err, &ie); i++ {
+		err = c.WaitGreeting()
+	}
+	return err
 }
 
 // imapLogin picks the sign-in: AUTHENTICATE PLAIN when offered (one round
