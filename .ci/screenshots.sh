@@ -49,8 +49,9 @@ shoot() { # shoot LOCALE THEME SCREEN FILE, retried: a GL context under a busy X
 
 shoot_once() {
   local locale=$1 theme=$2 screen=$3 file=$4 pid wid
+  rm -rf "$work/config" # a fresh profile each time: no state leaks between shots
   env -u LANGUAGE -u INFINO_MAILBOX_POLICY LC_ALL="$locale" LANG="$locale" FYNE_THEME="$theme" DISPLAY="$DISPLAY_NUM" \
-    XDG_RUNTIME_DIR="$work/run" \
+    XDG_RUNTIME_DIR="$work/run" XDG_CONFIG_HOME="$work/config" \
     INFINO_MAILBOX_SCREENSHOT="$screen" "$work/infino-mailbox" >"$work/out.log" 2>&1 &
   pid=$!
   wid=""

@@ -14,6 +14,13 @@ var iconPNG []byte
 // Icon is the application icon.
 var Icon = fyne.NewStaticResource("icon.png", iconPNG)
 
+//go:embed icon-64.png
+var iconSmallPNG []byte
+
+// IconSmall is the icon at 64 px, for the window's header: decoding the
+// 512 px one there would only slow the first frame.
+var IconSmall = fyne.NewStaticResource("icon-64.png", iconSmallPNG)
+
 // Translations holds the window's texts, translations/pl.json and
 // translations/en.json, in the go-i18n JSON format that
 // fyne.io/fyne/v2/lang reads. Every key exists in both files (ui tests check).

@@ -44,7 +44,8 @@ type Deps struct {
 	// Lang is "pl" or "en": the language of texts that come from mailcfg.
 	// It must agree with what fyne.io/fyne/v2/lang picked (see LoadTranslations).
 	Lang string
-	// Table is the provider table for autofill; nil means mailcfg.Bundled().
+	// Table is the provider table for autofill; nil means mailcfg.Bundled(),
+	// parsed when first needed (not before the first frame).
 	Table *mailcfg.Table
 
 	// Verify checks settings against the servers. Nil: the Verification
@@ -73,9 +74,6 @@ type Deps struct {
 }
 
 func (d *Deps) fill(a fyne.App) {
-	if d.Table == nil {
-		d.Table = mailcfg.Bundled()
-	}
 	if d.Lang == "" {
 		d.Lang = "en"
 	}

@@ -2,7 +2,11 @@ package ui
 
 import (
 	"fmt"
+	"os"
 	"strings"
+
+	"github.com/jeandeaual/go-locale"
+	"golang.org/x/text/language"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/lang"
@@ -19,6 +23,14 @@ import (
 // missing — a missing key would make lang log an error on stderr and would mix
 // German dialog buttons into an English window.
 func LoadTranslations() string {
+	// A locale that is not a language at all (LANG=xx_YY) would make Fyne
+	// log "Error parsing user locale" whenever it asks for the locale (here,
+	// and when it lays out text later); it means nothing to anybody, so the
+	// process treats it as what it falls back to: C, English. (Fyne's own
+	// package init has logged it once already; nothing can run before that.)
+	if !localeParses() {
+		os.Setenv("LC_ALL", "C")
+	}
 	if err := lang.AddTranslationsFS(assets.Translations, assets.TranslationsDir); err != nil {
 		fyne.LogError("loading translations", err)
 	}
@@ -33,6 +45,23 @@ func LoadTranslations() string {
 		}
 	}
 	return "en"
+}
+
+// localeParses reports whether every locale the OS names is a language tag.
+func localeParses() bool {
+	locs, err := locale.GetLocales()
+	if err != nil {
+		return false
+	}
+	for _, l := range locs {
+		if l == "C" || l == "POSIX" {
+			continue
+		}
+		if _, err := language.Parse(l); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // tr is the window's one way to a visible string: a key of pl.json/en.json.

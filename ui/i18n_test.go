@@ -158,6 +158,9 @@ func TestLanguageFromTheOS(t *testing.T) {
 		// Fyne knows German, we do not: all English, no German buttons.
 		{"de_DE.UTF-8", "en", "Cancel", "Connect your mailbox to Infino Legal"},
 		{"fr_FR.UTF-8", "en", "Cancel", "Connect your mailbox to Infino Legal"},
+		{"sw_KE.UTF-8", "en", "Cancel", "Connect your mailbox to Infino Legal"},
+		// Not a language at all: English, read as C from then on.
+		{"xx_YY.UTF-8", "en", "Cancel", "Connect your mailbox to Infino Legal"},
 	} {
 		var got string
 		logged := captureLog(func() {
@@ -169,6 +172,9 @@ func TestLanguageFromTheOS(t *testing.T) {
 		})
 		if got != tc.want {
 			t.Errorf("LANG=%s: language %q, want %q", tc.locale, got, tc.want)
+		}
+		if want := map[bool]string{true: "C", false: tc.locale}[strings.HasPrefix(tc.locale, "xx")]; os.Getenv("LC_ALL") != want {
+			t.Errorf("LANG=%s: LC_ALL left as %q", tc.locale, os.Getenv("LC_ALL"))
 		}
 		if logged != "" {
 			t.Errorf("LANG=%s logged:\n%s", tc.locale, logged)

@@ -603,10 +603,10 @@ func (m *manualScreen) autofill(email string) {
 	if strings.TrimSpace(email) != "" {
 		m.fields["email"].shown = true
 	}
-	s, err := m.wz.deps.Table.Autofill(email, m.proto())
+	s, err := m.wz.table().Autofill(email, m.proto())
 	switch {
 	case err == nil:
-		m.apply(s, m.wz.deps.Table.ByID(s.Provider.ID), false)
+		m.apply(s, m.wz.table().ByID(s.Provider.ID), false)
 	default:
 		m.resetServers(&addr)
 		m.provider, m.srcKind, m.lowTrust = nil, "", false

@@ -111,7 +111,7 @@ func (s *startScreen) isMicrosoft() bool {
 	if err != nil {
 		return false
 	}
-	p := s.wz.deps.Table.ByDomain(a.Domain)
+	p := s.wz.table().ByDomain(a.Domain)
 	return p != nil && p.OAuth == "microsoft"
 }
 
@@ -158,7 +158,7 @@ func (s *startScreen) onManual() {
 		return
 	}
 	s.errNote.set("")
-	s.wz.manual.takeEmail(s.email.Text)
+	s.wz.manualScreen().takeEmail(s.email.Text)
 	s.wz.goManual("", "")
 }
 

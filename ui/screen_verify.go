@@ -420,10 +420,10 @@ func (v *verifyScreen) showProblems(fails []*sideFailure) {
 
 func (v *verifyScreen) provider() *mailcfg.Provider {
 	if p := v.wz.settings.Provider; p != nil {
-		return v.wz.deps.Table.ByID(p.ID)
+		return v.wz.table().ByID(p.ID)
 	}
 	if a, err := mailcfg.ParseAddress(v.wz.settings.Email); err == nil {
-		return v.wz.deps.Table.ByDomain(a.Domain)
+		return v.wz.table().ByDomain(a.Domain)
 	}
 	return nil
 }
@@ -503,7 +503,7 @@ func (v *verifyScreen) pinAndRetry() {
 			v.wz.settings.Outgoing.CertSHA256 = norm
 		}
 		if !v.wz.viaMicrosoft {
-			v.wz.manual.pin(string(sf.side), norm)
+			v.wz.manualScreen().pin(string(sf.side), norm)
 		}
 	}
 	v.run()

@@ -96,7 +96,7 @@ func scriptedVerifier(shot string) VerifyFunc {
 // openForScreenshot fills the window through the same paths a user's typing
 // takes and opens the named screen.
 func (wz *Wizard) openForScreenshot(shot string) {
-	m := wz.manual
+	m := wz.manualScreen()
 	fill := func(email, password string) {
 		wz.start.email.SetText(email)
 		wz.start.onManual()

@@ -55,11 +55,8 @@ func NewWizard(deps Deps, w fyne.Window) *Wizard {
 	deps.fill(a)
 	wz := &Wizard{deps: deps, win: w}
 	wz.start = newStartScreen(wz)
-	wz.manual = newManualScreen(wz)
-	wz.verify = newVerifyScreen(wz)
-	wz.done = newDoneScreen(wz)
 
-	icon := canvas.NewImageFromResource(assets.Icon)
+	icon := canvas.NewImageFromResource(assets.IconSmall)
 	icon.FillMode = canvas.ImageFillContain
 	icon.SetMinSize(fyne.NewSize(28, 28))
 	name := widget.NewLabelWithStyle(mailcfg.AppName, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -75,6 +72,37 @@ func NewWizard(deps Deps, w fyne.Window) *Wizard {
 	}
 	wz.show(wz.start)
 	return wz
+}
+
+// The other screens are built when first needed: building one makes Fyne
+// decode its icons and lay it out, which would only delay the first frame.
+func (wz *Wizard) manualScreen() *manualScreen {
+	if wz.manual == nil {
+		wz.manual = newManualScreen(wz)
+	}
+	return wz.manual
+}
+
+func (wz *Wizard) verifyScreen() *verifyScreen {
+	if wz.verify == nil {
+		wz.verify = newVerifyScreen(wz)
+	}
+	return wz.verify
+}
+
+func (wz *Wizard) doneScreen() *doneScreen {
+	if wz.done == nil {
+		wz.done = newDoneScreen(wz)
+	}
+	return wz.done
+}
+
+// table is the provider table, parsed on first use.
+func (wz *Wizard) table() *mailcfg.Table {
+	if wz.deps.Table == nil {
+		wz.deps.Table = mailcfg.Bundled()
+	}
+	return wz.deps.Table
 }
 
 // Content is the wizard's root object.
@@ -104,7 +132,7 @@ func (wz *Wizard) canvas() fyne.Canvas {
 // goManual opens the form; fixField, if set, is focused and shows msg.
 func (wz *Wizard) goManual(fixField, msg string) {
 	wz.viaMicrosoft = false
-	wz.show(wz.manual)
+	wz.show(wz.manualScreen())
 	if fixField != "" {
 		wz.manual.markServerProblem(fixField, msg)
 	}
@@ -113,7 +141,7 @@ func (wz *Wizard) goManual(fixField, msg string) {
 // goVerify checks s with cred.
 func (wz *Wizard) goVerify(s mailcfg.Settings, cred Credential, insecureOK bool) {
 	wz.settings, wz.cred, wz.insecureOK = s, cred, insecureOK
-	wz.show(wz.verify)
+	wz.show(wz.verifyScreen())
 	wz.verify.run()
 }
 
@@ -123,7 +151,7 @@ func (wz *Wizard) goBackFromVerify() {
 		wz.show(wz.start)
 		return
 	}
-	wz.show(wz.manual)
+	wz.show(wz.manualScreen())
 }
 
-func (wz *Wizard) goDone() { wz.show(wz.done) }
+func (wz *Wizard) goDone() { wz.show(wz.doneScreen()) }

@@ -1,0 +1,160 @@
+// Command startupbench measures the window's start-up against a bare Fyne
+// hello window built the same way: time from exec to the first frame, and
+// resident memory once the first screen is up (see package probe).
+//
+//	go run ./ui/internal/startupbench            # needs $DISPLAY, or -xvfb :77
+//	go run ./ui/internal/startupbench -n 21 -xvfb :77
+//
+// The two programs run alternately, so load on the machine hits both alike;
+// medians are reported. Goals (issue 5): time ≤ 1.2×, memory ≤ 1.25× hello.
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+type sample struct {
+	ready time.Duration
+	rssKB int
+	hwmKB int
+}
+
+func main() {
+	n := flag.Int("n", 15, "runs of each program")
+	xvfb := flag.String("xvfb", "", "start Xvfb on this display (e.g. :77) instead of using $DISPLAY")
+	locale := flag.String("lang", "pl_PL.UTF-8", "locale of the runs")
+	flag.Parse()
+
+	dir, err := os.MkdirTemp("", "startupbench")
+	check(err)
+	defer os.RemoveAll(dir)
+	bins := map[string]string{"hello": filepath.Join(dir, "hello"), "mailbox": filepath.Join(dir, "infino-mailbox")}
+	// Built the same way: one go build each, same flags.
+	build := func(out, pkg string) {
+		cmd := exec.Command("go", "build", "-o", out, pkg)
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		check(cmd.Run())
+	}
+	build(bins["hello"], "./ui/internal/hello")
+	build(bins["mailbox"], ".")
+
+	display := os.Getenv("DISPLAY")
+	if *xvfb != "" {
+		x := exec.Command("Xvfb", *xvfb, "-screen", "0", "1366x768x24", "+extension", "GLX", "-nolisten", "tcp")
+		check(x.Start())
+		defer x.Process.Kill()
+		time.Sleep(time.Second)
+		display = *xvfb
+	}
+	if display == "" {
+		fmt.Fprintln(os.Stderr, "startupbench: no DISPLAY; pass -xvfb :77")
+		os.Exit(2)
+	}
+
+	res := map[string][]sample{}
+	for i := 0; i < *n+1; i++ { // the first round warms the page cache and is dropped
+		for _, name := range []string{"hello", "mailbox"} {
+			s, err := run(bins[name], dir, display, *locale)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "startupbench: %s: %v\n", name, err)
+				os.Exit(1)
+			}
+			if i > 0 {
+				res[name] = append(res[name], s)
+			}
+		}
+	}
+	h, m := summary(res["hello"]), summary(res["mailbox"])
+	fmt.Printf("runs: %d each (medians; min in brackets), locale %s\n", *n, *locale)
+	fmt.Printf("%-8s first frame %7.1f ms [%6.1f]   RSS %6.1f MiB [%6.1f]   peak RSS %6.1f MiB\n", "hello", ms(h.ready), ms(h.minReady), mib(h.rss), mib(h.minRSS), mib(h.hwm))
+	fmt.Printf("%-8s first frame %7.1f ms [%6.1f]   RSS %6.1f MiB [%6.1f]   peak RSS %6.1f MiB\n", "mailbox", ms(m.ready), ms(m.minReady), mib(m.rss), mib(m.minRSS), mib(m.hwm))
+	fmt.Printf("ratio    time %.2f× (goal ≤ 1.20×)   memory %.2f× (goal ≤ 1.25×)\n",
+		float64(m.ready)/float64(h.ready), float64(m.rss)/float64(h.rss))
+}
+
+func run(bin, dir, display, locale string) (sample, error) {
+	probeFile := filepath.Join(dir, "probe.txt")
+	os.Remove(probeFile)
+	cfg := filepath.Join(dir, "config")
+	os.RemoveAll(cfg)
+	cmd := exec.Command(bin)
+	cmd.Env = []string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "DISPLAY=" + display,
+		"LANG=" + locale, "LC_ALL=" + locale, "XDG_CONFIG_HOME=" + cfg, "XDG_RUNTIME_DIR=" + dir,
+		"INFINO_MAILBOX_PROBE=" + probeFile, "FYNE_THEME=light",
+	}
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return sample{}, err
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		return sample{}, fmt.Errorf("no first frame in 30 s")
+	}
+	kv, err := readKV(probeFile)
+	if err != nil {
+		return sample{}, fmt.Errorf("probe: %v", err)
+	}
+	ns, _ := strconv.ParseInt(kv["ready_unix_ns"], 10, 64)
+	rss, _ := strconv.Atoi(kv["rss_kb"])
+	hwm, _ := strconv.Atoi(kv["hwm_kb"])
+	return sample{ready: time.Unix(0, ns).Sub(start), rssKB: rss, hwmKB: hwm}, nil
+}
+
+func readKV(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	kv := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
+			kv[k] = v
+		}
+	}
+	return kv, sc.Err()
+}
+
+type stats struct {
+	ready, minReady time.Duration
+	rss, minRSS     int
+	hwm             int
+}
+
+func summary(s []sample) stats {
+	r := make([]time.Duration, len(s))
+	m := make([]int, len(s))
+	w := make([]int, len(s))
+	for i, x := range s {
+		r[i], m[i], w[i] = x.ready, x.rssKB, x.hwmKB
+	}
+	sort.Slice(r, func(i, j int) bool { return r[i] < r[j] })
+	sort.Ints(m)
+	sort.Ints(w)
+	return stats{ready: r[len(r)/2], minReady: r[0], rss: m[len(m)/2], minRSS: m[0], hwm: w[len(w)/2]}
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+func mib(kb int) float64         { return float64(kb) / 1024 }
+
+func check(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "startupbench:", err)
+		os.Exit(1)
+	}
+}
