@@ -43,7 +43,7 @@ func Run(args []string) {
 	if shot != "" {
 		wz.openForScreenshot(shot)
 	}
-	probe.Start(a)
+	probe.Start(a, w)
 	w.ShowAndRun()
 }
 

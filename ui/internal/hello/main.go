@@ -15,6 +15,6 @@ func main() {
 	w := a.NewWindow("Hello")
 	w.SetContent(widget.NewLabel("Hello"))
 	w.Resize(fyne.NewSize(940, 680))
-	probe.Start(a)
+	probe.Start(a, w)
 	w.ShowAndRun()
 }

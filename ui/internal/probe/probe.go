@@ -1,44 +1,52 @@
 // Package probe measures start-up for the benchmark in ui/internal/startupbench:
-// with INFINO_MAILBOX_PROBE=FILE set, once the window has drawn its first
-// frames it writes the wall-clock time and the memory in use to FILE and quits.
+// with INFINO_MAILBOX_PROBE=FILE set, once the window has painted its first
+// frame it writes the wall-clock time and the memory in use to FILE and quits.
 // Without the variable it does nothing.
+//
+// The first frame is caught by a transparent raster laid over the window:
+// the GL painter calls a raster's generator while it paints the frame, and
+// overlays are painted last.
 package probe
 
 import (
 	"fmt"
+	"image"
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 )
 
 // Env names the file the probe writes.
 const Env = "INFINO_MAILBOX_PROBE"
 
-// Start arms the probe; call it before ShowAndRun.
-func Start(a fyne.App) {
+// Start arms the probe on w; call it before ShowAndRun.
+func Start(a fyne.App, w fyne.Window) {
 	path := os.Getenv(Env)
 	if path == "" {
 		return
 	}
-	a.Lifecycle().SetOnStarted(func() {
-		go func() {
-			// Each DoAndWait returns after the event loop ran it; the loop
-			// paints between rounds, so after three the first frame is up.
-			for i := 0; i < 3; i++ {
-				fyne.DoAndWait(func() {})
-			}
-			now := time.Now().UnixNano()
-			var ms runtime.MemStats
-			runtime.ReadMemStats(&ms)
-			out := fmt.Sprintf("ready_unix_ns=%d\nrss_kb=%d\nhwm_kb=%d\ngo_heap_kb=%d\n",
-				now, status("VmRSS"), status("VmHWM"), ms.HeapAlloc/1024)
-			_ = os.WriteFile(path, []byte(out), 0o600)
-			fyne.Do(a.Quit)
-		}()
+	var once sync.Once
+	painted := make(chan time.Time, 1)
+	r := canvas.NewRaster(func(wd, ht int) image.Image {
+		once.Do(func() { painted <- time.Now() })
+		return image.NewNRGBA(image.Rect(0, 0, 1, 1))
 	})
+	w.Canvas().Overlays().Add(r)
+	go func() {
+		at := <-painted
+		fyne.DoAndWait(func() {}) // the frame is finished and swapped
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		out := fmt.Sprintf("ready_unix_ns=%d\nrss_kb=%d\nhwm_kb=%d\ngo_heap_kb=%d\n",
+			at.UnixNano(), status("VmRSS"), status("VmHWM"), ms.HeapAlloc/1024)
+		_ = os.WriteFile(path, []byte(out), 0o600)
+		fyne.Do(a.Quit)
+	}()
 }
 
 // status reads a kB value from /proc/self/status (Linux); 0 elsewhere.
