@@ -240,3 +240,18 @@ func TestScreensFitTheWindow(t *testing.T) {
 		t.Errorf("window %v does not fit a 1366×768 screen with a task bar", WindowSize)
 	}
 }
+
+// The screenshot script shoots exactly the screens the hook knows.
+func TestScreenshotScriptListsEveryScreen(t *testing.T) {
+	b, err := os.ReadFile("../.ci/screenshots.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?s)ALL=\(([^)]*)\)`).FindSubmatch(b)
+	if m == nil {
+		t.Fatal("no ALL=(…) in .ci/screenshots.sh")
+	}
+	if got, want := strings.Fields(string(m[1])), Screenshots; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("script shoots %v, hook knows %v", got, want)
+	}
+}

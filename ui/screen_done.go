@@ -67,7 +67,7 @@ func newDoneScreen(wz *Wizard) *doneScreen {
 		d.handoff,
 		container.NewHBox(report, d.copied),
 	)
-	d.obj = page(narrow(body), buttonBar(nil, d.closeBtn))
+	d.obj, _ = page(narrow(body), buttonBar(nil, d.closeBtn))
 	return d
 }
 

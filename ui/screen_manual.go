@@ -69,7 +69,8 @@ type manualScreen struct {
 	discID      int // discovery generation: only the latest one may fill
 	discovering bool
 
-	obj fyne.CanvasObject
+	obj    fyne.CanvasObject
+	scroll *container.Scroll
 }
 
 var securityKeys = map[mailcfg.Security]string{
@@ -155,7 +156,7 @@ func newManualScreen(wz *Wizard) *manualScreen {
 		m.lowOK,
 		m.advanced,
 	)
-	m.obj = page(body, buttonBar([]fyne.CanvasObject{m.back}, m.incomplete, m.next))
+	m.obj, m.scroll = page(body, buttonBar([]fyne.CanvasObject{m.back}, m.incomplete, m.next))
 	m.resetServers(nil)
 	m.validate()
 	return m
@@ -493,7 +494,7 @@ func (m *manualScreen) focusFirstProblem() {
 	}
 	for _, b := range []*serverBlock{m.in, m.out} {
 		if _, bad := probs[b.side+".certSha256"]; bad {
-			m.advanced.Open(0)
+			m.openAdvanced()
 			m.wz.focus(b.pin)
 			return
 		}
@@ -512,12 +513,19 @@ func (m *manualScreen) markServerProblem(path, msg string) {
 	}
 	f.server = msg
 	if strings.HasSuffix(path, ".certSha256") || strings.HasSuffix(path, ".security") {
-		m.advanced.Open(0)
+		m.openAdvanced()
 	}
 	m.validate()
 	if e, ok := f.input.(fyne.Focusable); ok {
 		m.wz.focus(e)
 	}
+}
+
+// openAdvanced opens the Advanced section and scrolls it into view.
+func (m *manualScreen) openAdvanced() {
+	m.advanced.Open(0)
+	m.scroll.Refresh()
+	m.scroll.ScrollToBottom()
 }
 
 // pin stores a trusted certificate fingerprint for a side.

@@ -95,7 +95,7 @@ func newStartScreen(wz *Wizard) *startScreen {
 		s.errNote.box,
 		s.policy.box,
 	)
-	s.obj = page(narrow(body), nil)
+	s.obj, _ = page(narrow(body), nil)
 	s.updateChoice()
 	return s
 }

@@ -147,7 +147,7 @@ func newVerifyScreen(wz *Wizard) *verifyScreen {
 		v.cert,
 		container.NewHBox(v.report, v.copied),
 	)
-	v.obj = page(body, buttonBar([]fyne.CanvasObject{v.back}, v.cancel, v.retry, v.trust, v.fix, v.next))
+	v.obj, _ = page(body, buttonBar([]fyne.CanvasObject{v.back}, v.cancel, v.retry, v.trust, v.fix, v.next))
 	return v
 }
 

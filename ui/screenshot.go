@@ -15,7 +15,7 @@ const ScreenshotEnv = "INFINO_MAILBOX_SCREENSHOT"
 // Screenshots lists the screens the hook can open, in README order.
 var Screenshots = []string{
 	"start", "start-microsoft", "manual-empty", "manual-filled", "manual-unknown", "manual-errors",
-	"manual-insecure", "verify-running", "verify-ok", "verify-failed", "verify-cert",
+	"manual-insecure", "manual-advanced", "verify-running", "verify-ok", "verify-failed", "verify-cert",
 	"verify-cert-confirm", "done",
 }
 
@@ -127,6 +127,13 @@ func (wz *Wizard) openForScreenshot(shot string) {
 		m.in.host.SetText("mail.kancelaria-nowak.pl")
 		m.out.host.SetText("mail.kancelaria-nowak.pl")
 		m.tls.SetChecked(false)
+	case "manual-advanced":
+		fill("biuro@kancelaria-nowak.pl", "sekretne-haslo")
+		m.in.host.SetText("mail.kancelaria-nowak.pl")
+		m.out.host.SetText("mail.kancelaria-nowak.pl")
+		m.out.sec.SetSelected(tr("manual.security.starttls"))
+		m.in.pin.SetText(sampleCert.SHA256)
+		m.openAdvanced()
 	case "verify-running", "verify-ok", "verify-failed":
 		fill("jan.kowalski@wp.pl", "sekretne-haslo")
 		m.onNext()

@@ -123,8 +123,9 @@ func buttonBar(left []fyne.CanvasObject, right ...fyne.CanvasObject) *fyne.Conta
 }
 
 // page lays out a screen: scrolling body above a fixed button bar.
-func page(body fyne.CanvasObject, bar fyne.CanvasObject) fyne.CanvasObject {
-	return container.NewBorder(nil, bar, nil, nil, container.NewVScroll(container.NewPadded(body)))
+func page(body fyne.CanvasObject, bar fyne.CanvasObject) (fyne.CanvasObject, *container.Scroll) {
+	sc := container.NewVScroll(container.NewPadded(body))
+	return container.NewBorder(nil, bar, nil, nil, sc), sc
 }
 
 // noteBox is an icon beside a wrapping text, for help and warnings.
