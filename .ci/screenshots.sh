@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 OUT=${SCREENSHOTS_OUT:-docs/screenshots}
 DISPLAY_NUM=${SCREENSHOTS_DISPLAY:-:93}
 SETTLE=${SCREENSHOTS_SETTLE:-1.5}
-ALL=(start start-microsoft manual-empty manual-filled manual-unknown manual-errors manual-insecure manual-advanced
+ALL=(start start-microsoft start-microsoft-off manual-empty manual-filled manual-unknown manual-errors manual-insecure manual-advanced
      verify-running verify-ok verify-failed verify-cert verify-cert-confirm done)
 if [ $# -gt 0 ]; then SCREENS=("$@"); else SCREENS=("${ALL[@]}"); fi
 

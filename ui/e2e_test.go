@@ -181,3 +181,88 @@ func TestEndToEndAgainstDovecotAndPostfix(t *testing.T) {
 		}
 	})
 }
+
+// silentServer accepts connections and never says a word, like a firewall
+// that swallows packets after the handshake. closed receives each connection
+// the client hung up.
+func silentServer(t *testing.T) (port int, closed <-chan struct{}) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	ch := make(chan struct{}, 8)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				buf := make([]byte, 64)
+				for {
+					if _, err := c.Read(buf); err != nil {
+						c.Close()
+						ch <- struct{}{}
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return ln.Addr().(*net.TCPAddr).Port, ch
+}
+
+// A server that never answers: the real verifier times out and the window
+// says so; and Cancel, pressed while it waits, really closes the connections.
+func TestSilentServerWithTheRealVerifier(t *testing.T) {
+	port, closed := silentServer(t)
+	form := func(h *harness) *manualScreen {
+		m := h.toManual("jan@kancelaria-nowak.pl")
+		h.typeInto(m.password, "sekret")
+		for _, e := range []*fieldEntry{m.in.host, m.out.host} {
+			h.typeInto(e, "127.0.0.1")
+		}
+		h.typeInto(m.in.port, strconv.Itoa(port))
+		h.typeInto(m.out.port, strconv.Itoa(port))
+		return m
+	}
+
+	t.Run("timeout", func(t *testing.T) {
+		h := newHarness(t, "pl_PL.UTF-8", func(d *Deps) {
+			d.Verify = VerifyWith(verify.Options{StepTimeout: 300 * time.Millisecond, Timeout: 5 * time.Second})
+		})
+		m := form(h)
+		test.Tap(m.next)
+		vs := h.wz.verify
+		h.q.until(t, "timeout", func() bool { return vs.stop == nil && vs.retry.Visible() })
+		h.mustShow("Oba serwery: " + tr("kind.timeout"))
+	})
+
+	t.Run("cancel closes the connections", func(t *testing.T) {
+		h := newHarness(t, "pl_PL.UTF-8", func(d *Deps) {
+			d.Verify = VerifyWith(verify.Options{StepTimeout: time.Minute, Timeout: time.Minute})
+		})
+		m := form(h)
+		for len(closed) > 0 {
+			<-closed
+		}
+		test.Tap(m.next)
+		vs := h.wz.verify
+		// Both sides are connected and waiting for a greeting.
+		h.q.until(t, "connected", func() bool {
+			return strings.Contains(vs.in.step.Text, "Szyfruję") && strings.Contains(vs.out.step.Text, "Szyfruję")
+		})
+		start := time.Now()
+		test.Tap(vs.cancel)
+		for i := 0; i < 2; i++ {
+			select {
+			case <-closed:
+			case <-time.After(2 * time.Second):
+				t.Fatalf("connection %d still open 2 s after Cancel", i+1)
+			}
+		}
+		t.Logf("both connections closed %v after Cancel", time.Since(start).Round(time.Millisecond))
+		h.mustShow("Sprawdzanie przerwane")
+	})
+}

@@ -14,7 +14,7 @@ const ScreenshotEnv = "INFINO_MAILBOX_SCREENSHOT"
 
 // Screenshots lists the screens the hook can open, in README order.
 var Screenshots = []string{
-	"start", "start-microsoft", "manual-empty", "manual-filled", "manual-unknown", "manual-errors",
+	"start", "start-microsoft", "start-microsoft-off", "manual-empty", "manual-filled", "manual-unknown", "manual-errors",
 	"manual-insecure", "manual-advanced", "verify-running", "verify-ok", "verify-failed", "verify-cert",
 	"verify-cert-confirm", "done",
 }
@@ -106,6 +106,11 @@ func (wz *Wizard) openForScreenshot(shot string) {
 	case "start":
 	case "start-microsoft":
 		wz.start.email.SetText("jan.kowalski@outlook.com")
+	case "start-microsoft-off":
+		// Sign-in is not configured (no microsoft.clientId): the window says
+		// who must set what.
+		wz.start.email.SetText("jan.kowalski@outlook.com")
+		wz.start.onMicrosoft()
 	case "manual-empty":
 		wz.start.onManual()
 	case "manual-filled":
