@@ -3,16 +3,11 @@ package verify
 import (
 	"bufio"
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"io"
-	"math/big"
 	mrand "math/rand/v2"
 	"net"
 	"strconv"
@@ -22,6 +17,7 @@ import (
 	"time"
 
 	"infino.legal/mailbox/mailcfg"
+	"infino.legal/mailbox/mailcfg/internal/testca"
 )
 
 // In-process fake servers for what Dovecot and Postfix will not do. Every
@@ -38,44 +34,20 @@ type testPKI struct {
 }
 
 var pkiOnce = sync.OnceValue(func() *testPKI {
-	caKey := must(ecdsa.GenerateKey(elliptic.P256(), rand.Reader))
 	now := time.Now()
-	caTmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "Fake Test CA", Organization: []string{"Infino tests"}},
-		NotBefore:             now.Add(-2 * 365 * 24 * time.Hour),
-		NotAfter:              now.Add(10 * 365 * 24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign,
+	ca := must(testca.New(testca.Subject{CommonName: "Fake Test CA", Organization: "Infino tests",
+		NotBefore: now.Add(-2 * 365 * 24 * time.Hour), NotAfter: now.Add(10 * 365 * 24 * time.Hour)}))
+	subject := func(nb, na time.Time) testca.Subject {
+		return testca.Subject{CommonName: "fake mail server", NotBefore: nb, NotAfter: na}
 	}
-	caDER := must(x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey))
-	ca := must(x509.ParseCertificate(caDER))
-	leaf := func(serial int64, names []string, ips []net.IP, nb, na time.Time, self bool) tls.Certificate {
-		key := must(ecdsa.GenerateKey(elliptic.P256(), rand.Reader))
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(serial),
-			Subject:      pkix.Name{CommonName: "fake mail server"},
-			NotBefore:    nb, NotAfter: na,
-			DNSNames: names, IPAddresses: ips,
-			KeyUsage:    x509.KeyUsageDigitalSignature,
-			ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		}
-		parent, signer := ca, any(caKey)
-		if self {
-			parent, signer = tmpl, key
-		}
-		der := must(x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, signer))
-		return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+	lo := []string{"localhost", "127.0.0.1", "::1"}
+	return &testPKI{
+		pool:     ca.Pool,
+		good:     must(ca.Issue(subject(now.Add(-time.Hour), now.Add(24*time.Hour)), lo...)),
+		expired:  must(ca.Issue(subject(now.Add(-400*24*time.Hour), now.Add(-365*24*time.Hour)), lo...)),
+		wrongHst: must(ca.Issue(subject(now.Add(-time.Hour), now.Add(24*time.Hour)), "mail.other.example")),
+		selfSign: must(testca.SelfSigned(subject(now.Add(-time.Hour), now.Add(24*time.Hour)), lo...)),
 	}
-	lo := []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}
-	p := &testPKI{pool: x509.NewCertPool()}
-	p.pool.AddCert(ca)
-	p.good = leaf(2, []string{"localhost"}, lo, now.Add(-time.Hour), now.Add(24*time.Hour), false)
-	p.expired = leaf(3, []string{"localhost"}, lo, now.Add(-400*24*time.Hour), now.Add(-365*24*time.Hour), false)
-	p.wrongHst = leaf(4, []string{"mail.other.example"}, nil, now.Add(-time.Hour), now.Add(24*time.Hour), false)
-	p.selfSign = leaf(5, []string{"localhost"}, lo, now.Add(-time.Hour), now.Add(24*time.Hour), true)
-	return p
 })
 
 func must[T any](v T, err error) T {
