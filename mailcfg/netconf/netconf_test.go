@@ -3,16 +3,11 @@ package netconf
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -26,6 +21,7 @@ import (
 
 	"github.com/mattn/go-ieproxy"
 
+	"infino.legal/mailbox/mailcfg/internal/testca"
 	"infino.legal/mailbox/mailcfg/policy"
 )
 
@@ -40,34 +36,24 @@ type firmCA struct {
 
 func newFirmCA(t *testing.T) firmCA {
 	t.Helper()
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	ca := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Kancelaria Test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
+	ca, err := testca.New(testca.Subject{CommonName: "Kancelaria Test CA"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	caCert, _ := x509.ParseCertificate(caDER)
-	srvKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	srv := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "infino.test"},
-		DNSNames: []string{"infino.test"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, KeyUsage: x509.KeyUsageDigitalSignature}
-	srvDER, err := x509.CreateCertificate(rand.Reader, srv, caCert, &srvKey.PublicKey, caKey)
+	server, err := ca.Issue(testca.Subject{CommonName: "infino.test"}, "infino.test", "127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := tempDir(t)
-	f := firmCA{caDER: caDER, server: tls.Certificate{Certificate: [][]byte{srvDER}, PrivateKey: srvKey},
+	f := firmCA{caDER: ca.Cert.Raw, server: server,
 		pemPath: filepath.Join(dir, "ca.pem"), derPath: filepath.Join(dir, "ca.cer")}
 	// A PEM file as firms ship them: a comment, a key block we skip, the CA.
 	body := "Kancelaria CA\n" + string(pem.EncodeToMemory(&pem.Block{Type: "EC PARAMETERS", Bytes: []byte{6, 8}})) +
-		string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}))
+		string(ca.PEM)
 	if err := os.WriteFile(f.pemPath, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(f.derPath, caDER, 0o600); err != nil {
+	if err := os.WriteFile(f.derPath, f.caDER, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return f
