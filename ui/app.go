@@ -38,6 +38,7 @@ func Run(args []string) {
 		deps = screenshotDeps(deps, shot)
 	}
 	wz := NewWizard(deps, w)
+	w.SetOnClosed(wz.Shutdown)
 	w.Resize(WindowSize)
 	w.CenterOnScreen()
 	if shot != "" {

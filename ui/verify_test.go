@@ -324,3 +324,20 @@ func TestVerifyUnavailableWithoutVerifier(t *testing.T) {
 		t.Error("Continue offered without verification")
 	}
 }
+
+func TestClosingTheWindowStopsTheCheck(t *testing.T) {
+	stopped := make(chan struct{})
+	v := &fakeVerifier{fn: func(ctx context.Context, _ mailcfg.Settings, _ VerifyOptions) VerifyResult {
+		<-ctx.Done()
+		close(stopped)
+		return VerifyResult{}
+	}}
+	h, m := filled(t, "pl_PL.UTF-8", v, nil)
+	test.Tap(m.next)
+	h.wz.Shutdown()
+	select {
+	case <-stopped:
+	case <-time.After(2 * time.Second):
+		t.Fatal("verification still running after the window closed")
+	}
+}

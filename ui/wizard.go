@@ -97,6 +97,27 @@ func (wz *Wizard) doneScreen() *doneScreen {
 	return wz.done
 }
 
+// Shutdown stops whatever still runs (verification, discovery, sign-in,
+// hand-off) when the window closes; the outbox keeps an unsent hand-off.
+func (wz *Wizard) Shutdown() {
+	if wz.start.cancel != nil {
+		wz.start.cancel()
+	}
+	if wz.manual != nil {
+		wz.manual.stopDiscovery()
+		if wz.manual.timer != nil {
+			wz.manual.timer.Stop()
+		}
+	}
+	if wz.verify != nil {
+		wz.verify.abort()
+	}
+	if wz.done != nil && wz.done.stop != nil {
+		wz.done.stop()
+		wz.done.runID++
+	}
+}
+
 // table is the provider table, parsed on first use.
 func (wz *Wizard) table() *mailcfg.Table {
 	if wz.deps.Table == nil {
