@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -76,6 +75,15 @@ func (d HandOffDeps) httpClient(env *Env) *http.Client {
 		return infino.NewHTTPClient()
 	}
 	return hc
+}
+
+// openService opens the secret store and the hand-off service on it.
+func (d HandOffDeps) openService(env *Env) (*infino.Service, error) {
+	store, err := d.store()
+	if err != nil {
+		return nil, err
+	}
+	return d.service(env, store)
 }
 
 // service builds the hand-off service for a command.
@@ -184,7 +192,7 @@ func runSubmit(ctx context.Context, env *Env, args []string) int {
 	if env.PolicyErr != nil {
 		fmt.Fprintf(env.Stderr, "infino-mailbox: %v\n", env.PolicyErr)
 	}
-	s, code := readSettings(env, rest[0])
+	s, code := readSettings(env, rest[0], env.Policy.AllowInsecure)
 	if code != 0 {
 		return code
 	}
@@ -259,31 +267,6 @@ func runSubmit(ctx context.Context, env *Env, args []string) int {
 		printOutcome(env, out)
 	}
 	return exitFor(out)
-}
-
-// readSettings reads and validates the settings JSON; a problem is exit 2.
-func readSettings(env *Env, path string) (mailcfg.Settings, int) {
-	f, err := os.Open(path)
-	if err != nil {
-		return mailcfg.Settings{}, Fail(env, ExitUsage, "%v", err)
-	}
-	defer f.Close()
-	s, err := mailcfg.DecodeSettings(f)
-	if err != nil {
-		return mailcfg.Settings{}, Fail(env, ExitUsage, "%s: %v", path, err)
-	}
-	s = s.Normalized()
-	if err := s.Validate(mailcfg.ValidateOptions{AllowInsecure: env.Policy.AllowInsecure, InsecureOverride: env.Policy.AllowInsecure}); err != nil {
-		var v mailcfg.ValidationError
-		if errors.As(err, &v) {
-			for _, fe := range v {
-				fmt.Fprintf(env.Stderr, "infino-mailbox: %s: %s\n", fe.Field, fe.Message.In(env.Lang))
-			}
-			return mailcfg.Settings{}, ExitUsage
-		}
-		return mailcfg.Settings{}, Fail(env, ExitUsage, "%v", err)
-	}
-	return s, 0
 }
 
 // readPassword takes the password from standard input (--password-stdin) or

@@ -55,7 +55,7 @@ func runVerify(ctx context.Context, env *Env, args []string) int {
 	if *timeout <= 0 {
 		return Fail(env, ExitUsage, "--timeout %s: %s", *timeout, tr(env, "musi być dodatni", "must be positive"))
 	}
-	s, code := verifySettings(env, rest[0], *insecure)
+	s, code := readSettings(env, rest[0], *insecure)
 	if code != 0 {
 		return code
 	}
@@ -136,9 +136,11 @@ func oauthFailed(env *Env, err error, asJSON bool) int {
 	return Fail(env, ExitFailed, "%s %s", f.Message.In(env.Lang), f.Hint.In(env.Lang))
 }
 
-// verifySettings reads and validates the settings; every problem goes to
-// stderr in the user's language, and any problem is exit 2.
-func verifySettings(env *Env, path string, insecure bool) (mailcfg.Settings, int) {
+// readSettings reads and validates the settings JSON of verify and submit;
+// every problem goes to stderr in the user's language, and any problem is
+// exit 2. insecure is the consent to security "none" (the policy must allow
+// it too).
+func readSettings(env *Env, path string, insecure bool) (mailcfg.Settings, int) {
 	f, err := os.Open(path)
 	if err != nil {
 		return mailcfg.Settings{}, Fail(env, ExitUsage, "%v", err)
