@@ -25,11 +25,7 @@ func runSigninInfino(ctx context.Context, env *Env, args []string) int {
 		fs.Usage()
 		return ExitUsage
 	}
-	store, err := HandOff.store()
-	if err != nil {
-		return Fail(env, ExitFailed, "%v", err)
-	}
-	svc, err := HandOff.service(env, store)
+	svc, err := HandOff.openService(env)
 	if err != nil {
 		return Fail(env, ExitFailed, "%v", err)
 	}
