@@ -406,6 +406,12 @@ func (s *Session) shutdown(o outcome) {
 		if err := s.srv.Shutdown(ctx); err != nil {
 			s.srv.Close()
 		}
+		// Shutdown closes only the listeners Serve has already taken up; a
+		// Serve goroutine that has not started yet would otherwise leave its
+		// port open.
+		for _, l := range s.listeners {
+			l.Close()
+		}
 		s.cancel(ErrClosed)
 	})
 }
