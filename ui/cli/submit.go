@@ -1,14 +1,10 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"crypto/x509"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"infino.legal/mailbox/mailcfg"
@@ -274,18 +270,7 @@ func runSubmit(ctx context.Context, env *Env, args []string) int {
 // up.
 func readPassword(ctx context.Context, env *Env, store secrets.Store, email string, fromStdin bool) (string, int) {
 	if fromStdin {
-		if env.Stdin == nil {
-			return "", Fail(env, ExitUsage, "no standard input")
-		}
-		line, err := bufio.NewReader(io.LimitReader(env.Stdin, 4096)).ReadString('\n')
-		if err != nil && !errors.Is(err, io.EOF) {
-			return "", Fail(env, ExitUsage, "%v", err)
-		}
-		pw := strings.TrimRight(line, "\r\n")
-		if pw == "" {
-			return "", Fail(env, ExitUsage, "%s", tr(env, "Hasło ze standardowego wejścia jest puste.", "The password from standard input is empty."))
-		}
-		return pw, 0
+		return stdinPassword(env)
 	}
 	pw, err := store.Get(ctx, secrets.PasswordKey(email))
 	if err == nil && pw != "" {
