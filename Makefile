@@ -74,7 +74,7 @@ FUZZTIME ?= 30s
 fuzz:
 	@for p in $$($(GO) list ./mailcfg/... ./oauthloopback/... ./ui/cli/...); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$p | grep '^Fuzz'); do \
-	    echo "== $$p $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$p || exit 1; \
+	    echo "== $$p $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s $$p || exit 1; \
 	  done; done
 
 bench:
