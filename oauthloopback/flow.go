@@ -94,6 +94,8 @@ type Config struct {
 
 	// HTTPClient is used for the token request; nil means a client with a
 	// 30 s timeout using http.DefaultTransport (proxy from environment).
+	// Redirects are never followed on the token request, whatever the
+	// client's CheckRedirect says.
 	HTTPClient *http.Client
 	// Timeout bounds the wait for the redirect; 0 means DefaultTimeout,
 	// a negative value means no timeout (context only).
@@ -210,6 +212,7 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 	if s.httpClient == nil {
 		s.httpClient = &http.Client{Timeout: DefaultExchangeTimeout}
 	}
+	s.httpClient = noRedirects(s.httpClient)
 	if s.exchangeTimeout <= 0 {
 		s.exchangeTimeout = DefaultExchangeTimeout
 	}
@@ -414,6 +417,16 @@ func (s *Session) shutdown(o outcome) {
 		}
 		s.cancel(ErrClosed)
 	})
+}
+
+// noRedirects is a copy of hc that never follows a redirect. The token
+// request's body holds the authorization code and the PKCE verifier, and
+// net/http re-posts the body on a 307/308 to any host, plain http included;
+// a token endpoint has no business redirecting, so its 3xx is an error.
+func noRedirects(hc *http.Client) *http.Client {
+	cp := *hc
+	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &cp
 }
 
 // randomState returns 32 random bytes, base64url-encoded without padding.
