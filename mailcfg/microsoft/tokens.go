@@ -187,7 +187,11 @@ func (t *Tokens) redeem(ctx context.Context, oc oauth2.Config) (*tokenResponse, 
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	res, err := t.cfg.httpClient().Do(req)
+	// Never follow a redirect: net/http would post the refresh token on
+	// to wherever Location points, plain http included.
+	hc := *t.cfg.httpClient()
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	res, err := hc.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, newError(CodeCancelled, ctx.Err())
