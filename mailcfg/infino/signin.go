@@ -257,6 +257,11 @@ func (a *Auth) refresh(ctx context.Context, rt string) (string, error) {
 	if hc == nil {
 		hc = NewHTTPClient()
 	}
+	// Never follow a redirect: net/http would post the refresh token on to
+	// wherever Location points, plain http included.
+	nr := *hc
+	nr.CheckRedirect = noRedirect
+	hc = &nr
 	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	rctx = context.WithValue(rctx, oauth2.HTTPClient, hc)
