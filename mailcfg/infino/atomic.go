@@ -1,7 +1,9 @@
 package infino
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -42,6 +44,40 @@ func writeFileAtomic(path string, data []byte) error {
 	}
 	ok = true
 	return syncDir(dir)
+}
+
+// errTooLarge: a file is larger than its reader allows, or not a regular file.
+var errTooLarge = errors.New("the file is too large or not a regular file")
+
+// readFileMax reads a regular file of at most max bytes; anything bigger (or
+// a device, a FIFO) is errTooLarge without being read.
+func readFileMax(path string, max int64) ([]byte, error) {
+	// Stat before opening: opening a FIFO for reading blocks.
+	if fi, err := os.Stat(path); err != nil {
+		return nil, err
+	} else if !fi.Mode().IsRegular() {
+		return nil, errTooLarge
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() || fi.Size() > max {
+		return nil, errTooLarge
+	}
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, errTooLarge
+	}
+	return data, nil
 }
 
 // renameDurable renames and makes the rename itself durable.

@@ -32,6 +32,9 @@ const (
 	staleTmp = time.Hour
 	// entryVersion is the format of entry files.
 	entryVersion = 1
+	// maxEntryFile bounds what is read of an entry file: settings (at most
+	// mailcfg.MaxSettingsJSON) plus bookkeeping and an escaped error detail.
+	maxEntryFile = 1 << 20
 )
 
 var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
@@ -225,6 +228,9 @@ func (o *Outbox) write(e Entry) error {
 // Update rewrites an entry that is still waiting. It fails with
 // fs.ErrNotExist if the entry has been completed meanwhile.
 func (o *Outbox) Update(e Entry) error {
+	if !uuidRE.MatchString(e.ID) {
+		return fmt.Errorf("outbox: bad entry id %q", e.ID)
+	}
 	if _, err := os.Stat(o.path(e.ID, entrySuffix)); err != nil {
 		return err
 	}
@@ -234,6 +240,9 @@ func (o *Outbox) Update(e Entry) error {
 
 // Secret reads an entry's secret.
 func (o *Outbox) Secret(ctx context.Context, id string) (Secret, error) {
+	if !uuidRE.MatchString(id) {
+		return Secret{}, fmt.Errorf("outbox: bad entry id %q", id)
+	}
 	v, err := o.store.Get(ctx, SecretKey(id))
 	if err != nil {
 		return Secret{}, err
@@ -277,7 +286,10 @@ func (o *Outbox) Get(id string) (Entry, error) {
 }
 
 func (o *Outbox) read(id string) (Entry, error) {
-	data, err := os.ReadFile(o.path(id, entrySuffix))
+	data, err := readFileMax(o.path(id, entrySuffix), maxEntryFile)
+	if errors.Is(err, errTooLarge) {
+		return Entry{}, &corruptError{err}
+	}
 	if err != nil {
 		return Entry{}, err
 	}

@@ -174,7 +174,7 @@ func (s *Service) InfinoURL() (u string, fromPolicy bool, err error) {
 		u, err := CheckBaseURL(s.o.Policy.InfinoURL)
 		return u, true, err
 	}
-	data, err := os.ReadFile(s.prefsPath())
+	data, err := readFileMax(s.prefsPath(), 64<<10)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", false, nil
 	}
