@@ -87,7 +87,7 @@ func ParseIDToken(raw, clientID, authority, tenant string, now time.Time) (*Clai
 	if now.After(time.Unix(c.Expires, 0).Add(clockSkew)) {
 		return nil, errors.New("ID token has expired (check the computer's clock)")
 	}
-	if c.NotBefore != 0 && now.Add(clockSkew).Before(time.Unix(c.NotBefore, 0)) {
+	if c.NotBefore != 0 && c.NotBefore > now.Add(clockSkew).Unix() {
 		return nil, errors.New("ID token is not valid yet (check the computer's clock)")
 	}
 	return &c, nil
