@@ -166,7 +166,7 @@ func (r *tokenResponse) expiry(now time.Time) time.Time {
 	if err != nil || n <= 0 {
 		return now.Add(time.Hour / 2) // unknown: assume short
 	}
-	return now.Add(time.Duration(n) * time.Second)
+	return now.Add(time.Duration(min(n, 24*3600)) * time.Second) // Entra issues at most a day
 }
 
 // redeem is the refresh_token grant (RFC 6749 §6). It is written out
