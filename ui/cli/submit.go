@@ -47,7 +47,7 @@ var HandOff HandOffDeps
 
 func init() {
 	Register(&Command{
-		Name: "submit", Usage: "submit [--json] [--password-stdin] SETTINGS.json",
+		Name: "submit", Usage: "submit [--json] [--password-stdin] [--allow-insecure] SETTINGS.json",
 		Summary: "verify settings, then hand them to Infino (exit 3: queued in the outbox)",
 		Run:     runSubmit,
 	})
@@ -177,6 +177,7 @@ func runSubmit(ctx context.Context, env *Env, args []string) int {
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	pwStdin := fs.Bool("password-stdin", false, "read the mailbox password from the first line of standard input")
 	timeout := fs.Duration("verify-timeout", verify.DefaultTimeout, "how long verification may take")
+	insecure := fs.Bool("allow-insecure", false, `consent to security "none" (the policy must allow it too); the password then travels unencrypted`)
 	rest, code, ok := Parse(env, fs, args)
 	if !ok {
 		return code
@@ -188,7 +189,9 @@ func runSubmit(ctx context.Context, env *Env, args []string) int {
 	if env.PolicyErr != nil {
 		fmt.Fprintf(env.Stderr, "infino-mailbox: %v\n", env.PolicyErr)
 	}
-	s, code := readSettings(env, rest[0], env.Policy.AllowInsecure)
+	// Security "none" needs the policy and the user's own consent, as in
+	// verify: the check sends the password in clear text.
+	s, code := readSettings(env, rest[0], *insecure)
 	if code != 0 {
 		return code
 	}
@@ -240,7 +243,7 @@ func runSubmit(ctx context.Context, env *Env, args []string) int {
 		}
 	}
 	res := vf(ctx, s, cred, verify.Options{RootCAs: roots, Table: d.Table, Timeout: *timeout,
-		AllowInsecure: env.Policy.AllowInsecure, InsecureOverride: env.Policy.AllowInsecure})
+		AllowInsecure: env.Policy.AllowInsecure, InsecureOverride: *insecure})
 	verifiedAt := time.Now()
 	if !res.OK {
 		return verifyFailed(env, s, res, *asJSON)
