@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"infino.legal/mailbox/mailcfg"
+	"infino.legal/mailbox/mailcfg/netconf"
 	"infino.legal/mailbox/mailcfg/verify"
 )
 
@@ -97,6 +98,10 @@ func runVerify(ctx context.Context, env *Env, args []string) int {
 	if *caFile != "" {
 		pool, err := rootsWith(*caFile)
 		if err != nil {
+			var ce *netconf.CAFileError
+			if errors.As(err, &ce) {
+				return Fail(env, ExitUsage, "--ca %s: %s", *caFile, ce.Problem)
+			}
 			return Fail(env, ExitUsage, "--ca %s: %v", *caFile, err)
 		}
 		opt.RootCAs = pool
@@ -186,9 +191,10 @@ func stdinPassword(env *Env) (string, int) {
 	return pw, 0
 }
 
-// rootsWith is the system roots plus the CAs in a PEM file.
+// rootsWith is the system roots plus the CAs in a PEM (or single DER)
+// file, read as the policy's extraCaFile is: at most netconf.MaxCAFileSize.
 func rootsWith(path string) (*x509.CertPool, error) {
-	pem, err := os.ReadFile(path)
+	certs, err := netconf.ReadCAFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -196,8 +202,8 @@ func rootsWith(path string) (*x509.CertPool, error) {
 	if err != nil || pool == nil {
 		pool = x509.NewCertPool()
 	}
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, errors.New("no PEM certificate in the file")
+	for _, c := range certs {
+		pool.AddCert(c)
 	}
 	return pool, nil
 }
