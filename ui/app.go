@@ -4,33 +4,54 @@ package ui
 
 import (
 	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"strings"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 
 	"infino.legal/mailbox/assets"
 	"infino.legal/mailbox/mailcfg"
-	"infino.legal/mailbox/mailcfg/discover"
 	"infino.legal/mailbox/mailcfg/policy"
-	"infino.legal/mailbox/mailcfg/verify"
+	"infino.legal/mailbox/oauthloopback"
 	"infino.legal/mailbox/ui/internal/probe"
 )
 
 // WindowSize fits a 1366×768 laptop screen with room for a task bar.
 var WindowSize = fyne.NewSize(940, 680)
 
-// Run opens the window and blocks until it is closed.
+// Run opens the window and blocks until it is closed. args are the window's
+// flags (cli.WindowFlags): --demo runs it against the sandbox servers in this
+// process (mailcfg/sandbox), so that the whole flow works offline.
 func Run(args []string) {
+	demo, err := parseArgs(args)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "infino-mailbox: %v\n", err)
+		os.Exit(2)
+	}
 	a := app.NewWithID(mailcfg.AppID)
 	declareFyneDo(a)
 	a.SetIcon(assets.Icon)
 	a.Settings().SetTheme(newAppTheme())
-	deps := RealDeps(a)
-	w := a.NewWindow(mailcfg.AppName)
+	var deps Deps
+	if demo {
+		if deps, err = DemoDeps(context.Background(), oauthloopback.DefaultOpener); err != nil {
+			fmt.Fprintf(os.Stderr, "infino-mailbox: demo mode: %v\n", err)
+			os.Exit(1)
+		}
+	} else {
+		deps = RealDeps(a)
+	}
+	title := mailcfg.AppName
+	if deps.Demo != nil {
+		title += " — " + tr("demo.badge")
+	}
+	w := a.NewWindow(title)
 	w.SetIcon(assets.Icon)
 
 	shot := os.Getenv(ScreenshotEnv)
@@ -46,6 +67,21 @@ func Run(args []string) {
 	}
 	probe.Start(a, w)
 	w.ShowAndRun()
+	wz.Shutdown() // closed another way (the app quit): still stop everything
+}
+
+// parseArgs reads the window's flags.
+func parseArgs(args []string) (demo bool, err error) {
+	fs := flag.NewFlagSet("infino-mailbox", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.BoolVar(&demo, "demo", false, "")
+	if err := fs.Parse(args); err != nil {
+		return false, err
+	}
+	if fs.NArg() > 0 {
+		return false, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return demo, nil
 }
 
 // declareFyneDo tells Fyne that every goroutine of this app reaches the UI
@@ -62,31 +98,32 @@ func declareFyneDo(a fyne.App) {
 	app.SetMetadata(m)
 }
 
-// RealDeps is what the shipped window uses. Verification, discovery,
-// Microsoft sign-in and the hand-off plug in here as their packages land.
+// RealDeps is what the shipped window uses: the machine's policy (its
+// language overrides the OS's), the OS keyring, the policy's proxy and CAs,
+// the system browser and the real outbox (wiring.go).
 func RealDeps(a fyne.App) Deps {
-	pol, perr := policy.Load()
-	return Deps{
-		Policy:    pol,
-		PolicyErr: perr,
-		Lang:      LoadTranslations(),
-		Debounce:  300 * time.Millisecond,
-		OS:        osDescription(),
-		Verify:    realVerify,
-		Discover:  realDiscover,
-		SignIn:    realSignIn,
-		HandOff:   realHandOff,
-	}
+	w, perr := realWiring()
+	d := w.deps()
+	d.PolicyErr = perr
+	return d
 }
 
-// The real implementations. Microsoft sign-in (issue 4) and the hand-off
-// (issue 6) set theirs when they land; nil keeps their seams closed.
-var (
-	realVerify   = VerifyWith(verify.Options{})
-	realDiscover = DiscoverWith(discover.Options{})
-	realSignIn   SignInFunc
-	realHandOff  HandOffFunc
-)
+// DemoDeps starts the sandbox and returns the window's dependencies on it
+// (wiring.go, demoWiring); Deps.Close closes the sandbox. The machine's
+// policy only lends its language.
+func DemoDeps(ctx context.Context, open func(ctx context.Context, url string) error) (Deps, error) {
+	pol, _ := policy.Load()
+	lang := LoadTranslationsFor(pol.Language)
+	w, sb, err := demoWiring(ctx, pol.Language, open)
+	if err != nil {
+		return Deps{}, err
+	}
+	w.lang = lang
+	d := w.deps()
+	d.Demo = demoInfo()
+	d.Close = func() { sb.Close() }
+	return d, nil
+}
 
 // osDescription names the system for the diagnostic report.
 func osDescription() string {

@@ -22,10 +22,11 @@ import (
 type SignInFunc func(ctx context.Context, loginHint string, showURL func(string)) (mailcfg.Settings, Credential, error)
 
 // HandOffFunc sends verified settings to Infino Legal (issue 6), typically
-// infino.Service.Submit: return HandOffResult{State: out.State, Message:
-// out.Message()}. verifiedAt is when verification succeeded. It runs off the
-// UI goroutine; cancelling ctx must stop it.
-type HandOffFunc func(ctx context.Context, s mailcfg.Settings, cred Credential, verifiedAt time.Time) HandOffResult
+// infino.SecretFor then infino.Service.Submit: return resultOf(out).
+// verifiedAt is when verification succeeded. showURL (callable from any
+// goroutine) hands the window the Infino sign-in address when the browser
+// has to sign in. It runs off the UI goroutine; cancelling ctx must stop it.
+type HandOffFunc func(ctx context.Context, s mailcfg.Settings, cred Credential, verifiedAt time.Time, showURL func(string)) HandOffResult
 
 // HandOffResult is what the Done screen tells about the hand-off.
 type HandOffResult struct {
@@ -33,6 +34,43 @@ type HandOffResult struct {
 	State infino.State
 	// Message is the one sentence to show (infino.Outcome.Message()).
 	Message mailcfg.Text
+	// EntryID is the outbox entry that waits (StateQueued): "Retry now"
+	// delivers it.
+	EntryID string
+	// Fields are the fields Infino refused (a 400 answer), for the form.
+	Fields mailcfg.ValidationError
+}
+
+// resultOf is what the Done screen shows of an infino.Outcome.
+func resultOf(out infino.Outcome) HandOffResult {
+	r := HandOffResult{State: out.State, Message: out.Message(), Fields: out.Fields()}
+	if out.State == infino.StateQueued {
+		r.EntryID = out.EntryID
+	}
+	return r
+}
+
+// Outbox is the part of the hand-off the Done and Start screens show besides
+// one submission: the Infino address and what waits in the outbox. The real
+// one is an infino.Service (see wiring.go); nil: neither is shown.
+type Outbox interface {
+	// InfinoURL is where submissions go ("" with a nil error: none yet);
+	// fromPolicy: firm IT set it and it cannot be changed here.
+	InfinoURL() (u string, fromPolicy bool, err error)
+	// SetInfinoURL remembers the address typed on the Done screen.
+	SetInfinoURL(u string) error
+	// Pending lists what waits, this run's and earlier runs' submissions.
+	Pending(ctx context.Context) ([]infino.Entry, error)
+	// Flush sends what waits: force false at start-up (what is due, never a
+	// browser), true for "Retry now" (everything, signing in through the
+	// browser if needed; showURL gets the sign-in address).
+	Flush(ctx context.Context, force bool, showURL func(string)) infino.FlushReport
+}
+
+// DemoInfo is what the header tells a newcomer in demo mode (--demo).
+type DemoInfo struct {
+	Email, Password string // the password account
+	MicrosoftEmail  string // the "Sign in with Microsoft" account
 }
 
 // Deps is everything the window uses from outside itself. Run fills it with
@@ -58,6 +96,15 @@ type Deps struct {
 	SignIn SignInFunc
 	// HandOff sends the result to Infino; nil: Done shows the summary only.
 	HandOff HandOffFunc
+	// Outbox is the Infino address and the outbox behind HandOff; nil: no
+	// address field and no word about earlier submissions. NewWizard flushes
+	// it once at start-up, off the UI goroutine.
+	Outbox Outbox
+	// Demo, when set, marks the window as running against the sandbox.
+	Demo *DemoInfo
+	// Close runs once when the window closes, after everything is stopped
+	// (the demo closes its sandbox there).
+	Close func()
 
 	// Clipboard receives the diagnostic report.
 	Clipboard func(string)

@@ -22,7 +22,18 @@ import (
 // English file is registered under that locale too, so that no key is ever
 // missing — a missing key would make lang log an error on stderr and would mix
 // German dialog buttons into an English window.
-func LoadTranslations() string {
+func LoadTranslations() string { return LoadTranslationsFor("") }
+
+// forcedUnder is the locale LoadTranslationsFor last registered a file under
+// (so that a later call can put the OS language back there).
+var forcedUnder fyne.Locale
+
+// LoadTranslationsFor is LoadTranslations with the policy's language ("pl" or
+// "en"; "" follows the OS), which overrides the OS: Fyne's lang always
+// follows the OS locale, so the chosen file is registered under that locale.
+// The app's files hold Fyne's own strings the window shows (entry menu,
+// dialog buttons), so the whole window speaks the chosen language.
+func LoadTranslationsFor(policyLang string) string {
 	// A locale that is not a language at all (LANG=xx_YY) would make Fyne
 	// log "Error parsing user locale" whenever it asks for the locale (here,
 	// and when it lays out text later); it means nothing to anybody, so the
@@ -35,16 +46,31 @@ func LoadTranslations() string {
 		fyne.LogError("loading translations", err)
 	}
 	loc := lang.SystemLocale()
-	switch l := loc.LanguageString(); {
-	case mailcfg.IsPolish(l):
-		return "pl"
-	case l == "en" || l == "":
-	default:
-		if en, err := assets.Translations.ReadFile(assets.TranslationsDir + "/en.json"); err == nil {
-			_ = lang.AddTranslationsForLocale(en, loc)
+	natural := "en"
+	l := loc.LanguageString()
+	if mailcfg.IsPolish(l) {
+		natural = "pl"
+	}
+	want := natural
+	if policyLang == "pl" || policyLang == "en" {
+		want = policyLang
+	}
+	register := func(name string, under fyne.Locale) {
+		if data, err := assets.Translations.ReadFile(assets.TranslationsDir + "/" + name + ".json"); err == nil {
+			_ = lang.AddTranslationsForLocale(data, under)
 		}
 	}
-	return "en"
+	switch {
+	case want != natural:
+		register(want, loc)
+		forcedUnder = loc
+	case forcedUnder == loc:
+		register(want, loc) // an earlier call forced the other language here
+		forcedUnder = ""
+	case want == "en" && l != "en" && l != "":
+		register("en", loc)
+	}
+	return want
 }
 
 // localeParses reports whether every locale the OS names is a language tag.

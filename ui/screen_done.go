@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -14,22 +15,39 @@ import (
 	"infino.legal/mailbox/mailcfg/infino"
 )
 
-// doneScreen sums up what was connected and, with a hand-off, what was sent
-// to Infino.
+// doneScreen sums up what was connected and, with a hand-off, what became
+// of it: sent, already connected, waiting in the outbox (with the reason and
+// "Spróbuj teraz"), or failed (with the fields Infino refused). Without an
+// Infino address from the policy it asks for one and remembers it.
 type doneScreen struct {
 	wz *Wizard
 
-	summary  *widget.Form
-	handoff  *fyne.Container
+	summary *widget.Form
+	handoff *fyne.Container
+	// the Infino address: IT's (read-only) or a field
+	urlFixed *widget.Label
+	urlBox   *fyne.Container
+	urlEntry *fieldEntry
+	urlMsg   *widget.Label
+	urlSave  *widget.Button
+
 	activity *widget.Activity
 	status   *noteBox
+	fields   *widget.Label  // the fields Infino refused, one a line
+	fix      *widget.Button // back to the form, at the first refused field
+	signBox  *fyne.Container
+	signLbl  *widget.Label
 	retry    *widget.Button
+	others   *noteBox // waiting from earlier runs
 	copied   *widget.Label
 	closeBtn *widget.Button
 
 	sentFor *runRecord // the hand-off ran for this verification
+	last    HandOffResult
 	runID   int
 	stop    context.CancelFunc
+	pendID  int
+	pendOff context.CancelFunc
 
 	obj fyne.CanvasObject
 }
@@ -39,9 +57,47 @@ func newDoneScreen(wz *Wizard) *doneScreen {
 	d.summary = widget.NewForm()
 	d.activity = widget.NewActivity()
 	d.status = newNote(theme.InfoIcon(), widget.MediumImportance)
-	d.retry = widget.NewButtonWithIcon(tr("done.handoff.retry"), theme.ViewRefreshIcon(), d.sendHandOff)
+	d.retry = widget.NewButtonWithIcon(tr("done.handoff.retry"), theme.ViewRefreshIcon(), d.onRetry)
 	d.retry.Hide()
-	d.handoff = container.NewVBox(container.NewHBox(d.activity), d.status.box, container.NewHBox(d.retry))
+	d.fields = wrapLabel("")
+	d.fields.Importance = widget.DangerImportance
+	d.fields.Hide()
+	d.fix = widget.NewButtonWithIcon(tr("done.handoff.fix"), theme.DocumentCreateIcon(), d.onFix)
+	d.fix.Hide()
+
+	d.urlFixed = wrapLabel("")
+	d.urlFixed.Hide()
+	d.urlEntry = newFieldEntry(tr("done.infino.placeholder"))
+	d.urlEntry.OnSubmitted = func(string) { d.onSaveURL() }
+	d.urlEntry.OnChanged = func(string) { d.urlMsg.Hide() }
+	d.urlMsg = wrapLabel("")
+	d.urlMsg.Importance = widget.DangerImportance
+	d.urlMsg.Hide()
+	d.urlSave = widget.NewButtonWithIcon(tr("done.infino.save"), theme.MailSendIcon(), d.onSaveURL)
+	d.urlBox = container.NewVBox(
+		widget.NewLabelWithStyle(tr("done.infino.label"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		container.NewBorder(nil, nil, nil, d.urlSave, d.urlEntry),
+		d.urlMsg,
+	)
+	d.urlBox.Hide()
+
+	d.signLbl = widget.NewLabel("")
+	d.signLbl.Truncation = fyne.TextTruncateEllipsis
+	copySign := widget.NewButtonWithIcon(tr("start.microsoft.copy"), theme.ContentCopyIcon(), func() {
+		if wz.deps.Clipboard != nil {
+			wz.deps.Clipboard(d.signLbl.Text)
+		}
+	})
+	d.signBox = container.NewBorder(wrapLabel(tr("start.microsoft.url")), nil, nil, copySign, d.signLbl)
+	d.signBox.Hide()
+	d.others = newNote(theme.NewWarningThemedResource(theme.HistoryIcon()), widget.MediumImportance)
+
+	d.handoff = container.NewVBox(
+		d.urlFixed, d.urlBox,
+		container.NewHBox(d.activity), d.status.box, d.signBox, d.fields,
+		container.NewHBox(d.retry, d.fix),
+		d.others.box,
+	)
 	d.copied = widget.NewLabel(tr("report.copied"))
 	d.copied.Importance = widget.SuccessImportance
 	d.copied.Hide()
@@ -78,11 +134,90 @@ func (d *doneScreen) shown() {
 	d.copied.Hide()
 	d.fillSummary()
 	if d.wz.deps.HandOff == nil {
-		d.handoff.Hide() // until the hand-off lands: the summary is all
-	} else if d.sentFor != d.wz.record {
+		d.handoff.Hide() // no hand-off in this build: the summary is all
+		d.wz.focus(d.closeBtn)
+		return
+	}
+	d.handoff.Show()
+	ready := d.showInfinoURL()
+	switch {
+	case d.sentFor == d.wz.record:
+	case ready:
 		d.sendHandOff()
+	default:
+		d.last = HandOffResult{}
+		d.retry.Hide()
+		d.setStatus(widget.MediumImportance, theme.InfoIcon(), tr("done.handoff.needUrl"))
+	}
+	d.refreshPending()
+	if d.urlBox.Visible() && !ready {
+		d.wz.focus(d.urlEntry)
+		return
 	}
 	d.wz.focus(d.closeBtn)
+}
+
+// showInfinoURL shows where the hand-off goes: IT's address read-only, or
+// the field (with the remembered address). It reports whether an address
+// is known.
+func (d *doneScreen) showInfinoURL() bool {
+	ob := d.wz.deps.Outbox
+	if ob == nil {
+		return true // the hand-off knows its way
+	}
+	u, fromPolicy, err := ob.InfinoURL()
+	if fromPolicy {
+		d.urlBox.Hide()
+		d.urlFixed.SetText(trf("done.infino.policy", u))
+		d.urlFixed.Show()
+		return err == nil
+	}
+	d.urlFixed.Hide()
+	d.urlBox.Show()
+	if strings.TrimSpace(d.urlEntry.Text) == "" && u != "" {
+		d.urlEntry.SetText(u)
+	}
+	return err == nil && u != ""
+}
+
+// checkInfinoURL is what is wrong with a typed Infino address, in the
+// window's language ("" if nothing).
+func checkInfinoURL(s string) string {
+	if s == "" {
+		return tr("done.infino.empty")
+	}
+	if u, err := url.Parse(s); err != nil || !strings.EqualFold(u.Scheme, "https") {
+		return tr("done.infino.https")
+	}
+	if _, err := infino.CheckBaseURL(s); err != nil {
+		return tr("done.infino.invalid")
+	}
+	return ""
+}
+
+// onSaveURL remembers the typed address and hands the settings over to it.
+func (d *doneScreen) onSaveURL() {
+	ob := d.wz.deps.Outbox
+	if ob == nil {
+		return
+	}
+	t := strings.TrimSpace(d.urlEntry.Text)
+	msg := checkInfinoURL(t)
+	if msg == "" {
+		if err := ob.SetInfinoURL(t); err != nil {
+			msg = tr("done.infino.saveFailed")
+		}
+	}
+	if msg != "" {
+		d.urlMsg.SetText(msg)
+		d.urlMsg.Show()
+		d.wz.focus(d.urlEntry)
+		return
+	}
+	d.urlMsg.Hide()
+	if d.stop == nil && (d.sentFor != d.wz.record || (d.last.State != infino.StateSent && d.last.State != infino.StateExists)) {
+		d.sendHandOff()
+	}
 }
 
 func (d *doneScreen) serverText(srv mailcfg.Server) string {
@@ -126,75 +261,317 @@ func (d *doneScreen) fillSummary() {
 	d.summary.Refresh()
 }
 
+// setStatus shows one sentence about the hand-off.
+func (d *doneScreen) setStatus(imp widget.Importance, icon fyne.Resource, msg string) {
+	d.status.text.Importance = imp
+	d.status.icon.SetResource(icon)
+	d.status.set(msg)
+}
+
+// busy starts a hand-off run: the previous one is dropped, the activity
+// shows, and the returned showURL puts the Infino sign-in address in view.
+func (d *doneScreen) busy() (ctx context.Context, id int, showURL func(string)) {
+	if d.stop != nil {
+		d.stop()
+	}
+	d.runID++
+	id = d.runID
+	ctx, d.stop = context.WithCancel(context.Background())
+	d.retry.Hide()
+	d.fix.Hide()
+	d.fields.Hide()
+	d.activity.Show()
+	d.activity.Start()
+	d.setStatus(widget.MediumImportance, theme.UploadIcon(), tr("done.handoff.sending"))
+	do := d.wz.deps.Do
+	showURL = func(u string) {
+		do(func() {
+			if id == d.runID && d.stop != nil {
+				d.setStatus(widget.MediumImportance, theme.LoginIcon(), tr("done.handoff.signin"))
+				d.signLbl.SetText(u)
+				d.signBox.Show()
+			}
+		})
+	}
+	return ctx, id, showURL
+}
+
+// finish shows the result of run id, unless a newer one started.
+func (d *doneScreen) finish(id int, res HandOffResult) {
+	if id != d.runID {
+		return
+	}
+	d.stop = nil
+	d.showHandOff(res)
+	d.refreshPending()
+}
+
 // sendHandOff passes the verified settings to Infino (issue 6).
 func (d *doneScreen) sendHandOff() {
 	h := d.wz.deps.HandOff
 	if h == nil {
 		return
 	}
-	if d.stop != nil {
-		d.stop()
-	}
-	d.runID++
-	id := d.runID
 	rec := d.wz.record
 	d.sentFor = rec
-	ctx, stop := context.WithCancel(context.Background())
-	d.stop = stop
-	d.retry.Hide()
-	d.activity.Show()
-	d.activity.Start()
-	d.status.text.Importance = widget.MediumImportance
-	d.status.icon.SetResource(theme.UploadIcon())
-	d.status.set(tr("done.handoff.sending"))
+	ctx, id, showURL := d.busy()
 	s, cred, do := d.wz.settings, d.wz.cred, d.wz.deps.Do
 	verifiedAt := d.wz.deps.Now()
 	if rec != nil && rec.Result != nil {
 		verifiedAt = rec.Started.Add(rec.Result.Elapsed)
 	}
+	stop := d.stop
 	go func() {
-		res := h(ctx, s, cred, verifiedAt)
+		res := h(ctx, s, cred, verifiedAt, showURL)
 		stop()
-		do(func() {
-			if id == d.runID {
-				d.stop = nil
-				d.showHandOff(res)
-			}
-		})
+		do(func() { d.finish(id, res) })
 	}()
 }
 
-// showHandOff tells what became of the hand-off.
+// onRetry is "Spróbuj teraz" for a submission waiting in the outbox (it and
+// everything else waiting go out now, signing in if needed), and "Spróbuj
+// ponownie" (a new submission) after a failure.
+func (d *doneScreen) onRetry() {
+	if d.wz.deps.Outbox != nil && (d.last.State == infino.StateQueued || d.others.box.Visible() && d.last.State != infino.StateFailed) {
+		d.retryNow()
+		return
+	}
+	d.sendHandOff()
+}
+
+// retryNow flushes the outbox now and shows what became of this run's entry.
+func (d *doneScreen) retryNow() {
+	ob, do := d.wz.deps.Outbox, d.wz.deps.Do
+	entry, prev := d.last.EntryID, d.last
+	ctx, id, showURL := d.busy()
+	stop := d.stop
+	go func() {
+		rep := ob.Flush(ctx, true, showURL)
+		stop()
+		// Not in the report: no longer in the outbox, so delivered meanwhile.
+		res := HandOffResult{State: infino.StateSent}
+		if entry == "" {
+			res = prev // this run had nothing waiting: it stays as it was
+		}
+		if rep.Err != nil && entry != "" {
+			res = resultOf(infino.Outcome{State: infino.StateQueued, EntryID: entry, Err: rep.Err})
+		}
+		for _, r := range rep.Results {
+			if r.Entry.ID == entry {
+				res = resultOf(r.Outcome)
+			}
+		}
+		do(func() { d.finish(id, res) })
+	}()
+}
+
+// showHandOff tells what became of the hand-off, in plain words.
 func (d *doneScreen) showHandOff(res HandOffResult) {
+	d.last = res
 	d.activity.Stop()
 	d.activity.Hide()
+	d.signBox.Hide()
 	var head string
 	switch res.State {
 	case infino.StateSent:
 		head = tr("done.handoff.sent")
-		d.status.text.Importance = widget.SuccessImportance
-		d.status.icon.SetResource(theme.NewSuccessThemedResource(theme.UploadIcon()))
+		d.setStatus(widget.SuccessImportance, theme.NewSuccessThemedResource(theme.UploadIcon()), "")
 	case infino.StateExists:
 		head = tr("done.handoff.exists")
-		d.status.text.Importance = widget.SuccessImportance
-		d.status.icon.SetResource(theme.NewSuccessThemedResource(theme.InfoIcon()))
+		d.setStatus(widget.SuccessImportance, theme.NewSuccessThemedResource(theme.InfoIcon()), "")
 	case infino.StateQueued:
 		head = tr("done.handoff.queued")
-		d.status.text.Importance = widget.WarningImportance
-		d.status.icon.SetResource(theme.NewWarningThemedResource(theme.HistoryIcon()))
+		d.setStatus(widget.WarningImportance, theme.NewWarningThemedResource(theme.HistoryIcon()), "")
 		d.retry.SetText(tr("done.handoff.sendNow"))
 		d.retry.Show()
 	default:
 		head = tr("done.handoff.failed")
-		d.status.text.Importance = widget.DangerImportance
-		d.status.icon.SetResource(theme.NewErrorThemedResource(theme.ErrorIcon()))
+		if len(res.Fields) > 0 {
+			head = tr("done.handoff.fields")
+		}
+		d.setStatus(widget.DangerImportance, theme.NewErrorThemedResource(theme.ErrorIcon()), "")
 		d.retry.SetText(tr("done.handoff.retry"))
 		d.retry.Show()
 		d.sentFor = nil
 	}
 	msg := head
-	if t := d.wz.text(res.Message); t != "" {
+	if t := d.wz.text(res.Message); t != "" && t != head {
 		msg += "\n" + t
 	}
 	d.status.set(msg)
+	d.showFields(res.Fields)
+}
+
+// showFields lists the fields Infino refused, and offers the form at the
+// first one the form has (settings typed by hand only).
+func (d *doneScreen) showFields(fields mailcfg.ValidationError) {
+	var lines []string
+	for _, f := range fields {
+		if f == nil {
+			continue
+		}
+		lines = append(lines, "• "+fieldName(f.Field)+": "+d.wz.text(f.Message))
+	}
+	if len(lines) == 0 {
+		d.fields.Hide()
+		d.fix.Hide()
+		return
+	}
+	d.fields.SetText(strings.Join(lines, "\n"))
+	d.fields.Show()
+	if _, _, ok := d.fixTarget(); ok && !d.wz.viaMicrosoft {
+		d.fix.Show()
+	} else {
+		d.fix.Hide()
+	}
+}
+
+// formPath maps a settings JSON path Infino names to the form's field.
+func formPath(p string) string {
+	switch p {
+	case "secret", "secret.password":
+		return "password"
+	case "incoming", "outgoing":
+		return p + ".host"
+	}
+	return p
+}
+
+// fixTarget is the first refused field the form has, with its message.
+func (d *doneScreen) fixTarget() (path, msg string, ok bool) {
+	for _, f := range d.last.Fields {
+		if f == nil {
+			continue
+		}
+		p := formPath(f.Field)
+		if _, has := d.wz.manualScreen().fields[p]; has {
+			return p, d.wz.text(f.Message), true
+		}
+	}
+	return "", "", false
+}
+
+// onFix goes back to the form with the first refused field focused and
+// Infino's message under it.
+func (d *doneScreen) onFix() {
+	if p, msg, ok := d.fixTarget(); ok {
+		d.wz.goManual(p, msg)
+	}
+}
+
+// fieldName names a settings field for people ("Poczta przychodząca · Serwer").
+func fieldName(p string) string {
+	p = formPath(p)
+	side, rest, ok := strings.Cut(p, ".")
+	if !ok {
+		switch p {
+		case "email":
+			return tr("manual.email")
+		case "password":
+			return tr("manual.password")
+		}
+		return p
+	}
+	if side != "incoming" && side != "outgoing" {
+		return p
+	}
+	key := map[string]string{"host": "manual.host", "port": "manual.port", "username": "manual.username",
+		"security": "manual.security", "certSha256": "manual.pin"}[rest]
+	name := tr("done." + side)
+	if key != "" {
+		name += " · " + tr(key)
+	}
+	return name
+}
+
+// refreshPending tells what else waits in the outbox (earlier runs, other
+// mailboxes), each with its reason.
+func (d *doneScreen) refreshPending() {
+	ob, do := d.wz.deps.Outbox, d.wz.deps.Do
+	if ob == nil {
+		return
+	}
+	if d.pendOff != nil {
+		d.pendOff()
+	}
+	d.pendID++
+	id := d.pendID
+	ctx, cancel := context.WithCancel(context.Background())
+	d.pendOff = cancel
+	go func() {
+		entries, err := ob.Pending(ctx)
+		cancel()
+		do(func() {
+			if id != d.pendID || err != nil {
+				return
+			}
+			d.pendOff = nil
+			d.showOthers(entries)
+		})
+	}()
+}
+
+func (d *doneScreen) showOthers(entries []infino.Entry) {
+	skip := ""
+	if d.last.State == infino.StateQueued {
+		skip = d.last.EntryID
+	}
+	n := 0
+	for _, e := range entries {
+		if e.ID != skip {
+			n++
+		}
+	}
+	if n == 0 {
+		d.others.set("")
+		return
+	}
+	d.others.set(trf("done.outbox.others", n) + "\n" + d.wz.pendingLines(entries, skip))
+	if !d.retry.Visible() && d.stop == nil {
+		// Nothing of this run waits: the button sends the others.
+		d.retry.SetText(tr("done.handoff.sendNow"))
+		d.retry.Show()
+	}
+}
+
+// shutdown stops the hand-off and the outbox look-ups (the window closes;
+// the outbox keeps whatever was not sent).
+func (d *doneScreen) shutdown() {
+	if d.stop != nil {
+		d.stop()
+	}
+	if d.pendOff != nil {
+		d.pendOff()
+	}
+	d.runID++
+	d.pendID++
+}
+
+// pendingLines lists waiting entries, "• address — reason" a line, without
+// skipID; at most five, then how many more.
+func (wz *Wizard) pendingLines(entries []infino.Entry, skipID string) string {
+	var lines []string
+	more := 0
+	for _, e := range entries {
+		if e.ID == skipID {
+			continue
+		}
+		if len(lines) == 5 {
+			more++
+			continue
+		}
+		email := e.Settings.Email
+		if a, err := mailcfg.ParseAddress(email); err == nil {
+			email = a.Display()
+		}
+		reason := wz.text(e.Reason())
+		if reason == "" {
+			reason = tr("done.outbox.notTried")
+		}
+		lines = append(lines, "• "+email+" — "+reason)
+	}
+	if more > 0 {
+		lines = append(lines, trf("done.outbox.more", more))
+	}
+	return strings.Join(lines, "\n")
 }

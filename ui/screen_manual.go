@@ -110,6 +110,12 @@ func newManualScreen(wz *Wizard) *manualScreen {
 	m.tls = widget.NewCheck(tr("manual.tls"), func(bool) { m.onTLSChanged() })
 	m.tls.Checked = true
 	tlsHint := wrapLabel(tr("manual.tls.hint"))
+	if p := wz.deps.Policy; p.Locked("allowInsecure") && !p.AllowInsecure {
+		// IT preset "no unencrypted servers" and locked it: the switch is
+		// read-only, and says why.
+		m.tls.Disable()
+		tlsHint.SetText(tr("manual.tls.hint") + " " + tr("manual.tls.locked"))
+	}
 	m.tlsWarn = newNote(theme.WarningIcon(), widget.DangerImportance)
 	m.insecure = widget.NewCheck(tr("manual.insecure.ok"), func(bool) { m.validate() })
 	m.insecure.Hide()

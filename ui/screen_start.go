@@ -11,6 +11,8 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"infino.legal/mailbox/mailcfg"
+	"infino.legal/mailbox/mailcfg/infino"
+	"infino.legal/mailbox/mailcfg/policy"
 )
 
 // startScreen offers the two ways in: Microsoft sign-in and the manual form.
@@ -23,6 +25,11 @@ type startScreen struct {
 	manual    *widget.Button
 	manNote   *widget.Label
 	policy    *noteBox
+	// what earlier runs left in the outbox
+	pending      *noteBox
+	pendingRetry *widget.Button
+	pendingBox   *fyne.Container
+	flushing     context.CancelFunc
 	// signing-in state
 	waiting   *fyne.Container
 	urlBox    *fyne.Container
@@ -49,10 +56,15 @@ func newStartScreen(wz *Wizard) *startScreen {
 	s.manNote = wrapLabel(tr("start.manual.note"))
 
 	s.policy = newNote(theme.InfoIcon(), widget.MediumImportance)
-	if !wz.deps.Policy.AllowManual {
+	if !s.manualAllowed() {
 		s.manual.Hide()
 		s.manNote.Hide()
 		s.policy.set(tr("start.policy.microsoftOnly"))
+	}
+	if !s.microsoftAllowed() {
+		s.microsoft.Hide()
+		s.msNote.Hide()
+		s.policy.set(tr("start.policy.manualOnly"))
 	}
 	if wz.deps.PolicyErr != nil {
 		s.policy.text.Importance = widget.WarningImportance
@@ -76,13 +88,22 @@ func newStartScreen(wz *Wizard) *startScreen {
 	)
 	s.waiting.Hide()
 	s.errNote = newNote(theme.ErrorIcon(), widget.DangerImportance)
+	s.pending = newNote(theme.NewWarningThemedResource(theme.HistoryIcon()), widget.MediumImportance)
+	s.pending.box.Show()
+	s.pendingRetry = widget.NewButtonWithIcon(tr("done.handoff.sendNow"), theme.ViewRefreshIcon(), s.onRetryPending)
+	s.pendingBox = container.NewVBox(widget.NewSeparator(), s.pending.box, container.NewHBox(s.pendingRetry))
+	s.pendingBox.Hide()
 
 	purpose := wrapLabel(tr("start.purpose"))
 	emailLbl := widget.NewLabelWithStyle(tr("start.email"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	choices := container.NewGridWithColumns(2,
-		container.NewVBox(s.microsoft, s.msNote),
-		container.NewVBox(s.manual, s.manNote),
-	)
+	var ways []fyne.CanvasObject
+	if s.microsoftAllowed() {
+		ways = append(ways, container.NewVBox(s.microsoft, s.msNote))
+	}
+	if s.manualAllowed() {
+		ways = append(ways, container.NewVBox(s.manual, s.manNote))
+	}
+	choices := container.NewGridWithColumns(2, ways...)
 	body := container.NewVBox(
 		heading(tr("start.title")),
 		purpose,
@@ -94,6 +115,7 @@ func newStartScreen(wz *Wizard) *startScreen {
 		s.waiting,
 		s.errNote.box,
 		s.policy.box,
+		s.pendingBox,
 	)
 	s.obj, _ = page(narrow(body), nil)
 	s.updateChoice()
@@ -125,7 +147,7 @@ func (s *startScreen) updateChoice() {
 		s.manual.Importance = widget.MediumImportance
 		s.msNote.SetText(tr("start.microsoft.recommended"))
 		s.msNote.Importance = widget.SuccessImportance
-	case typed || !s.wz.deps.Policy.AllowManual:
+	case typed || !s.manualAllowed():
 		s.microsoft.Importance = widget.MediumImportance
 		s.manual.Importance = widget.HighImportance
 		s.msNote.SetText(tr("start.microsoft.note"))
@@ -136,8 +158,11 @@ func (s *startScreen) updateChoice() {
 		s.msNote.SetText(tr("start.microsoft.note"))
 		s.msNote.Importance = widget.MediumImportance
 	}
-	if !s.wz.deps.Policy.AllowManual {
+	if !s.manualAllowed() {
 		s.microsoft.Importance = widget.HighImportance
+	}
+	if !s.microsoftAllowed() {
+		s.manual.Importance = widget.HighImportance
 	}
 	s.msNote.Refresh()
 	s.microsoft.Refresh()
@@ -146,15 +171,24 @@ func (s *startScreen) updateChoice() {
 
 // submit is Enter in the address: take the highlighted way.
 func (s *startScreen) submit() {
-	if s.microsoft.Importance == widget.HighImportance || !s.wz.deps.Policy.AllowManual {
+	if s.microsoftAllowed() && (s.microsoft.Importance == widget.HighImportance || !s.manualAllowed()) {
 		s.onMicrosoft()
 		return
 	}
 	s.onManual()
 }
 
+// The ways in the policy allows (allowedMethods).
+func (s *startScreen) manualAllowed() bool {
+	p := s.wz.deps.Policy
+	return p.AllowManual && p.Allows(policy.MethodManual)
+}
+func (s *startScreen) microsoftAllowed() bool {
+	return s.wz.deps.Policy.Allows(policy.MethodMicrosoft)
+}
+
 func (s *startScreen) onManual() {
-	if !s.wz.deps.Policy.AllowManual {
+	if !s.manualAllowed() {
 		return
 	}
 	s.errNote.set("")
@@ -169,6 +203,9 @@ func (s *startScreen) microsoftReady() bool {
 }
 
 func (s *startScreen) onMicrosoft() {
+	if !s.microsoftAllowed() {
+		return
+	}
 	s.errNote.set("")
 	if !s.microsoftReady() {
 		s.errNote.text.Importance = widget.WarningImportance
@@ -258,4 +295,38 @@ func (s *startScreen) takeEmail(t string) {
 	if t != s.email.Text {
 		s.email.SetText(t)
 	}
+}
+
+// showPending tells what earlier runs left waiting in the outbox (after the
+// start-up flush), each with the reason; nothing when nothing waits.
+func (s *startScreen) showPending(entries []infino.Entry) {
+	if len(entries) == 0 {
+		s.pendingBox.Hide()
+		return
+	}
+	s.pending.set(trf("start.outbox", len(entries)) + "\n" + s.wz.pendingLines(entries, ""))
+	s.pendingBox.Show()
+}
+
+// onRetryPending is "Spróbuj teraz" on Start: everything waiting, now.
+func (s *startScreen) onRetryPending() {
+	ob, do := s.wz.deps.Outbox, s.wz.deps.Do
+	if ob == nil || s.flushing != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.flushing = cancel
+	s.pendingRetry.Disable()
+	go func() {
+		ob.Flush(ctx, true, nil)
+		entries, err := ob.Pending(ctx)
+		cancel()
+		do(func() {
+			s.flushing = nil
+			s.pendingRetry.Enable()
+			if err == nil {
+				s.showPending(entries)
+			}
+		})
+	}()
 }

@@ -126,7 +126,7 @@ func TestHandOffSeam(t *testing.T) {
 	}
 	var gotCred Credential
 	var gotAt time.Time
-	handOff := func(_ context.Context, s mailcfg.Settings, cred Credential, at time.Time) HandOffResult {
+	handOff := func(_ context.Context, s mailcfg.Settings, cred Credential, at time.Time, _ func(string)) HandOffResult {
 		sent <- s
 		gotCred, gotAt = cred, at
 		r := answers[0]
@@ -147,7 +147,7 @@ func TestHandOffSeam(t *testing.T) {
 	}
 	test.Tap(d.retry)
 	h.q.until(t, "queued", func() bool { return d.retry.Visible() && d.retry.Text == tr("done.handoff.sendNow") })
-	h.mustShow("zostaną wysłane automatycznie")
+	h.mustShow("wyśle je samo przy następnym uruchomieniu")
 	test.Tap(d.retry)
 	h.q.until(t, "sent", func() bool { return !d.activity.Visible() && !d.retry.Visible() })
 	h.mustShow("Ustawienia przekazano do Infino Legal.")

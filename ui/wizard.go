@@ -1,10 +1,13 @@
 package ui
 
 import (
+	"context"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"infino.legal/mailbox/assets"
@@ -43,6 +46,10 @@ type Wizard struct {
 	insecureOK   bool
 	// record is the last verification, for the report and the Done screen.
 	record *runRecord
+
+	demo      *fyne.Container // the demo-mode strip under the header
+	stopFlush context.CancelFunc
+	closed    bool
 }
 
 // NewWizard builds the wizard into w (deps are completed with defaults) and
@@ -61,17 +68,51 @@ func NewWizard(deps Deps, w fyne.Window) *Wizard {
 	icon.SetMinSize(fyne.NewSize(28, 28))
 	name := widget.NewLabelWithStyle(mailcfg.AppName, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	wz.stepLbl = widget.NewLabel("")
-	header := container.NewVBox(
-		container.NewPadded(container.NewHBox(icon, name, layout.NewSpacer(), wz.stepLbl)),
-		widget.NewSeparator(),
-	)
+	top := container.NewHBox(icon, name)
+	header := container.NewVBox(container.NewPadded(top))
+	if d := deps.Demo; d != nil {
+		badge := widget.NewLabelWithStyle(tr("demo.badge"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		badge.Importance = widget.WarningImportance
+		top.Add(widget.NewIcon(theme.NewWarningThemedResource(theme.InfoIcon())))
+		top.Add(badge)
+		hint := wrapLabel(trf("demo.hint", d.Email, d.Password, d.MicrosoftEmail))
+		wz.demo = container.NewBorder(nil, nil, widget.NewIcon(theme.HelpIcon()), nil, hint)
+		header.Add(container.NewPadded(wz.demo))
+	}
+	top.Add(layout.NewSpacer())
+	top.Add(wz.stepLbl)
+	header.Add(widget.NewSeparator())
 	wz.body = container.NewStack()
 	wz.root = container.NewBorder(header, nil, nil, nil, wz.body)
 	if w != nil {
 		w.SetContent(wz.root)
 	}
 	wz.show(wz.start)
+	if deps.Outbox != nil {
+		wz.startUpFlush()
+	}
 	return wz
+}
+
+// startUpFlush sends what earlier runs left in the outbox and is due (never
+// through the browser), off the UI goroutine, then tells Start what still
+// waits.
+func (wz *Wizard) startUpFlush() {
+	ctx, cancel := context.WithCancel(context.Background())
+	wz.stopFlush = cancel
+	ob, do := wz.deps.Outbox, wz.deps.Do
+	go func() {
+		ob.Flush(ctx, false, nil)
+		entries, err := ob.Pending(ctx)
+		if err != nil || ctx.Err() != nil {
+			return
+		}
+		do(func() {
+			if !wz.closed {
+				wz.start.showPending(entries)
+			}
+		})
+	}()
 }
 
 // The other screens are built when first needed: building one makes Fyne
@@ -100,8 +141,18 @@ func (wz *Wizard) doneScreen() *doneScreen {
 // Shutdown stops whatever still runs (verification, discovery, sign-in,
 // hand-off) when the window closes; the outbox keeps an unsent hand-off.
 func (wz *Wizard) Shutdown() {
+	if wz.closed {
+		return
+	}
+	wz.closed = true
+	if wz.stopFlush != nil {
+		wz.stopFlush()
+	}
 	if wz.start.cancel != nil {
 		wz.start.cancel()
+	}
+	if wz.start.flushing != nil {
+		wz.start.flushing()
 	}
 	if wz.manual != nil {
 		wz.manual.stopDiscovery()
@@ -112,9 +163,11 @@ func (wz *Wizard) Shutdown() {
 	if wz.verify != nil {
 		wz.verify.abort()
 	}
-	if wz.done != nil && wz.done.stop != nil {
-		wz.done.stop()
-		wz.done.runID++
+	if wz.done != nil {
+		wz.done.shutdown()
+	}
+	if wz.deps.Close != nil {
+		wz.deps.Close()
 	}
 }
 
