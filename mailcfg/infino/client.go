@@ -109,9 +109,21 @@ const DefaultRequestTimeout = time.Minute
 
 // NewHTTPClient is the default client for Infino: system roots, proxy from
 // the environment, a 30 s overall timeout, TLS 1.2 or newer.
+// Redirects are followed only to https (plain http only to loopback, for
+// tests and the demo), at most five times: Infino is reached over HTTPS only.
 func NewHTTPClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	return &http.Client{Transport: t, Timeout: 30 * time.Second}
+	return &http.Client{Transport: t, Timeout: 30 * time.Second, CheckRedirect: httpsRedirectsOnly}
+}
+
+func httpsRedirectsOnly(req *http.Request, via []*http.Request) error {
+	if len(via) >= 5 {
+		return errors.New("infino: stopped after 5 redirects")
+	}
+	if err := policy.CheckURL(req.URL.Scheme+"://"+req.URL.Host, true); err != nil {
+		return fmt.Errorf("infino: refusing a redirect to %s: %v", req.URL.Redacted(), err)
+	}
+	return nil
 }
 
 // SleepContext waits for d or until ctx ends.
