@@ -307,7 +307,7 @@ func classify(resp *http.Response, data []byte, now func() time.Time) (Receipt, 
 		e := newError(kind, st, nil)
 		e.Code = eb.Error
 		if eb.Message != "" || eb.Error != "" {
-			e.Err = fmt.Errorf("%s %s", eb.Error, eb.Message)
+			e.Err = fmt.Errorf("%s %s", serverText(eb.Error, 100), serverText(eb.Message, 500))
 		}
 		return e
 	}

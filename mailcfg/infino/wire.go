@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"infino.legal/mailbox/mailcfg"
 )
@@ -143,15 +145,33 @@ type fieldError struct {
 func (b errorBody) fieldErrors() mailcfg.ValidationError {
 	var out mailcfg.ValidationError
 	for _, f := range b.Errors {
-		field := strings.TrimSpace(f.Field)
+		field := serverText(f.Field, 100)
 		if field == "" {
 			field = "settings"
 		}
-		msg := f.Message
+		code := serverText(f.Code, 100)
+		msg := serverText(f.Message, 500)
 		if msg == "" {
-			msg = f.Code
+			msg = code
 		}
-		out = append(out, &mailcfg.FieldError{Field: field, Code: f.Code, Message: mailcfg.Text{PL: msg, EN: msg}})
+		out = append(out, &mailcfg.FieldError{Field: field, Code: code, Message: mailcfg.Text{PL: msg, EN: msg}})
 	}
 	return out
+}
+
+// serverText makes text from the server safe to show in a window or a
+// terminal: control characters (escape sequences among them) become spaces,
+// and it is cut to max runes.
+func serverText(s string, max int) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			return ' '
+		}
+		return r
+	}, s)
+	s = strings.TrimSpace(s)
+	if utf8.RuneCountInString(s) > max {
+		s = string([]rune(s)[:max]) + "…"
+	}
+	return s
 }
