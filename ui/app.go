@@ -18,6 +18,7 @@ import (
 	"infino.legal/mailbox/assets"
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/policy"
+	"infino.legal/mailbox/mailcfg/sandbox"
 	"infino.legal/mailbox/oauthloopback"
 	"infino.legal/mailbox/ui/internal/probe"
 )
@@ -113,16 +114,20 @@ func RealDeps(a fyne.App) Deps {
 // policy only lends its language.
 func DemoDeps(ctx context.Context, open func(ctx context.Context, url string) error) (Deps, error) {
 	pol, _ := policy.Load()
-	lang := LoadTranslationsFor(pol.Language)
-	w, sb, err := demoWiring(ctx, pol.Language, open)
+	d, _, err := demoDeps(ctx, pol.Language, LoadTranslationsFor(pol.Language), open)
+	return d, err
+}
+
+func demoDeps(ctx context.Context, polLang, lang string, open func(ctx context.Context, url string) error) (Deps, *sandbox.Sandbox, error) {
+	w, sb, err := demoWiring(ctx, polLang, open)
 	if err != nil {
-		return Deps{}, err
+		return Deps{}, nil, err
 	}
 	w.lang = lang
 	d := w.deps()
 	d.Demo = demoInfo()
 	d.Close = func() { sb.Close() }
-	return d, nil
+	return d, sb, nil
 }
 
 // osDescription names the system for the diagnostic report.

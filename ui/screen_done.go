@@ -149,7 +149,9 @@ func (d *doneScreen) shown() {
 		d.retry.Hide()
 		d.setStatus(widget.MediumImportance, theme.InfoIcon(), tr("done.handoff.needUrl"))
 	}
-	d.refreshPending()
+	if d.stop == nil {
+		d.refreshPending() // else once the hand-off is done (it is in the outbox meanwhile)
+	}
 	if d.urlBox.Visible() && !ready {
 		d.wz.focus(d.urlEntry)
 		return
@@ -397,6 +399,9 @@ func (d *doneScreen) showHandOff(res HandOffResult) {
 	msg := head
 	if t := d.wz.text(res.Message); t != "" && t != head {
 		msg += "\n" + t
+	}
+	if res.State == infino.StateQueued {
+		msg += "\n" + tr("done.handoff.queued.when")
 	}
 	d.status.set(msg)
 	d.showFields(res.Fields)

@@ -114,7 +114,7 @@ func newManualScreen(wz *Wizard) *manualScreen {
 		// IT preset "no unencrypted servers" and locked it: the switch is
 		// read-only, and says why.
 		m.tls.Disable()
-		tlsHint.SetText(tr("manual.tls.hint") + " " + tr("manual.tls.locked"))
+		tlsHint.SetText(tr("manual.tls.locked"))
 	}
 	m.tlsWarn = newNote(theme.WarningIcon(), widget.DangerImportance)
 	m.insecure = widget.NewCheck(tr("manual.insecure.ok"), func(bool) { m.validate() })

@@ -147,7 +147,7 @@ func TestHandOffSeam(t *testing.T) {
 	}
 	test.Tap(d.retry)
 	h.q.until(t, "queued", func() bool { return d.retry.Visible() && d.retry.Text == tr("done.handoff.sendNow") })
-	h.mustShow("wyśle je samo przy następnym uruchomieniu")
+	h.mustShow("spróbuje ponownie przy następnym uruchomieniu")
 	test.Tap(d.retry)
 	h.q.until(t, "sent", func() bool { return !d.activity.Visible() && !d.retry.Visible() })
 	h.mustShow("Ustawienia przekazano do Infino Legal.")
