@@ -179,6 +179,17 @@ var keys = []key{
 					m = append(m, x)
 				}
 			}
+			if len(m) == 0 {
+				// A weaker source allowed only "manual" and a stronger one
+				// (the machine over the user) now forbids it: the stronger
+				// one said nothing against the other ways in, and the app
+				// must always offer one.
+				for _, x := range Methods {
+					if x != MethodManual {
+						m = append(m, x)
+					}
+				}
+			}
 			p.AllowedMethods = m
 		}, get: func(p *Policy) any { return p.AllowManual }},
 	{name: "allowInsecure", kind: kBool, msi: "ALLOWINSECURE", example: "false",

@@ -126,3 +126,18 @@ func FuzzParseJSON(f *testing.F) {
 		}
 	})
 }
+
+// The user's policy allows only manual set-up, the machine's forbids it: the
+// machine wins, and the app still offers a way in.
+func TestMachineForbidsTheOnlyMethodTheUserAllowed(t *testing.T) {
+	p := Default()
+	if err := p.Set("user", map[string]any{"allowedMethods": []string{"manual"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Set("machine", map[string]any{"allowManual": false}); err != nil {
+		t.Fatal(err)
+	}
+	if p.Allows(MethodManual) || !p.Allows(MethodMicrosoft) || p.AllowManual {
+		t.Fatalf("allowedMethods %v, allowManual %v", p.AllowedMethods, p.AllowManual)
+	}
+}
