@@ -3,9 +3,11 @@
 # in the dark theme), taken from the real binary under Xvfb. Each screen is
 # opened, filled with sample data, by the INFINO_MAILBOX_SCREENSHOT hook
 # (ui/screenshot.go): no network is used. Writes docs/screenshots/*.png.
+# "demo" is not a hook screen: it is the real "infino-mailbox --demo" (sandbox
+# servers in the process) as it opens, shot as pl-demo.png and en-demo.png.
 #
-#   bash .ci/screenshots.sh            # all screens
-#   bash .ci/screenshots.sh manual-filled verify-cert   # just these
+#   bash .ci/screenshots.sh            # all screens, then demo
+#   bash .ci/screenshots.sh manual-filled verify-cert demo   # just these
 #
 # Needs: Xvfb, xdotool, ImageMagick's import, a C compiler for Fyne.
 set -euo pipefail
@@ -15,8 +17,8 @@ OUT=${SCREENSHOTS_OUT:-docs/screenshots}
 DISPLAY_NUM=${SCREENSHOTS_DISPLAY:-:93}
 SETTLE=${SCREENSHOTS_SETTLE:-1.5}
 ALL=(start start-microsoft start-microsoft-off manual-empty manual-filled manual-unknown manual-errors manual-insecure manual-advanced
-     verify-running verify-ok verify-failed verify-cert verify-cert-confirm done)
-if [ $# -gt 0 ]; then SCREENS=("$@"); else SCREENS=("${ALL[@]}"); fi
+     verify-running verify-ok verify-failed verify-cert verify-cert-confirm done done-sent done-queued done-url done-fields start-demo)
+if [ $# -gt 0 ]; then SCREENS=("$@"); else SCREENS=("${ALL[@]}" demo); fi
 
 for tool in Xvfb xdotool import; do
   command -v "$tool" >/dev/null || { echo "screenshots: $tool is missing (apt-get install xvfb xdotool imagemagick)" >&2; exit 1; }
@@ -48,11 +50,12 @@ shoot() { # shoot LOCALE THEME SCREEN FILE, retried: a GL context under a busy X
 }
 
 shoot_once() {
-  local locale=$1 theme=$2 screen=$3 file=$4 pid wid
+  local locale=$1 theme=$2 screen=$3 file=$4 pid wid hook=$3 args=()
+  if [ "$screen" = demo ]; then hook="" args=(--demo); fi
   rm -rf "$work/config" # a fresh profile each time: no state leaks between shots
   env -u LANGUAGE -u INFINO_MAILBOX_POLICY LC_ALL="$locale" LANG="$locale" FYNE_THEME="$theme" DISPLAY="$DISPLAY_NUM" \
     XDG_RUNTIME_DIR="$work/run" XDG_CONFIG_HOME="$work/config" \
-    INFINO_MAILBOX_SCREENSHOT="$screen" "$work/infino-mailbox" >"$work/out.log" 2>&1 &
+    INFINO_MAILBOX_SCREENSHOT="$hook" "$work/infino-mailbox" "${args[@]}" >"$work/out.log" 2>&1 &
   pid=$!
   wid=""
   for _ in $(seq 1 100); do
@@ -73,6 +76,6 @@ shoot_once() {
 for s in "${SCREENS[@]}"; do
   shoot pl_PL.UTF-8 light "$s" "$OUT/pl-$s.png"
   shoot en_GB.UTF-8 light "$s" "$OUT/en-$s.png"
-  shoot pl_PL.UTF-8 dark "$s" "$OUT/pl-$s-dark.png"
+  [ "$s" = demo ] || shoot pl_PL.UTF-8 dark "$s" "$OUT/pl-$s-dark.png"
 done
 echo "screenshots: done, in $OUT"

@@ -56,6 +56,7 @@ func newDoneScreen(wz *Wizard) *doneScreen {
 	d := &doneScreen{wz: wz}
 	d.summary = widget.NewForm()
 	d.activity = widget.NewActivity()
+	d.activity.Hide() // until a hand-off runs
 	d.status = newNote(theme.InfoIcon(), widget.MediumImportance)
 	d.retry = widget.NewButtonWithIcon(tr("done.handoff.retry"), theme.ViewRefreshIcon(), d.onRetry)
 	d.retry.Hide()
@@ -117,10 +118,10 @@ func newDoneScreen(wz *Wizard) *doneScreen {
 	body := container.NewVBox(
 		container.NewHBox(widget.NewIcon(theme.NewSuccessThemedResource(theme.ConfirmIcon())), heading(tr("done.title"))),
 		wrapLabel(tr("done.intro")),
+		d.handoff, // what became of it first: the summary is for reference
 		widget.NewSeparator(),
 		d.summary,
 		widget.NewSeparator(),
-		d.handoff,
 		container.NewHBox(report, d.copied),
 	)
 	d.obj, _ = page(narrow(body), buttonBar(nil, d.closeBtn))

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"infino.legal/mailbox/mailcfg"
+	"infino.legal/mailbox/mailcfg/infino"
 )
 
 // ScreenshotEnv opens the window on one screen, filled with sample data and
@@ -16,7 +17,7 @@ const ScreenshotEnv = "INFINO_MAILBOX_SCREENSHOT"
 var Screenshots = []string{
 	"start", "start-microsoft", "start-microsoft-off", "manual-empty", "manual-filled", "manual-unknown", "manual-errors",
 	"manual-insecure", "manual-advanced", "verify-running", "verify-ok", "verify-failed", "verify-cert",
-	"verify-cert-confirm", "done",
+	"verify-cert-confirm", "done", "done-sent", "done-queued", "done-url", "done-fields", "start-demo",
 }
 
 // Sample failures for the screenshots. The real texts come from
@@ -42,8 +43,63 @@ func screenshotDeps(d Deps, shot string) Deps {
 	d.Discover = nil
 	d.SignIn = nil
 	d.HandOff = nil
+	d.Outbox = nil
+	d.Demo = nil
 	d.Verify = scriptedVerifier(shot)
+	switch shot {
+	case "done-sent", "done-queued", "done-url", "done-fields":
+		d.HandOff = scriptedHandOff(shot)
+		d.Outbox = scriptedOutbox(shot)
+	case "start-demo":
+		d.Demo = demoInfo()
+	}
 	return d
+}
+
+// scriptedHandOff answers as the real one would, without any network.
+func scriptedHandOff(shot string) HandOffFunc {
+	return func(_ context.Context, s mailcfg.Settings, _ Credential, _ time.Time, _ func(string)) HandOffResult {
+		out := infino.Outcome{State: infino.StateSent, Email: s.Email}
+		switch shot {
+		case "done-queued":
+			out = infino.Outcome{State: infino.StateQueued, Email: s.Email, EntryID: "shot-now",
+				Err: &infino.Error{Kind: infino.KindUnavailable, Message: infino.KindUnavailable.Message()}}
+		case "done-fields":
+			out = infino.Outcome{State: infino.StateFailed, Email: s.Email, Err: &infino.Error{Kind: infino.KindInvalid,
+				Message: infino.KindInvalid.Message(), Fields: mailcfg.ValidationError{{Field: "incoming.host", Code: "host_unreachable",
+					Message: mailcfg.Text{PL: "Infino nie może połączyć się z tym serwerem.", EN: "Infino cannot reach this server."}}}}}
+		}
+		return resultOf(out)
+	}
+}
+
+// shotOutbox is an outbox the screenshots fill by hand.
+type shotOutbox struct {
+	url        string
+	fromPolicy bool
+	pending    []infino.Entry
+}
+
+func scriptedOutbox(shot string) *shotOutbox {
+	o := &shotOutbox{url: "https://kancelaria-nowak.infino.legal", fromPolicy: true}
+	switch shot {
+	case "done-url":
+		o.url, o.fromPolicy = "", false
+	case "done-queued":
+		earlier := infino.Entry{ID: "shot-earlier", Settings: mailcfg.Settings{Email: "biuro@kancelaria-nowak.pl"},
+			LastError: &infino.EntryError{Kind: infino.KindSignIn, Message: infino.KindSignIn.Message()}}
+		o.pending = []infino.Entry{earlier, {ID: "shot-now", Settings: mailcfg.Settings{Email: "jan.kowalski@wp.pl"}}}
+	}
+	return o
+}
+
+func (o *shotOutbox) InfinoURL() (string, bool, error) { return o.url, o.fromPolicy, nil }
+func (o *shotOutbox) SetInfinoURL(u string) error      { o.url = u; return nil }
+func (o *shotOutbox) Pending(context.Context) ([]infino.Entry, error) {
+	return o.pending, nil
+}
+func (o *shotOutbox) Flush(context.Context, bool, func(string)) infino.FlushReport {
+	return infino.FlushReport{}
 }
 
 // scriptedVerifier plays back progress and an outcome without any network.
@@ -158,7 +214,8 @@ func (wz *Wizard) openForScreenshot(shot string) {
 				})
 			}()
 		}
-	case "done":
+	case "start-demo":
+	case "done", "done-sent", "done-queued", "done-url", "done-fields":
 		fill("jan.kowalski@wp.pl", "sekretne-haslo")
 		wz.settings = m.settings().Normalized()
 		wz.cred = Password(m.password.Text)

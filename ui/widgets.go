@@ -138,7 +138,10 @@ type noteBox struct {
 func newNote(icon fyne.Resource, imp widget.Importance) *noteBox {
 	n := &noteBox{icon: widget.NewIcon(icon), text: wrapLabel("")}
 	n.text.Importance = imp
-	n.box = container.NewBorder(nil, nil, container.NewVBox(n.icon), nil, n.text)
+	// The icon sits on the first line: a label's text starts below its
+	// inner padding.
+	ic := container.New(layout.NewCustomPaddedLayout(theme.InnerPadding()-theme.Padding(), 0, 0, 0), n.icon)
+	n.box = container.NewBorder(nil, nil, container.NewVBox(ic), nil, n.text)
 	n.box.Hide()
 	return n
 }
