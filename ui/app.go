@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"runtime"
 	"strings"
+	"syscall"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
@@ -66,9 +68,23 @@ func Run(args []string) {
 	if shot != "" {
 		wz.openForScreenshot(shot)
 	}
+	closeOnSignal(w)
 	probe.Start(a, w)
 	w.ShowAndRun()
 	wz.Shutdown() // closed another way (the app quit): still stop everything
+}
+
+// closeOnSignal closes the window on Ctrl+C or SIGTERM as if the user had:
+// running work stops, the outbox keeps what was not sent, the demo's sandbox
+// closes and removes its directory.
+func closeOnSignal(w fyne.Window) {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sig
+		signal.Stop(sig) // a second signal ends the process at once
+		fyne.Do(w.Close)
+	}()
 }
 
 // parseArgs reads the window's flags.

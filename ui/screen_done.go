@@ -171,7 +171,11 @@ func (d *doneScreen) showInfinoURL() bool {
 	u, fromPolicy, err := ob.InfinoURL()
 	if fromPolicy {
 		d.urlBox.Hide()
-		d.urlFixed.SetText(trf("done.infino.policy", u))
+		if d.wz.deps.Demo != nil {
+			d.urlFixed.SetText(trf("done.infino.demo", u))
+		} else {
+			d.urlFixed.SetText(trf("done.infino.policy", u))
+		}
 		d.urlFixed.Show()
 		return err == nil
 	}

@@ -415,6 +415,7 @@ func TestDemoMode(t *testing.T) {
 	h.mustShow(sandbox.MicrosoftEmail)
 	d := toDone(t, h)
 	handedOff(t, h, d)
+	h.mustShow("(serwer demonstracyjny w aplikacji)")
 	if d.last.State != infino.StateSent || sb.Infino.Count() != 1 {
 		t.Fatalf("%+v\n%s", d.last, h.screenText())
 	}
