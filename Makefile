@@ -1,5 +1,6 @@
 # Infino Mailbox — developer entry points.
-#   make run    open the window (against built-in sandbox servers once demo mode lands: see README)
+#   make run    open the window in demo mode: in-process IMAP/SMTP, Infino and Microsoft sandboxes, no network
+#               (make run RUN_ARGS= opens it against the real world)
 #   make test   everything CI checks: format, vet, the core's independence from Fyne, tests with -race
 # The Go toolchain pinned here is fetched by the go command from the module proxy on first use.
 export GOTOOLCHAIN := go1.27.3
@@ -12,6 +13,7 @@ UNAME   := $(shell uname -s 2>/dev/null || echo Windows)
 
 .PHONY: run build test check-deps fmt-check vet core-check peers-up peers-down fuzz bench screenshots dist clean
 
+RUN_ARGS ?= --demo
 run: check-deps
 	$(GO) run -ldflags '$(LDFLAGS)' . $(RUN_ARGS)
 
