@@ -235,9 +235,6 @@ func DecodeSettings(r io.Reader) (Settings, error) {
 	if err := dec.Decode(&s); err != nil {
 		return Settings{}, fmt.Errorf("settings JSON: %w", err)
 	}
-	if dec.More() {
-		return Settings{}, errors.New("settings JSON: unexpected data after the object")
-	}
 	var rest json.RawMessage
 	if err := dec.Decode(&rest); err != io.EOF {
 		return Settings{}, errors.New("settings JSON: unexpected data after the object")

@@ -24,6 +24,10 @@ const MailboxesPath = "/api/v1/mailboxes"
 // maxResponse bounds what is read of any answer.
 const maxResponse = 64 << 10
 
+// errTooLargeAnswer: Infino (or something in the way) answered with more
+// than maxResponse bytes; such an answer is not read, let alone trusted.
+var errTooLargeAnswer = errors.New("infino: answer larger than 64 KiB")
+
 // TokenSource gives the Bearer token for Infino's API.
 type TokenSource interface {
 	// Token returns a valid access token, refreshing or signing in as
@@ -287,10 +291,13 @@ func (c *Client) post(ctx context.Context, hc *http.Client, url, key, token stri
 		return Receipt{}, transportError(parent, err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
+	if err == nil && len(data) > maxResponse {
+		err = errTooLargeAnswer
+	}
 	if err != nil {
-		// The answer was cut off: the mailbox may or may not exist; the
-		// retry with the same key tells.
+		// The answer was cut off or is too large to trust: the mailbox may
+		// or may not exist; the retry with the same key tells.
 		return Receipt{}, transportError(parent, err)
 	}
 	return classify(resp, data, now)

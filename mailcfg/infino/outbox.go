@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -298,6 +299,9 @@ func (o *Outbox) read(id string) (Entry, error) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&e); err != nil {
 		return Entry{}, &corruptError{err}
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return Entry{}, &corruptError{errors.New("unexpected data after the entry")}
 	}
 	if err := e.check(id); err != nil {
 		return Entry{}, &corruptError{err}

@@ -65,9 +65,12 @@ func Discover(ctx context.Context, hc *http.Client, base string) (*Metadata, err
 		return nil, transportError(parent, err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
 	if err != nil {
 		return nil, transportError(parent, err)
+	}
+	if len(data) > maxResponse {
+		return nil, transportError(parent, errTooLargeAnswer)
 	}
 	if resp.StatusCode != http.StatusOK {
 		kind := KindRejected

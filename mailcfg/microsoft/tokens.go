@@ -199,9 +199,12 @@ func (t *Tokens) redeem(ctx context.Context, oc oauth2.Config) (*tokenResponse, 
 		return nil, newError(CodeNetwork, stripURLError(err))
 	}
 	defer res.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(res.Body, maxTokenResponse))
+	body, err := io.ReadAll(io.LimitReader(res.Body, maxTokenResponse+1))
 	if err != nil {
 		return nil, newError(CodeNetwork, err)
+	}
+	if len(body) > maxTokenResponse {
+		return nil, newError(CodeServer, fmt.Errorf("token endpoint: HTTP %d, an answer larger than %d bytes", res.StatusCode, maxTokenResponse))
 	}
 	var r tokenResponse
 	mt, _, _ := mime.ParseMediaType(res.Header.Get("Content-Type"))

@@ -439,7 +439,8 @@ func ParseJSON(source string, data []byte) (map[string]any, error) {
 	if err := dec.Decode(&doc); err != nil {
 		return nil, &Error{Source: source, Problem: "not valid JSON: " + err.Error()}
 	}
-	if dec.More() {
+	// More() is false before a stray "}" or "]", so ask for the end itself.
+	if _, err := dec.Token(); err != io.EOF {
 		return nil, &Error{Source: source, Problem: "unexpected data after the JSON object"}
 	}
 	obj, ok := doc.(map[string]any)

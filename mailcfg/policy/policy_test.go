@@ -75,6 +75,8 @@ func TestBrokenFiles(t *testing.T) {
 		"not json":   `{"infinoUrl": `,
 		"array":      `[]`,
 		"two values": `{} {}`,
+		"stray }":    `{"allowManual":true}}`,
+		"stray ]":    `{"allowManual":true}]`,
 	} {
 		t.Setenv(EnvPath, write(t, body))
 		if _, err := Load(); err == nil {
