@@ -3,7 +3,6 @@ package cli
 import (
 	"bufio"
 	"context"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -95,14 +94,25 @@ func runVerify(ctx context.Context, env *Env, args []string) int {
 		AllowInsecure:    env.Policy.AllowInsecure,
 		InsecureOverride: *insecure,
 	}
-	if *caFile != "" {
-		pool, err := rootsWith(*caFile)
+	// The same trust as the window: system roots plus the policy's
+	// extraCaFile, plus whatever --ca adds for this run.
+	if env.Policy.ExtraCAFile != "" || *caFile != "" {
+		pool, err := netconf.RootCAs(env.Policy)
 		if err != nil {
-			var ce *netconf.CAFileError
-			if errors.As(err, &ce) {
-				return Fail(env, ExitUsage, "--ca %s: %s", *caFile, ce.Problem)
+			return Fail(env, ExitUsage, "%v", err)
+		}
+		if *caFile != "" {
+			certs, err := netconf.ReadCAFile(*caFile)
+			if err != nil {
+				var ce *netconf.CAFileError
+				if errors.As(err, &ce) {
+					return Fail(env, ExitUsage, "--ca %s: %s", *caFile, ce.Problem)
+				}
+				return Fail(env, ExitUsage, "--ca %s: %v", *caFile, err)
 			}
-			return Fail(env, ExitUsage, "--ca %s: %v", *caFile, err)
+			for _, c := range certs {
+				pool.AddCert(c)
+			}
 		}
 		opt.RootCAs = pool
 	}
@@ -189,23 +199,6 @@ func stdinPassword(env *Env) (string, int) {
 			"The password from standard input is too long or contains control characters."))
 	}
 	return pw, 0
-}
-
-// rootsWith is the system roots plus the CAs in a PEM (or single DER)
-// file, read as the policy's extraCaFile is: at most netconf.MaxCAFileSize.
-func rootsWith(path string) (*x509.CertPool, error) {
-	certs, err := netconf.ReadCAFile(path)
-	if err != nil {
-		return nil, err
-	}
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
-	}
-	for _, c := range certs {
-		pool.AddCert(c)
-	}
-	return pool, nil
 }
 
 var stepNames = map[verify.Step]mailcfg.Text{

@@ -305,6 +305,16 @@ func TestVerifyPeers(t *testing.T) {
 		t.Fatalf("no CA: exit %d\n%s", code, out)
 	}
 
+	// The firm's CA preset by IT (policy extraCaFile) is trusted without --ca,
+	// as in the window.
+	firm := policy.Default()
+	firm.ExtraCAFile = ca
+	code, out, errOut = runVerifyCmd(t, "en", pw+"\n", firm, "--json", "--password-stdin", path)
+	j = verifyResultJSON{}
+	if err := json.Unmarshal([]byte(out), &j); err != nil || code != ExitOK || !j.OK {
+		t.Fatalf("policy extraCaFile: exit %d\n%s\n%s", code, out, errOut)
+	}
+
 	// Human progress on success.
 	code, out, _ = runVerifyCmd(t, "en", pw+"\n", policy.Default(), "--password-stdin", "--ca", ca, path)
 	if code != ExitOK || strings.Count(out, " OK ") != 2 || !strings.Contains(out, "outgoing      tls") {
