@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"infino.legal/mailbox/mailcfg"
@@ -205,13 +206,19 @@ func (wz *Wizard) openForScreenshot(shot string) {
 		m.onNext()
 		if shot == "verify-cert-confirm" {
 			// Open the second confirmation once the failure is on screen.
+			// The failure arrives when verification ends, which takes
+			// longer on a loaded machine: look again until it is there.
 			go func() {
-				time.Sleep(300 * time.Millisecond)
-				wz.deps.Do(func() {
-					if wz.verify.trustSHA != "" {
-						wz.verify.onTrust()
-					}
-				})
+				var opened atomic.Bool
+				for deadline := time.Now().Add(10 * time.Second); !opened.Load() && time.Now().Before(deadline); {
+					time.Sleep(50 * time.Millisecond)
+					wz.deps.Do(func() {
+						if !opened.Load() && wz.verify != nil && wz.verify.trustSHA != "" {
+							opened.Store(true)
+							wz.verify.onTrust()
+						}
+					})
+				}
 			}()
 		}
 	case "start-demo":

@@ -60,6 +60,12 @@ func NewWizard(deps Deps, w fyne.Window) *Wizard {
 		a = fyne.CurrentApp()
 	}
 	deps.fill(a)
+	if deps.Table == nil {
+		// Parse the bundled table in the background now, so the first
+		// keystroke that forms an address does not pay for it on the UI
+		// goroutine (Bundled is a sync.OnceValues).
+		go mailcfg.Bundled()
+	}
 	wz := &Wizard{deps: deps, win: w}
 	wz.start = newStartScreen(wz)
 
