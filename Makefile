@@ -48,17 +48,18 @@ ifeq ($(UNAME),Linux)
 endif
 
 fmt-check:
-	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go') 2>&1) || { echo "$$out"; exit 1; }; \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 vet:
 	$(GO) vet ./...
 
-# The core (mailcfg, oauthloopback) must never depend on Fyne, directly or not.
+# The core (mailcfg, oauthloopback) and the CLI face must never depend on Fyne, directly or not.
 core-check:
-	@bad=$$($(GO) list -deps ./mailcfg/... ./oauthloopback/... | grep '^fyne.io/' || true); \
-	if [ -n "$$bad" ]; then echo "mailcfg/oauthloopback depend on Fyne:"; echo "$$bad"; exit 1; fi; \
-	echo "core-check: mailcfg and oauthloopback import no fyne.io package"
+	@deps=$$($(GO) list -deps ./mailcfg/... ./oauthloopback/... ./ui/cli/...) || exit 1; \
+	bad=$$(echo "$$deps" | grep '^fyne.io/' || true); \
+	if [ -n "$$bad" ]; then echo "mailcfg/oauthloopback/ui/cli depend on Fyne:"; echo "$$bad"; exit 1; fi; \
+	echo "core-check: mailcfg, oauthloopback and ui/cli import no fyne.io package"
 
 # Real Dovecot + Postfix on loopback for the integration tests. Needs root on
 # Debian/Ubuntu (it installs the packages if missing); elsewhere the tests that
