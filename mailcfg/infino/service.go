@@ -506,10 +506,6 @@ func (s *Service) Flush(ctx context.Context, force bool) FlushReport {
 	return rep
 }
 
-// Deliver sends one waiting entry now ("Retry now"), signing in through
-// Browser if needed.
-func (s *Service) Deliver(ctx context.Context, id string) Outcome { return s.deliver(ctx, id, true) }
-
 func (s *Service) deliver(ctx context.Context, id string, interactive bool) Outcome {
 	out := Outcome{EntryID: id, State: StateQueued}
 	unlock, err := s.outbox.Lock(ctx)

@@ -347,18 +347,6 @@ func (a *Auth) SignedIn(ctx context.Context) (bool, error) {
 	return st != nil, err
 }
 
-// SignOut forgets the stored sign-in.
-func (a *Auth) SignOut(ctx context.Context) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.tok = nil
-	err := a.Store.Delete(ctx, TokenKey(a.BaseURL))
-	if errors.Is(err, secrets.ErrNotFound) {
-		return nil
-	}
-	return err
-}
-
 func (a *Auth) load(ctx context.Context) (*storedToken, error) {
 	if a.Store == nil {
 		return nil, storeError(errors.New("no secret store"))

@@ -484,15 +484,6 @@ func MachinePath() string {
 	}
 }
 
-// LoadFile applies one JSON policy file.
-func (p *Policy) LoadFile(path string) error {
-	flat, err := readJSONFile(path)
-	if err != nil {
-		return err
-	}
-	return p.Set(path, flat)
-}
-
 func readJSONFile(path string) (map[string]any, error) {
 	data, err := readFile(path)
 	if err != nil {

@@ -522,13 +522,6 @@ func (s *Infino) RevokeAll() { s.as.revokeAll() }
 // access_denied.
 func (s *Infino) DenyNextSignIn(n int) { s.as.denyNextAuthorization(n) }
 
-// SetAccessTTL sets the lifetime of new access tokens.
-func (s *Infino) SetAccessTTL(d time.Duration) {
-	s.as.mu.Lock()
-	defer s.as.mu.Unlock()
-	s.as.accessTTL = d
-}
-
 // Wait blocks until n mailboxes exist or ctx ends.
 func (s *Infino) Wait(ctx context.Context, n int) error {
 	for s.Count() < n {
