@@ -506,8 +506,15 @@ func TestTimeoutDoesNotCutExchange(t *testing.T) {
 	cfg.Opener = b.open
 	cfg.Timeout = 300 * time.Millisecond
 	s := start(t, t.Context(), cfg)
-	if _, err := s.Wait(t.Context()); err != nil {
+	tok, err := s.Wait(t.Context())
+	if err != nil {
 		t.Fatalf("a redirect that arrived in time must be redeemed: %v", err)
+	}
+	if tok.AccessToken == "" || tok.RefreshToken == "" {
+		t.Fatalf("no token came back: %+v", tok)
+	}
+	if n := as.tokenRequests.Load(); n != 1 {
+		t.Fatalf("%d token requests, want exactly 1", n)
 	}
 }
 
