@@ -119,3 +119,16 @@ func TestBadPolicyNamesKey(t *testing.T) {
 		t.Fatalf("policy check: exit %d %q", code, errOut)
 	}
 }
+
+// IT's language choice in the policy overrides the system's on the command
+// line too.
+func TestPolicyLanguage(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "policy.json")
+	if err := os.WriteFile(p, []byte(`{"language":"pl"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := run(t, []string{"LANG=C", "INFINO_MAILBOX_POLICY=" + p}, "discover", "--offline", "garbage")
+	if code != 2 || !strings.Contains(errOut, "brakuje znaku @") {
+		t.Fatalf("exit %d, %q", code, errOut)
+	}
+}

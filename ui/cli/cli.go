@@ -94,9 +94,14 @@ func isWindowFlag(a string) bool {
 // NewEnv builds the environment of a real run.
 func NewEnv(stdin io.Reader, stdout, stderr io.Writer) *Env {
 	p, err := policy.Load()
+	lang := LangFromEnv(os.Getenv)
+	if p.Language != "" {
+		// IT's language choice overrides the system's, as in the window.
+		lang = p.Language
+	}
 	return &Env{
 		Stdin: stdin, Stdout: stdout, Stderr: stderr,
-		Lang:   LangFromEnv(os.Getenv),
+		Lang:   lang,
 		Policy: p, PolicyErr: err,
 		Getenv: os.Getenv,
 	}
