@@ -18,11 +18,11 @@ import (
 	"fyne.io/fyne/v2/app"
 
 	"infino.legal/mailbox/assets"
+	"infino.legal/mailbox/internal/probe"
+	"infino.legal/mailbox/internal/sandbox"
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/policy"
-	"infino.legal/mailbox/mailcfg/sandbox"
 	"infino.legal/mailbox/oauthloopback"
-	"infino.legal/mailbox/ui/internal/probe"
 )
 
 // WindowSize fits a 1366×768 laptop screen with room for a task bar.
@@ -30,7 +30,7 @@ var WindowSize = fyne.NewSize(940, 680)
 
 // Run opens the window and blocks until it is closed. args are the window's
 // flags (cli.WindowFlags): --demo runs it against the sandbox servers in this
-// process (mailcfg/sandbox), so that the whole flow works offline.
+// process (internal/sandbox), so that the whole flow works offline.
 func Run(args []string) {
 	demo, err := parseArgs(args)
 	if err != nil {

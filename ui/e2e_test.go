@@ -16,7 +16,7 @@ import (
 )
 
 // peers is what testdata/mailpeers/up.sh writes to its env file. (The Go
-// helper mailcfg/internal/mailpeers is internal to mailcfg, so the window's
+// helper internal/mailpeers is internal to mailcfg, so the window's
 // test reads the same file itself, with the same rule: skip on a developer
 // machine without the peers, fail under CI.)
 type peers struct {

@@ -10,13 +10,13 @@ import (
 
 	"fyne.io/fyne/v2"
 
+	"infino.legal/mailbox/internal/sandbox"
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/discover"
 	"infino.legal/mailbox/mailcfg/infino"
 	"infino.legal/mailbox/mailcfg/microsoft"
 	"infino.legal/mailbox/mailcfg/netconf"
 	"infino.legal/mailbox/mailcfg/policy"
-	"infino.legal/mailbox/mailcfg/sandbox"
 	"infino.legal/mailbox/mailcfg/secrets"
 	"infino.legal/mailbox/mailcfg/verify"
 	"infino.legal/mailbox/oauthloopback"
@@ -263,7 +263,7 @@ func realWiring() (*wiring, error) {
 	return &wiring{pol: pol, lang: LoadTranslationsFor(pol.Language), store: secrets.NewKeyring(secrets.Options{})}, perr
 }
 
-// demoWiring starts the sandbox (mailcfg/sandbox) in this process and wires
+// demoWiring starts the sandbox (internal/sandbox) in this process and wires
 // the window to it: its policy, provider table (demo domains first), CA,
 // HTTP client, an in-memory secret store and a throw-away config directory,
 // so that nothing leaves this computer and nothing real is touched. open is

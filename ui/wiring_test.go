@@ -14,12 +14,12 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"infino.legal/mailbox/internal/microsofttest"
+	"infino.legal/mailbox/internal/sandbox"
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/infino"
 	"infino.legal/mailbox/mailcfg/microsoft"
-	"infino.legal/mailbox/mailcfg/microsoft/microsofttest"
 	"infino.legal/mailbox/mailcfg/policy"
-	"infino.legal/mailbox/mailcfg/sandbox"
 	"infino.legal/mailbox/mailcfg/secrets"
 )
 

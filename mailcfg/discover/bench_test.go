@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"infino.legal/mailbox/internal/discovertest"
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/discover"
-	"infino.legal/mailbox/mailcfg/discover/discovertest"
 )
 
 // BenchmarkDiscover measures the wall time of one discovery with three

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"infino.legal/mailbox/internal/discovertest"
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/discover"
-	"infino.legal/mailbox/mailcfg/discover/discovertest"
 )
 
 // The firm domain of most tests; it is not in the bundled table.

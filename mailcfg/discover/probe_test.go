@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"infino.legal/mailbox/internal/discovertest"
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/discover"
-	"infino.legal/mailbox/mailcfg/discover/discovertest"
 )
 
 // mailServer is a scripted server: greet, then answer each command line

@@ -16,9 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"infino.legal/mailbox/internal/sandbox"
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/infino"
-	"infino.legal/mailbox/mailcfg/sandbox"
 	"infino.legal/mailbox/mailcfg/secrets"
 )
 

@@ -17,10 +17,10 @@ import (
 	"testing"
 	"time"
 
+	"infino.legal/mailbox/internal/sandbox"
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/infino"
 	"infino.legal/mailbox/mailcfg/policy"
-	"infino.legal/mailbox/mailcfg/sandbox"
 	"infino.legal/mailbox/mailcfg/secrets"
 	"infino.legal/mailbox/mailcfg/verify"
 )

@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"infino.legal/mailbox/internal/mailpeers"
+	"infino.legal/mailbox/internal/microsofttest"
 	"infino.legal/mailbox/mailcfg"
-	"infino.legal/mailbox/mailcfg/internal/mailpeers"
 	"infino.legal/mailbox/mailcfg/microsoft"
-	"infino.legal/mailbox/mailcfg/microsoft/microsofttest"
 	"infino.legal/mailbox/mailcfg/secrets"
 	"infino.legal/mailbox/mailcfg/verify"
 )

@@ -7,8 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"infino.legal/mailbox/internal/microsofttest"
 	"infino.legal/mailbox/mailcfg/microsoft"
-	"infino.legal/mailbox/mailcfg/microsoft/microsofttest"
 	"infino.legal/mailbox/mailcfg/secrets"
 )
 

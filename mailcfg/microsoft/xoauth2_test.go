@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"infino.legal/mailbox/internal/microsofttest"
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/microsoft"
-	"infino.legal/mailbox/mailcfg/microsoft/microsofttest"
 	"infino.legal/mailbox/mailcfg/secrets"
 	"infino.legal/mailbox/mailcfg/verify"
 )

@@ -21,7 +21,7 @@ import (
 
 	"github.com/mattn/go-ieproxy"
 
-	"infino.legal/mailbox/mailcfg/internal/testca"
+	"infino.legal/mailbox/internal/localca"
 	"infino.legal/mailbox/mailcfg/policy"
 )
 
@@ -36,11 +36,11 @@ type firmCA struct {
 
 func newFirmCA(t *testing.T) firmCA {
 	t.Helper()
-	ca, err := testca.New(testca.Subject{CommonName: "Kancelaria Test CA"})
+	ca, err := localca.New(localca.Subject{CommonName: "Kancelaria Test CA"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	server, err := ca.Issue(testca.Subject{CommonName: "infino.test"}, "infino.test", "127.0.0.1")
+	server, err := ca.Issue(localca.Subject{CommonName: "infino.test"}, "infino.test", "127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
 	}

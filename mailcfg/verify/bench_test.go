@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"infino.legal/mailbox/internal/mailpeers"
 	"infino.legal/mailbox/mailcfg"
-	"infino.legal/mailbox/mailcfg/internal/mailpeers"
 )
 
 // latencyProxy forwards TCP to a target, delaying every chunk by delay in

@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"infino.legal/mailbox/internal/localca"
 	"infino.legal/mailbox/mailcfg"
-	"infino.legal/mailbox/mailcfg/internal/testca"
 )
 
 // In-process fake servers for what Dovecot and Postfix will not do. Every
@@ -35,10 +35,10 @@ type testPKI struct {
 
 var pkiOnce = sync.OnceValue(func() *testPKI {
 	now := time.Now()
-	ca := must(testca.New(testca.Subject{CommonName: "Fake Test CA", Organization: "Infino tests",
+	ca := must(localca.New(localca.Subject{CommonName: "Fake Test CA", Organization: "Infino tests",
 		NotBefore: now.Add(-2 * 365 * 24 * time.Hour), NotAfter: now.Add(10 * 365 * 24 * time.Hour)}))
-	subject := func(nb, na time.Time) testca.Subject {
-		return testca.Subject{CommonName: "fake mail server", NotBefore: nb, NotAfter: na}
+	subject := func(nb, na time.Time) localca.Subject {
+		return localca.Subject{CommonName: "fake mail server", NotBefore: nb, NotAfter: na}
 	}
 	lo := []string{"localhost", "127.0.0.1", "::1"}
 	return &testPKI{
@@ -46,7 +46,7 @@ var pkiOnce = sync.OnceValue(func() *testPKI {
 		good:     must(ca.Issue(subject(now.Add(-time.Hour), now.Add(24*time.Hour)), lo...)),
 		expired:  must(ca.Issue(subject(now.Add(-400*24*time.Hour), now.Add(-365*24*time.Hour)), lo...)),
 		wrongHst: must(ca.Issue(subject(now.Add(-time.Hour), now.Add(24*time.Hour)), "mail.other.example")),
-		selfSign: must(testca.SelfSigned(subject(now.Add(-time.Hour), now.Add(24*time.Hour)), lo...)),
+		selfSign: must(localca.SelfSigned(subject(now.Add(-time.Hour), now.Add(24*time.Hour)), lo...)),
 	}
 })
 

@@ -8,8 +8,8 @@ import (
 	"sync"
 	"testing"
 
+	"infino.legal/mailbox/internal/mailpeers"
 	"infino.legal/mailbox/mailcfg"
-	"infino.legal/mailbox/mailcfg/internal/mailpeers"
 )
 
 // Integration tests against the real Dovecot and Postfix that

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"infino.legal/mailbox/internal/discovertest"
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/discover"
-	"infino.legal/mailbox/mailcfg/discover/discovertest"
 	"infino.legal/mailbox/mailcfg/policy"
 )
 

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"infino.legal/mailbox/internal/microsofttest"
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/microsoft"
-	"infino.legal/mailbox/mailcfg/microsoft/microsofttest"
 	"infino.legal/mailbox/mailcfg/policy"
 	"infino.legal/mailbox/mailcfg/secrets"
 )

@@ -1,4 +1,4 @@
-// Package probe measures start-up for the benchmark in ui/internal/startupbench:
+// Package probe measures start-up for the benchmark in internal/tools/startupbench:
 // with INFINO_MAILBOX_PROBE=FILE set, once the window has painted its first
 // frame it writes the wall-clock time and the memory in use to FILE and quits.
 // Without the variable it does nothing.

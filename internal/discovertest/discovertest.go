@@ -24,8 +24,8 @@ import (
 
 	"github.com/miekg/dns"
 
+	"infino.legal/mailbox/internal/localca"
 	"infino.legal/mailbox/mailcfg"
-	"infino.legal/mailbox/mailcfg/internal/testca"
 )
 
 // CA is a throw-away certificate authority that issues a leaf for any
@@ -33,7 +33,7 @@ import (
 type CA struct {
 	Cert *x509.Certificate
 	Pool *x509.CertPool
-	ca   *testca.CA
+	ca   *localca.CA
 
 	mu    sync.Mutex
 	cache map[string]*tls.Certificate
@@ -41,7 +41,7 @@ type CA struct {
 
 // NewCA makes a CA valid for a day.
 func NewCA() (*CA, error) {
-	ca, err := testca.New(testca.Subject{CommonName: "Infino Mailbox test CA"})
+	ca, err := localca.New(localca.Subject{CommonName: "Infino Mailbox test CA"})
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +51,7 @@ func NewCA() (*CA, error) {
 // Leaf issues a server certificate for the names (host names, wildcards
 // such as *.example.pl, or IP addresses), valid for a day.
 func (ca *CA) Leaf(names ...string) (*tls.Certificate, error) {
-	c, err := ca.ca.Issue(testca.Subject{CommonName: names[0]}, names...)
+	c, err := ca.ca.Issue(localca.Subject{CommonName: names[0]}, names...)
 	if err != nil {
 		return nil, err
 	}

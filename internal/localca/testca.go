@@ -1,11 +1,11 @@
-// Package testca makes throw-away certificate authorities and the server
+// Package localca makes throw-away certificate authorities and the server
 // certificates they sign, for the fake servers of the tests and for the
 // sandbox that `infino-mailbox --demo` runs. The keys live only in the
 // process; nothing outside trusts these certificates unless it is handed
 // CA.Pool or CA.PEM.
 //
 // Keys are ECDSA P-256; serial numbers are random.
-package testca
+package localca
 
 import (
 	"crypto/ecdsa"

@@ -2,8 +2,8 @@
 // hello window built the same way: time from exec to the first frame, and
 // resident memory once the first screen is up (see package probe).
 //
-//	go run ./ui/internal/startupbench            # needs $DISPLAY, or -xvfb :77
-//	go run ./ui/internal/startupbench -n 21 -xvfb :77
+//	go run ./internal/tools/startupbench            # needs $DISPLAY, or -xvfb :77
+//	go run ./internal/tools/startupbench -n 21 -xvfb :77
 //
 // The two programs run alternately, so load on the machine hits both alike;
 // medians are reported. Goals (issue 5): time ≤ 1.2×, memory ≤ 1.25× hello.
@@ -50,7 +50,7 @@ func main() {
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		check(cmd.Run())
 	}
-	build(bins["hello"], "./ui/internal/hello")
+	build(bins["hello"], "./internal/tools/hello")
 	build(bins["mailbox"], ".")
 
 	display := os.Getenv("DISPLAY")

@@ -5,7 +5,7 @@ import (
 	"crypto/x509"
 	"time"
 
-	"infino.legal/mailbox/mailcfg/internal/testca"
+	"infino.legal/mailbox/internal/localca"
 )
 
 // CA is a throw-away certificate authority and the one server certificate it
@@ -25,12 +25,12 @@ type CA struct {
 // NewCA makes a CA and a server certificate for the loopback names.
 func NewCA(now time.Time) (*CA, error) {
 	const org = "Infino Mailbox sandbox"
-	ca, err := testca.New(testca.Subject{CommonName: "Infino Mailbox sandbox CA", Organization: org,
+	ca, err := localca.New(localca.Subject{CommonName: "Infino Mailbox sandbox CA", Organization: org,
 		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(90 * 24 * time.Hour)})
 	if err != nil {
 		return nil, err
 	}
-	leaf, err := ca.Issue(testca.Subject{CommonName: "localhost", Organization: org,
+	leaf, err := ca.Issue(localca.Subject{CommonName: "localhost", Organization: org,
 		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(89 * 24 * time.Hour)},
 		"localhost", "127.0.0.1", "::1")
 	if err != nil {

@@ -1,4 +1,4 @@
-package testca
+package localca
 
 import (
 	"crypto/x509"
