@@ -35,6 +35,12 @@ type authServer struct {
 	stats    AuthStats
 	// accessTTL is the lifetime of access tokens.
 	accessTTL time.Duration
+	// iss, when it returns non-empty, is sent as the "iss" parameter of
+	// every redirect back to the client (RFC 9207).
+	iss func() string
+	// grantScopes, when set, decides which of the requested scopes are
+	// granted (a real server may grant fewer than asked).
+	grantScopes func(q url.Values, requested []string) []string
 }
 
 // AuthStats counts what an authorization server was asked.
@@ -51,6 +57,7 @@ type grant struct {
 	redirectURI string
 	challenge   string
 	scopes      []string
+	resource    string // RFC 8707 resource indicator of the authorization request
 	user        string
 	nonce       string
 	expires     time.Time
@@ -99,6 +106,11 @@ func (a *authServer) authorize(w http.ResponseWriter, r *http.Request, user func
 	}
 	back := func(params url.Values) {
 		params.Set("state", q.Get("state"))
+		if a.iss != nil {
+			if iss := a.iss(); iss != "" {
+				params.Set("iss", iss)
+			}
+		}
 		u, _ := url.Parse(redirect)
 		qq := u.Query()
 		for k, v := range params {
@@ -133,10 +145,13 @@ func (a *authServer) authorize(w http.ResponseWriter, r *http.Request, user func
 		fail("access_denied", "the user declined")
 		return
 	}
+	if a.grantScopes != nil {
+		scopes = a.grantScopes(q, scopes)
+	}
 	code := randomToken("code-")
 	a.mu.Lock()
 	a.codes[code] = &grant{clientID: a.clientID, redirectURI: redirect, challenge: q.Get("code_challenge"),
-		scopes: scopes, user: user(q), nonce: q.Get("nonce"), expires: a.now().Add(5 * time.Minute)}
+		scopes: scopes, resource: q.Get("resource"), user: user(q), nonce: q.Get("nonce"), expires: a.now().Add(5 * time.Minute)}
 	a.stats.Authorizations++
 	a.mu.Unlock()
 	back(url.Values{"code": {code}})
@@ -202,6 +217,9 @@ func (a *authServer) token(w http.ResponseWriter, r *http.Request, issue func(g 
 		case !pkceOK(f.Get("code_verifier"), g.challenge):
 			a.tokenErrorLocked(w, "invalid_grant", "PKCE verification failed")
 			return
+		case f.Get("resource") != "" && f.Get("resource") != g.resource:
+			a.tokenErrorLocked(w, "invalid_target", "resource differs from the authorization request (RFC 8707)")
+			return
 		}
 		g.used = true
 		a.stats.CodeGrants++
@@ -210,6 +228,10 @@ func (a *authServer) token(w http.ResponseWriter, r *http.Request, issue func(g 
 		g = a.refresh[rt]
 		if g == nil {
 			a.tokenErrorLocked(w, "invalid_grant", "unknown or revoked refresh token")
+			return
+		}
+		if res := f.Get("resource"); res != "" && g.resource != "" && res != g.resource {
+			a.tokenErrorLocked(w, "invalid_target", "resource differs from the grant (RFC 8707)")
 			return
 		}
 		delete(a.refresh, rt) // rotation: every refresh token works once
