@@ -46,7 +46,9 @@ type Metadata struct {
 // OfflineAccess reports whether the server lists the offline_access scope:
 // an OpenID Connect provider then issues refresh tokens only when it is
 // asked for (with prompt=consent, OpenID Connect Core §11).
-func (m *Metadata) OfflineAccess() bool { return slices.Contains(m.ScopesSupported, ScopeOfflineAccess) }
+func (m *Metadata) OfflineAccess() bool {
+	return slices.Contains(m.ScopesSupported, ScopeOfflineAccess)
+}
 
 // MetadataURLs are where the metadata of issuer is looked for, in order:
 // the RFC 8414 location (the well-known suffix between host and path), then
