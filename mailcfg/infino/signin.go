@@ -302,14 +302,18 @@ func (a *Auth) signInLocked(ctx context.Context) (*oauth2.Token, error) {
 	}
 	b := a.Browser
 	s, err := oauthloopback.Start(ctx, oauthloopback.Config{
-		OAuth2:       a.oauthConfig(m),
-		AuthParams:   a.authParams(m),
-		RedirectHost: oauthloopback.HostIPv4,
-		Opener:       b.Opener,
-		OnURL:        b.OnURL,
-		HTTPClient:   a.HTTP,
-		Timeout:      b.Timeout,
-		Pages:        b.Pages,
+		OAuth2:     a.oauthConfig(m),
+		AuthParams: a.authParams(m),
+		// RFC 9207: the answer must come from the issuer the metadata
+		// named; required when the server says it always sends iss.
+		Issuer:        m.Issuer,
+		RequireIssuer: m.IssParameterSupported,
+		RedirectHost:  oauthloopback.HostIPv4,
+		Opener:        b.Opener,
+		OnURL:         b.OnURL,
+		HTTPClient:    a.HTTP,
+		Timeout:       b.Timeout,
+		Pages:         b.Pages,
 	})
 	if err != nil {
 		return nil, newError(KindSignIn, 0, err)
@@ -323,6 +327,9 @@ func (a *Auth) signInLocked(ctx context.Context) (*oauth2.Token, error) {
 		var te *oauthloopback.TokenError
 		if errors.As(err, &te) && (te.StatusCode == http.StatusTooManyRequests || te.StatusCode >= 500) {
 			return nil, newError(KindUnavailable, te.StatusCode, err)
+		}
+		if errors.Is(err, oauthloopback.ErrIssuerMismatch) {
+			return nil, &Error{Kind: KindSignIn, Err: err, Message: issMessage}
 		}
 		return nil, newError(KindSignIn, 0, err)
 	}
@@ -349,6 +356,11 @@ func (a *Auth) signInLocked(ctx context.Context) (*oauth2.Token, error) {
 var noRefreshMessage = mailcfg.Text{
 	PL: "Infino zalogowało, ale nie wydało aplikacji tokenu odświeżania, więc nie może ona wysyłać ustawień później ani w tle. Serwer autoryzacji Infino musi wydawać tokeny odświeżania klientowi infino-mailbox (zob. docs/infino-api.md). Niczego nie wysłano; ustawienia czekają w skrzynce nadawczej. Przekaż tę wiadomość działowi IT lub pomocy Infino.",
 	EN: "Infino signed you in but issued the app no refresh token, so it cannot send settings later or in the background. Infino's authorization server must issue refresh tokens to the client infino-mailbox (see docs/infino-api.md). Nothing was sent; the settings are waiting in the outbox. Pass this message on to your IT department or Infino support.",
+}
+
+var issMessage = mailcfg.Text{
+	PL: "Odpowiedź logowania nie przyszła od serwera Infino, do którego aplikacja się zwróciła (RFC 9207), więc ją odrzucono. Niczego nie wysłano; ustawienia czekają w skrzynce nadawczej. Zaloguj się ponownie; jeśli to się powtarza, skontaktuj się z działem IT.",
+	EN: "The sign-in answer did not come from the Infino server the app asked (RFC 9207), so it was refused. Nothing was sent; the settings are waiting in the outbox. Sign in again; if this keeps happening, contact your IT department.",
 }
 
 var scopeMessage = mailcfg.Text{
