@@ -45,11 +45,11 @@ func localError(err error) *Error {
 }
 
 var noSpaceMessage = mailcfg.Text{
-	PL: "Na dysku nie ma dość miejsca, by zachować ustawienia na później. Zwolnij trochę miejsca i wyślij je ponownie.",
-	EN: "There is not enough disk space to keep the settings for later. Free some space and send them again.",
+	PL: "Niczego nie wysłano: na dysku tego komputera nie ma dość miejsca, by zachować ustawienia na później. Zwolnij trochę miejsca i wyślij je ponownie.",
+	EN: "Nothing was sent: there is not enough disk space on this computer to keep the settings for later. Free some space and send them again.",
 }
 
 var readOnlyMessage = mailcfg.Text{
-	PL: "Folder aplikacji jest tylko do odczytu, więc nie można zachować ustawień na później. Poproś dział IT o prawo zapisu w folderze konfiguracji i wyślij je ponownie.",
-	EN: "The app's folder is read-only, so the settings cannot be kept for later. Ask your IT department for write access to the configuration folder and send them again.",
+	PL: "Niczego nie wysłano: folder aplikacji jest tylko do odczytu, więc nie można zachować ustawień na później. Poproś dział IT o prawo zapisu w folderze konfiguracji i wyślij je ponownie.",
+	EN: "Nothing was sent: the app's folder is read-only, so the settings cannot be kept for later. Ask your IT department for write access to the configuration folder and send them again.",
 }
