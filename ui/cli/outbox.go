@@ -62,8 +62,8 @@ func problemsJSON(ps []infino.Problem) []outboxProblemJSON {
 func printProblems(env *Env, ps []infino.Problem) {
 	for _, p := range ps {
 		fmt.Fprintf(env.Stderr, "infino-mailbox: %s\n", tr(env,
-			"plik skrzynki nadawczej jest uszkodzony i został odłożony na bok: "+p.File,
-			"an outbox file is damaged and was moved aside: "+p.File))
+			"plik skrzynki nadawczej jest uszkodzony, więc nie da się go wysłać; przeniesiono go do kwarantanny (powód obok, w pliku .reason), a jego hasło usunięto z sejfu: "+p.File,
+			"an outbox file is damaged, so it can never be sent; it was quarantined (the reason is beside it, in a .reason file) and its secret removed from the keyring: "+p.File))
 		if p.Err != nil {
 			fmt.Fprintf(env.Stderr, "  (%v)\n", p.Err)
 		}

@@ -47,7 +47,7 @@ var HandOff HandOffDeps
 
 func init() {
 	Register(&Command{
-		Name: "submit", Usage: "submit [--json] [--password-stdin] [--allow-insecure] SETTINGS.json",
+		Name: "submit", Usage: "submit [--json] [--password-stdin] [--allow-insecure] [--replace] SETTINGS.json",
 		Summary: "verify settings, then hand them to Infino (exit 3: queued in the outbox)",
 		Run:     runSubmit,
 	})
@@ -127,11 +127,14 @@ type submitJSON struct {
 	Fields      []*mailcfg.FieldError `json:"fields,omitempty"`
 	Failures    []mailcfg.FailureJSON `json:"failures,omitempty"`
 	NextAttempt *time.Time            `json:"nextAttempt,omitempty"`
+	// Existing is the mailbox Infino already holds (state mailbox_exists):
+	// what submit --replace replaces.
+	Existing *infino.MailboxInfo `json:"existing,omitempty"`
 }
 
 func outcomeJSON(env *Env, o infino.Outcome) submitJSON {
 	j := submitJSON{State: o.State, Email: o.Email, ID: o.Receipt.ID, Replayed: o.Receipt.Replayed,
-		Kind: string(o.Kind()), Message: o.Message().In(env.Lang), Fields: o.Fields()}
+		Kind: string(o.Kind()), Message: o.Message().In(env.Lang), Fields: o.Fields(), Existing: o.Existing}
 	if o.State == infino.StateQueued {
 		j.EntryID = o.EntryID
 		if !o.NextAttempt.IsZero() {
@@ -146,7 +149,7 @@ func outcomeJSON(env *Env, o infino.Outcome) submitJSON {
 // queued, 1 failed.
 func exitFor(o infino.Outcome) int {
 	switch o.State {
-	case infino.StateSent, infino.StateExists:
+	case infino.StateSent, infino.StateExists, infino.StateReplaced:
 		return ExitOK
 	case infino.StateQueued:
 		return ExitQueued
@@ -178,6 +181,7 @@ func runSubmit(ctx context.Context, env *Env, args []string) int {
 	pwStdin := fs.Bool("password-stdin", false, "read the mailbox password from the first line of standard input")
 	timeout := fs.Duration("verify-timeout", verify.DefaultTimeout, "how long verification may take")
 	insecure := fs.Bool("allow-insecure", false, `consent to security "none" (the policy must allow it too); the password then travels unencrypted`)
+	replace := fs.Bool("replace", false, "if Infino already has this mailbox, replace its settings and secret with these")
 	rest, code, ok := Parse(env, fs, args)
 	if !ok {
 		return code
@@ -260,6 +264,9 @@ func runSubmit(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintln(env.Stderr, tr(env, "Przekazuję ustawienia do Infino…", "Handing the settings to Infino…"))
 	}
 	out := svc.Submit(ctx, s, sec, verifiedAt)
+	if *replace {
+		out = replaceExisting(ctx, env, svc, out, s, sec, verifiedAt, *asJSON)
+	}
 	if *asJSON {
 		writeJSON(env.Stdout, outcomeJSON(env, out))
 	} else {
