@@ -345,7 +345,7 @@ func (s *Infino) serveWrite(w http.ResponseWriter, r *http.Request, id string) {
 	}
 	s.byKey[key] = st
 	var hold chan struct{}
-	if len(s.holds) > 0 {
+	if len(s.holds) > 0 && st.status < 300 {
 		hold, s.holds = s.holds[0], s.holds[1:]
 	}
 	s.mu.Unlock()
@@ -627,10 +627,10 @@ func (s *Infino) RejectTokens(n int) {
 	s.reject401 = n
 }
 
-// HoldNext makes the next request that creates a mailbox commit it and then
-// never answer (until the client goes away or the sandbox stops). The
-// channel is closed once the mailbox is committed: a test then kills the
-// client "between sent and response received".
+// HoldNext makes the next request that creates a mailbox or replaces its
+// settings commit that and then never answer (until the client goes away or
+// the sandbox stops). The channel is closed once the change is committed: a
+// test then kills the client "between sent and response received".
 func (s *Infino) HoldNext() <-chan struct{} {
 	c := make(chan struct{})
 	s.mu.Lock()
