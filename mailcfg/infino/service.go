@@ -527,6 +527,12 @@ func (r FlushReport) Counts() (sent, queued, failed int) {
 // flush" (force true: everything, signing in through Browser if needed).
 // After a network failure the remaining entries are not tried this time.
 func (s *Service) Flush(ctx context.Context, force bool) FlushReport {
+	return s.flush(ctx, force, force)
+}
+
+// flush tries the entries that are due (all: every entry) and signs in
+// through the browser only when interactive.
+func (s *Service) flush(ctx context.Context, all, interactive bool) FlushReport {
 	// A failed sweep is tried again next time; the entries' own attempts
 	// report what is wrong.
 	swept, _ := s.Sweep(ctx)
@@ -542,10 +548,10 @@ func (s *Service) Flush(ctx context.Context, force bool) FlushReport {
 		case ctx.Err() != nil:
 		case down != nil:
 			res.Outcome.Err = down.Err
-		case !force && e.NextAttempt.After(s.o.Now()):
+		case !all && e.NextAttempt.After(s.o.Now()):
 		default:
 			res.Tried = true
-			res.Outcome = s.deliver(ctx, e.ID, force)
+			res.Outcome = s.deliver(ctx, e.ID, interactive)
 			if o := res.Outcome; o.State == StateQueued && o.Kind() == KindUnavailable && isNetError(o.Err) {
 				down = &o
 			}
