@@ -107,6 +107,9 @@ func newInfino(issuer, authBase, clientID string, now func() time.Time, page boo
 	}
 	s.as.iss = s.issParam
 	s.as.grantScopes = s.grantScopes
+	// What docs/infino-api.md asks of Infino: a rotated refresh token
+	// stays usable for a while (see there).
+	s.as.reuseGrace = 2 * time.Minute
 	return s
 }
 

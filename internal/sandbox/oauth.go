@@ -41,6 +41,17 @@ type authServer struct {
 	// grantScopes, when set, decides which of the requested scopes are
 	// granted (a real server may grant fewer than asked).
 	grantScopes func(q url.Values, requested []string) []string
+	// reuseGrace keeps a rotated refresh token usable for this long (a
+	// "reuse interval"): a client killed after the server rotated the
+	// token but before it stored the new one can still refresh.
+	reuseGrace time.Duration
+	rotated    map[string]rotation
+}
+
+// rotation is a refresh token replaced by a newer one.
+type rotation struct {
+	g  *grant
+	at time.Time
 }
 
 // AuthStats counts what an authorization server was asked.
@@ -67,7 +78,7 @@ type grant struct {
 func newAuthServer(name, clientID string, now func() time.Time, page bool) *authServer {
 	return &authServer{name: name, clientID: clientID, now: now, page: page,
 		codes: map[string]*grant{}, access: map[string]*grant{}, refresh: map[string]*grant{},
-		accessTTL: time.Hour}
+		rotated: map[string]rotation{}, accessTTL: time.Hour}
 }
 
 var challengeRE = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
@@ -226,6 +237,9 @@ func (a *authServer) token(w http.ResponseWriter, r *http.Request, issue func(g 
 	case "refresh_token":
 		rt := f.Get("refresh_token")
 		g = a.refresh[rt]
+		if r, ok := a.rotated[rt]; g == nil && ok && a.now().Sub(r.at) < a.reuseGrace {
+			g = r.g
+		}
 		if g == nil {
 			a.tokenErrorLocked(w, "invalid_grant", "unknown or revoked refresh token")
 			return
@@ -234,7 +248,12 @@ func (a *authServer) token(w http.ResponseWriter, r *http.Request, issue func(g 
 			a.tokenErrorLocked(w, "invalid_target", "resource differs from the grant (RFC 8707)")
 			return
 		}
-		delete(a.refresh, rt) // rotation: every refresh token works once
+		delete(a.refresh, rt) // rotation: every refresh token works once (within reuseGrace, again)
+		if a.reuseGrace > 0 {
+			if _, again := a.rotated[rt]; !again {
+				a.rotated[rt] = rotation{g: g, at: a.now()}
+			}
+		}
 		a.stats.RefreshGrants++
 	default:
 		a.tokenErrorLocked(w, "unsupported_grant_type", "authorization_code or refresh_token")
@@ -289,6 +308,11 @@ func (a *authServer) revokeUserLocked(g *grant) {
 			delete(a.refresh, k)
 		}
 	}
+	for k, v := range a.rotated {
+		if v.g.user == g.user {
+			delete(a.rotated, k)
+		}
+	}
 }
 
 // check returns the grant of a valid access token.
@@ -327,6 +351,7 @@ func (a *authServer) revokeAll() {
 	defer a.mu.Unlock()
 	a.access = map[string]*grant{}
 	a.refresh = map[string]*grant{}
+	a.rotated = map[string]rotation{}
 }
 
 func (a *authServer) snapshot() AuthStats {

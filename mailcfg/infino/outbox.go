@@ -248,9 +248,9 @@ func (o *Outbox) Add(ctx context.Context, e Entry, s Secret) error {
 	return nil
 }
 
-// Sweep removes what an interrupted Add left behind: the secret of every
-// marker without an entry, and the markers. The caller holds the lock. It
-// returns how many secrets it removed.
+// Sweep removes what a killed writer left behind: the secret of every
+// marker without an entry, the markers, and temporary files. The caller
+// holds the lock. It returns how many secrets it removed.
 func (o *Outbox) Sweep(ctx context.Context) (int, error) {
 	des, err := os.ReadDir(o.dir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -261,6 +261,14 @@ func (o *Outbox) Sweep(ctx context.Context) (int, error) {
 	}
 	removed := 0
 	for _, de := range des {
+		if strings.HasPrefix(de.Name(), tmpPrefix) {
+			// Every write into this directory holds the lock, so a
+			// temporary file now is one a killed writer left.
+			if err := os.Remove(filepath.Join(o.dir, de.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return removed, err
+			}
+			continue
+		}
 		id, ok := strings.CutSuffix(de.Name(), addSuffix)
 		if !ok || !uuidRE.MatchString(id) {
 			continue
