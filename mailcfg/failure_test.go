@@ -3,6 +3,7 @@ package mailcfg
 import (
 	"crypto/x509"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -75,5 +76,19 @@ func TestCauseFailure(t *testing.T) {
 	bare := Cause{Kind: KindAuthFailed}
 	if got, want := *bare.Failure("", home), *NewFailure(KindAuthFailed, "", home); got != want {
 		t.Errorf("a bare cause is NewFailure: %+v vs %+v", got, want)
+	}
+}
+
+// The hints that name ports name the ones DefaultPort gives.
+func TestHintsNameTheDefaultPorts(t *testing.T) {
+	for _, k := range []Kind{KindTLSUnavailable, KindProtocol} {
+		for _, p := range []Protocol{IMAP, POP3, SMTP} {
+			for _, s := range []Security{SecurityTLS, SecurityStartTLS} {
+				port := strconv.Itoa(DefaultPort(p, s))
+				if !strings.Contains(hints[k].PL, port) || !strings.Contains(hints[k].EN, port) {
+					t.Errorf("%s hint lacks port %s", k, port)
+				}
+			}
+		}
 	}
 }
