@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"regexp"
 	"runtime"
 	"slices"
@@ -166,21 +165,13 @@ func (e *Error) Text() mailcfg.Text {
 	return mailcfg.Text{PL: e.Message.PL + " " + e.Hint.PL, EN: e.Message.EN + " " + e.Hint.EN}
 }
 
-// DefaultPolicyFile is where the policy is read from on this machine: the
-// file named by INFINO_MAILBOX_POLICY, or the machine-wide file.
-func DefaultPolicyFile() string {
-	if p := os.Getenv(policy.EnvPath); p != "" {
-		return p
-	}
-	return policy.MachinePath()
-}
-
 // NotConfigured is the error when no client id is configured; policyFile
-// is the JSON policy file IT may use ("" means DefaultPolicyFile()). The hint
-// also names this OS's managed policy (Windows registry, macOS profile).
+// is the JSON policy file IT may use ("" means this process's,
+// policy.FilePath). The hint also names this OS's managed policy (Windows
+// registry, macOS profile).
 func NotConfigured(policyFile string) *Error {
 	if policyFile == "" {
-		policyFile = DefaultPolicyFile()
+		policyFile, _ = policy.FilePath(nil)
 	}
 	return notConfigured(policyFile, runtime.GOOS)
 }
