@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+
+	"infino.legal/mailbox/mailcfg"
 )
 
 // Source is one place a policy can come from.
@@ -124,8 +126,9 @@ func LoadSources(srcs []Source) (Policy, error) {
 	return p, errors.Join(errs...)
 }
 
-// PlistID is the preference domain (bundle id) of macOS managed preferences.
-const PlistID = "legal.infino.mailbox"
+// PlistID is the preference domain of macOS managed preferences: the app's
+// bundle id, which MDM profiles name.
+const PlistID = mailcfg.AppID
 
 // ManagedPrefsDir is where macOS writes the preferences MDM profiles manage.
 const ManagedPrefsDir = "/Library/Managed Preferences"
