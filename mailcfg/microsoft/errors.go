@@ -118,7 +118,8 @@ var kinds = map[Code]mailcfg.Kind{
 
 // Failure is the error as a mailcfg.Failure (field "auth"; Detail
 // "microsoft <code>" and the AADSTS number), the form the verifier, the
-// window and the command line report.
+// window and the command line report. Code holding only an error reaches it
+// with errors.As (see As), never by asking for this method.
 func (e *Error) Failure() *mailcfg.Failure {
 	kind, ok := kinds[e.Code]
 	if !ok {
@@ -132,8 +133,11 @@ func (e *Error) Failure() *mailcfg.Failure {
 }
 
 // As lets errors.As find a *mailcfg.Failure in an *Error, so that code that
-// reports failures (verify's TokenFunc handling, the window) shows the
-// Microsoft message and hint.
+// reports failures (verify's TokenFunc handling, the window, the command
+// line) shows the Microsoft message and hint the way it shows any failure:
+//
+//	var f *mailcfg.Failure
+//	if errors.As(err, &f) { … f.Message, f.Hint … }
 func (e *Error) As(target any) bool {
 	if f, ok := target.(**mailcfg.Failure); ok {
 		*f = e.Failure()
