@@ -19,7 +19,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -371,13 +370,9 @@ func (sb *Sandbox) buildTable() (*mailcfg.Table, error) {
 			EN: "Demo Microsoft account: click \"Sign in with Microsoft\"; the sign-in approves itself."},
 		Sources: []string{"sandbox"},
 	}
-	data, err := json.Marshal(mailcfg.Table{Version: 1, Providers: []*mailcfg.Provider{pw, ms}})
+	t, err := mailcfg.NewTable(1, []*mailcfg.Provider{pw, ms})
 	if err != nil {
-		return nil, err
-	}
-	t, err := mailcfg.ParseTable(data)
-	if err != nil {
-		return nil, errors.Join(errors.New("sandbox: provider table"), err)
+		return nil, fmt.Errorf("sandbox: provider table: %w", err)
 	}
 	return t, nil
 }
@@ -415,11 +410,7 @@ func (sb *Sandbox) TableWith(base *mailcfg.Table) (*mailcfg.Table, error) {
 		base = mailcfg.Bundled()
 	}
 	all := append(append([]*mailcfg.Provider{}, sb.table.Providers...), base.Providers...)
-	data, err := json.Marshal(mailcfg.Table{Version: base.Version, Providers: all})
-	if err != nil {
-		return nil, err
-	}
-	return mailcfg.ParseTable(data)
+	return mailcfg.NewTable(base.Version, all)
 }
 
 // Wiring is everything the app needs to run against the sandbox (the
