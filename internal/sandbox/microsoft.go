@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"infino.legal/mailbox/internal/fakemail"
 	"infino.legal/mailbox/mailcfg"
 )
 
@@ -202,6 +203,17 @@ func (m *Microsoft) CheckToken(token, scopeSuffix string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// checkMailToken is the mail servers' XOAUTH2 check: a valid access token
+// of user with the protocol's Outlook scope.
+func (m *Microsoft) checkMailToken(protocol, user, token string) bool {
+	scope := "SMTP.Send"
+	if protocol == fakemail.IMAP {
+		scope = "IMAP.AccessAsUser.All"
+	}
+	who, ok := m.CheckToken(token, scope)
+	return ok && strings.EqualFold(who, user)
 }
 
 // AuthStats counts what the authorization server was asked.

@@ -1,6 +1,6 @@
 // Package sandbox runs, in-process on loopback, everything Infino Mailbox
 // talks to, so that the app works end to end with no network: an IMAP and an
-// SMTP server for a demo domain (go-imap's imapmemserver, go-smtp), the
+// SMTP server for a demo domain (internal/fakemail), the
 // Infino mailbox API with its OAuth authorization server, and a "Microsoft"
 // authorization server whose tokens the mail servers accept with XOAUTH2.
 // `infino-mailbox --demo` and the tests use it.
@@ -30,6 +30,7 @@ import (
 	"sync"
 	"time"
 
+	"infino.legal/mailbox/internal/fakemail"
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/policy"
 	"infino.legal/mailbox/mailcfg/secrets"
@@ -102,7 +103,7 @@ type Sandbox struct {
 
 	Infino    *Infino
 	Microsoft *Microsoft
-	Mail      *Mail
+	Mail      *fakemail.Server
 
 	opts      Options
 	table     *mailcfg.Table
@@ -164,7 +165,7 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 		}
 		return nil, err
 	}
-	sb.Mail = newMail(sb.Microsoft)
+	sb.Mail = fakemail.New(fakemail.Options{TLS: ca.ServerTLS(), Domain: "smtp." + DemoDomain, CheckToken: sb.Microsoft.checkMailToken})
 	sb.Mail.AddUser(DemoEmail, DemoPassword)
 	if sb.table, err = sb.buildTable(); err != nil {
 		for _, l := range lns {
@@ -183,8 +184,8 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 	sb.plain = &http.Server{Handler: browserOnly(handler), ErrorLog: quiet, ReadHeaderTimeout: 10 * time.Second}
 	go sb.https.Serve(tls.NewListener(httpsLn, ca.ServerTLS()))
 	go sb.plain.Serve(plainLn)
-	sb.Mail.startIMAP(ca.ServerTLS(), imapTLS, imapPlain)
-	sb.Mail.startSMTP(ca.ServerTLS(), smtpTLS, smtpPlain)
+	sb.Mail.ServeIMAP(imapTLS, imapPlain)
+	sb.Mail.ServeSMTP(smtpTLS, smtpPlain)
 	return sb, nil
 }
 
@@ -194,7 +195,7 @@ func (sb *Sandbox) Close() error {
 		close(sb.done)
 		sb.https.Close()
 		sb.plain.Close()
-		sb.Mail.close()
+		sb.Mail.Close()
 		sb.mu.Lock()
 		for _, d := range sb.tmpDirs {
 			os.RemoveAll(d)
