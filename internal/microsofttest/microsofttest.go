@@ -8,13 +8,11 @@
 package microsofttest
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -24,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"infino.legal/mailbox/internal/fakeidp"
 	"infino.legal/mailbox/mailcfg/policy"
 )
 
@@ -182,30 +181,9 @@ func (s *Server) ValidRefreshToken(rt string) bool {
 	return ok
 }
 
-// Browser is a fake system browser: it loads the sign-in page with the
-// fake's certificate trusted and follows the redirect to the app's loopback
-// listener, like a user who picks the account and consents. It returns once
-// the app's page has loaded.
-func (s *Server) Browser() func(ctx context.Context, authURL string) error {
-	return func(ctx context.Context, authURL string) error {
-		c := s.TLS.Client()
-		c.Timeout = 30 * time.Second
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, authURL, nil)
-		if err != nil {
-			return err
-		}
-		res, err := c.Do(req)
-		if err != nil {
-			return err
-		}
-		io.Copy(io.Discard, res.Body)
-		res.Body.Close()
-		if res.StatusCode != http.StatusOK {
-			return fmt.Errorf("fake browser: HTTP %d from %s", res.StatusCode, res.Request.URL.Host)
-		}
-		return nil
-	}
-}
+// Browser is a fake browser that trusts the fake's certificate; its Open
+// method is an opener that signs in as the chosen account.
+func (s *Server) Browser() fakeidp.Browser { return fakeidp.Browser{HTTP: s.HTTPClient()} }
 
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	prefix := "/" + s.Tenant + "/oauth2/v2.0/"

@@ -30,6 +30,7 @@ import (
 	"sync"
 	"time"
 
+	"infino.legal/mailbox/internal/fakeidp"
 	"infino.legal/mailbox/internal/fakemail"
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/policy"
@@ -257,6 +258,10 @@ func (sb *Sandbox) serveIndex(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, "Infino Mailbox sandbox\n\nInfino API:  %s%s\nMicrosoft:   %s\nIMAP (TLS):  %s\nSMTP (TLS):  %s\n\ndemo account: %s / %s\n",
 		sb.InfinoURL, "/api/v1/mailboxes", sb.Microsoft.Authority(), sb.IMAPAddr, sb.SMTPAddr, DemoEmail, DemoPassword)
 }
+
+// Browser is a fake browser that trusts the sandbox CA, for tests: its Open
+// method is an opener that approves every sign-in.
+func (sb *Sandbox) Browser() fakeidp.Browser { return fakeidp.Browser{HTTP: sb.HTTPClient()} }
 
 // TLSConfig is a client TLS configuration that trusts the sandbox CA only.
 func (sb *Sandbox) TLSConfig() *tls.Config { return sb.CA.ClientTLS() }

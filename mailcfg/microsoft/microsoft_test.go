@@ -22,7 +22,7 @@ func config(as *microsofttest.Server, store secrets.Store) microsoft.Config {
 		Policy:     as.Policy(),
 		Store:      store,
 		HTTPClient: as.HTTPClient(),
-		Opener:     as.Browser(),
+		Opener:     as.Browser().Open,
 		Timeout:    30 * time.Second,
 	}
 }
