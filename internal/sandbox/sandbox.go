@@ -63,11 +63,7 @@ const (
 )
 
 // MicrosoftScopes are the scopes a mail app asks Microsoft for.
-var MicrosoftScopes = []string{
-	"https://outlook.office.com/IMAP.AccessAsUser.All",
-	"https://outlook.office.com/SMTP.Send",
-	"offline_access", "openid", "email", "profile",
-}
+var MicrosoftScopes = strings.Fields(fakeidp.MicrosoftScopes)
 
 // Options configure Start. The zero value is what tests want.
 type Options struct {
@@ -158,8 +154,10 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 		SMTPAddr:         smtpTLS.Addr().String(),
 		SMTPStartTLSAddr: smtpPlain.Addr().String(),
 	}
-	sb.Infino = newInfino(sb.InfinoURL, sb.InfinoURL, opts.InfinoClientID, opts.Now, opts.Demo, sb.done)
-	sb.Microsoft, err = newMicrosoft(sb.InfinoURL+"/ms", MicrosoftClientID, opts.Now, opts.Demo)
+	sb.Infino, err = newInfino(sb.InfinoURL, sb.InfinoURL, opts.InfinoClientID, opts.Now, opts.Demo, sb.done)
+	if err == nil {
+		sb.Microsoft, err = newMicrosoft(sb.InfinoURL+"/ms", MicrosoftClientID, opts.Now, opts.Demo)
+	}
 	if err != nil {
 		for _, l := range lns {
 			l.Close()
@@ -177,7 +175,7 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 
 	mux := http.NewServeMux()
 	sb.Infino.routes(mux)
-	sb.Microsoft.routes(mux)
+	sb.Microsoft.Mount(mux, "/ms")
 	mux.HandleFunc("GET /{$}", sb.serveIndex)
 	handler := sb.logRequests(mux)
 	quiet := log.New(io.Discard, "", 0)
