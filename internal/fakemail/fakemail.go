@@ -208,6 +208,22 @@ func (s *Server) offers(protocol, mech string) bool {
 	return false
 }
 
+// saslServer is the server side of an offered mechanism (PLAIN or
+// XOAUTH2): it checks the credential and hands the attempt and the verdict
+// to finish, which answers the client.
+func (s *Server) saslServer(protocol, mech string, tls bool, finish func(l Login, ok bool) error) sasl.Server {
+	if mech == sasl.Plain {
+		return sasl.NewPlainServer(func(identity, user, password string) error {
+			ok := (identity == "" || identity == user) && s.checkPassword(user, password)
+			return finish(Login{Protocol: protocol, Mechanism: Plain, User: user, TLS: tls}, ok)
+		})
+	}
+	return &xoauth2{check: func(user, token string) error {
+		ok := s.opts.CheckToken(protocol, user, token)
+		return finish(Login{Protocol: protocol, Mechanism: XOAUTH2, User: user, TLS: tls}, ok)
+	}}
+}
+
 // Close stops both servers.
 func (s *Server) Close() {
 	if s.imap != nil {
@@ -271,26 +287,13 @@ func (c *imapSession) Authenticate(mech string) (sasl.Server, error) {
 	if !c.s.offers(IMAP, mech) {
 		return nil, &imap.Error{Type: imap.StatusResponseTypeNo, Text: "Unsupported mechanism"}
 	}
-	switch mech {
-	case sasl.Plain:
-		return sasl.NewPlainServer(func(identity, user, password string) error {
-			ok := (identity == "" || identity == user) && c.s.checkPassword(user, password)
-			if err := c.s.authenticate(Login{Protocol: IMAP, Mechanism: Plain, User: user, TLS: c.isTLS()}, ok, imapAuthFailed); err != nil {
-				return err
-			}
-			c.begin(user)
-			return nil
-		}), nil
-	default: // XOAUTH2
-		return &xoauth2{check: func(user, token string) error {
-			ok := c.s.opts.CheckToken(IMAP, user, token)
-			if err := c.s.authenticate(Login{Protocol: IMAP, Mechanism: XOAUTH2, User: user, TLS: c.isTLS()}, ok, imapAuthFailed); err != nil {
-				return err
-			}
-			c.begin(user)
-			return nil
-		}}, nil
-	}
+	return c.s.saslServer(IMAP, mech, c.isTLS(), func(l Login, ok bool) error {
+		if err := c.s.authenticate(l, ok, imapAuthFailed); err != nil {
+			return err
+		}
+		c.begin(l.User)
+		return nil
+	}), nil
 }
 
 // --- SMTP ---
@@ -354,18 +357,7 @@ func (c *smtpSession) Auth(mech string) (sasl.Server, error) {
 		c.user = l.User
 		return nil
 	}
-	switch mech {
-	case sasl.Plain:
-		return sasl.NewPlainServer(func(identity, user, password string) error {
-			ok := (identity == "" || identity == user) && c.s.checkPassword(user, password)
-			return finish(Login{Protocol: SMTP, Mechanism: Plain, User: user, TLS: c.isTLS()}, ok)
-		}), nil
-	default: // XOAUTH2
-		return &xoauth2{check: func(user, token string) error {
-			ok := c.s.opts.CheckToken(SMTP, user, token)
-			return finish(Login{Protocol: SMTP, Mechanism: XOAUTH2, User: user, TLS: c.isTLS()}, ok)
-		}}, nil
-	}
+	return c.s.saslServer(SMTP, mech, c.isTLS(), finish), nil
 }
 
 func (c *smtpSession) Mail(from string, _ *smtp.MailOptions) error {
