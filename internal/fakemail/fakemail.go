@@ -14,7 +14,9 @@
 //
 // The server is not a mock: clients talk the real protocols over real TLS.
 // Every attempt is recorded (Logins), every accepted message kept
-// (Messages).
+// (Messages). Each protocol is a Serve method over the shared account
+// checks (checkPassword, saslServer, authenticate), so a POP3 server would
+// be one more.
 package fakemail
 
 import (
