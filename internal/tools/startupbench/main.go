@@ -16,7 +16,6 @@
 package main
 
 import (
-	"bufio"
 	"flag"
 	"fmt"
 	"os"
@@ -24,8 +23,9 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
+
+	"infino.legal/mailbox/internal/kvfile"
 )
 
 type sample struct {
@@ -110,7 +110,7 @@ func run(bin, dir, display, locale string) (sample, error) {
 		cmd.Process.Kill()
 		return sample{}, fmt.Errorf("no first frame in 30 s")
 	}
-	kv, err := readKV(probeFile)
+	kv, err := kvfile.Read(probeFile)
 	if err != nil {
 		return sample{}, fmt.Errorf("probe: %v", err)
 	}
@@ -118,22 +118,6 @@ func run(bin, dir, display, locale string) (sample, error) {
 	rss, _ := strconv.Atoi(kv["rss_kb"])
 	hwm, _ := strconv.Atoi(kv["hwm_kb"])
 	return sample{ready: time.Unix(0, ns).Sub(start), rssKB: rss, hwmKB: hwm}, nil
-}
-
-func readKV(path string) (map[string]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	kv := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
-			kv[k] = v
-		}
-	}
-	return kv, sc.Err()
 }
 
 type stats struct {
