@@ -299,3 +299,43 @@ func (t *Table) Autofill(email string, proto Protocol) (Settings, error) {
 	}
 	return p.Settings(addr, proto), nil
 }
+
+// ProviderFor finds the provider that settings belong to: by the provider id
+// they carry, by the address's domain, or by a server host the table lists.
+// It returns nil when none is known.
+func (t *Table) ProviderFor(s Settings) *Provider {
+	if t == nil {
+		return nil
+	}
+	if s.Provider != nil {
+		if p := t.ByID(s.Provider.ID); p != nil {
+			return p
+		}
+	}
+	if a, err := ParseAddress(s.Email); err == nil {
+		if p := t.ByDomain(a.Domain); p != nil {
+			return p
+		}
+	}
+	if p := t.ByServerHost(s.Incoming.Host); p != nil {
+		return p
+	}
+	return t.ByServerHost(s.Outgoing.Host)
+}
+
+// ByServerHost finds the first provider that lists host as one of its servers
+// (templates with %EMAILDOMAIN% never match), or nil.
+func (t *Table) ByServerHost(host string) *Provider {
+	h, ok := NormalizeHost(host)
+	if t == nil || !ok {
+		return nil
+	}
+	for _, p := range t.Providers {
+		for _, s := range append(append([]ServerTemplate{}, p.Incoming...), p.Outgoing...) {
+			if strings.EqualFold(s.Host, h) {
+				return p
+			}
+		}
+	}
+	return nil
+}

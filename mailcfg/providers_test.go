@@ -158,3 +158,25 @@ func BenchmarkAutofillIDN(b *testing.B) {
 		_, _ = Autofill("biuro@kancelaria-żółć.pl", "")
 	}
 }
+
+func TestProviderFor(t *testing.T) {
+	tab := Bundled()
+	cases := []struct {
+		s    Settings
+		want string
+	}{
+		{Settings{Provider: &ProviderRef{ID: "wp.pl"}, Email: "a@gmail.com"}, "wp.pl"},
+		{Settings{Email: "a@interia.pl"}, "interia.pl"},
+		{Settings{Email: "a@kancelaria.example", Outgoing: Server{Host: "SMTP.Office365.com"}}, "microsoft365"},
+		{Settings{Email: "a@kancelaria.example", Incoming: Server{Host: "mail.kancelaria.example"}}, ""},
+	}
+	for _, c := range cases {
+		got := ""
+		if p := tab.ProviderFor(c.s); p != nil {
+			got = p.ID
+		}
+		if got != c.want {
+			t.Errorf("%+v: got %q want %q", c.s, got, c.want)
+		}
+	}
+}

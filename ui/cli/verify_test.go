@@ -195,7 +195,7 @@ func TestVerifyOAuthSeam(t *testing.T) {
 }
 
 func cannedFailure() verify.Result {
-	cert := mailcfg.Classify(&mailcfg.CertificateError{Reason: mailcfg.CertUnknownAuthority}, "incoming", nil)
+	cert := verify.Classify(&mailcfg.CertificateError{Reason: mailcfg.CertUnknownAuthority}, "incoming", nil)
 	cert.Certificate.SHA256 = "ab:cd"
 	cert.Certificate.Names = []string{"mail.kancelaria.example"}
 	auth := mailcfg.NewFailure(mailcfg.KindAuthFailed, "outgoing", nil)
