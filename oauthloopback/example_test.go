@@ -26,6 +26,7 @@ func Example() {
 	defer sb.Close()
 
 	tenant := sb.Microsoft.Authority() + "/common/oauth2/v2.0"
+	opened := make(chan error, 1)
 	s, err := oauthloopback.Start(ctx, oauthloopback.Config{
 		OAuth2: oauth2.Config{
 			ClientID: sb.Microsoft.ClientID(),
@@ -35,11 +36,9 @@ func Example() {
 		RedirectHost: oauthloopback.HostLocalhost, // what the provider has registered
 		AuthParams:   map[string]string{"prompt": "select_account"},
 		Opener:       headlessBrowser(sb.HTTPClient()),
-		OnOpen: func(err error) {
-			if err != nil {
-				fmt.Println("open the link by hand:", err)
-			}
-		},
+		// From the opener's goroutine: a face that gets an error shows
+		// "open the link by hand" next to s.AuthURL.
+		OnOpen:     func(err error) { opened <- err },
 		HTTPClient: sb.HTTPClient(), // the token request trusts the sandbox's CA
 	})
 	if err != nil {
