@@ -17,7 +17,8 @@
 #   SIGN_PKCS12 [+ SIGN_PASSWORD]   a .pfx; nothing set: unsigned
 #   SIGN_TIMESTAMP_URL     RFC 3161 timestamp server (releases need one, or the
 #                          signature stops validating when the certificate expires)
-# Tools: go, gcc-mingw-w64-x86-64 (windres too), wixl, msitools, osslsigncode.
+# Tools: go, gcc-mingw-w64-x86-64 (windres too), wixl, msitools, osslsigncode:
+# .ci/deps.sh checks them (and installs them when it can).
 SAY=dist
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -25,8 +26,6 @@ WORK=$ROOT/build/dist
 TARGETS=${DIST_TARGETS:-windows linux}
 APP=infino-mailbox
 VERSION_PKG=infino.legal/mailbox/mailcfg.Version
-
-need() { command -v "$1" >/dev/null 2>&1 || { echo "dist: $1 is missing; on Debian: apt-get install -y $2" >&2; exit 1; }; }
 
 # --- version (X.Y.Z within the MSI limits, or .ci/version.sh exits 2) -----------
 version_env=$(bash .ci/version.sh --shell)
@@ -60,11 +59,7 @@ sign() { # in out
 
 # --- Windows -------------------------------------------------------------------
 windows() {
-  need x86_64-w64-mingw32-gcc gcc-mingw-w64-x86-64
-  need x86_64-w64-mingw32-windres binutils-mingw-w64-x86-64
-  need wixl wixl
-  need msibuild msitools
-  [ ${#SIGN[@]} -eq 0 ] || need osslsigncode osslsigncode
+  bash .ci/deps.sh dist
   local W=$WORK/windows
   mkdir -p "$W"
   go run .ci/windows/mkico.go assets/icon.png "$W/icon.ico"
@@ -143,6 +138,7 @@ EOF
 
 # --- Linux ---------------------------------------------------------------------
 linux() {
+  bash .ci/deps.sh build
   say "linux: binary"
   local L=$WORK/linux/$APP-$VERSION
   mkdir -p "$L"
