@@ -14,13 +14,14 @@
 #                .ci/wine/check.sh)
 #
 # The table below is the one list of Debian packages: each row is a check (a
-# command on PATH, or a C header under $DEPS_INCLUDE, default /usr/include)
-# (or a directory) and the package that satisfies it. When something is missing on a machine
-# with apt-get, and this runs as root or sudo works without a password
-# (sudo -n), it runs apt-get update (once, unless the lists are fresh) and installs the missing packages,
-# non-interactively, then checks again; otherwise it prints the apt-get line
-# and fails (for "test": prints it and goes on). DEPS_APT_GET replaces the
-# apt-get command (tests of this script).
+# command on PATH, a C header under $DEPS_INCLUDE, default /usr/include, or a
+# directory) and the package that satisfies it. When something is missing on
+# a machine with apt-get, and this runs as root or sudo works without a
+# password (sudo -n), it runs apt-get update (once, skipped when the lists
+# are fresh) and installs the missing packages non-interactively, then checks
+# again; otherwise it prints the apt-get line and fails (for "test" outside
+# CI: prints it and goes on). DEPS_APT_GET replaces the apt-get command
+# (tests of this script).
 set -euo pipefail
 
 INCLUDE=${DEPS_INCLUDE:-/usr/include}
