@@ -11,7 +11,7 @@ import (
 	"infino.legal/mailbox/mailcfg/policy"
 )
 
-// SignInFunc signs in with Microsoft (issue 4): microsoft.Start, then
+// SignInFunc signs in with Microsoft: microsoft.Start, then
 // Session.Wait, then the account's settings and token. loginHint is the
 // address typed on Start, or "". showURL (callable from any goroutine) hands
 // the window the sign-in address, which it shows with a Copy button in case
@@ -21,7 +21,7 @@ import (
 // its own words; cancelling ctx must stop the sign-in.
 type SignInFunc func(ctx context.Context, loginHint string, showURL func(string)) (mailcfg.Settings, Credential, error)
 
-// HandOffFunc sends verified settings to Infino Legal (issue 6), typically
+// HandOffFunc sends verified settings to Infino Legal, typically
 // infino.SecretFor then infino.Service.Submit: return resultOf(out).
 // verifiedAt is when verification succeeded. showURL (callable from any
 // goroutine) hands the window the Infino sign-in address when the browser

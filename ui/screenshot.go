@@ -22,7 +22,7 @@ var Screenshots = []string{
 }
 
 // Sample failures for the screenshots. The real texts come from
-// mailcfg's failure classification (issue 3).
+// mailcfg's failure classification.
 var (
 	sampleAuthFailed = &Failure{Kind: KindAuthFailed, Field: "password",
 		Message: mailcfg.Text{PL: "Serwer odrzucił nazwę użytkownika lub hasło.", EN: "The server rejected the user name or password."}}

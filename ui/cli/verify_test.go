@@ -266,8 +266,9 @@ func TestVerifyHuman(t *testing.T) {
 	}
 }
 
-// Against the real Dovecot and Postfix (testdata/mailpeers/up.sh): the
-// acceptance test of the issue, through cli.Main with --ca.
+// Against the real Dovecot and Postfix (testdata/mailpeers/up.sh): verify
+// logs in to both servers through cli.Main, trusting their CA with --ca,
+// and a wrong password fails on both as an authentication failure.
 func TestVerifyPeers(t *testing.T) {
 	peers := mailpeers.Require(t)
 	s := mailcfg.Settings{

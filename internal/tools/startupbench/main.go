@@ -6,13 +6,8 @@
 //	go run ./internal/tools/startupbench -n 21 -xvfb :77
 //
 // The two programs run alternately, so load on the machine hits both alike;
-// medians are reported. Goals (issue 5): time ≤ 1.2×, memory ≤ 1.25× hello.
-//
-// Measured 2026-11-29 (Xvfb + Mesa llvmpipe, 2 shared cores, -n 31, Polish):
-// hello 213 ms / 138 MiB, infino-mailbox 254 ms / 154 MiB: 1.19× time, 1.12×
-// memory; other runs under load gave 1.21–1.26× time. The same binary with a
-// one-label window instead of the wizard is 1.07×: the rest is the Start
-// screen itself (the bold face buttons need, icons, a dozen text objects).
+// medians are reported, with the ratios to hello. The goals and the
+// measurements so far are in docs/performance.md.
 package main
 
 import (
