@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log"
-	"net/http"
 	"strings"
 
 	"golang.org/x/oauth2"
@@ -35,7 +34,7 @@ func Example() {
 		},
 		RedirectHost: oauthloopback.HostLocalhost, // what the provider has registered
 		AuthParams:   map[string]string{"prompt": "select_account"},
-		Opener:       headlessBrowser(sb.HTTPClient()),
+		Opener:       sb.Browser().Visit,
 		// From the opener's goroutine: a face that gets an error shows
 		// "open the link by hand" next to s.AuthURL.
 		OnOpen:     func(err error) { opened <- err },
@@ -56,20 +55,4 @@ func Example() {
 	// redirect URI on localhost: true
 	// access token: true refresh token: true
 	// codes redeemed: 1
-}
-
-// headlessBrowser opens a URL the way a browser would, following redirects
-// (the last one to the loopback listener).
-func headlessBrowser(hc *http.Client) oauthloopback.Opener {
-	return func(ctx context.Context, url string) error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		if err != nil {
-			return err
-		}
-		resp, err := hc.Do(req)
-		if err != nil {
-			return err
-		}
-		return resp.Body.Close()
-	}
 }

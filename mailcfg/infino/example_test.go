@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log"
-	"net/http"
 	"time"
 
 	"infino.legal/mailbox/internal/sandbox"
@@ -38,7 +37,7 @@ func Example() {
 		Store:     store,
 		Policy:    pol,
 		HTTP:      sb.HTTPClient(), // a face: netconf's client for the policy
-		Browser:   &infino.Browser{Opener: headlessBrowser(sb.HTTPClient()), OnURL: func(string) {}},
+		Browser:   &infino.Browser{Opener: sb.Browser().Visit, OnURL: func(string) {}},
 		Lang:      "en",
 	})
 	report := svc.Flush(ctx, false) // at start-up: what is due, never a browser
@@ -68,20 +67,4 @@ func Example() {
 	// waiting: 0 0 <nil>
 	// at Infino: 1 jan@kancelaria-demo.test password
 	// sign-ins: 1
-}
-
-// headlessBrowser opens a URL the way a browser would, following redirects
-// (the last one to the sign-in's loopback listener).
-func headlessBrowser(hc *http.Client) func(ctx context.Context, url string) error {
-	return func(ctx context.Context, url string) error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		if err != nil {
-			return err
-		}
-		resp, err := hc.Do(req)
-		if err != nil {
-			return err
-		}
-		return resp.Body.Close()
-	}
 }
