@@ -10,12 +10,12 @@
 //		ConfigDir: dir,     // infino.DefaultConfigDir()
 //		Store:     store,   // secrets.NewKeyring(secrets.Options{})
 //		Policy:    pol,     // infinoUrl, infino.clientId, allowInsecure
-//		HTTP:      hc,      // netconf.HTTPClient(pol)
+//		HTTP:      hc,      // netconf.Load(pol).HTTP
 //		Browser:   &infino.Browser{OnURL: showURLWithCopyButton},
 //		Lang:      "pl",
 //	})
 //	go svc.Flush(ctx, false)                          // at start-up: what is due, never a browser
-//	sec, err := infino.SecretFor(ctx, s, cred, store, pol.Microsoft) // after verification
+//	sec, err := w.SecretFor(ctx, s, cred)             // after verification (package world)
 //	out := svc.Submit(ctx, s, sec, verifiedAt)        // Done screen: out.State, out.Message()
 //	svc.Flush(ctx, true)                              // "Retry now" (or Submit again: same key)
 //	entries, problems, err := svc.Pending(ctx)        // what waits, each with Entry.Reason()
