@@ -10,6 +10,7 @@ import (
 	"infino.legal/mailbox/mailcfg/policy"
 	"infino.legal/mailbox/mailcfg/secrets"
 	"infino.legal/mailbox/mailcfg/verify"
+	"infino.legal/mailbox/mailcfg/world"
 )
 
 // TestSubmitInsecureNeedsConsent: security "none" sends the password in
@@ -24,23 +25,18 @@ func TestSubmitInsecureNeedsConsent(t *testing.T) {
 
 	var calls int
 	var got verify.Options
-	old := HandOff
-	t.Cleanup(func() { HandOff = old })
 	dir := t.TempDir()
-	HandOff = HandOffDeps{
-		ConfigDir: func() (string, error) { return dir, nil },
-		Store:     func() (secrets.Store, error) { return secrets.NewMemory(), nil },
-		Verify: func(_ context.Context, _ mailcfg.Settings, _ verify.Credential, o verify.Options) verify.Result {
-			calls++
-			got = o
-			f := mailcfg.NewFailure(mailcfg.KindConnect, "incoming", nil)
-			return verify.Result{Incoming: verify.SideResult{Failure: f}, Outgoing: verify.SideResult{OK: true}}
-		},
+	check := func(_ context.Context, _ mailcfg.Settings, _ verify.Credential, o verify.Options) verify.Result {
+		calls++
+		got = o
+		f := mailcfg.NewFailure(mailcfg.KindConnect, "incoming", nil)
+		return verify.Result{Incoming: verify.SideResult{Failure: f}, Outgoing: verify.SideResult{OK: true}}
 	}
 	run := func(args ...string) (int, string) {
 		var out, errb bytes.Buffer
-		env := &Env{Stdin: strings.NewReader(cliPassword + "\n"), Stdout: &out, Stderr: &errb, Lang: "en", Policy: pol,
-			Getenv: func(string) string { return "" }}
+		env := &Env{Stdin: strings.NewReader(cliPassword + "\n"), Stdout: &out, Stderr: &errb, Lang: "en",
+			World:  &world.World{Policy: pol, ConfigDir: dir, Store: secrets.NewMemory()},
+			Getenv: func(string) string { return "" }, Verify: check}
 		code := Main(context.Background(), env, append([]string{"submit"}, args...))
 		return code, errb.String()
 	}
