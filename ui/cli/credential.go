@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"flag"
 	"fmt"
+	"time"
 
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/netconf"
@@ -77,5 +79,83 @@ func rootsFor(env *Env, caFile string) (*x509.CertPool, int) {
 	return roots, 0
 }
 
-// caFlagUsage is the help of --ca, the same for verify and submit.
-const caFlagUsage = "PEM file with a CA to trust besides the system's and the policy's (a firm's own CA)"
+// checkFlags are the flags verify and submit share: both check settings
+// against the servers before anything else happens.
+type checkFlags struct {
+	fs       *flag.FlagSet
+	asJSON   *bool
+	pwStdin  *bool
+	insecure *bool
+	caFile   *string
+	timeout  *time.Duration
+}
+
+// newCheckFlags defines the shared flags; timeoutFlag names the check's
+// time limit ("timeout" in verify, "verify-timeout" in submit).
+func newCheckFlags(env *Env, c *Command, jsonHelp, pwHelp, timeoutFlag, timeoutHelp string) *checkFlags {
+	fs := FlagSet(env, c)
+	return &checkFlags{
+		fs:       fs,
+		asJSON:   fs.Bool("json", false, jsonHelp),
+		pwStdin:  fs.Bool("password-stdin", false, pwHelp),
+		timeout:  fs.Duration(timeoutFlag, verify.DefaultTimeout, timeoutHelp),
+		insecure: fs.Bool("allow-insecure", false, `consent to security "none" (the policy must allow it too); the password then travels unencrypted`),
+		caFile:   fs.String("ca", "", "PEM file with a CA to trust besides the system's and the policy's (a firm's own CA)"),
+	}
+}
+
+// settings parses args, runs check (flag checks; nil: none) and reads the
+// one settings file; a code other than 0 ends the command. Security "none"
+// passes only with the policy's and the user's consent (--allow-insecure):
+// the check would send the password in clear text.
+func (f *checkFlags) settings(env *Env, args []string, check func() int) (mailcfg.Settings, int) {
+	rest, code, ok := Parse(env, f.fs, args)
+	if !ok {
+		return mailcfg.Settings{}, code
+	}
+	if len(rest) != 1 {
+		f.fs.Usage()
+		return mailcfg.Settings{}, ExitUsage
+	}
+	if check != nil {
+		if code := check(); code != 0 {
+			return mailcfg.Settings{}, code
+		}
+	}
+	return readSettings(env, rest[0], *f.insecure)
+}
+
+// checkRun is what verify and submit check: the settings, the credential
+// and verification's options.
+type checkRun struct {
+	settings mailcfg.Settings
+	cred     verify.Credential
+	opt      verify.Options
+}
+
+// prepare reads the settings (check as in settings), the credential
+// (credentialFor; fromStore for submit) and the options. oauthErr is why
+// settings with auth "oauth2" have no credential, which each command reports
+// in its own way; a code other than 0 ends the command.
+func (f *checkFlags) prepare(ctx context.Context, env *Env, args []string, check func() int, fromStore bool, command string) (r checkRun, oauthErr error, code int) {
+	if r.settings, code = f.settings(env, args, check); code != 0 {
+		return r, nil, code
+	}
+	if r.cred, oauthErr, code = credentialFor(ctx, env, r.settings, *f.pwStdin, fromStore, command); code != 0 || oauthErr != nil {
+		return r, oauthErr, code
+	}
+	r.opt, code = f.options(env)
+	return r, nil, code
+}
+
+// options are verification's options for this run: the world's, with the
+// roots (rootsFor), the time limit and the user's consent.
+func (f *checkFlags) options(env *Env) (verify.Options, int) {
+	roots, code := rootsFor(env, *f.caFile)
+	if code != 0 {
+		return verify.Options{}, code
+	}
+	opt := env.World.VerifyOptions()
+	opt.RootCAs, opt.Timeout, opt.InsecureOverride = roots, *f.timeout, *f.insecure
+	return opt, 0
+}

@@ -156,6 +156,7 @@ func TestDiscoverTimeout(t *testing.T) {
 // a broken CA file is reported once on stderr, naming the file, and the
 // client (with the proxy IT set) stays.
 func TestDiscoverOptionsFromPolicy(t *testing.T) {
+	t.Parallel()
 	var errb bytes.Buffer
 	env := &Env{Stdout: &errb, Stderr: &errb, Lang: "en", World: &world.World{Policy: policy.Default()}}
 	o := env.World.DiscoverOptions(false)

@@ -89,53 +89,35 @@ func printOutcome(env *Env, o infino.Outcome) {
 }
 
 func runSubmit(ctx context.Context, env *Env, args []string) int {
-	c := commands["submit"]
-	fs := FlagSet(env, c)
-	asJSON := fs.Bool("json", false, "print the result as JSON")
-	pwStdin := fs.Bool("password-stdin", false, "read the mailbox password from the first line of standard input")
-	timeout := fs.Duration("verify-timeout", verify.DefaultTimeout, "how long verification may take")
-	insecure := fs.Bool("allow-insecure", false, `consent to security "none" (the policy must allow it too); the password then travels unencrypted`)
-	caFile := fs.String("ca", "", caFlagUsage)
-	rest, code, ok := Parse(env, fs, args)
-	if !ok {
-		return code
-	}
-	if len(rest) != 1 {
-		fs.Usage()
-		return ExitUsage
-	}
-	if env.World.PolicyErr != nil {
-		fmt.Fprintf(env.Stderr, "infino-mailbox: %v\n", env.World.PolicyErr)
-	}
-	// Security "none" needs the policy and the user's own consent, as in
-	// verify: the check sends the password in clear text.
-	s, code := readSettings(env, rest[0], *insecure)
-	if code != 0 {
-		return code
-	}
+	f := newCheckFlags(env, commands["submit"], "print the result as JSON",
+		"read the mailbox password from the first line of standard input",
+		"verify-timeout", "how long verification may take")
 	// The credential for verification; the secret for Infino follows from
 	// it after verification (World.SecretFor).
-	cred, oauthErr, code := credentialFor(ctx, env, s, *pwStdin, true, "submit")
-	if code != 0 {
-		return code
-	}
+	r, oauthErr, code := f.prepare(ctx, env, args, func() int {
+		if env.World.PolicyErr != nil {
+			fmt.Fprintf(env.Stderr, "infino-mailbox: %v\n", env.World.PolicyErr)
+		}
+		return 0
+	}, true, "submit")
 	if oauthErr != nil {
 		var me *microsoft.Error
 		if errors.As(oauthErr, &me) && (me.Code == microsoft.CodeNotConfigured || me.Code == microsoft.CodeNotSignedIn) {
 			// IT or the user must act first: "signin microsoft", clientId.
 			return Fail(env, ExitUsage, "%s", me.Text().In(env.Lang))
 		}
-		return oauthFailed(env, oauthErr, false)
+		// As a failed verification: both sides cannot sign in.
+		fail := mailcfg.Classify(oauthErr, "", nil)
+		side := verify.SideResult{Failure: fail}
+		return verifyFailed(env, r.settings, verify.Result{Incoming: side, Outgoing: side}, *f.asJSON)
 	}
-	roots, code := rootsFor(env, *caFile)
 	if code != 0 {
 		return code
 	}
+	s, cred, opt, asJSON := r.settings, r.cred, r.opt, f.asJSON
 	if !*asJSON {
 		fmt.Fprintln(env.Stderr, tr(env, "Sprawdzam logowanie do serwerów poczty…", "Checking the sign-in to the mail servers…"))
 	}
-	opt := env.World.VerifyOptions()
-	opt.RootCAs, opt.Timeout, opt.InsecureOverride = roots, *timeout, *insecure
 	res := env.verifier()(ctx, s, cred, opt)
 	verifiedAt := time.Now()
 	if !res.OK {

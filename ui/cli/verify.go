@@ -28,46 +28,25 @@ func init() {
 const maxPasswordLine = 4096
 
 func runVerify(ctx context.Context, env *Env, args []string) int {
-	c := commands["verify"]
-	fs := FlagSet(env, c)
-	asJSON := fs.Bool("json", false, "print one JSON object instead of progress lines")
-	pwStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input (the only way to give it)")
-	timeout := fs.Duration("timeout", verify.DefaultTimeout, "how long the whole check may take")
-	insecure := fs.Bool("allow-insecure", false, `consent to security "none" (the policy must allow it too); the password then travels unencrypted`)
-	caFile := fs.String("ca", "", caFlagUsage)
-	rest, code, ok := Parse(env, fs, args)
-	if !ok {
-		return code
-	}
-	if len(rest) != 1 {
-		fs.Usage()
-		return ExitUsage
-	}
-	if *timeout <= 0 {
-		return Fail(env, ExitUsage, "--timeout %s: %s", *timeout, tr(env, "musi być dodatni", "must be positive"))
-	}
-	s, code := readSettings(env, rest[0], *insecure)
-	if code != 0 {
-		return code
-	}
-
-	cred, oauthErr, code := credentialFor(ctx, env, s, *pwStdin, false, "verify")
-	if code != 0 {
-		return code
-	}
+	f := newCheckFlags(env, commands["verify"], "print one JSON object instead of progress lines",
+		"read the password from the first line of standard input (the only way to give it)",
+		"timeout", "how long the whole check may take")
+	r, oauthErr, code := f.prepare(ctx, env, args, func() int {
+		if *f.timeout <= 0 {
+			return Fail(env, ExitUsage, "--timeout %s: %s", *f.timeout, tr(env, "musi być dodatni", "must be positive"))
+		}
+		return 0
+	}, false, "verify")
+	asJSON := f.asJSON
 	if oauthErr != nil {
 		return oauthFailed(env, oauthErr, *asJSON)
 	}
-	// The same trust as the window: system roots plus the policy's
-	// extraCaFile, plus whatever --ca adds for this run.
-	roots, code := rootsFor(env, *caFile)
 	if code != 0 {
 		return code
 	}
-	opt := env.World.VerifyOptions()
-	opt.RootCAs = roots
-	opt.Timeout = *timeout
-	opt.InsecureOverride = *insecure
+	// The same trust as the window: system roots plus the policy's
+	// extraCaFile, plus whatever --ca adds for this run.
+	s, cred, opt := r.settings, r.cred, r.opt
 	var out sync.Mutex
 	if !*asJSON {
 		// Progress comes from both sides' goroutines at once.

@@ -93,6 +93,7 @@ func stubVerifier(t *testing.T, res verify.Result) (got *verify.Credential, opts
 }
 
 func TestVerifyBadInput(t *testing.T) {
+	t.Parallel()
 	stubVerifier(t, verify.Result{OK: true})
 	good := writeSettings(t, goodSettings())
 	bad := goodSettings()
@@ -160,6 +161,7 @@ func TestVerifyBadInput(t *testing.T) {
 }
 
 func TestVerifyPasswordFromStdin(t *testing.T) {
+	t.Parallel()
 	good := writeSettings(t, goodSettings())
 	for stdin, want := range map[string]string{
 		cliPassword + "\n":   cliPassword,
@@ -178,6 +180,7 @@ func TestVerifyPasswordFromStdin(t *testing.T) {
 }
 
 func TestVerifyOAuthSeam(t *testing.T) {
+	t.Parallel()
 	sm := seamsFor(t)
 	sm.oauth = func(ctx context.Context, s mailcfg.Settings) (verify.Credential, error) {
 		return verify.OAuth2Token{Username: s.Email, AccessToken: "tok"}, nil
