@@ -429,3 +429,29 @@ func TestBrokenCAFileKeepsTheProxy(t *testing.T) {
 		t.Fatalf("proxy saw %v", got)
 	}
 }
+
+// BenchmarkLoad: what building the process's network costs, without and
+// with a policy CA file (the window builds it before the first frame only
+// in the second case, to show a warning for a broken file).
+func BenchmarkLoad(b *testing.B) {
+	dir := b.TempDir()
+	ca, err := localca.New(localca.Subject{CommonName: "Kancelaria CA"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(dir, "ca.pem")
+	os.WriteFile(path, ca.PEM, 0o600)
+	o := Options{Getenv: env(nil), NoSystemProxy: true}
+	b.Run("no CA file", func(b *testing.B) {
+		for b.Loop() {
+			o.Load(policy.Default())
+		}
+	})
+	withCA := policy.Default()
+	withCA.ExtraCAFile = path
+	b.Run("CA file", func(b *testing.B) {
+		for b.Loop() {
+			o.Load(withCA)
+		}
+	})
+}
