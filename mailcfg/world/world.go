@@ -66,6 +66,9 @@ type World struct {
 	// NetOptions are the machine's proxy settings netconf reads (tests
 	// replace the environment and the system proxy).
 	NetOptions netconf.Options
+	// Verify is the base of verification's options: its dialer, resolver,
+	// clock and timeouts when set (tests).
+	Verify verify.Options
 	// Discover is the base of discovery's options: its resolver, dialer,
 	// prober and HTTP client when set (tests point them at local servers).
 	Discover discover.Options
@@ -145,11 +148,20 @@ func (w *World) NetWarning() *mailcfg.Text {
 	return nil
 }
 
-// VerifyOptions are verification's options in this world: the policy's
-// roots, the provider table for hints and the policy's consent to security
-// "none". The caller adds its own timeout, progress and the user's consent.
+// VerifyOptions are verification's options in this world: Verify with the
+// policy's roots (where Verify sets none), the provider table for hints and
+// the policy's consent to security "none". The caller adds its own
+// timeout, progress and the user's consent.
 func (w *World) VerifyOptions() verify.Options {
-	return verify.Options{RootCAs: w.Net().RootCAs, Table: w.Table, AllowInsecure: w.Policy.AllowInsecure}
+	o := w.Verify
+	if o.RootCAs == nil {
+		o.RootCAs = w.Net().RootCAs
+	}
+	if o.Table == nil {
+		o.Table = w.Table
+	}
+	o.AllowInsecure = w.Policy.AllowInsecure
+	return o
 }
 
 // DiscoverOptions are discovery's options in this world: Discover with the
