@@ -49,11 +49,9 @@ func (wr *wiring) deps() Deps {
 		SignIn:    wr.signIn,
 		HandOff:   wr.handOff,
 		Outbox:    wr,
-	}
-	if w.Policy.ExtraCAFile != "" {
-		// Only a policy that names a CA file can make this warning; the
-		// network is then built now, once, so Start can say it.
-		d.NetWarning = w.NetWarning()
+		// Reads the policy's CA file only, if it names one; the rest of
+		// the network is built on first use.
+		NetWarning: w.NetWarning(),
 	}
 	if dm := w.Demo; dm != nil {
 		d.Demo = &DemoInfo{Email: dm.Email, Password: dm.Password, MicrosoftEmail: dm.MicrosoftEmail}

@@ -95,27 +95,46 @@ func ProxyFunc(p policy.Policy) func(*http.Request) (*url.URL, error) {
 	return Options{}.ProxyFunc(p)
 }
 
-// Load: see the package function.
-func (o Options) Load(p policy.Policy) Net {
-	var n Net
-	if p.ExtraCAFile != "" {
-		certs, err := ReadCAFile(p.ExtraCAFile)
-		if err != nil {
-			var ce *CAFileError
-			if !errors.As(err, &ce) {
-				ce = &CAFileError{Path: p.ExtraCAFile, Problem: err.Error(), Err: err}
-			}
-			n.Warning = ce
-		} else {
-			pool, err := x509.SystemCertPool()
-			if err != nil || pool == nil {
-				pool = x509.NewCertPool()
-			}
-			for _, c := range certs {
-				pool.AddCert(c)
-			}
-			n.RootCAs = pool
+// CA is the policy's extraCaFile as read once: its certificates, or why
+// they cannot be used.
+type CA struct {
+	Certs   []*x509.Certificate
+	Warning *CAFileError
+}
+
+// ReadPolicyCA reads the policy's extraCaFile (nothing when it names none).
+// It is cheap next to Load (no system roots, no system proxy), so a face
+// can say early that the file cannot be used and build the rest later.
+func ReadPolicyCA(p policy.Policy) CA {
+	if p.ExtraCAFile == "" {
+		return CA{}
+	}
+	certs, err := ReadCAFile(p.ExtraCAFile)
+	if err != nil {
+		var ce *CAFileError
+		if !errors.As(err, &ce) {
+			ce = &CAFileError{Path: p.ExtraCAFile, Problem: err.Error(), Err: err}
 		}
+		return CA{Warning: ce}
+	}
+	return CA{Certs: certs}
+}
+
+// Load: see the package function.
+func (o Options) Load(p policy.Policy) Net { return o.LoadWith(p, ReadPolicyCA(p)) }
+
+// LoadWith is Load with the policy's CA file already read (ReadPolicyCA).
+func (o Options) LoadWith(p policy.Policy, ca CA) Net {
+	n := Net{Warning: ca.Warning}
+	if len(ca.Certs) > 0 {
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		for _, c := range ca.Certs {
+			pool.AddCert(c)
+		}
+		n.RootCAs = pool
 	}
 	n.TLS = &tls.Config{RootCAs: n.RootCAs, MinVersion: tls.VersionTLS12}
 	t := http.DefaultTransport.(*http.Transport).Clone()

@@ -79,6 +79,8 @@ type World struct {
 	Now    func() time.Time
 	Jitter func(d time.Duration) time.Duration
 
+	caOnce  sync.Once
+	ca      netconf.CA
 	netOnce sync.Once
 	net     netconf.Net
 }
@@ -120,6 +122,16 @@ func LangFor(pol policy.Policy, getenv func(string) string) string {
 	return "en"
 }
 
+// policyCA is the policy's extraCaFile, read once per world.
+func (w *World) policyCA() netconf.CA {
+	w.caOnce.Do(func() {
+		if w.HTTP == nil {
+			w.ca = netconf.ReadPolicyCA(w.Policy)
+		}
+	})
+	return w.ca
+}
+
 // Net is the process's network, built from the policy on first use (the
 // policy's extraCaFile is read once). HTTP and RootCAs replace its parts
 // when set.
@@ -129,7 +141,7 @@ func (w *World) Net() netconf.Net {
 			w.net = netconf.Net{HTTP: w.HTTP, RootCAs: w.RootCAs}
 			return
 		}
-		w.net = w.NetOptions.Load(w.Policy)
+		w.net = w.NetOptions.LoadWith(w.Policy, w.policyCA())
 		if w.RootCAs != nil {
 			w.net.RootCAs = w.RootCAs
 		}
@@ -138,10 +150,10 @@ func (w *World) Net() netconf.Net {
 }
 
 // NetWarning is the sentence both faces show when the policy's CA file
-// could not be used (nil: nothing to say). It reads the CA file if Net has
-// not yet.
+// cannot be used (nil: nothing to say). It reads only that file (once), not
+// the system's roots or proxy, so a face may ask before its first frame.
 func (w *World) NetWarning() *mailcfg.Text {
-	if ce := w.Net().Warning; ce != nil {
+	if ce := w.policyCA().Warning; ce != nil {
 		m := ce.Message()
 		return &m
 	}
