@@ -34,7 +34,6 @@ import (
 	"infino.legal/mailbox/internal/fakemail"
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/policy"
-	"infino.legal/mailbox/mailcfg/secrets"
 )
 
 // The demo accounts and registrations.
@@ -415,44 +414,6 @@ func (sb *Sandbox) TableWith(base *mailcfg.Table) (*mailcfg.Table, error) {
 	}
 	all := append(append([]*mailcfg.Provider{}, sb.table.Providers...), base.Providers...)
 	return mailcfg.NewTable(base.Version, all)
-}
-
-// Wiring is everything the app needs to run against the sandbox (the
-// window's --demo): use each field in place of the real one.
-type Wiring struct {
-	// Policy points Infino and Microsoft at the sandbox.
-	Policy policy.Policy
-	// Table is the bundled provider table plus the demo providers.
-	Table *mailcfg.Table
-	// RootCAs are the roots for verification (verify.Options.RootCAs).
-	RootCAs *x509.CertPool
-	// HTTP reaches the sandbox Infino and Microsoft (trusts its CA).
-	HTTP *http.Client
-	// Store is an in-memory secret store: the demo never touches the
-	// keyring.
-	Store *secrets.Memory
-	// ConfigDir is a fresh directory for the outbox and the remembered
-	// Infino URL, removed by Close: the demo never touches the real ones.
-	ConfigDir string
-	// Opener opens sign-in pages in the system browser on their plain-http
-	// twin (oauthloopback.Opener / microsoft.Config.Opener /
-	// infino.Browser.Opener).
-	Opener func(ctx context.Context, url string) error
-}
-
-// Wiring returns the demo's replacements; open is the real browser opener
-// (oauthloopback.DefaultOpener).
-func (sb *Sandbox) Wiring(open func(ctx context.Context, url string) error) (Wiring, error) {
-	t, err := sb.TableWith(nil)
-	if err != nil {
-		return Wiring{}, err
-	}
-	dir, err := sb.ConfigDir()
-	if err != nil {
-		return Wiring{}, err
-	}
-	return Wiring{Policy: sb.Policy(), Table: t, RootCAs: sb.RootCAs, HTTP: sb.HTTPClient(),
-		Store: secrets.NewMemory(), ConfigDir: dir, Opener: sb.Opener(open)}, nil
 }
 
 // DemoSettings are the settings of DemoEmail.

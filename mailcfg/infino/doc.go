@@ -5,10 +5,10 @@
 //
 // The usual entry point is Service. A face (the window, the command line)
 // makes one per process ([NewService], with the config directory, the
-// keyring, the policy, netconf's HTTP client and a Browser for the
+// keyring, the policy, netconf.Load's HTTP client and a Browser for the
 // sign-in), runs [Service.Flush](ctx, false) at start-up (what is due, never
 // a browser), and after verification hands the settings over with
-// [SecretFor] and [Service.Submit]; Service.Flush(ctx, true) is "Retry now",
+// world.SecretFor and [Service.Submit]; Service.Flush(ctx, true) is "Retry now",
 // [Service.Pending] lists what waits. The package example runs exactly that
 // against the sandbox Infino.
 //

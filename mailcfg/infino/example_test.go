@@ -10,6 +10,7 @@ import (
 	"infino.legal/mailbox/mailcfg/infino"
 	"infino.legal/mailbox/mailcfg/secrets"
 	"infino.legal/mailbox/mailcfg/verify"
+	"infino.legal/mailbox/mailcfg/world"
 )
 
 // A face makes one Service per process and hands it settings that
@@ -44,8 +45,8 @@ func Example() {
 	fmt.Println("due at start-up:", len(report.Results))
 
 	s := sb.DemoSettings()
-	cred := verify.Password(sandbox.DemoPassword) // what verify.Verify accepted
-	sec, err := infino.SecretFor(ctx, s, cred, store, pol.Microsoft)
+	cred := verify.Password(sandbox.DemoPassword)                                 // what verify.Verify accepted
+	sec, err := (&world.World{Policy: pol, Store: store}).SecretFor(ctx, s, cred) // the faces ask their world
 	if err != nil {
 		log.Fatal(err)
 	}

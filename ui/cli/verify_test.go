@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,15 +16,35 @@ import (
 	"infino.legal/mailbox/mailcfg/microsoft"
 	"infino.legal/mailbox/mailcfg/policy"
 	"infino.legal/mailbox/mailcfg/verify"
+	"infino.legal/mailbox/mailcfg/world"
 )
 
 const cliPassword = "Tajne-Haslo-987"
 
+// testSeams are one test's replacements for the network check and the
+// OAuth credential (Env.Verify, Env.OAuthCredential).
+type testSeams struct {
+	verify func(ctx context.Context, s mailcfg.Settings, cred verify.Credential, opt verify.Options) verify.Result
+	oauth  func(ctx context.Context, s mailcfg.Settings) (verify.Credential, error)
+}
+
+var seamsByTest sync.Map // *testing.T → *testSeams
+
+// seamsFor are t's seams, which runVerifyCmd puts into its Env.
+func seamsFor(t *testing.T) *testSeams {
+	v, loaded := seamsByTest.LoadOrStore(t, &testSeams{})
+	if !loaded {
+		t.Cleanup(func() { seamsByTest.Delete(t) })
+	}
+	return v.(*testSeams)
+}
+
 func runVerifyCmd(t *testing.T, lang, stdin string, pol policy.Policy, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	env := &Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, Lang: lang, Policy: pol,
-		Getenv: func(string) string { return "" }}
+	sm := seamsFor(t)
+	env := &Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, Lang: lang, World: &world.World{Policy: pol},
+		Getenv: func(string) string { return "" }, Verify: sm.verify, OAuthCredential: sm.oauth}
 	code := Main(context.Background(), env, append([]string{"verify"}, args...))
 	for _, s := range []string{out.String(), errb.String()} {
 		if strings.Contains(s, cliPassword) {
@@ -58,10 +79,8 @@ func goodSettings() mailcfg.Settings {
 // what it was given.
 func stubVerifier(t *testing.T, res verify.Result) (got *verify.Credential, opts *verify.Options) {
 	t.Helper()
-	old := Verifier
-	t.Cleanup(func() { Verifier = old })
 	got, opts = new(verify.Credential), new(verify.Options)
-	Verifier = func(ctx context.Context, s mailcfg.Settings, cred verify.Credential, opt verify.Options) verify.Result {
+	seamsFor(t).verify = func(ctx context.Context, s mailcfg.Settings, cred verify.Credential, opt verify.Options) verify.Result {
 		*got, *opts = cred, opt
 		if opt.Progress != nil {
 			for _, e := range append(append([]verify.Event{}, res.Incoming.Steps...), res.Outgoing.Steps...) {
@@ -74,10 +93,8 @@ func stubVerifier(t *testing.T, res verify.Result) (got *verify.Credential, opts
 }
 
 func TestVerifyBadInput(t *testing.T) {
+	t.Parallel()
 	stubVerifier(t, verify.Result{OK: true})
-	oldOAuth := OAuthCredential
-	OAuthCredential = nil // the seam before the Microsoft sign-in fills it
-	t.Cleanup(func() { OAuthCredential = oldOAuth })
 	good := writeSettings(t, goodSettings())
 	bad := goodSettings()
 	bad.Incoming.Port = 0
@@ -104,7 +121,6 @@ func TestVerifyBadInput(t *testing.T) {
 			[]string{"email: W adresie brakuje znaku @", "incoming.port: Port musi", "outgoing.security: Połączenie bez szyfrowania"}},
 		{"no --password-stdin", "", []string{good}, []string{"--password-stdin"}},
 		{"empty password", "\n", []string{"--password-stdin", good}, []string{"puste"}},
-		{"oauth2 without the sign-in", "", []string{oauthPath}, []string{"OAuth2 (Microsoft)"}},
 		{"oauth2 and a password", cliPassword + "\n", []string{"--password-stdin", oauthPath}, []string{"OAuth2"}},
 		{"bad CA file", cliPassword + "\n", []string{"--password-stdin", "--ca", good, good}, []string{"--ca"}},
 		{"bad timeout", cliPassword + "\n", []string{"--password-stdin", "--timeout", "0s", good}, []string{"--timeout"}},
@@ -145,6 +161,7 @@ func TestVerifyBadInput(t *testing.T) {
 }
 
 func TestVerifyPasswordFromStdin(t *testing.T) {
+	t.Parallel()
 	good := writeSettings(t, goodSettings())
 	for stdin, want := range map[string]string{
 		cliPassword + "\n":   cliPassword,
@@ -163,9 +180,9 @@ func TestVerifyPasswordFromStdin(t *testing.T) {
 }
 
 func TestVerifyOAuthSeam(t *testing.T) {
-	old := OAuthCredential
-	t.Cleanup(func() { OAuthCredential = old })
-	OAuthCredential = func(ctx context.Context, env *Env, s mailcfg.Settings) (verify.Credential, error) {
+	t.Parallel()
+	sm := seamsFor(t)
+	sm.oauth = func(ctx context.Context, s mailcfg.Settings) (verify.Credential, error) {
 		return verify.OAuth2Token{Username: s.Email, AccessToken: "tok"}, nil
 	}
 	got, _ := stubVerifier(t, verify.Result{OK: true})
@@ -177,7 +194,7 @@ func TestVerifyOAuthSeam(t *testing.T) {
 	if _, ok := (*got).(verify.OAuth2Token); !ok {
 		t.Errorf("credential %T", *got)
 	}
-	OAuthCredential = func(context.Context, *Env, mailcfg.Settings) (verify.Credential, error) {
+	sm.oauth = func(context.Context, mailcfg.Settings) (verify.Credential, error) {
 		return nil, mailcfg.NewFailure(mailcfg.KindAuthDisabled, "", nil)
 	}
 	code, out, _ := runVerifyCmd(t, "en", "", policy.Default(), "--json", writeSettings(t, s))
@@ -186,7 +203,7 @@ func TestVerifyOAuthSeam(t *testing.T) {
 		j.Incoming.Error == nil || j.Incoming.Error.Kind != mailcfg.KindAuthDisabled || j.Outgoing.Error == nil {
 		t.Errorf("failed sign-in: exit %d\n%s", code, out)
 	}
-	OAuthCredential = func(context.Context, *Env, mailcfg.Settings) (verify.Credential, error) {
+	sm.oauth = func(context.Context, mailcfg.Settings) (verify.Credential, error) {
 		return nil, microsoft.NotConfigured("/etc/infino-mailbox/policy.json")
 	}
 	if code, _, errOut := runVerifyCmd(t, "en", "", policy.Default(), writeSettings(t, s)); code != ExitFailed || !strings.Contains(errOut, "microsoft.clientId") {
