@@ -53,12 +53,18 @@ func resultOf(out infino.Outcome) HandOffResult {
 // Outbox is the part of the hand-off the Done and Start screens show besides
 // one submission: the Infino address and what waits in the outbox. The real
 // one is an infino.Service (see wiring.go); nil: neither is shown.
+//
+// Every method may block (they read and write files, and Flush talks to
+// Infino): the window calls them off the UI goroutine, and cancelling ctx
+// must stop them.
 type Outbox interface {
 	// InfinoURL is where submissions go ("" with a nil error: none yet);
-	// fromPolicy: firm IT set it and it cannot be changed here.
-	InfinoURL() (u string, fromPolicy bool, err error)
-	// SetInfinoURL remembers the address typed on the Done screen.
-	SetInfinoURL(u string) error
+	// fromPolicy: firm IT set it and it cannot be changed here. It reads
+	// the remembered address from disk.
+	InfinoURL(ctx context.Context) (u string, fromPolicy bool, err error)
+	// SetInfinoURL remembers the address typed on the Done screen; it
+	// writes (and syncs) a file.
+	SetInfinoURL(ctx context.Context, u string) error
 	// Pending lists what waits, this run's and earlier runs' submissions.
 	Pending(ctx context.Context) ([]infino.Entry, error)
 	// Flush sends what waits: force false at start-up (what is due, never a

@@ -105,7 +105,7 @@ func TestEndToEndAgainstDovecotAndPostfix(t *testing.T) {
 	wait := func(h *harness, what string) {
 		t.Helper()
 		vs := h.wz.verify
-		h.q.until(t, what, func() bool { return vs.stop == nil && (vs.next.Visible() || vs.retry.Visible()) })
+		h.q.until(t, what, func() bool { return !vs.job.running() && (vs.next.Visible() || vs.retry.Visible()) })
 	}
 
 	t.Run("right password", func(t *testing.T) {
@@ -235,7 +235,7 @@ func TestSilentServerWithTheRealVerifier(t *testing.T) {
 		m := form(h)
 		test.Tap(m.next)
 		vs := h.wz.verify
-		h.q.until(t, "timeout", func() bool { return vs.stop == nil && vs.retry.Visible() })
+		h.q.until(t, "timeout", func() bool { return !vs.job.running() && vs.retry.Visible() })
 		h.mustShow("Oba serwery: " + tr("kind.timeout"))
 	})
 

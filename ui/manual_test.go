@@ -189,7 +189,7 @@ func TestTLSUncheckedPolicyAllows(t *testing.T) {
 		t.Fatalf("Continue disabled after explicit consent: %s", h.screenText())
 	}
 	test.Tap(m.next)
-	h.q.until(t, "verification", func() bool { return v.count() == 1 && h.wz.verify.stop == nil })
+	h.q.until(t, "verification", func() bool { return v.count() == 1 && !h.wz.verify.job.running() })
 	if s := v.calls[0]; s.Incoming.Security != mailcfg.SecurityNone || !gotOpt.AllowInsecure || !gotOpt.InsecureOverride {
 		t.Errorf("verifier got %+v / %+v", s.Incoming, gotOpt)
 	}

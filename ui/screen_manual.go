@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -63,11 +62,8 @@ type manualScreen struct {
 	srcKind  mailcfg.Source
 	lowTrust bool
 
-	gen         int // autofill generation: a newer keystroke wins
-	timer       *time.Timer
-	discCancel  context.CancelFunc
-	discID      int // discovery generation: only the latest one may fill
-	discovering bool
+	typing    *job // waits for typing to pause, then autofills
+	discovery *job // only the latest discovery may fill
 
 	obj    fyne.CanvasObject
 	scroll *container.Scroll
@@ -79,7 +75,7 @@ var securityKeys = map[mailcfg.Security]string{
 }
 
 func newManualScreen(wz *Wizard) *manualScreen {
-	m := &manualScreen{wz: wz, fields: map[string]*field{}, touched: map[string]bool{}}
+	m := &manualScreen{wz: wz, fields: map[string]*field{}, touched: map[string]bool{}, typing: newJob(wz), discovery: newJob(wz)}
 
 	m.email = newFieldEntry(tr("start.email.placeholder"))
 	m.password = newSecretEntry(tr("manual.password.placeholder"))
@@ -585,22 +581,12 @@ func (m *manualScreen) onProtoChanged() {
 // onEmailChanged schedules autofill once typing pauses.
 func (m *manualScreen) onEmailChanged() {
 	m.fields["email"].server = ""
-	m.gen++
-	gen := m.gen
-	if m.timer != nil {
-		m.timer.Stop()
-	}
 	text := m.email.Text
 	if d := m.wz.deps.Debounce; d > 0 {
-		do := m.wz.deps.Do
-		m.timer = time.AfterFunc(d, func() {
-			do(func() {
-				if gen == m.gen {
-					m.autofill(text)
-				}
-			})
-		})
+		startAfter(m.typing, d, func(context.Context) struct{} { return struct{}{} },
+			func(struct{}) { m.autofill(text) })
 	} else {
+		m.typing.stop()
 		m.autofill(text)
 	}
 	m.validate()
@@ -640,46 +626,23 @@ func (m *manualScreen) autofill(email string) {
 }
 
 func (m *manualScreen) discover(addr mailcfg.Address) {
-	ctx, cancel := context.WithCancel(context.Background())
-	m.discCancel = cancel
-	m.discovering = true
-	m.discID++
-	id := m.discID
-	stream, do := m.wz.deps.Discover, m.wz.deps.Do
+	stream := m.wz.deps.Discover
 	email, proto := addr.String(), m.proto()
-	go func() {
+	startWith(m.discovery, func(ctx context.Context, deliver func(func())) struct{} {
 		for r := range stream(ctx, email, proto) {
-			r := r
-			do(func() {
-				if id == m.discID {
-					m.apply(r.Settings, r.Provider, false)
-				}
-			})
+			deliver(func() { m.apply(r.Settings, r.Provider, false) })
 		}
-		do(func() {
-			cancel()
-			if id != m.discID {
-				return
-			}
-			m.discCancel = nil
-			m.discovering = false
-			if m.srcKind == "" {
-				m.source.icon.SetResource(theme.InfoIcon())
-				m.source.set(m.wz.text(mailcfg.NotFoundMessage))
-			}
-		})
-	}()
+		return struct{}{}
+	}, func(struct{}) {
+		if m.srcKind == "" {
+			m.source.icon.SetResource(theme.InfoIcon())
+			m.source.set(m.wz.text(mailcfg.NotFoundMessage))
+		}
+	})
 }
 
 // stopDiscovery cancels a running discovery and ignores what it still sends.
-func (m *manualScreen) stopDiscovery() {
-	m.discID++
-	if m.discCancel != nil {
-		m.discCancel()
-		m.discCancel = nil
-	}
-	m.discovering = false
-}
+func (m *manualScreen) stopDiscovery() { m.discovery.stop() }
 
 // apply puts found settings into every server field the user has not typed
 // in. keepProto leaves the protocol choice alone.

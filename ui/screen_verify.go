@@ -95,8 +95,7 @@ type verifyScreen struct {
 	next     *widget.Button
 	trustDlg *dialog.ConfirmDialog
 
-	runID     int
-	stop      context.CancelFunc
+	job       *job
 	fixField  string
 	fixMsg    string
 	lastFails []*sideFailure
@@ -110,7 +109,7 @@ type sideFailure struct {
 }
 
 func newVerifyScreen(wz *Wizard) *verifyScreen {
-	v := &verifyScreen{wz: wz}
+	v := &verifyScreen{wz: wz, job: newJob(wz)}
 	v.in = newServerRow(SideIncoming)
 	v.out = newServerRow(SideOutgoing)
 	v.summary = heading("")
@@ -171,8 +170,6 @@ func (v *verifyScreen) serverLine(srv mailcfg.Server) string {
 // run starts a verification of the wizard's settings.
 func (v *verifyScreen) run() {
 	v.abort()
-	v.runID++
-	id := v.runID
 	s, cred := v.wz.settings, v.wz.cred
 	rec := &runRecord{Settings: s, Started: v.wz.deps.Now(), ViaMicrosoft: v.wz.viaMicrosoft}
 	v.wz.record = rec
@@ -201,40 +198,17 @@ func (v *verifyScreen) run() {
 		v.buttons(false, false)
 		return
 	}
-	ctx, stop := context.WithCancel(context.Background())
-	v.stop = stop
-	do := v.wz.deps.Do
-	opt := VerifyOptions{
-		AllowInsecure:    v.wz.deps.Policy.AllowInsecure,
-		InsecureOverride: v.wz.insecureOK,
-		Progress: func(e VerifyEvent) {
-			do(func() {
-				if id == v.runID {
-					v.onEvent(rec, e)
-				}
-			})
-		},
-	}
-	go func() {
-		res := verify(ctx, s, cred, opt)
-		stop()
-		do(func() {
-			if id == v.runID {
-				v.finish(rec, res)
-			}
-		})
-	}()
+	insecure := VerifyOptions{AllowInsecure: v.wz.deps.Policy.AllowInsecure, InsecureOverride: v.wz.insecureOK}
+	startWith(v.job, func(ctx context.Context, deliver func(func())) VerifyResult {
+		opt := insecure
+		opt.Progress = func(e VerifyEvent) { deliver(func() { v.onEvent(rec, e) }) }
+		return verify(ctx, s, cred, opt)
+	}, func(res VerifyResult) { v.finish(rec, res) })
 	v.wz.focus(v.cancel)
 }
 
 // abort cancels a running check, if any, and ignores whatever it still says.
-func (v *verifyScreen) abort() {
-	if v.stop != nil {
-		v.stop()
-		v.stop = nil
-		v.runID++
-	}
-}
+func (v *verifyScreen) abort() { v.job.stop() }
 
 func (v *verifyScreen) row(side Side) *serverRow {
 	if side == SideOutgoing {
@@ -267,7 +241,7 @@ func (v *verifyScreen) onEvent(rec *runRecord, e VerifyEvent) {
 }
 
 func (v *verifyScreen) onCancel() {
-	if v.stop == nil {
+	if !v.job.running() {
 		return
 	}
 	v.abort()
@@ -314,7 +288,6 @@ func (v *verifyScreen) buttons(running, ok bool) {
 }
 
 func (v *verifyScreen) finish(rec *runRecord, res VerifyResult) {
-	v.stop = nil
 	rec.Result = &res
 	var fails []*sideFailure
 	for _, x := range []struct {

@@ -94,8 +94,10 @@ func scriptedOutbox(shot string) *shotOutbox {
 	return o
 }
 
-func (o *shotOutbox) InfinoURL() (string, bool, error) { return o.url, o.fromPolicy, nil }
-func (o *shotOutbox) SetInfinoURL(u string) error      { o.url = u; return nil }
+func (o *shotOutbox) InfinoURL(context.Context) (string, bool, error) {
+	return o.url, o.fromPolicy, nil
+}
+func (o *shotOutbox) SetInfinoURL(_ context.Context, u string) error { o.url = u; return nil }
 func (o *shotOutbox) Pending(context.Context) ([]infino.Entry, error) {
 	return o.pending, nil
 }

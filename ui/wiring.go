@@ -221,7 +221,7 @@ func failedResult(err error) HandOffResult {
 
 // The Outbox of the window.
 
-func (w *wiring) InfinoURL() (string, bool, error) {
+func (w *wiring) InfinoURL(context.Context) (string, bool, error) {
 	svc, err := w.service()
 	if err != nil {
 		return "", false, err
@@ -229,7 +229,7 @@ func (w *wiring) InfinoURL() (string, bool, error) {
 	return svc.InfinoURL()
 }
 
-func (w *wiring) SetInfinoURL(u string) error {
+func (w *wiring) SetInfinoURL(_ context.Context, u string) error {
 	svc, err := w.service()
 	if err != nil {
 		return err
