@@ -139,9 +139,6 @@ func (d *doneScreen) shown() {
 		return
 	}
 	d.handoff.Show()
-	if !d.send.running() {
-		d.refreshPending() // else once the hand-off is done (it is in the outbox meanwhile)
-	}
 	ob := d.wz.deps.Outbox
 	if ob == nil {
 		d.proceed(true) // the hand-off knows its way
@@ -172,6 +169,9 @@ func (d *doneScreen) proceed(ready bool) {
 		d.last = HandOffResult{}
 		d.retry.Hide()
 		d.setStatus(widget.MediumImportance, theme.InfoIcon(), tr("done.handoff.needUrl"))
+	}
+	if !d.send.running() {
+		d.refreshPending() // else once the hand-off is done (it is in the outbox meanwhile)
 	}
 	if d.urlBox.Visible() && !ready {
 		d.wz.focus(d.urlEntry)

@@ -334,10 +334,10 @@ func TestInfinoAddressField(t *testing.T) {
 	h2 := newHarness(t, "en_GB.UTF-8", useDeps(w.deps()))
 	sb.Infino.AddMailbox("x@example.com")
 	d2 := toDone(t, h2)
+	handedOff(t, h2, d2)
 	if d2.urlEntry.Text != sb.InfinoURL {
 		t.Errorf("field shows %q", d2.urlEntry.Text)
 	}
-	handedOff(t, h2, d2)
 	h2.mustShow("Infino Legal address")
 }
 
