@@ -13,6 +13,7 @@ import (
 
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/infino"
+	"infino.legal/mailbox/ui/form"
 )
 
 // doneScreen sums up what was connected and, with a hand-off, what became
@@ -449,26 +450,14 @@ func (d *doneScreen) showFields(fields mailcfg.ValidationError) {
 	}
 }
 
-// formPath maps a settings JSON path Infino names to the form's field.
-func formPath(p string) string {
-	switch p {
-	case "secret", "secret.password":
-		return "password"
-	case "incoming", "outgoing":
-		return p + ".host"
-	}
-	return p
-}
-
 // fixTarget is the first refused field the form has, with its message.
 func (d *doneScreen) fixTarget() (path, msg string, ok bool) {
 	for _, f := range d.last.Fields {
 		if f == nil {
 			continue
 		}
-		p := formPath(f.Field)
-		if _, has := d.wz.manualScreen().fields[p]; has {
-			return p, d.wz.text(f.Message), true
+		if p := form.FromPath(f.Field); p.OnForm() {
+			return string(p), d.wz.text(f.Message), true
 		}
 	}
 	return "", "", false
@@ -482,27 +471,29 @@ func (d *doneScreen) onFix() {
 	}
 }
 
+// partKeys are the translation keys of a server's fields.
+var partKeys = map[form.Part]string{form.Host: "manual.host", form.Port: "manual.port", form.Username: "manual.username",
+	form.Security: "manual.security", form.CertSHA256: "manual.pin"}
+
 // fieldName names a settings field for people ("Poczta przychodząca · Serwer").
-func fieldName(p string) string {
-	p = formPath(p)
-	side, rest, ok := strings.Cut(p, ".")
+func fieldName(path string) string {
+	f := form.FromPath(path)
+	switch f {
+	case form.Email:
+		return tr("manual.email")
+	case form.Password:
+		return tr("manual.password")
+	}
+	side, ok := f.Side()
 	if !ok {
-		switch p {
-		case "email":
-			return tr("manual.email")
-		case "password":
-			return tr("manual.password")
-		}
-		return p
+		return path
 	}
-	if side != "incoming" && side != "outgoing" {
-		return p
+	name := tr("done.incoming")
+	if side == form.Outgoing {
+		name = tr("done.outgoing")
 	}
-	key := map[string]string{"host": "manual.host", "port": "manual.port", "username": "manual.username",
-		"security": "manual.security", "certSha256": "manual.pin"}[rest]
-	name := tr("done." + side)
-	if key != "" {
-		name += " · " + tr(key)
+	if part, ok := f.Part(); ok && partKeys[part] != "" {
+		name += " · " + tr(partKeys[part])
 	}
 	return name
 }

@@ -476,7 +476,7 @@ func (v *verifyScreen) pinAndRetry() {
 			v.wz.settings.Outgoing.CertSHA256 = norm
 		}
 		if !v.wz.viaMicrosoft {
-			v.wz.manualScreen().pin(string(sf.side), norm)
+			v.wz.manualScreen().pin(sf.side, norm)
 		}
 	}
 	v.run()

@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"infino.legal/mailbox/mailcfg"
+	"infino.legal/mailbox/ui/form"
 )
 
 // filled goes to a complete form for jan@wp.pl with password "sekret-123".
@@ -132,7 +133,7 @@ func TestVerifyFailureKinds(t *testing.T) {
 				t.Fatalf("%s: fix button visible=%v focused=%T", k, vs.fix.Visible(), h.focused())
 			}
 			test.Tap(vs.fix)
-			fld := m.fields[fields[k]]
+			fld := m.fields[form.Field(fields[k])]
 			if h.wz.current != m || h.focused() != fld.input.(fyne.Focusable) {
 				t.Errorf("%s: field %s not focused (focus %T)", k, fields[k], h.focused())
 			}
