@@ -372,12 +372,8 @@ func (v *verifyScreen) showProblems(fails []*sideFailure) {
 			told[msg] = true
 			v.problems.Add(wrapLabel(msg))
 		}
+		// Verification attaches the provider's help where it helps.
 		hint := v.wz.text(f.Hint)
-		if hint == "" && (f.Kind == KindAuthFailed || f.Kind == KindAppPasswordRequired || f.Kind == KindAuthDisabled) {
-			if p := v.provider(); p != nil {
-				hint = v.wz.text(p.Help)
-			}
-		}
 		if hint != "" && !told[hint] {
 			told[hint] = true
 			n := newNote(theme.HelpIcon(), widget.MediumImportance)
@@ -389,16 +385,6 @@ func (v *verifyScreen) showProblems(fails []*sideFailure) {
 			certShown = true
 		}
 	}
-}
-
-func (v *verifyScreen) provider() *mailcfg.Provider {
-	if p := v.wz.settings.Provider; p != nil {
-		return v.wz.table().ByID(p.ID)
-	}
-	if a, err := mailcfg.ParseAddress(v.wz.settings.Email); err == nil {
-		return v.wz.table().ByDomain(a.Domain)
-	}
-	return nil
 }
 
 // fingerprint formats a SHA-256 as colon-separated hex in two lines.

@@ -94,6 +94,9 @@ func TestVerifyFailureKinds(t *testing.T) {
 			f := &Failure{Kind: k, Field: fields[k],
 				Message: mailcfg.Text{PL: "Wiadomość PL " + string(k), EN: "Message EN " + string(k)},
 				Detail:  "S: a001 NO [AUTHENTICATIONFAILED] secret reply"}
+			if p := mailcfg.Bundled().ByDomain("wp.pl"); k == KindAuthFailed || k == KindAuthDisabled || k == KindAppPasswordRequired {
+				f.Hint = mailcfg.NewFailure(k, "incoming", p).Hint // as verification attaches it
+			}
 			if k == KindTLSCertificate {
 				f.Certificate = &CertInfo{SHA256: strings.Repeat("ab", 32), Subject: "CN=mail.example.pl", Issuer: "CN=Firm CA"}
 			}
@@ -114,7 +117,7 @@ func TestVerifyFailureKinds(t *testing.T) {
 				t.Errorf("%s: rows %v %v", k, vs.in.state, vs.out.state)
 			}
 			if k == KindAuthFailed || k == KindAuthDisabled || k == KindAppPasswordRequired {
-				// No hint from the verifier: the provider's help stands in.
+				// The provider's help, attached by verification, shows.
 				h.mustShow("Programy pocztowe")
 			}
 			if k == KindTLSCertificate {
