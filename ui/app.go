@@ -57,7 +57,7 @@ func Run(args []string) {
 	w := a.NewWindow(title)
 	w.SetIcon(assets.Icon)
 
-	shot := os.Getenv(ScreenshotEnv)
+	shot := screenshotRequested()
 	if shot != "" {
 		deps = screenshotDeps(deps, shot)
 	}

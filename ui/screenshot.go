@@ -1,7 +1,11 @@
+//go:build screenshots
+
 package ui
 
 import (
 	"context"
+	"crypto/x509"
+	"os"
 	"sync/atomic"
 	"time"
 
@@ -9,35 +13,50 @@ import (
 	"infino.legal/mailbox/mailcfg/infino"
 )
 
-// ScreenshotEnv opens the window on one screen, filled with sample data and
-// served by a scripted verifier, for .ci/screenshots.sh. It is never needed
-// for real use; no network is touched while it is set.
-const ScreenshotEnv = "INFINO_MAILBOX_SCREENSHOT"
+// The screenshot harness: built only with -tags screenshots (see
+// .ci/screenshots.sh), so the shipped binary carries no sample data.
 
-// Screenshots lists the screens the hook can open, in README order.
-var Screenshots = []string{
+// screenshotEnv opens the window on one screen, filled with sample data and
+// served by a scripted verifier, for .ci/screenshots.sh. No network is
+// touched while it is set.
+const screenshotEnv = "INFINO_MAILBOX_SCREENSHOT"
+
+// screenshotRequested is the screen the harness is asked to open ("": none).
+func screenshotRequested() string { return os.Getenv(screenshotEnv) }
+
+// screenshots lists the screens the hook can open, in README order.
+var screenshots = []string{
 	"start", "start-microsoft", "start-microsoft-off", "manual-empty", "manual-filled", "manual-unknown", "manual-errors",
 	"manual-insecure", "manual-advanced", "verify-running", "verify-ok", "verify-failed", "verify-cert",
 	"verify-cert-confirm", "done", "done-sent", "done-queued", "done-url", "done-fields", "start-demo",
 }
 
-// Sample failures for the screenshots. The real texts come from
-// mailcfg's failure classification (issue 3).
+// Sample failures for the screenshots, built by the core the way
+// verification builds them, so the screenshots show the sentences the
+// window really displays.
 var (
-	sampleAuthFailed = &Failure{Kind: KindAuthFailed, Field: "password",
-		Message: mailcfg.Text{PL: "Serwer odrzucił nazwę użytkownika lub hasło.", EN: "The server rejected the user name or password."}}
 	sampleCert = &CertInfo{
 		SHA256:  "3a5f0c9e1b7d24681357acef02468ace13579bdf02468ace13579bdf0246f00d",
 		Subject: "CN=mail.kancelaria-nowak.pl", Issuer: "CN=Kancelaria Nowak CA",
 		NotBefore: time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2028, 1, 5, 0, 0, 0, 0, time.UTC),
-		Names: []string{"mail.kancelaria-nowak.pl"}, Reason: "unknown_authority",
+		Names: []string{"mail.kancelaria-nowak.pl"}, Reason: mailcfg.CertUnknownAuthority,
 	}
-	sampleCertFailure = &Failure{Kind: KindTLSCertificate, Field: "incoming.certSha256", Certificate: sampleCert,
-		Message: mailcfg.Text{
-			PL: "Certyfikat serwera wystawił urząd, którego ten komputer nie zna (np. certyfikat własny kancelarii).",
-			EN: "The server's certificate was issued by an authority this computer does not know (e.g. the firm's own certificate).",
-		}}
 )
+
+// sampleAuthFailed is the failure verification reports when a wp.pl server
+// refuses the password (with the provider's help as the hint).
+func sampleAuthFailed(side Side) *Failure {
+	return mailcfg.NewFailure(KindAuthFailed, string(side), mailcfg.Bundled().ByDomain("wp.pl"))
+}
+
+// sampleCertFailure is what the classifier makes of a server certificate
+// from an authority this computer does not know, carrying sampleCert.
+func sampleCertFailure(side Side) *Failure {
+	f := mailcfg.Classify(&mailcfg.CertificateError{Reason: mailcfg.CertUnknownAuthority, Err: x509.UnknownAuthorityError{}},
+		string(side), nil)
+	f.Certificate = sampleCert
+	return f
+}
 
 func screenshotDeps(d Deps, shot string) Deps {
 	d.Debounce = 0
@@ -128,21 +147,20 @@ func scriptedVerifier(shot string) VerifyFunc {
 			c := &Failure{Kind: KindCancelled}
 			return VerifyResult{Incoming: SideResult{Failure: c}, Outgoing: SideResult{Failure: c}}
 		case "verify-failed":
-			ev(SideIncoming, StepLogin, 610, sampleAuthFailed)
-			ev(SideOutgoing, StepLogin, 790, sampleAuthFailed)
-			return VerifyResult{Incoming: SideResult{Elapsed: 610 * time.Millisecond, Failure: sampleAuthFailed},
-				Outgoing: SideResult{Elapsed: 790 * time.Millisecond, Failure: sampleAuthFailed}, Elapsed: 790 * time.Millisecond}
+			in, out := sampleAuthFailed(SideIncoming), sampleAuthFailed(SideOutgoing)
+			ev(SideIncoming, StepLogin, 610, in)
+			ev(SideOutgoing, StepLogin, 790, out)
+			return VerifyResult{Incoming: SideResult{Elapsed: 610 * time.Millisecond, Failure: in},
+				Outgoing: SideResult{Elapsed: 790 * time.Millisecond, Failure: out}, Elapsed: 790 * time.Millisecond}
 		case "verify-cert", "verify-cert-confirm":
 			if s.Incoming.CertSHA256 != "" {
 				return VerifyResult{OK: true, Incoming: ok, Outgoing: ok2, Elapsed: 840 * time.Millisecond}
 			}
-			in := *sampleCertFailure
-			out := in
-			out.Field = "outgoing.certSha256"
-			ev(SideIncoming, StepTLS, 210, &in)
-			ev(SideOutgoing, StepTLS, 230, &out)
-			return VerifyResult{Incoming: SideResult{Elapsed: 210 * time.Millisecond, Failure: &in},
-				Outgoing: SideResult{Elapsed: 230 * time.Millisecond, Failure: &out}, Elapsed: 230 * time.Millisecond}
+			in, out := sampleCertFailure(SideIncoming), sampleCertFailure(SideOutgoing)
+			ev(SideIncoming, StepTLS, 210, in)
+			ev(SideOutgoing, StepTLS, 230, out)
+			return VerifyResult{Incoming: SideResult{Elapsed: 210 * time.Millisecond, Failure: in},
+				Outgoing: SideResult{Elapsed: 230 * time.Millisecond, Failure: out}, Elapsed: 230 * time.Millisecond}
 		}
 		ev(SideIncoming, StepLogin, 500, nil)
 		ev(SideOutgoing, StepLogin, 700, nil)
