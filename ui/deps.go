@@ -7,8 +7,10 @@ import (
 	"fyne.io/fyne/v2"
 
 	"infino.legal/mailbox/mailcfg"
+	"infino.legal/mailbox/mailcfg/discover"
 	"infino.legal/mailbox/mailcfg/infino"
 	"infino.legal/mailbox/mailcfg/policy"
+	"infino.legal/mailbox/mailcfg/verify"
 )
 
 // SignInFunc signs in with Microsoft (issue 4): microsoft.Start, then
@@ -19,14 +21,14 @@ import (
 // credential that logs in (a verify.TokenFunc or OAuth2Token). An error with
 // a Failure() *mailcfg.Failure method (microsoft.Error has one) is shown in
 // its own words; cancelling ctx must stop the sign-in.
-type SignInFunc func(ctx context.Context, loginHint string, showURL func(string)) (mailcfg.Settings, Credential, error)
+type SignInFunc func(ctx context.Context, loginHint string, showURL func(string)) (mailcfg.Settings, verify.Credential, error)
 
 // HandOffFunc sends verified settings to Infino Legal (issue 6), typically
 // infino.SecretFor then infino.Service.Submit: return resultOf(out).
 // verifiedAt is when verification succeeded. showURL (callable from any
 // goroutine) hands the window the Infino sign-in address when the browser
 // has to sign in. It runs off the UI goroutine; cancelling ctx must stop it.
-type HandOffFunc func(ctx context.Context, s mailcfg.Settings, cred Credential, verifiedAt time.Time, showURL func(string)) HandOffResult
+type HandOffFunc func(ctx context.Context, s mailcfg.Settings, cred verify.Credential, verifiedAt time.Time, showURL func(string)) HandOffResult
 
 // HandOffResult is what the Done screen tells about the hand-off.
 type HandOffResult struct {
@@ -141,5 +143,38 @@ func (d *Deps) fill(a fyne.App) {
 	}
 	if d.Policy.Origin == nil {
 		d.Policy = policy.Default()
+	}
+}
+
+// VerifyOptions is the part of verify.Options the window decides.
+type VerifyOptions struct {
+	AllowInsecure, InsecureOverride bool
+	// Progress is called from worker goroutines.
+	Progress func(verify.Event)
+}
+
+// VerifyFunc checks the settings against the real servers.
+type VerifyFunc func(ctx context.Context, s mailcfg.Settings, cred verify.Credential, opt VerifyOptions) verify.Result
+
+// VerifyWith adapts verify.Verify, with base for what the window does not
+// decide (roots, dialer, timeouts).
+func VerifyWith(base verify.Options) VerifyFunc {
+	return func(ctx context.Context, s mailcfg.Settings, cred verify.Credential, opt VerifyOptions) verify.Result {
+		o := base
+		o.AllowInsecure, o.InsecureOverride, o.Progress = opt.AllowInsecure, opt.InsecureOverride, opt.Progress
+		return verify.Verify(ctx, s, cred, o)
+	}
+}
+
+// DiscoverFunc streams ever better settings for an address and closes the
+// channel when done.
+type DiscoverFunc func(ctx context.Context, email string, proto mailcfg.Protocol) <-chan discover.Result
+
+// DiscoverWith adapts discover.Stream.
+func DiscoverWith(base discover.Options) DiscoverFunc {
+	return func(ctx context.Context, email string, proto mailcfg.Protocol) <-chan discover.Result {
+		o := base
+		o.Protocol = proto
+		return discover.Stream(ctx, email, o)
 	}
 }

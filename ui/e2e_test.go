@@ -120,11 +120,11 @@ func TestEndToEndAgainstDovecotAndPostfix(t *testing.T) {
 		}
 		h.mustShow("Połączono i zalogowano")
 		// Every step was shown live and recorded.
-		steps := map[Step]bool{}
+		steps := map[verify.Step]bool{}
 		for _, e := range h.wz.record.Events {
 			steps[e.Step] = true
 		}
-		for _, s := range []Step{StepResolve, StepConnect, StepTLS, StepGreeting, StepLogin, StepDone} {
+		for _, s := range []verify.Step{verify.StepResolve, verify.StepConnect, verify.StepTLS, verify.StepGreeting, verify.StepLogin, verify.StepDone} {
 			if !steps[s] {
 				t.Errorf("no %s event", s)
 			}

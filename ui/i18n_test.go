@@ -16,6 +16,7 @@ import (
 
 	"infino.legal/mailbox/assets"
 	"infino.legal/mailbox/mailcfg"
+	"infino.legal/mailbox/mailcfg/verify"
 )
 
 func readTranslations(t *testing.T, name string) map[string]string {
@@ -53,11 +54,11 @@ func keysInCode(t *testing.T) map[string]bool {
 			}
 		}
 	}
-	for _, k := range Kinds {
+	for _, k := range mailcfg.Kinds {
 		keys["kind."+string(k)] = true
 		keys["kind."+string(k)+".explain"] = true
 	}
-	for _, s := range []Step{StepResolve, StepConnect, StepTLS, StepGreeting, StepLogin} {
+	for _, s := range []verify.Step{verify.StepResolve, verify.StepConnect, verify.StepTLS, verify.StepGreeting, verify.StepLogin} {
 		keys["verify.step."+string(s)] = true
 	}
 	keys["verify.step.signout"] = true

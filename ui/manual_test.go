@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"infino.legal/mailbox/mailcfg"
+	"infino.legal/mailbox/mailcfg/verify"
 )
 
 func TestAutofillAsYouType(t *testing.T) {
@@ -170,9 +171,9 @@ func TestTLSUncheckedWarnsAndPolicyForbids(t *testing.T) {
 }
 
 func TestTLSUncheckedPolicyAllows(t *testing.T) {
-	v := &fakeVerifier{fn: func(context.Context, mailcfg.Settings, VerifyOptions) VerifyResult { return okResult() }}
+	v := &fakeVerifier{fn: func(context.Context, mailcfg.Settings, VerifyOptions) verify.Result { return okResult() }}
 	var gotOpt VerifyOptions
-	v.fn = func(_ context.Context, _ mailcfg.Settings, o VerifyOptions) VerifyResult {
+	v.fn = func(_ context.Context, _ mailcfg.Settings, o VerifyOptions) verify.Result {
 		gotOpt = o
 		return okResult()
 	}
@@ -222,7 +223,7 @@ func TestEnterMovesOnAndTabFollowsTheLayout(t *testing.T) {
 		}
 	}
 	// Enter in the last field with everything valid starts the check.
-	v := &fakeVerifier{fn: func(context.Context, mailcfg.Settings, VerifyOptions) VerifyResult { return okResult() }}
+	v := &fakeVerifier{fn: func(context.Context, mailcfg.Settings, VerifyOptions) verify.Result { return okResult() }}
 	h.wz.deps.Verify = v.verify
 	h.typeInto(m.password, "sekret")
 	m.out.user.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})

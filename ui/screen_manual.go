@@ -423,7 +423,7 @@ func (m *manualScreen) onNext() {
 	}
 	m.stopDiscovery()
 	s := m.settings().Normalized()
-	m.wz.goVerify(s, Password(m.form.Password), !m.tls.Checked && m.insecure.Checked)
+	m.wz.goVerify(s, verify.Password(m.form.Password), !m.tls.Checked && m.insecure.Checked)
 }
 
 func (m *manualScreen) focusFirstProblem() {

@@ -11,6 +11,7 @@ import (
 
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/infino"
+	"infino.legal/mailbox/mailcfg/verify"
 )
 
 // The screenshot harness: built only with -tags screenshots (see
@@ -35,7 +36,7 @@ var screenshots = []string{
 // verification builds them, so the screenshots show the sentences the
 // window really displays.
 var (
-	sampleCert = &CertInfo{
+	sampleCert = &mailcfg.CertInfo{
 		SHA256:  "3a5f0c9e1b7d24681357acef02468ace13579bdf02468ace13579bdf0246f00d",
 		Subject: "CN=mail.kancelaria-nowak.pl", Issuer: "CN=Kancelaria Nowak CA",
 		NotBefore: time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2028, 1, 5, 0, 0, 0, 0, time.UTC),
@@ -45,13 +46,13 @@ var (
 
 // sampleAuthFailed is the failure verification reports when a wp.pl server
 // refuses the password (with the provider's help as the hint).
-func sampleAuthFailed(side Side) *Failure {
-	return mailcfg.NewFailure(KindAuthFailed, string(side), mailcfg.Bundled().ByDomain("wp.pl"))
+func sampleAuthFailed(side verify.Side) *mailcfg.Failure {
+	return mailcfg.NewFailure(mailcfg.KindAuthFailed, string(side), mailcfg.Bundled().ByDomain("wp.pl"))
 }
 
 // sampleCertFailure is what the classifier makes of a server certificate
 // from an authority this computer does not know, carrying sampleCert.
-func sampleCertFailure(side Side) *Failure {
+func sampleCertFailure(side verify.Side) *mailcfg.Failure {
 	f := mailcfg.Classify(&mailcfg.CertificateError{Reason: mailcfg.CertUnknownAuthority, Err: x509.UnknownAuthorityError{}},
 		string(side), nil)
 	f.Certificate = sampleCert
@@ -78,7 +79,7 @@ func screenshotDeps(d Deps, shot string) Deps {
 
 // scriptedHandOff answers as the real one would, without any network.
 func scriptedHandOff(shot string) HandOffFunc {
-	return func(_ context.Context, s mailcfg.Settings, _ Credential, _ time.Time, _ func(string)) HandOffResult {
+	return func(_ context.Context, s mailcfg.Settings, _ verify.Credential, _ time.Time, _ func(string)) HandOffResult {
 		out := infino.Outcome{State: infino.StateSent, Email: s.Email}
 		switch shot {
 		case "done-queued":
@@ -126,47 +127,47 @@ func (o *shotOutbox) Flush(context.Context, bool, func(string)) infino.FlushRepo
 
 // scriptedVerifier plays back progress and an outcome without any network.
 func scriptedVerifier(shot string) VerifyFunc {
-	return func(ctx context.Context, s mailcfg.Settings, _ Credential, opt VerifyOptions) VerifyResult {
-		ev := func(side Side, step Step, ms int, f *Failure) {
+	return func(ctx context.Context, s mailcfg.Settings, _ verify.Credential, opt VerifyOptions) verify.Result {
+		ev := func(side verify.Side, step verify.Step, ms int, f *mailcfg.Failure) {
 			if opt.Progress != nil {
-				opt.Progress(VerifyEvent{Side: side, Step: step, Elapsed: time.Duration(ms) * time.Millisecond, Failure: f})
+				opt.Progress(verify.Event{Side: side, Step: step, Elapsed: time.Duration(ms) * time.Millisecond, Failure: f})
 			}
 		}
-		for _, st := range []Step{StepResolve, StepConnect, StepTLS} {
-			ev(SideIncoming, st, 40, nil)
-			ev(SideOutgoing, st, 50, nil)
+		for _, st := range []verify.Step{verify.StepResolve, verify.StepConnect, verify.StepTLS} {
+			ev(verify.Incoming, st, 40, nil)
+			ev(verify.Outgoing, st, 50, nil)
 		}
-		ok := SideResult{OK: true, Elapsed: 620 * time.Millisecond}
-		ok2 := SideResult{OK: true, Elapsed: 840 * time.Millisecond}
+		ok := verify.SideResult{OK: true, Elapsed: 620 * time.Millisecond}
+		ok2 := verify.SideResult{OK: true, Elapsed: 840 * time.Millisecond}
 		switch shot {
 		case "verify-running":
-			ev(SideOutgoing, StepGreeting, 300, nil)
-			ev(SideOutgoing, StepLogin, 420, nil)
-			ev(SideIncoming, StepGreeting, 380, nil)
+			ev(verify.Outgoing, verify.StepGreeting, 300, nil)
+			ev(verify.Outgoing, verify.StepLogin, 420, nil)
+			ev(verify.Incoming, verify.StepGreeting, 380, nil)
 			<-ctx.Done()
-			c := &Failure{Kind: KindCancelled}
-			return VerifyResult{Incoming: SideResult{Failure: c}, Outgoing: SideResult{Failure: c}}
+			c := &mailcfg.Failure{Kind: mailcfg.KindCancelled}
+			return verify.Result{Incoming: verify.SideResult{Failure: c}, Outgoing: verify.SideResult{Failure: c}}
 		case "verify-failed":
-			in, out := sampleAuthFailed(SideIncoming), sampleAuthFailed(SideOutgoing)
-			ev(SideIncoming, StepLogin, 610, in)
-			ev(SideOutgoing, StepLogin, 790, out)
-			return VerifyResult{Incoming: SideResult{Elapsed: 610 * time.Millisecond, Failure: in},
-				Outgoing: SideResult{Elapsed: 790 * time.Millisecond, Failure: out}, Elapsed: 790 * time.Millisecond}
+			in, out := sampleAuthFailed(verify.Incoming), sampleAuthFailed(verify.Outgoing)
+			ev(verify.Incoming, verify.StepLogin, 610, in)
+			ev(verify.Outgoing, verify.StepLogin, 790, out)
+			return verify.Result{Incoming: verify.SideResult{Elapsed: 610 * time.Millisecond, Failure: in},
+				Outgoing: verify.SideResult{Elapsed: 790 * time.Millisecond, Failure: out}, Elapsed: 790 * time.Millisecond}
 		case "verify-cert", "verify-cert-confirm":
 			if s.Incoming.CertSHA256 != "" {
-				return VerifyResult{OK: true, Incoming: ok, Outgoing: ok2, Elapsed: 840 * time.Millisecond}
+				return verify.Result{OK: true, Incoming: ok, Outgoing: ok2, Elapsed: 840 * time.Millisecond}
 			}
-			in, out := sampleCertFailure(SideIncoming), sampleCertFailure(SideOutgoing)
-			ev(SideIncoming, StepTLS, 210, in)
-			ev(SideOutgoing, StepTLS, 230, out)
-			return VerifyResult{Incoming: SideResult{Elapsed: 210 * time.Millisecond, Failure: in},
-				Outgoing: SideResult{Elapsed: 230 * time.Millisecond, Failure: out}, Elapsed: 230 * time.Millisecond}
+			in, out := sampleCertFailure(verify.Incoming), sampleCertFailure(verify.Outgoing)
+			ev(verify.Incoming, verify.StepTLS, 210, in)
+			ev(verify.Outgoing, verify.StepTLS, 230, out)
+			return verify.Result{Incoming: verify.SideResult{Elapsed: 210 * time.Millisecond, Failure: in},
+				Outgoing: verify.SideResult{Elapsed: 230 * time.Millisecond, Failure: out}, Elapsed: 230 * time.Millisecond}
 		}
-		ev(SideIncoming, StepLogin, 500, nil)
-		ev(SideOutgoing, StepLogin, 700, nil)
-		ev(SideIncoming, StepDone, 620, nil)
-		ev(SideOutgoing, StepDone, 840, nil)
-		return VerifyResult{OK: true, Incoming: ok, Outgoing: ok2, Elapsed: 840 * time.Millisecond}
+		ev(verify.Incoming, verify.StepLogin, 500, nil)
+		ev(verify.Outgoing, verify.StepLogin, 700, nil)
+		ev(verify.Incoming, verify.StepDone, 620, nil)
+		ev(verify.Outgoing, verify.StepDone, 840, nil)
+		return verify.Result{OK: true, Incoming: ok, Outgoing: ok2, Elapsed: 840 * time.Millisecond}
 	}
 }
 
@@ -245,9 +246,9 @@ func (wz *Wizard) openForScreenshot(shot string) {
 	case "done", "done-sent", "done-queued", "done-url", "done-fields":
 		fill("jan.kowalski@wp.pl", "sekretne-haslo")
 		wz.settings = m.settings().Normalized()
-		wz.cred = Password(m.password.Text)
-		res := VerifyResult{OK: true, Incoming: SideResult{OK: true, Elapsed: 620 * time.Millisecond},
-			Outgoing: SideResult{OK: true, Elapsed: 840 * time.Millisecond}, Elapsed: 840 * time.Millisecond}
+		wz.cred = verify.Password(m.password.Text)
+		res := verify.Result{OK: true, Incoming: verify.SideResult{OK: true, Elapsed: 620 * time.Millisecond},
+			Outgoing: verify.SideResult{OK: true, Elapsed: 840 * time.Millisecond}, Elapsed: 840 * time.Millisecond}
 		wz.record = &runRecord{Settings: wz.settings, Started: time.Now(), Result: &res}
 		wz.goDone()
 	}

@@ -108,12 +108,12 @@ func (w *wiring) rootCAs() *x509.CertPool {
 }
 
 // verify is VerifyWith over the policy's roots (the sandbox CA in the demo).
-func (w *wiring) verify(ctx context.Context, s mailcfg.Settings, cred Credential, opt VerifyOptions) VerifyResult {
+func (w *wiring) verify(ctx context.Context, s mailcfg.Settings, cred verify.Credential, opt VerifyOptions) verify.Result {
 	return VerifyWith(verify.Options{RootCAs: w.rootCAs(), Table: w.table})(ctx, s, cred, opt)
 }
 
 // discover is DiscoverWith through the policy's proxy and roots.
-func (w *wiring) discover(ctx context.Context, email string, proto mailcfg.Protocol) <-chan DiscoverResult {
+func (w *wiring) discover(ctx context.Context, email string, proto mailcfg.Protocol) <-chan discover.Result {
 	o := discover.Options{Table: w.table, Offline: w.offline}
 	if !w.offline {
 		o.HTTPClient, o.RootCAs = w.http(), w.rootCAs()
@@ -125,7 +125,7 @@ func (w *wiring) discover(ctx context.Context, email string, proto mailcfg.Proto
 // microsoft (refresh token into the store), then its settings and a
 // credential that refreshes access tokens from that store — so the same
 // store later gives infino.SecretFor the (possibly rotated) refresh token.
-func (w *wiring) signIn(ctx context.Context, hint string, showURL func(string)) (mailcfg.Settings, Credential, error) {
+func (w *wiring) signIn(ctx context.Context, hint string, showURL func(string)) (mailcfg.Settings, verify.Credential, error) {
 	cfg := microsoft.Config{
 		Policy:     w.pol.Microsoft,
 		Store:      w.store,
@@ -199,7 +199,7 @@ func (w *wiring) withURL(showURL func(string), f func()) {
 
 // handOff is the Done screen's hand-off: the secret for the credential that
 // verification accepted, then Submit (outbox first, then Infino).
-func (w *wiring) handOff(ctx context.Context, s mailcfg.Settings, cred Credential, verifiedAt time.Time, showURL func(string)) HandOffResult {
+func (w *wiring) handOff(ctx context.Context, s mailcfg.Settings, cred verify.Credential, verifiedAt time.Time, showURL func(string)) HandOffResult {
 	svc, err := w.service()
 	if err != nil {
 		return failedResult(err)

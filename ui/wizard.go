@@ -13,6 +13,7 @@ import (
 	"infino.legal/mailbox/assets"
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/infino"
+	"infino.legal/mailbox/mailcfg/verify"
 )
 
 // screen is one page of the wizard.
@@ -42,7 +43,7 @@ type Wizard struct {
 
 	// What flows between the screens.
 	settings     mailcfg.Settings
-	cred         Credential
+	cred         verify.Credential
 	viaMicrosoft bool
 	insecureOK   bool
 	// record is the last verification, for the report and the Done screen.
@@ -206,7 +207,7 @@ func (wz *Wizard) goManual(fixField, msg string) {
 }
 
 // goVerify checks s with cred.
-func (wz *Wizard) goVerify(s mailcfg.Settings, cred Credential, insecureOK bool) {
+func (wz *Wizard) goVerify(s mailcfg.Settings, cred verify.Credential, insecureOK bool) {
 	wz.settings, wz.cred, wz.insecureOK = s, cred, insecureOK
 	wz.show(wz.verifyScreen())
 	wz.verify.run()
