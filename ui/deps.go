@@ -88,7 +88,7 @@ type Deps struct {
 	// PolicyErr is what went wrong reading the policy (shown on Start).
 	PolicyErr error
 	// Lang is "pl" or "en": the language of texts that come from mailcfg.
-	// It must agree with what fyne.io/fyne/v2/lang picked (see LoadTranslations).
+	// It must agree with what fyne.io/fyne/v2/lang picked (see loadTranslations).
 	Lang string
 	// Table is the provider table for autofill; nil means mailcfg.Bundled(),
 	// parsed when first needed (not before the first frame).

@@ -173,8 +173,8 @@ func (wz *Wizard) table() *mailcfg.Table {
 	return wz.deps.Table
 }
 
-// Content is the wizard's root object.
-func (wz *Wizard) Content() fyne.CanvasObject { return wz.root }
+// content is the wizard's root object.
+func (wz *Wizard) content() fyne.CanvasObject { return wz.root }
 
 func (wz *Wizard) show(s screen) {
 	wz.current = s
