@@ -13,17 +13,17 @@ import (
 	"infino.legal/mailbox/mailcfg/verify"
 )
 
-// SignInFunc signs in with Microsoft (issue 4): microsoft.Start, then
+// SignInFunc signs in with Microsoft: microsoft.Start, then
 // Session.Wait, then the account's settings and token. loginHint is the
 // address typed on Start, or "". showURL (callable from any goroutine) hands
 // the window the sign-in address, which it shows with a Copy button in case
 // the browser did not open. It returns the settings to verify and the
-// credential that logs in (a verify.TokenFunc or OAuth2Token). An error with
+// credential that logs in (a verify.TokenFunc or verify.OAuth2Token). An error with
 // a Failure() *mailcfg.Failure method (microsoft.Error has one) is shown in
 // its own words; cancelling ctx must stop the sign-in.
 type SignInFunc func(ctx context.Context, loginHint string, showURL func(string)) (mailcfg.Settings, verify.Credential, error)
 
-// HandOffFunc sends verified settings to Infino Legal (issue 6), typically
+// HandOffFunc sends verified settings to Infino Legal, typically
 // infino.SecretFor then infino.Service.Submit: return resultOf(out).
 // verifiedAt is when verification succeeded. showURL (callable from any
 // goroutine) hands the window the Infino sign-in address when the browser
