@@ -197,6 +197,7 @@ func (d *doneScreen) showInfinoURL(u string, fromPolicy bool, err error) bool {
 	}
 	d.urlFixed.Hide()
 	d.urlBox.Show()
+	d.urlSave.Enable() // a save still under way was dropped with its job
 	if strings.TrimSpace(d.urlEntry.Text) == "" && u != "" {
 		d.urlEntry.SetText(u)
 	}
