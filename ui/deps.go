@@ -87,6 +87,9 @@ type Deps struct {
 	Policy policy.Policy
 	// PolicyErr is what went wrong reading the policy (shown on Start).
 	PolicyErr error
+	// PolicyFile is the JSON policy file firm IT edits, named when
+	// something must be set there; "" is microsoft.DefaultPolicyFile().
+	PolicyFile string
 	// Lang is "pl" or "en": the language of texts that come from mailcfg.
 	// It must agree with what fyne.io/fyne/v2/lang picked (see loadTranslations).
 	Lang string

@@ -12,6 +12,7 @@ import (
 
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/infino"
+	"infino.legal/mailbox/mailcfg/microsoft"
 	"infino.legal/mailbox/mailcfg/policy"
 	"infino.legal/mailbox/mailcfg/verify"
 )
@@ -210,7 +211,8 @@ func (s *startScreen) onMicrosoft() {
 	if !s.microsoftReady() {
 		s.errNote.text.Importance = widget.WarningImportance
 		s.errNote.icon.SetResource(theme.WarningIcon())
-		s.errNote.set(tr("start.microsoft.unavailable"))
+		e := microsoft.NotConfigured(s.wz.deps.PolicyFile)
+		s.errNote.set(strings.TrimSpace(s.wz.text(e.Message) + " " + s.wz.text(e.Hint)))
 		return
 	}
 	if s.signIn.running() {
