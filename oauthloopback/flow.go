@@ -50,6 +50,11 @@ var (
 	ErrTimeout = errors.New("oauthloopback: timed out waiting for the sign-in in the browser")
 	// ErrClosed is returned by Wait after Session.Close.
 	ErrClosed = errors.New("oauthloopback: session closed")
+	// ErrIssuerMismatch is returned by Wait when the redirect carried the
+	// right state but the wrong authorization server's identifier (RFC 9207
+	// "iss"), or none where Config.RequireIssuer demands one: a mix-up
+	// attack or a misconfigured provider. No token request is made.
+	ErrIssuerMismatch = errors.New("oauthloopback: the sign-in answer came from another authorization server than the one asked (iss mismatch)")
 )
 
 // Opener opens url in a browser. It should return once the browser has been
@@ -104,6 +109,18 @@ type Config struct {
 	// DefaultExchangeTimeout.
 	ExchangeTimeout time.Duration
 
+	// Issuer is the authorization server's issuer identifier (RFC 8414 /
+	// OpenID Connect "issuer"). When set, an "iss" parameter in the
+	// redirect must equal it exactly (RFC 9207 §2.4, simple string
+	// comparison); a different value ends the flow with ErrIssuerMismatch.
+	// Empty: an "iss" that arrives cannot be checked and is ignored.
+	Issuer string
+	// RequireIssuer refuses a redirect without "iss" (ErrIssuerMismatch):
+	// set it when the server's metadata says
+	// authorization_response_iss_parameter_supported, or the provider is
+	// known to send it. It needs Issuer.
+	RequireIssuer bool
+
 	// Pages are the texts of the pages shown in the browser, one entry per
 	// language shown (side by side); nil means Polish and English.
 	// See PagesFor.
@@ -137,6 +154,8 @@ type Session struct {
 	httpClient      *http.Client
 	exchangeTimeout time.Duration
 	pages           []PageText
+	issuer          string
+	requireIssuer   bool
 
 	ctx       context.Context
 	cancel    context.CancelCauseFunc
@@ -202,6 +221,8 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 		httpClient:      cfg.HTTPClient,
 		exchangeTimeout: cfg.ExchangeTimeout,
 		pages:           cfg.Pages,
+		issuer:          cfg.Issuer,
+		requireIssuer:   cfg.RequireIssuer,
 		listeners:       listeners,
 		resultCh:        make(chan redirectParams, 1),
 		done:            make(chan struct{}),
@@ -309,7 +330,9 @@ func (s *Session) Addrs() []net.Addr {
 // Start context or Close ends the session. The listener is shut down before
 // Wait returns. Later calls return the same result.
 //
-// Errors: *AuthError (the provider redirected with an error), *TokenError
+// Errors: ErrIssuerMismatch (RFC 9207: the answer names another
+// authorization server; checked before anything else, no token request),
+// *AuthError (the provider redirected with an error), *TokenError
 // (the token endpoint refused), ErrTimeout (also matches
 // context.DeadlineExceeded), ErrClosed, or the context's error.
 func (s *Session) Wait(ctx context.Context) (*oauth2.Token, error) {
@@ -340,6 +363,9 @@ func (s *Session) wait(ctx context.Context) (*oauth2.Token, error) {
 		return nil, fmt.Errorf("oauthloopback: sign-in aborted: %w", ctx.Err())
 	case <-s.ctx.Done():
 		return nil, s.abortErr()
+	}
+	if !r.IssuerOK {
+		return nil, ErrIssuerMismatch
 	}
 	if r.Error != "" {
 		return nil, &AuthError{Code: r.Error, Description: r.ErrorDescription, URI: r.ErrorURI}
@@ -468,6 +494,9 @@ func validate(cfg *Config) (host, path string, err error) {
 	}
 	if cfg.Port < 0 || cfg.Port > 65535 {
 		return "", "", fmt.Errorf("oauthloopback: Port %d out of range", cfg.Port)
+	}
+	if cfg.RequireIssuer && cfg.Issuer == "" {
+		return "", "", errors.New("oauthloopback: RequireIssuer needs Issuer")
 	}
 	for k := range cfg.AuthParams {
 		if reservedParams[strings.ToLower(k)] || k == "" {

@@ -179,12 +179,17 @@ func (s *Session) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	p.IssuerOK = s.issuerOK(p.Iss)
 	accepted, done := s.accept(p)
 	if accepted == nil { // the session ended before any redirect arrived
 		s.writePage(w, http.StatusBadRequest, pageInvalid, "")
 		return
 	}
 	w.Header().Set("Connection", "close")
+	if !accepted.IssuerOK {
+		s.writePage(w, http.StatusOK, pageFailure, "")
+		return
+	}
 	if accepted.Error != "" {
 		details := accepted.Error
 		if accepted.ErrorDescription != "" {
@@ -230,6 +235,20 @@ func (s *Session) accept(p redirectParams) (*redirectParams, <-chan struct{}) {
 		s.resultCh <- p // buffered; happens exactly once
 	}
 	return s.accepted, s.done
+}
+
+// issuerOK applies RFC 9207 §2.4: with a known issuer, an "iss" that is
+// present must equal it exactly, and one that is absent is refused when the
+// server is known to send it.
+func (s *Session) issuerOK(iss string) bool {
+	switch {
+	case s.issuer == "":
+		return true
+	case iss == "":
+		return !s.requireIssuer
+	default:
+		return subtle.ConstantTimeCompare([]byte(iss), []byte(s.issuer)) == 1
+	}
 }
 
 func (s *Session) hostAllowed(host string) bool {

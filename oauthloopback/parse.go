@@ -18,6 +18,11 @@ type redirectParams struct {
 	Error            string
 	ErrorDescription string
 	ErrorURI         string
+	// Iss is the RFC 9207 issuer identifier, "" when absent.
+	Iss string
+	// IssuerOK is set by the handler: Iss agrees with the session's issuer
+	// rules (see Config.Issuer).
+	IssuerOK bool
 }
 
 var errMalformedRedirect = errors.New("oauthloopback: malformed redirect")
@@ -44,6 +49,7 @@ func parseRedirect(rawQuery string) (redirectParams, error) {
 		{"error", &p.Error, isNQSChars},
 		{"error_description", &p.ErrorDescription, utf8.ValidString},
 		{"error_uri", &p.ErrorURI, isNQSChars},
+		{"iss", &p.Iss, isVSChars},
 	} {
 		v := vals[f.name]
 		if len(v) > 1 || (len(v) == 1 && !f.valid(v[0])) {

@@ -16,7 +16,9 @@ func TestParseRedirect(t *testing.T) {
 		{"state=s1&code=M.C5_BAY.2.U.x-y~z", true, redirectParams{State: "s1", Code: "M.C5_BAY.2.U.x-y~z"}},
 		{"error=access_denied&error_description=AADSTS65004%3A+declined%0D%0ATrace&state=s", true,
 			redirectParams{State: "s", Error: "access_denied", ErrorDescription: "AADSTS65004: declined\r\nTrace"}},
-		{"code=abc&state=s&session_state=x&iss=https%3A%2F%2Fas", true, redirectParams{State: "s", Code: "abc"}},
+		{"code=abc&state=s&session_state=x&iss=https%3A%2F%2Fas", true, redirectParams{State: "s", Code: "abc", Iss: "https://as"}},
+		{"code=abc&state=s&iss=a&iss=b", false, redirectParams{}},
+		{"code=abc&state=s&iss=a%0Ab", false, redirectParams{}},
 		{"", false, redirectParams{}},
 		{"code=abc", false, redirectParams{}},
 		{"code=abc&state=", false, redirectParams{}},
@@ -49,6 +51,8 @@ func FuzzParseRedirect(f *testing.F) {
 		"state=%E2%82%AC&code=%00",
 		"&&==&state&code",
 		"error_description=%ff&error=e&state=s",
+		"code=a&state=s&iss=https%3A%2F%2Flogin.example.test",
+		"code=a&state=s&iss=x&iss=y",
 	} {
 		f.Add(s)
 	}
@@ -66,12 +70,12 @@ func FuzzParseRedirect(f *testing.F) {
 		if p.State == "" || (p.Code == "") == (p.Error == "") {
 			t.Fatalf("invalid result %+v", p)
 		}
-		if !isVSChars(p.State) || !isVSChars(p.Code) || !isNQSChars(p.Error) || !isNQSChars(p.ErrorURI) {
+		if !isVSChars(p.State) || !isVSChars(p.Code) || !isNQSChars(p.Error) || !isNQSChars(p.ErrorURI) || !isVSChars(p.Iss) {
 			t.Fatalf("bad characters in %+v", p)
 		}
 		// Round trip: re-encoding the parsed parameters parses to the same.
 		v := url.Values{"state": {p.State}}
-		for k, x := range map[string]string{"code": p.Code, "error": p.Error, "error_description": p.ErrorDescription, "error_uri": p.ErrorURI} {
+		for k, x := range map[string]string{"code": p.Code, "error": p.Error, "error_description": p.ErrorDescription, "error_uri": p.ErrorURI, "iss": p.Iss} {
 			if x != "" {
 				v.Set(k, x)
 			}

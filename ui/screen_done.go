@@ -333,7 +333,8 @@ func (d *doneScreen) finish(res HandOffResult) {
 	d.refreshPending()
 }
 
-// sendHandOff passes the verified settings to Infino.
+// sendHandOff passes the verified settings to Infino Legal through
+// deps.HandOff, off the UI goroutine.
 func (d *doneScreen) sendHandOff() {
 	h := d.wz.deps.HandOff
 	if h == nil {

@@ -53,7 +53,7 @@ func sampleAuthFailed(side verify.Side) *mailcfg.Failure {
 // sampleCertFailure is what the classifier makes of a server certificate
 // from an authority this computer does not know, carrying sampleCert.
 func sampleCertFailure(side verify.Side) *mailcfg.Failure {
-	f := mailcfg.Classify(&mailcfg.CertificateError{Reason: mailcfg.CertUnknownAuthority, Err: x509.UnknownAuthorityError{}},
+	f := verify.Classify(&mailcfg.CertificateError{Reason: mailcfg.CertUnknownAuthority, Err: x509.UnknownAuthorityError{}},
 		string(side), nil)
 	f.Certificate = sampleCert
 	return f

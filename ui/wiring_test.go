@@ -56,7 +56,7 @@ func TestRealMicrosoftSignIn(t *testing.T) {
 	pol.Microsoft = srv.Policy()
 	store := secrets.NewMemory()
 	w := &wiring{pol: pol, lang: "pl", store: store, httpc: srv.HTTPClient(), roots: mail.RootCAs,
-		opener: srv.Browser(), configDir: t.TempDir(),
+		opener: srv.Browser().Open, configDir: t.TempDir(),
 		msSettings: func(addr string) (mailcfg.Settings, error) {
 			a, err := mailcfg.ParseAddress(addr)
 			return mail.Settings(microsoft.SettingsFor(a, false)), err
@@ -130,24 +130,9 @@ func sandboxWiring(t *testing.T) (*wiring, *sandbox.Sandbox) {
 		t.Fatal(err)
 	}
 	w := &wiring{pol: sb.Policy(), lang: "pl", store: secrets.NewMemory(), configDir: t.TempDir(), table: table,
-		httpc: sb.HTTPClient(), roots: sb.RootCAs, offline: true, opener: followBrowser(sb),
+		httpc: sb.HTTPClient(), roots: sb.RootCAs, offline: true, opener: sb.Browser().Open,
 		retry: infino.Retry{Attempts: 1}, sleep: func(context.Context, time.Duration) error { return nil }}
 	return w, sb
-}
-
-// followBrowser is a browser that loads the sign-in page and follows its
-// redirects to the app's loopback listener, as a user who approves does.
-func followBrowser(sb *sandbox.Sandbox) func(context.Context, string) error {
-	return func(ctx context.Context, u string) error {
-		go func() {
-			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-			if resp, err := sb.HTTPClient().Do(req); err == nil {
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-			}
-		}()
-		return nil
-	}
 }
 
 // toDone fills the form for the demo account, verifies against the sandbox

@@ -82,26 +82,12 @@ func port(addr string) int {
 	return p
 }
 
-// fakeBrowser follows the sign-in page to the app's loopback redirect.
-func fakeBrowser(sb *sandbox.Sandbox) func(context.Context, string) error {
-	return func(ctx context.Context, u string) error {
-		go func() {
-			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-			if resp, err := sb.HTTPClient().Do(req); err == nil {
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-			}
-		}()
-		return nil
-	}
-}
-
 func TestMicrosoftSignInAndXOAUTH2(t *testing.T) {
 	sb := start(t, sandbox.Options{})
 	store := secrets.NewMemory()
 	pol := sb.Policy()
 	acc, err := microsoft.SignIn(ctx(t), microsoft.Config{Policy: pol.Microsoft, Store: store,
-		HTTPClient: sb.HTTPClient(), Opener: fakeBrowser(sb)})
+		HTTPClient: sb.HTTPClient(), Opener: sb.Browser().Open})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +123,7 @@ func TestMicrosoftSignInAndXOAUTH2(t *testing.T) {
 	}
 	// A login_hint picks the account.
 	acc2, err := microsoft.SignIn(ctx(t), microsoft.Config{Policy: pol.Microsoft, HTTPClient: sb.HTTPClient(),
-		Opener: fakeBrowser(sb), LoginHint: "Piotr@" + sandbox.MicrosoftDomain})
+		Opener: sb.Browser().Open, LoginHint: "Piotr@" + sandbox.MicrosoftDomain})
 	if err != nil || acc2.Address != "Piotr@"+sandbox.MicrosoftDomain {
 		t.Fatalf("%v %v", acc2, err)
 	}

@@ -42,6 +42,7 @@ import (
 	"golang.org/x/net/http/httpproxy"
 
 	"infino.legal/mailbox/mailcfg/policy"
+	"infino.legal/mailbox/mailcfg/urlcheck"
 )
 
 // Options lets tests (and callers with their own needs) replace what the
@@ -96,7 +97,7 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 		return errors.New("stopped after 10 redirects")
 	}
 	prev := via[len(via)-1].URL
-	if prev.Scheme == "https" && req.URL.Scheme != "https" && !policy.IsLoopbackHost(req.URL.Hostname()) {
+	if prev.Scheme == "https" && req.URL.Scheme != "https" && !urlcheck.IsLoopbackHost(req.URL.Hostname()) {
 		return fmt.Errorf("refusing a redirect from %s to plain %s", prev.Redacted(), req.URL.Redacted())
 	}
 	return nil
@@ -237,7 +238,7 @@ func (o Options) ProxyFunc(p policy.Policy) func(*http.Request) (*url.URL, error
 		return nil
 	}
 	return func(r *http.Request) (*url.URL, error) {
-		if policy.IsLoopbackHost(r.URL.Hostname()) {
+		if urlcheck.IsLoopbackHost(r.URL.Hostname()) {
 			return nil, nil
 		}
 		return sys(r.URL)

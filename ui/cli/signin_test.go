@@ -53,7 +53,7 @@ func newMSWorld(t *testing.T) *msWorld {
 	HandOff = HandOffDeps{
 		Store:  func() (secrets.Store, error) { return w.store, nil },
 		HTTP:   w.as.HTTPClient(),
-		Opener: w.as.Browser(),
+		Opener: w.as.Browser().Open,
 	}
 	t.Cleanup(func() { HandOff = old })
 	return w
@@ -161,7 +161,7 @@ func TestSigninMicrosoftNoBrowser(t *testing.T) {
 	if !strings.Contains(errOut.String(), "Open this address in a browser") {
 		t.Fatalf("stderr %s", errOut.String())
 	}
-	if err := w.as.Browser()(context.Background(), u); err != nil {
+	if err := w.as.Browser().Visit(context.Background(), u); err != nil {
 		t.Fatal(err)
 	}
 	if code := <-done; code != ExitOK {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"io/fs"
 	"net"
 	"net/http"
@@ -57,7 +56,7 @@ func newHandOffWorld(t *testing.T) *handOffWorld {
 		ConfigDir: func() (string, error) { return w.dir, nil },
 		Store:     func() (secrets.Store, error) { return w.store, nil },
 		HTTP:      hc,
-		Opener:    w.browser,
+		Opener:    w.sb.Browser().Open,
 		RootCAs:   sb.RootCAs,
 		Table:     sb.Table(),
 		Sleep:     func(ctx context.Context, _ time.Duration) error { return ctx.Err() },
@@ -75,18 +74,6 @@ func closedAddr(t *testing.T) string {
 	a := l.Addr().String()
 	l.Close()
 	return a
-}
-
-// browser follows the sign-in page to the app's loopback redirect.
-func (w *handOffWorld) browser(ctx context.Context, u string) error {
-	go func() {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-		if resp, err := w.sb.HTTPClient().Do(req); err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-		}
-	}()
-	return nil
 }
 
 func (w *handOffWorld) run(stdin string, args ...string) (int, string, string) {

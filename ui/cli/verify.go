@@ -143,7 +143,7 @@ func runVerify(ctx context.Context, env *Env, args []string) int {
 // sign in again, not configured, keyring): the message and hint on stderr,
 // and with --json the usual object with both sides failing. Exit 1.
 func oauthFailed(env *Env, err error, asJSON bool) int {
-	f := mailcfg.Classify(err, "", nil)
+	f := verify.Classify(err, "", nil)
 	if asJSON {
 		r := verify.Result{Incoming: verify.SideResult{Failure: f}, Outgoing: verify.SideResult{Failure: f}}
 		writeJSON(env.Stdout, verifyJSON(env, r))

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -11,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"infino.legal/mailbox/internal/mailpeers"
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/microsoft"
 	"infino.legal/mailbox/mailcfg/policy"
@@ -195,7 +195,7 @@ func TestVerifyOAuthSeam(t *testing.T) {
 }
 
 func cannedFailure() verify.Result {
-	cert := mailcfg.Classify(&mailcfg.CertificateError{Reason: mailcfg.CertUnknownAuthority}, "incoming", nil)
+	cert := verify.Classify(&mailcfg.CertificateError{Reason: mailcfg.CertUnknownAuthority}, "incoming", nil)
 	cert.Certificate.SHA256 = "ab:cd"
 	cert.Certificate.Names = []string{"mail.kancelaria.example"}
 	auth := mailcfg.NewFailure(mailcfg.KindAuthFailed, "outgoing", nil)
@@ -266,20 +266,21 @@ func TestVerifyHuman(t *testing.T) {
 	}
 }
 
-// Against the real Dovecot and Postfix (testdata/mailpeers/up.sh): the
-// acceptance test of the issue, through cli.Main with --ca.
+// Against the real Dovecot and Postfix (testdata/mailpeers/up.sh): verify
+// logs in to both servers through cli.Main, trusting their CA with --ca,
+// and a wrong password fails on both as an authentication failure.
 func TestVerifyPeers(t *testing.T) {
-	peers := loadPeersEnv(t)
+	peers := mailpeers.Require(t)
 	s := mailcfg.Settings{
-		Email: peers["MAILPEERS_USER"], Auth: mailcfg.AuthPassword,
-		Incoming: mailcfg.Server{Protocol: mailcfg.IMAP, Host: peers["MAILPEERS_STRICT_HOST"], Port: atoi(peers["MAILPEERS_IMAPS_PORT"]),
-			Security: mailcfg.SecurityTLS, Username: peers["MAILPEERS_USER"]},
-		Outgoing: mailcfg.Server{Protocol: mailcfg.SMTP, Host: peers["MAILPEERS_STRICT_HOST"], Port: atoi(peers["MAILPEERS_SUBMISSION_PORT"]),
-			Security: mailcfg.SecurityStartTLS, Username: peers["MAILPEERS_USER"]},
+		Email: peers.User, Auth: mailcfg.AuthPassword,
+		Incoming: mailcfg.Server{Protocol: mailcfg.IMAP, Host: peers.StrictHost, Port: peers.IMAPSPort,
+			Security: mailcfg.SecurityTLS, Username: peers.User},
+		Outgoing: mailcfg.Server{Protocol: mailcfg.SMTP, Host: peers.StrictHost, Port: peers.SubmissionPort,
+			Security: mailcfg.SecurityStartTLS, Username: peers.User},
 	}
 	path := writeSettings(t, s)
-	ca := peers["MAILPEERS_CA"]
-	pw := peers["MAILPEERS_PASSWORD"]
+	ca := peers.CAFile
+	pw := peers.Password
 
 	code, out, errOut := runVerifyCmd(t, "en", pw+"\n", policy.Default(), "--json", "--password-stdin", "--ca", ca, path)
 	var j verifyResultJSON
@@ -300,7 +301,7 @@ func TestVerifyPeers(t *testing.T) {
 
 	// Without --ca the peers' private CA is unknown: the fingerprint shows.
 	code, out, _ = runVerifyCmd(t, "pl", pw+"\n", policy.Default(), "--password-stdin", path)
-	fp, _ := mailcfg.ParseFingerprint(peers["MAILPEERS_CERT_SHA256"])
+	fp, _ := mailcfg.ParseFingerprint(peers.CertSHA256)
 	if code != ExitFailed || !strings.Contains(out, mailcfg.FormatFingerprint(fp)) || !strings.Contains(out, "BŁĄD") {
 		t.Fatalf("no CA: exit %d\n%s", code, out)
 	}
@@ -320,45 +321,4 @@ func TestVerifyPeers(t *testing.T) {
 	if code != ExitOK || strings.Count(out, " OK ") != 2 || !strings.Contains(out, "outgoing      tls") {
 		t.Fatalf("human: exit %d\n%s", code, out)
 	}
-}
-
-// loadPeersEnv reads the env file of testdata/mailpeers/up.sh (the helper
-// package is internal to mailcfg). Like mailpeers.Require it skips without
-// the peers, and fails under CI.
-func loadPeersEnv(t *testing.T) map[string]string {
-	t.Helper()
-	path := os.Getenv("INFINO_MAILPEERS_ENV")
-	if path == "" {
-		path = "/tmp/infino-mailpeers/env"
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("MAIL PEERS REQUIRED IN CI: %v (run bash testdata/mailpeers/up.sh)", err)
-		}
-		t.Skipf("mail peers not running (%v); run bash testdata/mailpeers/up.sh", err)
-	}
-	defer f.Close()
-	kv := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(strings.TrimPrefix(strings.TrimSpace(sc.Text()), "export "), "=")
-		if ok && !strings.HasPrefix(k, "#") {
-			kv[k] = strings.Trim(v, `"'`)
-		}
-	}
-	for _, k := range []string{"MAILPEERS_USER", "MAILPEERS_PASSWORD", "MAILPEERS_CA", "MAILPEERS_STRICT_HOST", "MAILPEERS_IMAPS_PORT", "MAILPEERS_SUBMISSION_PORT", "MAILPEERS_CERT_SHA256"} {
-		if kv[k] == "" {
-			t.Fatalf("%s: %s missing", path, k)
-		}
-	}
-	return kv
-}
-
-func atoi(s string) int {
-	n := 0
-	for _, c := range s {
-		n = n*10 + int(c-'0')
-	}
-	return n
 }
