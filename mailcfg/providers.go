@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -78,6 +79,17 @@ func ParseTable(data []byte) (*Table, error) {
 	if err := dec.Decode(&t); err != nil {
 		return nil, fmt.Errorf("provider table: %w", err)
 	}
+	return NewTable(t.Version, t.Providers)
+}
+
+// NewTable validates providers and indexes them by id and domain, reporting
+// every problem. It copies each provider, so the caller's values are never
+// changed and may be shared between tables.
+func NewTable(version int, ps []*Provider) (*Table, error) {
+	t := Table{Version: version, Providers: make([]*Provider, 0, len(ps))}
+	for _, p := range ps {
+		t.Providers = append(t.Providers, p.clone())
+	}
 	t.byDomain = map[string]*Provider{}
 	t.byID = map[string]*Provider{}
 	var errs []error
@@ -140,6 +152,17 @@ func ParseTable(data []byte) (*Table, error) {
 		return nil, errors.Join(errs...)
 	}
 	return &t, nil
+}
+
+// clone copies p deeply enough that indexing the copy never touches p.
+func (p *Provider) clone() *Provider {
+	c := *p
+	c.Domains = slices.Clone(p.Domains)
+	c.MX = slices.Clone(p.MX)
+	c.Incoming = slices.Clone(p.Incoming)
+	c.Outgoing = slices.Clone(p.Outgoing)
+	c.Sources = slices.Clone(p.Sources)
+	return &c
 }
 
 func (s ServerTemplate) check() error {
@@ -298,4 +321,44 @@ func (t *Table) Autofill(email string, proto Protocol) (Settings, error) {
 		return Settings{}, ErrNotFound
 	}
 	return p.Settings(addr, proto), nil
+}
+
+// ProviderFor finds the provider that settings belong to: by the provider id
+// they carry, by the address's domain, or by a server host the table lists.
+// It returns nil when none is known.
+func (t *Table) ProviderFor(s Settings) *Provider {
+	if t == nil {
+		return nil
+	}
+	if s.Provider != nil {
+		if p := t.ByID(s.Provider.ID); p != nil {
+			return p
+		}
+	}
+	if a, err := ParseAddress(s.Email); err == nil {
+		if p := t.ByDomain(a.Domain); p != nil {
+			return p
+		}
+	}
+	if p := t.ByServerHost(s.Incoming.Host); p != nil {
+		return p
+	}
+	return t.ByServerHost(s.Outgoing.Host)
+}
+
+// ByServerHost finds the first provider that lists host as one of its servers
+// (templates with %EMAILDOMAIN% never match), or nil.
+func (t *Table) ByServerHost(host string) *Provider {
+	h, ok := NormalizeHost(host)
+	if t == nil || !ok {
+		return nil
+	}
+	for _, p := range t.Providers {
+		for _, s := range append(append([]ServerTemplate{}, p.Incoming...), p.Outgoing...) {
+			if strings.EqualFold(s.Host, h) {
+				return p
+			}
+		}
+	}
+	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"strconv"
 	"strings"
 	"unicode"
 )
@@ -49,6 +51,28 @@ const (
 	SourceMicrosoft  Source = "microsoft"
 )
 
+// defaultPorts is the one port table: the standard port of each protocol
+// with implicit TLS and with STARTTLS (RFC 8314, RFC 6409).
+var defaultPorts = map[Protocol]struct{ tls, startTLS int }{
+	IMAP: {993, 143},
+	POP3: {995, 110},
+	SMTP: {465, 587},
+}
+
+// DefaultPort is the standard port of a protocol with a kind of security:
+// implicit TLS gets 993, 995 or 465; STARTTLS and none get 143, 110 or 587.
+// An unknown protocol gets 0.
+func DefaultPort(p Protocol, s Security) int {
+	ports, ok := defaultPorts[p]
+	switch {
+	case !ok:
+		return 0
+	case s == SecurityTLS:
+		return ports.tls
+	}
+	return ports.startTLS
+}
+
 // Server is one mail server: where it is, how the connection is protected and
 // which user name logs in.
 type Server struct {
@@ -64,7 +88,7 @@ type Server struct {
 
 // Addr is host:port for dialling.
 func (s Server) Addr() string {
-	return netJoin(s.Host, s.Port)
+	return net.JoinHostPort(s.Host, strconv.Itoa(s.Port))
 }
 
 // ProviderRef names the provider the settings belong to.

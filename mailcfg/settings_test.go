@@ -178,3 +178,21 @@ func FuzzDecodeSettings(f *testing.F) {
 		}
 	})
 }
+
+func TestDefaultPort(t *testing.T) {
+	cases := []struct {
+		p    Protocol
+		s    Security
+		want int
+	}{
+		{IMAP, SecurityTLS, 993}, {IMAP, SecurityStartTLS, 143}, {IMAP, SecurityNone, 143},
+		{POP3, SecurityTLS, 995}, {POP3, SecurityStartTLS, 110}, {POP3, SecurityNone, 110},
+		{SMTP, SecurityTLS, 465}, {SMTP, SecurityStartTLS, 587}, {SMTP, SecurityNone, 587},
+		{"", SecurityTLS, 0}, {"jmap", SecurityStartTLS, 0},
+	}
+	for _, c := range cases {
+		if got := DefaultPort(c.p, c.s); got != c.want {
+			t.Errorf("DefaultPort(%q, %q) = %d, want %d", c.p, c.s, got, c.want)
+		}
+	}
+}

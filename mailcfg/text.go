@@ -1,8 +1,3 @@
-// Package mailcfg is the core of Infino Mailbox: the settings model that flows
-// from discovery through the form and verification to the hand-off, the bundled
-// provider table, the policy that firm IT presets, and the classification of
-// failures. It never imports Fyne; the window and the command line are faces
-// over it.
 package mailcfg
 
 import "strings"

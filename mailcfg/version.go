@@ -7,5 +7,9 @@ var Version = "0.1.0-dev"
 // AppName is the product name shown to people.
 const AppName = "Infino Mailbox"
 
-// AppID is the application id (keyring service, Fyne app id, macOS bundle id).
+// AppID is the application id: the Fyne app id, the macOS bundle id and so
+// the domain of its managed preferences (policy.PlistID), and the keyring
+// service of its secrets (secrets.Service). FyneApp.toml and the macOS
+// packaging spell it too; a test keeps FyneApp.toml in step. Changing it
+// strands every saved secret and every MDM profile.
 const AppID = "legal.infino.mailbox"

@@ -10,10 +10,12 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"infino.legal/mailbox/internal/fakeidp"
 	"infino.legal/mailbox/mailcfg"
 )
 
@@ -24,7 +26,7 @@ const InfinoScope = "mailboxes:write"
 // docs/infino-api.md and its OAuth authorization server. It keeps
 // everything in memory. The methods are the tests' hooks.
 type Infino struct {
-	as       *authServer
+	as       *fakeidp.Server
 	issuer   string // https base URL, with prefix
 	authBase string // base of the authorization endpoint (the issuer)
 	prefix   string // the issuer's path ("" or e.g. "/tenant/infino")
@@ -96,21 +98,33 @@ type stored struct {
 	body   []byte
 }
 
-func newInfino(issuer, authBase, clientID string, now func() time.Time, page bool, done <-chan struct{}) *Infino {
+// infinoAccount is who signs in at the sandbox Infino.
+var infinoAccount = fakeidp.Account{PreferredUsername: DemoInfinoUser, Name: "Kancelaria (sandbox)"}
+
+func newInfino(issuer, authBase, clientID string, now func() time.Time, page bool, done <-chan struct{}) (*Infino, error) {
 	s := &Infino{
-		as:     newAuthServer("Infino Legal", clientID, now, page),
 		issuer: issuer, authBase: authBase, now: now, done: done,
 		byKey: map[string]*stored{}, byEmail: map[string]*Mailbox{},
 	}
 	if u, err := url.Parse(issuer); err == nil {
 		s.prefix = strings.TrimRight(u.Path, "/")
 	}
-	s.as.iss = s.issParam
-	s.as.grantScopes = s.grantScopes
-	// What docs/infino-api.md asks of Infino: a rotated refresh token
-	// stays usable for a while (see there).
-	s.as.reuseGrace = 2 * time.Minute
-	return s
+	as, err := fakeidp.New(fakeidp.Profile{
+		Name: "Infino Legal", ClientID: clientID,
+		AuthorizePath: "/oauth/authorize", TokenPath: "/oauth/token",
+		ScopesOK:    func(sc []string) bool { return slices.Contains(sc, InfinoScope) },
+		GrantScopes: s.grantScopes,
+		IssParam:    s.issParam,
+		RefreshOK:   s.refreshAllowed,
+		// What docs/infino-api.md asks of Infino: a rotated refresh token
+		// stays usable for a while (see there).
+		ReuseGrace: 2 * time.Minute,
+	}, issuer, fakeidp.Options{Page: page, Now: now, Account: infinoAccount})
+	if err != nil {
+		return nil, err
+	}
+	s.as = as
+	return s, nil
 }
 
 // routes serves the authorization server and the API below the issuer's
@@ -125,26 +139,7 @@ func (s *Infino) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+p+"/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
 		s.serveMetadata(w, r, true)
 	})
-	mux.HandleFunc("GET "+p+"/oauth/authorize", func(w http.ResponseWriter, r *http.Request) {
-		if res := r.URL.Query().Get("resource"); res != "" && res != s.issuer {
-			// RFC 8707 §2: an unknown resource is invalid_target; the
-			// request is still checked for client and redirect first.
-			s.as.authorize(w, r, func(url.Values) string { return DemoInfinoUser }, func([]string) bool { return false })
-			return
-		}
-		s.as.authorize(w, r, func(url.Values) string { return DemoInfinoUser },
-			func(sc []string) bool { return hasScope(sc, InfinoScope) })
-	})
-	mux.HandleFunc("POST "+p+"/oauth/token", func(w http.ResponseWriter, r *http.Request) {
-		s.as.token(w, r, func(g *grant, access, refresh string) tokenResponse {
-			resp := tokenResponse{"access_token": access, "token_type": "Bearer",
-				"expires_in": int(s.as.accessTTL.Seconds()), "scope": strings.Join(g.scopes, " ")}
-			if s.refreshAllowed(g) {
-				resp["refresh_token"] = refresh
-			}
-			return resp
-		})
-	})
+	s.as.Mount(mux, p)
 	mux.HandleFunc("POST "+p+"/api/v1/mailboxes", s.serveCreate)
 	mux.HandleFunc("GET "+p+"/api/v1/mailboxes", s.serveList)
 	mux.HandleFunc("PUT "+p+"/api/v1/mailboxes/{id}", s.serveReplace)
@@ -251,7 +246,8 @@ func (c *apiCall) authorize(r *http.Request, scopes ...string) bool {
 		}
 		return false
 	}
-	g, ok := s.as.check(bearer(r))
+	tok := bearer(r)
+	_, ok := s.as.ValidAccessToken(tok)
 	if ok && s.take401() {
 		ok = false
 	}
@@ -261,7 +257,7 @@ func (c *apiCall) authorize(r *http.Request, scopes ...string) bool {
 		return false
 	}
 	for _, sc := range scopes {
-		if hasScope(g.scopes, sc) {
+		if s.as.HasScope(tok, sc) {
 			return true
 		}
 	}
@@ -698,28 +694,31 @@ func (s *Infino) MetadataRequests() int {
 }
 
 // AuthStats counts what the authorization server was asked.
-func (s *Infino) AuthStats() AuthStats { return s.as.snapshot() }
+type AuthStats = fakeidp.Stats
+
+// AuthStats counts what the authorization server was asked.
+func (s *Infino) AuthStats() AuthStats { return s.as.Stats() }
 
 // Mint issues tokens without the browser (scope mailboxes:write).
 func (s *Infino) Mint() (access, refresh string) {
-	return s.as.mint(DemoInfinoUser, []string{InfinoScope})
+	return s.as.Mint(infinoAccount, []string{InfinoScope})
 }
 
 // MintScopes issues tokens with the given scopes.
 func (s *Infino) MintScopes(scopes ...string) (access, refresh string) {
-	return s.as.mint(DemoInfinoUser, scopes)
+	return s.as.Mint(infinoAccount, scopes)
 }
 
 // RevokeAccessTokens makes every access token invalid; refresh tokens still
 // work (the app's next request gets 401 and refreshes).
-func (s *Infino) RevokeAccessTokens() { s.as.revokeAccess() }
+func (s *Infino) RevokeAccessTokens() { s.as.RevokeAccessTokens() }
 
 // RevokeAll makes every token invalid: the app must sign in again.
-func (s *Infino) RevokeAll() { s.as.revokeAll() }
+func (s *Infino) RevokeAll() { s.as.RevokeAll() }
 
 // DenyNextSignIn makes the next n authorization requests end with
 // access_denied.
-func (s *Infino) DenyNextSignIn(n int) { s.as.denyNextAuthorization(n) }
+func (s *Infino) DenyNextSignIn(n int) { s.as.DenyNextSignIn(n) }
 
 // Wait blocks until n mailboxes exist or ctx ends.
 func (s *Infino) Wait(ctx context.Context, n int) error {
@@ -732,3 +731,13 @@ func (s *Infino) Wait(ctx context.Context, n int) error {
 	}
 	return nil
 }
+
+func bearer(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}
+
+func errorf(format string, a ...any) error { return fmt.Errorf("sandbox: "+format, a...) }

@@ -82,6 +82,10 @@ func (s *Infino) issParam() string {
 
 func (s *Infino) grantScopes(q url.Values, requested []string) []string {
 	p := s.Profile()
+	if res := q.Get("resource"); res != "" && res != s.issuer {
+		// RFC 8707: not this API; no scope of it.
+		requested = slices.DeleteFunc(slices.Clone(requested), func(sc string) bool { return sc == InfinoScope })
+	}
 	consent := slices.Contains(strings.Fields(q.Get("prompt")), "consent")
 	var out []string
 	for _, sc := range requested {
@@ -104,13 +108,13 @@ func (s *Infino) grantScopes(q url.Values, requested []string) []string {
 	return out
 }
 
-func (s *Infino) refreshAllowed(g *grant) bool {
+func (s *Infino) refreshAllowed(scopes []string) bool {
 	p := s.Profile()
 	switch {
 	case p.NeverRefresh:
 		return false
 	case p.OfflineAccess:
-		return hasScope(g.scopes, "offline_access")
+		return slices.Contains(scopes, "offline_access")
 	}
 	return true
 }
@@ -127,7 +131,11 @@ func (sb *Sandbox) StartInfinoAt(ctx context.Context, path string, profile AuthP
 	}
 	issuer := "https://" + ln.Addr().String() + "/" + strings.Trim(path, "/")
 	issuer = strings.TrimRight(issuer, "/")
-	inf := newInfino(issuer, issuer, sb.opts.InfinoClientID, sb.opts.Now, false, sb.done)
+	inf, err := newInfino(issuer, issuer, sb.opts.InfinoClientID, sb.opts.Now, false, sb.done)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
 	inf.profile = profile
 	mux := http.NewServeMux()
 	inf.routes(mux)

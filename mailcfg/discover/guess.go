@@ -29,25 +29,18 @@ type guessTry struct {
 // the order given (Polish hosters often use poczta.<domain>).
 func guessTries(proto mailcfg.Protocol, domain string) []guessTry {
 	var prefixes []string
-	var tlsPort, starttlsPort int
 	switch proto {
 	case mailcfg.POP3:
 		prefixes = []string{"pop3.", "pop.", "mail.", "poczta.", ""}
-		tlsPort, starttlsPort = 995, 110
 	case mailcfg.SMTP:
 		prefixes = []string{"smtp.", "mail.", "poczta.", ""}
-		tlsPort, starttlsPort = 465, 587
 	default:
 		proto = mailcfg.IMAP
 		prefixes = []string{"imap.", "mail.", "poczta.", ""}
-		tlsPort, starttlsPort = 993, 143
 	}
 	var out []guessTry
 	for _, sec := range []mailcfg.Security{mailcfg.SecurityTLS, mailcfg.SecurityStartTLS} {
-		port := tlsPort
-		if sec == mailcfg.SecurityStartTLS {
-			port = starttlsPort
-		}
+		port := mailcfg.DefaultPort(proto, sec)
 		for _, p := range prefixes {
 			out = append(out, guessTry{proto: proto, host: p + domain, port: port, sec: sec})
 		}
@@ -234,14 +227,18 @@ func Probe(ctx context.Context, d interface {
 	return nil
 }
 
+// protoForPort reads the protocol from a standard port (mailcfg.DefaultPort),
+// or from 25, the relay port some servers still accept submissions on.
 func protoForPort(port int) (mailcfg.Protocol, bool) {
-	switch port {
-	case 993, 143:
-		return mailcfg.IMAP, true
-	case 995, 110:
-		return mailcfg.POP3, true
-	case 465, 587, 25:
+	if port == 25 {
 		return mailcfg.SMTP, true
+	}
+	for _, proto := range []mailcfg.Protocol{mailcfg.IMAP, mailcfg.POP3, mailcfg.SMTP} {
+		for _, sec := range []mailcfg.Security{mailcfg.SecurityTLS, mailcfg.SecurityStartTLS} {
+			if mailcfg.DefaultPort(proto, sec) == port {
+				return proto, true
+			}
+		}
 	}
 	return "", false
 }

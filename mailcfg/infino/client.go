@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"infino.legal/mailbox/mailcfg/policy"
+	"infino.legal/mailbox/mailcfg/urlcheck"
 )
 
 // MailboxesPath is the path of the endpoint that creates mailboxes, below
@@ -124,7 +124,7 @@ func httpsRedirectsOnly(req *http.Request, via []*http.Request) error {
 	if len(via) >= 5 {
 		return errors.New("infino: stopped after 5 redirects")
 	}
-	if err := policy.CheckURL(req.URL.Scheme+"://"+req.URL.Host, true); err != nil {
+	if err := urlcheck.Check(req.URL.Scheme+"://"+req.URL.Host, true); err != nil {
 		return fmt.Errorf("infino: refusing a redirect to %s: %v", req.URL.Redacted(), err)
 	}
 	return nil
@@ -164,7 +164,7 @@ func CheckBaseURL(u string) (string, error) {
 	if u == "" {
 		return "", errors.New("no Infino URL")
 	}
-	if err := policy.CheckURL(u, true); err != nil {
+	if err := urlcheck.Check(u, true); err != nil {
 		return "", fmt.Errorf("Infino URL %q: %w", u, err)
 	}
 	return u, nil

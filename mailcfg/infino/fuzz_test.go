@@ -17,8 +17,8 @@ import (
 	"time"
 
 	"infino.legal/mailbox/mailcfg"
-	"infino.legal/mailbox/mailcfg/policy"
 	"infino.legal/mailbox/mailcfg/secrets"
+	"infino.legal/mailbox/mailcfg/urlcheck"
 )
 
 // fuzzNow is the fuzzers' clock: fixed, so that a found input reproduces.
@@ -195,7 +195,7 @@ func FuzzDiscover(f *testing.F) {
 			if err != nil || u.Host == "" || u.User != nil || u.Fragment != "" {
 				t.Fatalf("endpoint %q accepted", ep)
 			}
-			if u.Scheme != "https" && !(u.Scheme == "http" && policy.IsLoopbackHost(u.Hostname())) {
+			if u.Scheme != "https" && !(u.Scheme == "http" && urlcheck.IsLoopbackHost(u.Hostname())) {
 				t.Fatalf("endpoint %q accepted", ep)
 			}
 		}

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"infino.legal/mailbox/mailcfg"
-	"infino.legal/mailbox/mailcfg/policy"
+	"infino.legal/mailbox/mailcfg/urlcheck"
 )
 
 // MetadataPath is the well-known suffix of authorization server metadata
@@ -144,7 +144,7 @@ func (m *Metadata) check(base string) error {
 		if err != nil || u.Host == "" || u.User != nil || u.Fragment != "" {
 			return fmt.Errorf("%s %q is not an absolute URL", name, ep)
 		}
-		if u.Scheme != "https" && !(u.Scheme == "http" && policy.IsLoopbackHost(u.Hostname())) {
+		if u.Scheme != "https" && !(u.Scheme == "http" && urlcheck.IsLoopbackHost(u.Hostname())) {
 			return fmt.Errorf("%s %q must use https://", name, ep)
 		}
 	}

@@ -412,6 +412,10 @@ func (a *Auth) save(ctx context.Context, tok *oauth2.Token) error {
 	return nil
 }
 
+// StoreError is the error for a secret store that refused: the user is
+// asked to unlock the system keyring.
+func StoreError(err error) *Error { return storeError(err) }
+
 // storeError is a secret store that does not work: the keyring is locked,
 // missing or refused.
 func storeError(err error) *Error {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"regexp"
 	"runtime"
 	"slices"
@@ -119,7 +118,8 @@ var kinds = map[Code]mailcfg.Kind{
 
 // Failure is the error as a mailcfg.Failure (field "auth"; Detail
 // "microsoft <code>" and the AADSTS number), the form the verifier, the
-// window and the command line report.
+// window and the command line report. Code holding only an error reaches it
+// with errors.As (see As), never by asking for this method.
 func (e *Error) Failure() *mailcfg.Failure {
 	kind, ok := kinds[e.Code]
 	if !ok {
@@ -133,8 +133,11 @@ func (e *Error) Failure() *mailcfg.Failure {
 }
 
 // As lets errors.As find a *mailcfg.Failure in an *Error, so that code that
-// reports failures (verify's TokenFunc handling, the window) shows the
-// Microsoft message and hint.
+// reports failures (verify's TokenFunc handling, the window, the command
+// line) shows the Microsoft message and hint the way it shows any failure:
+//
+//	var f *mailcfg.Failure
+//	if errors.As(err, &f) { … f.Message, f.Hint … }
 func (e *Error) As(target any) bool {
 	if f, ok := target.(**mailcfg.Failure); ok {
 		*f = e.Failure()
@@ -166,21 +169,13 @@ func (e *Error) Text() mailcfg.Text {
 	return mailcfg.Text{PL: e.Message.PL + " " + e.Hint.PL, EN: e.Message.EN + " " + e.Hint.EN}
 }
 
-// DefaultPolicyFile is where the policy is read from on this machine: the
-// file named by INFINO_MAILBOX_POLICY, or the machine-wide file.
-func DefaultPolicyFile() string {
-	if p := os.Getenv(policy.EnvPath); p != "" {
-		return p
-	}
-	return policy.MachinePath()
-}
-
 // NotConfigured is the error when no client id is configured; policyFile
-// is the JSON policy file IT may use ("" means DefaultPolicyFile()). The hint
-// also names this OS's managed policy (Windows registry, macOS profile).
+// is the JSON policy file IT may use ("" means this process's,
+// policy.FilePath). The hint also names this OS's managed policy (Windows
+// registry, macOS profile).
 func NotConfigured(policyFile string) *Error {
 	if policyFile == "" {
-		policyFile = DefaultPolicyFile()
+		policyFile, _ = policy.FilePath(nil)
 	}
 	return notConfigured(policyFile, runtime.GOOS)
 }

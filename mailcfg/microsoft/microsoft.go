@@ -73,7 +73,7 @@ type Config struct {
 	// authority).
 	Policy policy.Microsoft
 	// PolicyFile is named in the "not configured" message; "" means
-	// DefaultPolicyFile().
+	// policy.FilePath's answer for this process.
 	PolicyFile string
 	// Store keeps the refresh token. Session.Wait stores it there when
 	// set; Tokens needs it.

@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"infino.legal/mailbox/mailcfg/urlcheck"
 )
 
 func fuzzRegValue(name string, typ uint32, str string, n uint64) RegValue {
@@ -95,7 +97,7 @@ func FuzzParseRegistry(f *testing.F) {
 					t.Fatalf("method %q accepted", m)
 				}
 			}
-			if p.InfinoURL != "" && CheckURL(p.InfinoURL, true) != nil {
+			if p.InfinoURL != "" && urlcheck.Check(p.InfinoURL, true) != nil {
 				t.Fatalf("accepted bad infinoUrl %q", p.InfinoURL)
 			}
 			if p.ProxyURL != "" {

@@ -8,24 +8,17 @@
 package policy
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"sort"
 	"strings"
-)
 
-// EnvPath names the environment variable that points at a policy file,
-// overriding the machine-wide location.
-const EnvPath = "INFINO_MAILBOX_POLICY"
+	"infino.legal/mailbox/mailcfg/urlcheck"
+)
 
 // Policy is the merged configuration. The zero value is not useful; start
 // from Default().
@@ -427,89 +420,6 @@ func describe(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
-// MaxFileSize bounds a policy file.
-const MaxFileSize = 1 << 20
-
-// ParseJSON flattens a JSON policy document into dotted keys. Nested objects
-// ({"microsoft": {"clientId": …}}) and dotted names ("microsoft.clientId")
-// are both accepted.
-func ParseJSON(source string, data []byte) (map[string]any, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	var doc any
-	if err := dec.Decode(&doc); err != nil {
-		return nil, &Error{Source: source, Problem: "not valid JSON: " + err.Error()}
-	}
-	// More() is false before a stray "}" or "]", so ask for the end itself.
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, &Error{Source: source, Problem: "unexpected data after the JSON object"}
-	}
-	obj, ok := doc.(map[string]any)
-	if !ok {
-		return nil, &Error{Source: source, Problem: "must be a JSON object"}
-	}
-	return flatten(obj), nil
-}
-
-// flatten turns nested objects into dotted names.
-func flatten(obj map[string]any) map[string]any {
-	flat := map[string]any{}
-	var walk func(prefix string, m map[string]any)
-	walk = func(prefix string, m map[string]any) {
-		for k, v := range m {
-			name := prefix + k
-			if sub, ok := v.(map[string]any); ok {
-				walk(name+".", sub)
-				continue
-			}
-			flat[name] = v
-		}
-	}
-	walk("", obj)
-	return flat
-}
-
-// MachinePath is the machine-wide policy file for this OS.
-func MachinePath() string {
-	switch runtime.GOOS {
-	case "windows":
-		pd := os.Getenv("ProgramData")
-		if pd == "" {
-			pd = `C:\ProgramData`
-		}
-		return filepath.Join(pd, "Infino", "Mailbox", "policy.json")
-	case "darwin":
-		return "/Library/Application Support/Infino/Mailbox/policy.json"
-	default:
-		return "/etc/infino-mailbox/policy.json"
-	}
-}
-
-func readJSONFile(path string) (map[string]any, error) {
-	data, err := readFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return ParseJSON(path, data)
-}
-
-// readFile reads a policy file of at most MaxFileSize bytes; a missing file
-// is an error that matches os.ErrNotExist.
-func readFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(io.LimitReader(f, MaxFileSize+1)); err != nil {
-		return nil, &Error{Source: path, Problem: err.Error()}
-	}
-	if buf.Len() > MaxFileSize {
-		return nil, &Error{Source: path, Problem: "file is larger than 1 MiB"}
-	}
-	return buf.Bytes(), nil
-}
-
 var (
 	tenantRE   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9.-]{0,254}$`)
 	clientIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,254}$`)
@@ -530,11 +440,11 @@ func checkClientID(s string) (string, error) {
 }
 
 func checkHTTPSURL(s string) (string, error) {
-	return s, CheckURL(s, false)
+	return s, urlcheck.Check(s, false)
 }
 
 func checkInfinoURL(s string) (string, error) {
-	return s, CheckURL(s, true)
+	return s, urlcheck.Check(s, true)
 }
 
 func checkMethod(s string) (string, error) {
@@ -588,35 +498,4 @@ func checkProxyURL(s string) (string, error) {
 		return "", errors.New("must be only scheme://host:port")
 	}
 	return strings.TrimRight(s, "/"), nil
-}
-
-// CheckURL accepts an absolute https URL without credentials, query or
-// fragment; with loopbackHTTP, plain http is accepted only to a loopback
-// address (tests and the demo).
-func CheckURL(s string, loopbackHTTP bool) error {
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" || u.Opaque != "" {
-		return errors.New("must be an absolute URL such as https://example.com")
-	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return errors.New("must not contain a user name, query or fragment")
-	}
-	switch u.Scheme {
-	case "https":
-		return nil
-	case "http":
-		if loopbackHTTP && IsLoopbackHost(u.Hostname()) {
-			return nil
-		}
-	}
-	return errors.New("must use https://")
-}
-
-// IsLoopbackHost reports whether a host name or address is this machine.
-func IsLoopbackHost(h string) bool {
-	if strings.EqualFold(h, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }

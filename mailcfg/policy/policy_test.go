@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"infino.legal/mailbox/mailcfg/urlcheck"
 )
 
 func write(t *testing.T, body string) string {
@@ -89,30 +91,6 @@ func TestBrokenFiles(t *testing.T) {
 	}
 }
 
-func TestCheckURL(t *testing.T) {
-	for s, ok := range map[string]bool{
-		"https://infino.legal":           true,
-		"https://infino.legal/tenant":    true,
-		"http://127.0.0.1:8080":          true,
-		"http://localhost:1234":          true,
-		"http://[::1]:80":                true,
-		"http://infino.legal":            false,
-		"ftp://infino.legal":             false,
-		"https://user:pw@infino.legal":   false,
-		"https://infino.legal/?x=1":      false,
-		"infino.legal":                   false,
-		"https://":                       false,
-		"http://127.0.0.1.attacker.com/": false,
-	} {
-		if err := CheckURL(s, true); (err == nil) != ok {
-			t.Errorf("CheckURL(%q) = %v, want ok=%v", s, err, ok)
-		}
-	}
-	if CheckURL("http://127.0.0.1", false) == nil {
-		t.Error("plain http accepted where loopback http is not allowed")
-	}
-}
-
 func FuzzParseJSON(f *testing.F) {
 	f.Add([]byte(`{"infinoUrl":"https://x.pl","microsoft":{"clientId":"a"}}`))
 	f.Add([]byte(`{"a":{"b":{"c":[1,2,{"d":null}]}}}`))
@@ -123,7 +101,7 @@ func FuzzParseJSON(f *testing.F) {
 		}
 		p := Default()
 		_ = p.Set("fuzz", flat)
-		if p.InfinoURL != "" && CheckURL(p.InfinoURL, true) != nil {
+		if p.InfinoURL != "" && urlcheck.Check(p.InfinoURL, true) != nil {
 			t.Fatalf("accepted bad infinoUrl %q", p.InfinoURL)
 		}
 	})

@@ -1,10 +1,16 @@
 package policy
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
+
+	"infino.legal/mailbox/mailcfg"
 )
 
 // Source is one place a policy can come from.
@@ -60,13 +66,27 @@ func Sources() []Source {
 // the policy of the machine they run on.
 var osSources = systemSources
 
-// FileSource is the JSON policy file: INFINO_MAILBOX_POLICY or MachinePath.
-func FileSource() Source {
-	path, explicit := os.LookupEnv(EnvPath)
-	if !explicit || path == "" {
-		path, explicit = MachinePath(), false
+// EnvPath names the environment variable that points at a policy file,
+// overriding the machine-wide location.
+const EnvPath = "INFINO_MAILBOX_POLICY"
+
+// FilePath is the one answer to "which policy file": the file EnvPath names
+// when getenv gives a non-empty value (explicit: it must exist), else
+// MachinePath(). getenv nil means os.Getenv. Load reads this file, and
+// messages that tell IT where to put a setting name it.
+func FilePath(getenv func(string) string) (path string, explicit bool) {
+	if getenv == nil {
+		getenv = os.Getenv
 	}
-	return JSONFileSource(path, explicit)
+	if p := getenv(EnvPath); p != "" {
+		return p, true
+	}
+	return MachinePath(), false
+}
+
+// FileSource is the JSON policy file of FilePath(os.Getenv).
+func FileSource() Source {
+	return JSONFileSource(FilePath(os.Getenv))
 }
 
 // JSONFileSource reads one JSON policy file.
@@ -106,8 +126,9 @@ func LoadSources(srcs []Source) (Policy, error) {
 	return p, errors.Join(errs...)
 }
 
-// PlistID is the preference domain (bundle id) of macOS managed preferences.
-const PlistID = "legal.infino.mailbox"
+// PlistID is the preference domain of macOS managed preferences: the app's
+// bundle id, which MDM profiles name.
+const PlistID = mailcfg.AppID
 
 // ManagedPrefsDir is where macOS writes the preferences MDM profiles manage.
 const ManagedPrefsDir = "/Library/Managed Preferences"
@@ -139,3 +160,86 @@ func PlistSource(path, scope string) Source {
 var errNotExist = fs.ErrNotExist
 
 func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
+
+// MaxFileSize bounds a policy file.
+const MaxFileSize = 1 << 20
+
+// ParseJSON flattens a JSON policy document into dotted keys. Nested objects
+// ({"microsoft": {"clientId": …}}) and dotted names ("microsoft.clientId")
+// are both accepted.
+func ParseJSON(source string, data []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, &Error{Source: source, Problem: "not valid JSON: " + err.Error()}
+	}
+	// More() is false before a stray "}" or "]", so ask for the end itself.
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, &Error{Source: source, Problem: "unexpected data after the JSON object"}
+	}
+	obj, ok := doc.(map[string]any)
+	if !ok {
+		return nil, &Error{Source: source, Problem: "must be a JSON object"}
+	}
+	return flatten(obj), nil
+}
+
+// flatten turns nested objects into dotted names.
+func flatten(obj map[string]any) map[string]any {
+	flat := map[string]any{}
+	var walk func(prefix string, m map[string]any)
+	walk = func(prefix string, m map[string]any) {
+		for k, v := range m {
+			name := prefix + k
+			if sub, ok := v.(map[string]any); ok {
+				walk(name+".", sub)
+				continue
+			}
+			flat[name] = v
+		}
+	}
+	walk("", obj)
+	return flat
+}
+
+// MachinePath is the machine-wide policy file for this OS.
+func MachinePath() string {
+	switch runtime.GOOS {
+	case "windows":
+		pd := os.Getenv("ProgramData")
+		if pd == "" {
+			pd = `C:\ProgramData`
+		}
+		return filepath.Join(pd, "Infino", "Mailbox", "policy.json")
+	case "darwin":
+		return "/Library/Application Support/Infino/Mailbox/policy.json"
+	default:
+		return "/etc/infino-mailbox/policy.json"
+	}
+}
+
+func readJSONFile(path string) (map[string]any, error) {
+	data, err := readFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return ParseJSON(path, data)
+}
+
+// readFile reads a policy file of at most MaxFileSize bytes; a missing file
+// is an error that matches os.ErrNotExist.
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(io.LimitReader(f, MaxFileSize+1)); err != nil {
+		return nil, &Error{Source: path, Problem: err.Error()}
+	}
+	if buf.Len() > MaxFileSize {
+		return nil, &Error{Source: path, Problem: "file is larger than 1 MiB"}
+	}
+	return buf.Bytes(), nil
+}

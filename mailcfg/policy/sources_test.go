@@ -327,3 +327,28 @@ func FuzzParsePlist(f *testing.F) {
 		}
 	})
 }
+
+// The policy file is the one the variable names, else the machine's; the
+// source Load reads and the name messages give are that same file.
+func TestFilePath(t *testing.T) {
+	env := map[string]string{}
+	getenv := func(k string) string { return env[k] }
+	if p, explicit := FilePath(getenv); p != MachinePath() || explicit {
+		t.Errorf("unset: %q %v", p, explicit)
+	}
+	env[EnvPath] = ""
+	if p, explicit := FilePath(getenv); p != MachinePath() || explicit {
+		t.Errorf("empty: %q %v", p, explicit)
+	}
+	env[EnvPath] = "/srv/kancelaria/policy.json"
+	if p, explicit := FilePath(getenv); p != "/srv/kancelaria/policy.json" || !explicit {
+		t.Errorf("set: %q %v", p, explicit)
+	}
+	t.Setenv(EnvPath, "/srv/other.json")
+	if p, _ := FilePath(nil); p != "/srv/other.json" {
+		t.Errorf("nil getenv: %q", p)
+	}
+	if s := FileSource(); s.Name != "/srv/other.json" || !s.Required {
+		t.Errorf("FileSource: %+v", s)
+	}
+}

@@ -505,3 +505,11 @@ func TestKeyScheme(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The keyring service is where every saved secret lives: a new value would
+// strand them all.
+func TestServiceIsStable(t *testing.T) {
+	if Service != "legal.infino.mailbox" {
+		t.Fatalf("keyring service changed to %q: saved secrets would be lost", Service)
+	}
+}

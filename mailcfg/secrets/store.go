@@ -7,10 +7,14 @@ import (
 	"context"
 	"errors"
 	"sync"
+
+	"infino.legal/mailbox/mailcfg"
 )
 
-// Service is the keyring service name of every entry the app writes.
-const Service = "legal.infino.mailbox"
+// Service is the keyring service name of every entry the app writes: the
+// app id. Saved secrets stay reachable only while it keeps its value, so a
+// test pins it.
+const Service = mailcfg.AppID
 
 // ErrNotFound means no secret is stored under the key.
 var ErrNotFound = errors.New("secret not found")

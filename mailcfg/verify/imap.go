@@ -61,7 +61,7 @@ func (s *session) imap(cred Credential) error {
 	if err := s.await(func() error { return waitGreeting(c) }); err != nil {
 		var ie *imap.Error
 		if errors.As(err, &ie) {
-			return fmt.Errorf("%w: %w", mailcfg.ErrGreetingRefused, err)
+			return fmt.Errorf("%w: %w", ErrGreetingRefused, err)
 		}
 		return err
 	}
@@ -71,7 +71,7 @@ func (s *session) imap(cred Credential) error {
 	if c.State() != imap.ConnStateNotAuthenticated {
 		// PREAUTH: the server signed us in without a credential; the
 		// credential has not been checked.
-		return fmt.Errorf("%w: PREAUTH", mailcfg.ErrProtocol)
+		return fmt.Errorf("%w: PREAUTH", ErrProtocol)
 	}
 
 	s.begin(StepLogin)
@@ -79,7 +79,7 @@ func (s *session) imap(cred Credential) error {
 	if err := s.await(func() error {
 		caps = c.Caps() // from the greeting, or one CAPABILITY round trip
 		if caps == nil {
-			return fmt.Errorf("%w: no capabilities", mailcfg.ErrProtocol)
+			return fmt.Errorf("%w: no capabilities", ErrProtocol)
 		}
 		return nil
 	}); err != nil {
@@ -89,7 +89,7 @@ func (s *session) imap(cred Credential) error {
 	if err := s.await(func() error { return s.imapLogin(c, caps, cred) }); err != nil {
 		var ie *imap.Error
 		if errors.As(err, &ie) || errors.Is(err, errXOAUTH2Rejected) {
-			return fmt.Errorf("%w: %w", mailcfg.ErrAuthRejected, err)
+			return fmt.Errorf("%w: %w", ErrAuthRejected, err)
 		}
 		return err
 	}
@@ -121,7 +121,7 @@ func (s *session) imapLogin(c *imapclient.Client, caps imap.CapSet, cred Credent
 	user := s.credUser(cred)
 	if isOAuth(cred) {
 		if !caps.Has(imap.AuthCap("XOAUTH2")) {
-			return fmt.Errorf("%w: no AUTH=XOAUTH2", mailcfg.ErrNoAuthMechanism)
+			return fmt.Errorf("%w: no AUTH=XOAUTH2", ErrNoAuthMechanism)
 		}
 		tok, err := s.token(cred)
 		if err != nil {
@@ -139,7 +139,7 @@ func (s *session) imapLogin(c *imapclient.Client, caps imap.CapSet, cred Credent
 	case plain:
 		return c.Authenticate(sasl.NewPlainClient("", user, pw))
 	}
-	return fmt.Errorf("%w: LOGINDISABLED and no AUTH=PLAIN", mailcfg.ErrNoAuthMechanism)
+	return fmt.Errorf("%w: LOGINDISABLED and no AUTH=PLAIN", ErrNoAuthMechanism)
 }
 
 func imapCapList(caps imap.CapSet) []string {
@@ -166,18 +166,18 @@ func (s *session) imapStartTLS(conn net.Conn) error {
 		return err
 	}
 	if g.tag != "*" {
-		return fmt.Errorf("%w: greeting is tagged", mailcfg.ErrProtocol)
+		return fmt.Errorf("%w: greeting is tagged", ErrProtocol)
 	}
 	switch g.typ {
 	case "OK":
 	case "PREAUTH":
 		// Already signed in on a plain connection: STARTTLS is impossible
 		// (RFC 9051 §7.1.4); refuse.
-		return fmt.Errorf("%w: PREAUTH before STARTTLS", mailcfg.ErrTLSUnavailable)
+		return fmt.Errorf("%w: PREAUTH before STARTTLS", ErrTLSUnavailable)
 	case "BYE":
-		return fmt.Errorf("%w: %w", mailcfg.ErrGreetingRefused, g.imapError())
+		return fmt.Errorf("%w: %w", ErrGreetingRefused, g.imapError())
 	default:
-		return fmt.Errorf("%w: greeting %q", mailcfg.ErrProtocol, safeWord(g.typ))
+		return fmt.Errorf("%w: greeting %q", ErrProtocol, safeWord(g.typ))
 	}
 	s.end()
 
@@ -192,7 +192,7 @@ func (s *session) imapStartTLS(conn net.Conn) error {
 			return err
 		}
 		if st.typ != "OK" {
-			return fmt.Errorf("%w: %w", mailcfg.ErrProtocol, st.imapError())
+			return fmt.Errorf("%w: %w", ErrProtocol, st.imapError())
 		}
 		for _, u := range untagged {
 			if u.typ == "CAPABILITY" {
@@ -204,7 +204,7 @@ func (s *session) imapStartTLS(conn net.Conn) error {
 		}
 	}
 	if !hasWord(caps, "STARTTLS") {
-		return fmt.Errorf("%w: STARTTLS not advertised", mailcfg.ErrTLSUnavailable)
+		return fmt.Errorf("%w: STARTTLS not advertised", ErrTLSUnavailable)
 	}
 	if _, err := conn.Write([]byte("V2 STARTTLS\r\n")); err != nil {
 		return err
@@ -214,12 +214,12 @@ func (s *session) imapStartTLS(conn net.Conn) error {
 		return err
 	}
 	if st.typ != "OK" {
-		return fmt.Errorf("%w: %w", mailcfg.ErrTLSUnavailable, st.imapError())
+		return fmt.Errorf("%w: %w", ErrTLSUnavailable, st.imapError())
 	}
 	if br.Buffered() > 0 {
 		// Bytes after the OK would be read as if they came through TLS
 		// (a STARTTLS command-injection attack): refuse.
-		return fmt.Errorf("%w: data after STARTTLS OK", mailcfg.ErrProtocol)
+		return fmt.Errorf("%w: data after STARTTLS OK", ErrProtocol)
 	}
 	return nil
 }
@@ -243,12 +243,12 @@ func parseIMAPStatus(line string) (imapStatus, error) {
 	var st imapStatus
 	tag, rest, ok := strings.Cut(line, " ")
 	if !ok || tag == "" || !isIMAPAtom(tag) && tag != "*" {
-		return st, fmt.Errorf("%w: malformed response line", mailcfg.ErrProtocol)
+		return st, fmt.Errorf("%w: malformed response line", ErrProtocol)
 	}
 	st.tag = tag
 	typ, rest, _ := strings.Cut(rest, " ")
 	if typ == "" || !isIMAPAtom(typ) {
-		return st, fmt.Errorf("%w: malformed response line", mailcfg.ErrProtocol)
+		return st, fmt.Errorf("%w: malformed response line", ErrProtocol)
 	}
 	st.typ = strings.ToUpper(typ)
 	st.rest = rest
@@ -262,7 +262,7 @@ func parseIMAPStatus(line string) (imapStatus, error) {
 	}
 	end := strings.IndexByte(rest, ']')
 	if end < 0 {
-		return st, fmt.Errorf("%w: unterminated response code", mailcfg.ErrProtocol)
+		return st, fmt.Errorf("%w: unterminated response code", ErrProtocol)
 	}
 	code, args, _ := strings.Cut(rest[1:end], " ")
 	st.code = strings.ToUpper(code)
@@ -292,14 +292,14 @@ func readIMAPTagged(br *bufio.Reader, tag string) (imapStatus, []imapStatus, err
 		case st.tag == tag:
 			return st, untagged, nil
 		case st.tag == "*" && st.typ == "BYE":
-			return st, nil, fmt.Errorf("%w: %w", mailcfg.ErrGreetingRefused, st.imapError())
+			return st, nil, fmt.Errorf("%w: %w", ErrGreetingRefused, st.imapError())
 		case st.tag == "*":
 			untagged = append(untagged, st)
 		default:
-			return st, nil, fmt.Errorf("%w: reply with an unknown tag", mailcfg.ErrProtocol)
+			return st, nil, fmt.Errorf("%w: reply with an unknown tag", ErrProtocol)
 		}
 	}
-	return imapStatus{}, nil, fmt.Errorf("%w: too many untagged replies", mailcfg.ErrProtocol)
+	return imapStatus{}, nil, fmt.Errorf("%w: too many untagged replies", ErrProtocol)
 }
 
 func isIMAPAtom(s string) bool {

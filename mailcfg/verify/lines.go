@@ -7,13 +7,11 @@ import (
 	"fmt"
 	"io"
 	"strings"
-
-	"infino.legal/mailbox/mailcfg"
 )
 
 // errLineTooLong: a server line longer than the protocol allows. Reading
 // stops at the bound, so a 10 MB line costs at most one buffer.
-var errLineTooLong = fmt.Errorf("%w: line too long", mailcfg.ErrProtocol)
+var errLineTooLong = fmt.Errorf("%w: line too long", ErrProtocol)
 
 // readLine reads one CRLF- (or LF-) terminated line of at most max bytes
 // (br's buffer must hold max) and returns it without the line ending. NUL
@@ -33,7 +31,7 @@ func readLine(br *bufio.Reader, max int) (string, error) {
 	}
 	b = bytes.TrimSuffix(b[:len(b)-1], []byte{'\r'})
 	if bytes.IndexByte(b, 0) >= 0 {
-		return "", fmt.Errorf("%w: NUL byte", mailcfg.ErrProtocol)
+		return "", fmt.Errorf("%w: NUL byte", ErrProtocol)
 	}
 	return string(b), nil
 }

@@ -56,7 +56,7 @@ func (p *pop3Conn) send(line string) error {
 }
 
 // status reads a single-line reply to cmd: the text after +OK, or a
-// *mailcfg.POP3Error for -ERR.
+// *POP3Error for -ERR.
 func (p *pop3Conn) status(cmd string) (string, error) {
 	line, err := readLine(p.br, pop3MaxLine)
 	if err != nil {
@@ -67,7 +67,7 @@ func (p *pop3Conn) status(cmd string) (string, error) {
 		return "", err
 	}
 	if !ok {
-		return "", &mailcfg.POP3Error{Command: cmd, Code: code, Text: text}
+		return "", &POP3Error{Command: cmd, Code: code, Text: text}
 	}
 	return text, nil
 }
@@ -85,7 +85,7 @@ func (p *pop3Conn) multiline() ([]string, error) {
 			return lines, nil
 		}
 		if len(lines) == pop3MaxLines {
-			return nil, fmt.Errorf("%w: multi-line reply too long", mailcfg.ErrProtocol)
+			return nil, fmt.Errorf("%w: multi-line reply too long", ErrProtocol)
 		}
 		lines = append(lines, strings.TrimPrefix(line, "."))
 	}
@@ -108,7 +108,7 @@ func (p *pop3Conn) capa() (pop3Caps, error) {
 		return pop3Caps{}, err
 	}
 	if _, err := p.status("CAPA"); err != nil {
-		if _, isERR := err.(*mailcfg.POP3Error); isERR {
+		if _, isERR := err.(*POP3Error); isERR {
 			return pop3Caps{}, nil
 		}
 		return pop3Caps{}, err
@@ -130,7 +130,7 @@ func parsePOP3Status(line string) (ok bool, code, text string, err error) {
 	case line == "-ERR" || strings.HasPrefix(line, "-ERR "):
 		rest = strings.TrimPrefix(strings.TrimPrefix(line, "-ERR"), " ")
 	default:
-		return false, "", "", fmt.Errorf("%w: not a POP3 status line", mailcfg.ErrProtocol)
+		return false, "", "", fmt.Errorf("%w: not a POP3 status line", ErrProtocol)
 	}
 	if strings.HasPrefix(rest, "[") {
 		if end := strings.IndexByte(rest, ']'); end > 0 && validRespCode(rest[1:end]) {
@@ -203,8 +203,8 @@ func (s *session) pop3(cred Credential) error {
 
 	s.begin(StepGreeting)
 	if _, err := p.status("greeting"); err != nil {
-		if _, isERR := err.(*mailcfg.POP3Error); isERR {
-			return fmt.Errorf("%w: %w", mailcfg.ErrGreetingRefused, err)
+		if _, isERR := err.(*POP3Error); isERR {
+			return fmt.Errorf("%w: %w", ErrGreetingRefused, err)
 		}
 		return err
 	}
@@ -217,21 +217,21 @@ func (s *session) pop3(cred Credential) error {
 			return err
 		}
 		if !caps.stls {
-			return fmt.Errorf("%w: STLS not advertised", mailcfg.ErrTLSUnavailable)
+			return fmt.Errorf("%w: STLS not advertised", ErrTLSUnavailable)
 		}
 		if err := p.send("STLS"); err != nil {
 			return err
 		}
 		if _, err := p.status("STLS"); err != nil {
-			if _, isERR := err.(*mailcfg.POP3Error); isERR {
-				return fmt.Errorf("%w: %w", mailcfg.ErrTLSUnavailable, err)
+			if _, isERR := err.(*POP3Error); isERR {
+				return fmt.Errorf("%w: %w", ErrTLSUnavailable, err)
 			}
 			return err
 		}
 		if p.br.Buffered() > 0 {
 			// STARTTLS command injection: refuse (RFC 2595 §4 wants
 			// the negotiation to start right after +OK).
-			return fmt.Errorf("%w: data after STLS +OK", mailcfg.ErrProtocol)
+			return fmt.Errorf("%w: data after STLS +OK", ErrProtocol)
 		}
 		tc := tls.Client(conn, s.tlsConfig())
 		if err := s.tlsHandshake(tc); err != nil {
@@ -248,8 +248,8 @@ func (s *session) pop3(cred Credential) error {
 	}
 	s.caps = caps.list
 	if err := s.pop3Login(p, caps, cred); err != nil {
-		if _, isERR := err.(*mailcfg.POP3Error); isERR {
-			return fmt.Errorf("%w: %w", mailcfg.ErrAuthRejected, err)
+		if _, isERR := err.(*POP3Error); isERR {
+			return fmt.Errorf("%w: %w", ErrAuthRejected, err)
 		}
 		return err
 	}
@@ -268,7 +268,7 @@ func (s *session) pop3Login(p *pop3Conn, caps pop3Caps, cred Credential) error {
 	user := s.credUser(cred)
 	if isOAuth(cred) {
 		if !hasWord(caps.sasl, "XOAUTH2") {
-			return fmt.Errorf("%w: no SASL XOAUTH2", mailcfg.ErrNoAuthMechanism)
+			return fmt.Errorf("%w: no SASL XOAUTH2", ErrNoAuthMechanism)
 		}
 		tok, err := s.token(cred)
 		if err != nil {
@@ -281,7 +281,7 @@ func (s *session) pop3Login(p *pop3Conn, caps pop3Caps, cred Credential) error {
 		return p.auth("PLAIN", []byte("\x00"+user+"\x00"+pw), false)
 	}
 	if caps.known && !caps.user {
-		return fmt.Errorf("%w: neither USER nor SASL PLAIN", mailcfg.ErrNoAuthMechanism)
+		return fmt.Errorf("%w: neither USER nor SASL PLAIN", ErrNoAuthMechanism)
 	}
 	if caps.pipelining {
 		// RFC 2449 §6.6: both commands in one write, replies in order.
@@ -348,12 +348,12 @@ func (p *pop3Conn) auth(mech string, ir []byte, emptyOnChallenge bool) error {
 			return err
 		}
 		if !ok {
-			return &mailcfg.POP3Error{Command: "AUTH", Code: code, Text: text}
+			return &POP3Error{Command: "AUTH", Code: code, Text: text}
 		}
 		if pending {
-			return fmt.Errorf("%w: +OK before the credential was sent", mailcfg.ErrProtocol)
+			return fmt.Errorf("%w: +OK before the credential was sent", ErrProtocol)
 		}
 		return nil
 	}
-	return fmt.Errorf("%w: too many SASL rounds", mailcfg.ErrProtocol)
+	return fmt.Errorf("%w: too many SASL rounds", ErrProtocol)
 }

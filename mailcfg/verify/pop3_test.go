@@ -38,7 +38,7 @@ func TestParsePOP3Status(t *testing.T) {
 		if (err != nil) != c.err || err == nil && (ok != c.ok || code != c.code || text != c.text) {
 			t.Errorf("%q: got %v %q %q %v", c.line, ok, code, text, err)
 		}
-		if err != nil && !errors.Is(err, mailcfg.ErrProtocol) {
+		if err != nil && !errors.Is(err, ErrProtocol) {
 			t.Errorf("%q: error %v is not ErrProtocol", c.line, err)
 		}
 	}
@@ -64,7 +64,7 @@ func TestReadLineBounded(t *testing.T) {
 		t.Errorf("read %d bytes of a line it should have given up on", 10<<20-huge.Len())
 	}
 	br = bufio.NewReaderSize(strings.NewReader("+OK a\x00b\r\n"), pop3MaxLine)
-	if _, err := readLine(br, pop3MaxLine); !errors.Is(err, mailcfg.ErrProtocol) {
+	if _, err := readLine(br, pop3MaxLine); !errors.Is(err, ErrProtocol) {
 		t.Errorf("NUL: %v", err)
 	}
 	br = bufio.NewReaderSize(strings.NewReader("+OK half"), pop3MaxLine)
@@ -91,7 +91,7 @@ func TestParseIMAPStatus(t *testing.T) {
 		t.Fatalf("%+v %v", st, err)
 	}
 	for _, bad := range []string{"", "*", "* ", "(x) OK", "* OK [CAPABILITY IMAP4rev1", "*  OK"} {
-		if _, err := parseIMAPStatus(bad); !errors.Is(err, mailcfg.ErrProtocol) {
+		if _, err := parseIMAPStatus(bad); !errors.Is(err, ErrProtocol) {
 			t.Errorf("%q: %v", bad, err)
 		}
 	}
@@ -104,7 +104,7 @@ func FuzzPOP3Status(f *testing.F) {
 	f.Fuzz(func(t *testing.T, line string) {
 		ok, code, text, err := parsePOP3Status(line)
 		if err != nil {
-			if !errors.Is(err, mailcfg.ErrProtocol) {
+			if !errors.Is(err, ErrProtocol) {
 				t.Fatalf("error %v", err)
 			}
 			return
@@ -145,7 +145,7 @@ func FuzzIMAPStatus(f *testing.F) {
 	f.Fuzz(func(t *testing.T, line string) {
 		st, err := parseIMAPStatus(line)
 		if err != nil {
-			if !errors.Is(err, mailcfg.ErrProtocol) {
+			if !errors.Is(err, ErrProtocol) {
 				t.Fatalf("error %v", err)
 			}
 			return

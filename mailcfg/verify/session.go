@@ -82,7 +82,7 @@ func (e *stepTimeout) Error() string {
 func (e *stepTimeout) Unwrap() error { return context.DeadlineExceeded }
 
 // errTooMuch is the cause when a server sent more than MaxRead bytes.
-var errTooMuch = fmt.Errorf("%w: the server sent more than %d bytes", mailcfg.ErrProtocol, MaxRead)
+var errTooMuch = fmt.Errorf("%w: the server sent more than %d bytes", ErrProtocol, MaxRead)
 
 // attach adopts the connection: from now on cancellation, the overall and
 // the step deadlines and the read limit close it.
@@ -169,7 +169,7 @@ func (s *session) result(err error) SideResult {
 	s.mu.Unlock()
 	r := SideResult{OK: err == nil, Elapsed: time.Since(s.start)}
 	if err != nil {
-		f := mailcfg.Classify(err, string(s.side), s.provider)
+		f := Classify(err, string(s.side), s.provider)
 		var st *stepTimeout
 		if errors.As(err, &st) && f.Kind == mailcfg.KindTimeout {
 			f.Detail = st.Error()
@@ -295,7 +295,7 @@ func verifyPeer(certs []*x509.Certificate, host, pin string, roots *x509.CertPoo
 		want, err := mailcfg.ParseFingerprint(pin)
 		got := sha256.Sum256(leaf.Raw)
 		if err != nil || subtle.ConstantTimeCompare(want, got[:]) != 1 {
-			return &mailcfg.CertificateError{Leaf: leaf, Reason: mailcfg.CertPinMismatch, Err: mailcfg.ErrCertPinMismatch}
+			return &mailcfg.CertificateError{Leaf: leaf, Reason: mailcfg.CertPinMismatch, Err: ErrCertPinMismatch}
 		}
 		return nil
 	}
@@ -313,7 +313,7 @@ func verifyPeer(certs []*x509.Certificate, host, pin string, roots *x509.CertPoo
 	if err == nil {
 		return nil
 	}
-	reason, _, ok := mailcfg.X509Reason(err, now)
+	reason, _, ok := X509Reason(err, now)
 	if !ok {
 		reason = mailcfg.CertOther
 	}
@@ -353,7 +353,7 @@ func (s *session) tlsHandshake(tc *tls.Conn) error {
 	if errors.As(err, &ce) || s.ctx.Err() != nil {
 		return err
 	}
-	return fmt.Errorf("%w: %w", mailcfg.ErrTLSHandshake, err)
+	return fmt.Errorf("%w: %w", ErrTLSHandshake, err)
 }
 
 // limitConn stops a server that sends more than MaxRead bytes.

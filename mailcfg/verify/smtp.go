@@ -75,7 +75,7 @@ func (s *session) smtp(cred Credential) error {
 	}
 	c, err := gomail.NewClient(s.host, opts...)
 	if err != nil {
-		return fmt.Errorf("%w: %w", mailcfg.ErrProtocol, err)
+		return fmt.Errorf("%w: %w", ErrProtocol, err)
 	}
 	if err := c.DialWithContext(s.ctx); err != nil {
 		return t.wrap(err)
@@ -182,23 +182,23 @@ func (t *smtpTracker) wrap(err error) error {
 		var te *textproto.Error
 		if errors.As(err, &te) {
 			// The greeting itself was negative (421, 554).
-			return fmt.Errorf("%w: %w", mailcfg.ErrGreetingRefused, err)
+			return fmt.Errorf("%w: %w", ErrGreetingRefused, err)
 		}
-		return fmt.Errorf("%w: %w", mailcfg.ErrProtocol, err)
+		return fmt.Errorf("%w: %w", ErrProtocol, err)
 	case t.s.srv.Security == mailcfg.SecurityStartTLS && !t.handshook:
 		if !t.startTLSSent && t.lastCode != 250 {
 			return err // EHLO and HELO both failed: a protocol problem
 		}
 		// Not advertised (go-mail's mandatory policy stops before sending
 		// STARTTLS), or refused.
-		return fmt.Errorf("%w: %w", mailcfg.ErrTLSUnavailable, err)
+		return fmt.Errorf("%w: %w", ErrTLSUnavailable, err)
 	case t.authSent:
-		return fmt.Errorf("%w: %w", mailcfg.ErrAuthRejected, err)
+		return fmt.Errorf("%w: %w", ErrAuthRejected, err)
 	case (t.lastCmd == "EHLO" || t.lastCmd == "HELO") && t.lastCode != 250:
 		return err
 	}
 	// go-mail gave up before AUTH: no AUTH at all, or not the mechanism.
-	return fmt.Errorf("%w: %w", mailcfg.ErrNoAuthMechanism, err)
+	return fmt.Errorf("%w: %w", ErrNoAuthMechanism, err)
 }
 
 // transportError is an error of the connection rather than of a reply.
@@ -211,7 +211,7 @@ func transportError(err error) bool {
 	return errors.As(err, &ne) || errors.As(err, &rh) || errors.As(err, &ae) || errors.As(err, &ce) ||
 		errors.As(err, &f) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, net.ErrClosed) || errors.Is(err, context.Canceled) ||
-		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, mailcfg.ErrProtocol)
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrProtocol)
 }
 
 // ehloKeywords are the extension lines of an EHLO reply (the first line is

@@ -1,7 +1,7 @@
 // Package verify checks mail settings for real: it signs in to the incoming
 // server (IMAP or POP3) and to the outgoing server (SMTP) at the same time and
-// reports, per side and step, what worked and, classified by
-// mailcfg.Classify, what did not.
+// reports, per side and step, what worked and, classified by Classify, what
+// did not.
 //
 // # Rules that never bend
 //
@@ -237,7 +237,7 @@ func (s *session) run(cred Credential) error {
 	case mailcfg.SecurityTLS, mailcfg.SecurityStartTLS:
 	case mailcfg.SecurityNone:
 		if !s.opt.AllowInsecure || !s.opt.InsecureOverride {
-			return mailcfg.ErrInsecureRefused
+			return ErrInsecureRefused
 		}
 	default:
 		return s.usage("security")

@@ -60,7 +60,7 @@ func runMailboxes(ctx context.Context, env *Env, args []string) int {
 		fs.Usage()
 		return ExitUsage
 	}
-	svc, err := HandOff.openService(env)
+	svc, err := env.service()
 	if err != nil {
 		return Fail(env, ExitFailed, "%v", err)
 	}

@@ -72,7 +72,7 @@ func TestSigninInfinoWithoutRefreshToken(t *testing.T) {
 	w := newHandOffWorld(t)
 	w.sb.Infino.SetProfile(sandbox.AuthProfile{NeverRefresh: true})
 	var out, errb bytes.Buffer
-	env := &Env{Stdout: &out, Stderr: &errb, Lang: "en", Policy: w.sb.Policy(), Getenv: func(string) string { return "" }}
+	env := &Env{Stdout: &out, Stderr: &errb, Lang: "en", World: w.world(w.sb.Policy()), Getenv: func(string) string { return "" }}
 	code := runSigninInfino(context.Background(), env, nil)
 	if code != ExitFailed || strings.Contains(out.String(), "Signed in") || !strings.Contains(errb.String(), "refresh token") ||
 		strings.Contains(errb.String(), "outbox") {

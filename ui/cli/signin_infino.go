@@ -29,7 +29,7 @@ func runSigninInfino(ctx context.Context, env *Env, args []string) int {
 		fs.Usage()
 		return ExitUsage
 	}
-	svc, err := HandOff.openService(env)
+	svc, err := env.service()
 	if err != nil {
 		return Fail(env, ExitFailed, "%v", err)
 	}
@@ -44,6 +44,7 @@ func runSigninInfino(ctx context.Context, env *Env, args []string) int {
 			"Brak adresu Infino: podaj --url https://… albo ustaw infinoUrl w pliku zasad.",
 			"No Infino address: give --url https://… or set infinoUrl in the policy file."))
 	}
+	env.net()
 	if err := svc.SignIn(ctx); err != nil {
 		// A server that signs in without a refresh token, or grants too
 		// little, is a configuration problem: said as such, never success.
