@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"sync"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -55,6 +56,10 @@ type Wizard struct {
 	shutdown context.CancelFunc
 	flush    *job
 	closed   bool
+	retrying bool // the background retrier runs
+	// background counts goroutines that outlive every job (the retrier);
+	// they end soon after Shutdown.
+	background sync.WaitGroup
 }
 
 // NewWizard builds the wizard into w (deps are completed with defaults) and
@@ -124,7 +129,30 @@ func (wz *Wizard) startUpFlush() {
 		if p.err == nil {
 			wz.start.showPending(p.entries)
 		}
+		wz.startRetry() // after the start-up flush, so that the two never try one entry twice
 	})
+}
+
+// startRetry runs the background retrier (Deps.Retry) until the window
+// closes; its statuses reach the Done screen on the UI goroutine.
+func (wz *Wizard) startRetry() {
+	r := wz.deps.Retry
+	if r == nil || wz.retrying {
+		return
+	}
+	wz.retrying = true
+	ctx, do := wz.ctx, wz.deps.Do
+	wz.background.Add(1)
+	go func() {
+		defer wz.background.Done()
+		r.Run(ctx, func(st infino.RetryStatus) {
+			do(func() {
+				if ctx.Err() == nil && wz.done != nil {
+					wz.done.retryStatus(st)
+				}
+			})
+		})
+	}()
 }
 
 // The other screens are built when first needed: building one makes Fyne

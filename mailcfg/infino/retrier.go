@@ -2,8 +2,7 @@ package infino
 
 import (
 	"context"
-	"net"
-	"net/url"
+	"net/http"
 	"sync"
 	"time"
 )
@@ -25,8 +24,9 @@ type RetryStatus struct {
 // RetrierOptions configure a Retrier. Only Service is required.
 type RetrierOptions struct {
 	Service *Service
-	// Probe reports whether Infino can be reached now; nil means a TCP
-	// connection to the Infino URL's host and port within 5 s. It is asked
+	// Probe reports whether Infino can be reached now; nil means any HTTP
+	// answer to a HEAD of the Infino URL through the service's HTTP client
+	// (its proxy and roots) within 10 s. It is asked
 	// every ProbeEvery while something waits, and a change from
 	// unreachable to reachable (the network is back) sends what waits at
 	// once.
@@ -203,24 +203,20 @@ func (r *Retrier) probe(ctx context.Context, entries []Entry) bool {
 	if len(entries) == 0 {
 		return true
 	}
-	u, err := url.Parse(entries[0].InfinoURL)
-	if err != nil {
-		return false
-	}
-	port := u.Port()
-	if port == "" {
-		port = "443"
-		if u.Scheme == "http" {
-			port = "80"
-		}
-	}
-	var d net.Dialer
-	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	// Through the service's HTTP client (its proxy and roots): any answer
+	// at all means Infino can be reached.
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	c, err := d.DialContext(pctx, "tcp", net.JoinHostPort(u.Hostname(), port))
+	req, err := http.NewRequestWithContext(pctx, http.MethodHead, entries[0].InfinoURL, nil)
 	if err != nil {
 		return false
 	}
-	c.Close()
+	hc := *r.o.Service.o.HTTP
+	hc.CheckRedirect = noRedirect
+	resp, err := hc.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
 	return true
 }
