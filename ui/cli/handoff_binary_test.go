@@ -265,7 +265,8 @@ func TestKilledBetweenSentAndResponse(t *testing.T) {
 	// replacement (version 2), not two.
 	code, listOut, listErr = run("", "outbox", "list", "--json")
 	list.Entries = nil
-	if err := json.Unmarshal([]byte(listOut), &list); err != nil || code != ExitOK || len(list.Entries) != 1 {
+	if err := json.Unmarshal([]byte(listOut), &list); err != nil || code != ExitOK || len(list.Entries) != 1 ||
+		list.Entries[0].Op != infino.OpReplace || list.Entries[0].MailboxID != first.ID {
 		t.Fatalf("outbox list after the second kill: %d %s %s", code, listOut, listErr)
 	}
 	code, flushOut, flushErr = run("", "outbox", "flush", "--json")

@@ -26,6 +26,9 @@ type outboxEntryJSON struct {
 	NextAttempt *time.Time `json:"nextAttempt,omitempty"`
 	Kind        string     `json:"kind,omitempty"`
 	Reason      string     `json:"reason,omitempty"`
+	// Op is "replace" for a replacement of mailbox MailboxID.
+	Op        string `json:"op,omitempty"`
+	MailboxID string `json:"mailboxId,omitempty"`
 }
 
 type outboxProblemJSON struct {
@@ -36,7 +39,7 @@ type outboxProblemJSON struct {
 
 func entryJSON(env *Env, e infino.Entry) outboxEntryJSON {
 	j := outboxEntryJSON{ID: e.ID, Email: e.Settings.Email, InfinoURL: e.InfinoURL, CreatedAt: e.CreatedAt,
-		Attempts: e.Attempts, Reason: e.Reason().In(env.Lang)}
+		Attempts: e.Attempts, Reason: e.Reason().In(env.Lang), Op: e.Op, MailboxID: e.MailboxID}
 	if !e.LastAttempt.IsZero() {
 		t := e.LastAttempt
 		j.LastAttempt = &t
@@ -109,7 +112,11 @@ func outboxList(ctx context.Context, env *Env, svc *infino.Service, asJSON bool)
 			fmt.Fprintln(env.Stdout, tr(env, "Skrzynka nadawcza jest pusta.", "The outbox is empty."))
 		}
 		for _, e := range entries {
-			fmt.Fprintf(env.Stdout, "%s  %s → %s\n", e.ID, e.Settings.Email, e.InfinoURL)
+			op := ""
+			if e.Op == infino.OpReplace {
+				op = " " + tr(env, "(zastąpienie "+e.MailboxID+")", "(replacing "+e.MailboxID+")")
+			}
+			fmt.Fprintf(env.Stdout, "%s  %s → %s%s\n", e.ID, e.Settings.Email, e.InfinoURL, op)
 			fmt.Fprintf(env.Stdout, "    %s %s, %s %d\n", tr(env, "od", "since"), e.CreatedAt.Local().Format("2006-01-02 15:04"),
 				tr(env, "próby:", "attempts:"), e.Attempts)
 			if r := e.Reason().In(env.Lang); r != "" {
