@@ -4,6 +4,8 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -109,4 +111,31 @@ func TestRetryWhileTheWindowIsOpen(t *testing.T) {
 	}
 	h.wz.Shutdown()
 	h.wz.background.Wait() // the retrier has stopped
+}
+
+// An outbox file an earlier run left unreadable is named once on Start
+// (set aside, its password removed); the next start is quiet about it.
+func TestDamagedOutboxEntryToldOnce(t *testing.T) {
+	w, _ := sandboxWiring(t)
+	dir := filepath.Join(w.w.ConfigDir, "outbox")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	id := infino.NewUUID()
+	os.WriteFile(filepath.Join(dir, id+".json"), []byte(`{"v":1,"id":"`), 0o600)
+	w.w.Store.Set(testCtx(t), infino.SecretKey(id), `{"type":"password","password":"stary-sekret"}`)
+	h := newHarness(t, "pl_PL.UTF-8", useDeps(w.deps()))
+	s := h.wz.start
+	h.q.until(t, "the note", func() bool { return s.damaged.box.Visible() })
+	h.mustShow("Nie udało się odczytać zapisanych wcześniej ustawień (1)")
+	if _, err := w.w.Store.Get(testCtx(t), infino.SecretKey(id)); err == nil {
+		t.Error("the password of the unreadable entry is still in the keyring")
+	}
+	h.wz.Shutdown()
+
+	h2 := newHarness(t, "pl_PL.UTF-8", useDeps(w.deps()))
+	h2.q.until(t, "the start-up flush", func() bool { return !h2.wz.flush.running() && h2.wz.retrying })
+	if h2.wz.start.damaged.box.Visible() {
+		t.Fatal("told twice")
+	}
 }

@@ -120,15 +120,17 @@ func (wz *Wizard) startUpFlush() {
 	type pending struct {
 		entries []infino.Entry
 		err     error
+		damaged int
 	}
 	start(wz.flush, func(ctx context.Context) pending {
-		ob.Flush(ctx, false, nil)
+		rep := ob.Flush(ctx, false, nil)
 		entries, err := ob.Pending(ctx)
-		return pending{entries, err}
+		return pending{entries, err, len(rep.Problems)}
 	}, func(p pending) {
 		if p.err == nil {
 			wz.start.showPending(p.entries)
 		}
+		wz.start.showDamaged(p.damaged)
 		wz.startRetry() // after the start-up flush, so that the two never try one entry twice
 	})
 }
