@@ -26,10 +26,10 @@ type RetrierOptions struct {
 	Service *Service
 	// Probe reports whether Infino can be reached now; nil means any HTTP
 	// answer to a HEAD of the Infino URL through the service's HTTP client
-	// (its proxy and roots) within 10 s. It is asked
-	// every ProbeEvery while something waits, and a change from
-	// unreachable to reachable (the network is back) sends what waits at
-	// once.
+	// (its proxy and roots) within 10 s. It is asked every ProbeEvery
+	// while an entry's last attempt failed for the network, and a change
+	// from unreachable to reachable (the network is back) sends what waits
+	// at once.
 	Probe func(ctx context.Context) bool
 	// ProbeEvery is the probe interval (default 15 s).
 	ProbeEvery time.Duration
@@ -120,8 +120,11 @@ func (r *Retrier) Run(ctx context.Context) {
 			next = lastAt.Add(minRetryGap)
 		}
 		r.set(RetryStatus{Pending: len(entries), Next: next, Last: last})
+		// Probing only matters after a network failure: then it notices
+		// that the network is back.
+		watch := netDown(entries) || probeOK != nil && !*probeOK
 		all := false
-		switch r.wait(ctx, len(entries) > 0, next) {
+		switch r.wait(ctx, len(entries) > 0, watch, next) {
 		case evStop:
 			return
 		case evWake:
@@ -160,16 +163,20 @@ const (
 	evWake
 )
 
-// wait blocks until ctx ends, Kick, the next due time or the next probe
-// (the last two only while something waits).
-func (r *Retrier) wait(ctx context.Context, pending bool, next time.Time) retryEvent {
+// wait blocks until ctx ends, Kick, Changed, the next due time (while
+// something waits) or the next probe (while watch says the network was
+// down).
+func (r *Retrier) wait(ctx context.Context, pending, watch bool, next time.Time) retryEvent {
 	var due, probe <-chan time.Time
 	if pending {
 		t := time.NewTimer(max(next.Sub(r.o.Service.o.Now()), 0))
 		defer t.Stop()
-		p := time.NewTimer(r.o.ProbeEvery)
-		defer p.Stop()
-		due, probe = t.C, p.C
+		due = t.C
+		if watch {
+			p := time.NewTimer(r.o.ProbeEvery)
+			defer p.Stop()
+			probe = p.C
+		}
 	}
 	select {
 	case <-ctx.Done():
