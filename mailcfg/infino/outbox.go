@@ -87,6 +87,9 @@ type Entry struct {
 	Op        string `json:"op,omitempty"`
 	MailboxID string `json:"mailboxId,omitempty"`
 	IfMatch   string `json:"ifMatch,omitempty"`
+	// ReplaceIfExists: the user consented beforehand to replace what
+	// Infino keeps if it already has the mailbox (a creation only).
+	ReplaceIfExists bool `json:"replaceIfExists,omitempty"`
 }
 
 // OpReplace is the Op of an entry that replaces an existing mailbox's
@@ -124,6 +127,8 @@ func (e Entry) check(id string) error {
 		return fmt.Errorf("unknown op %q", e.Op)
 	case e.Op == OpReplace && (!mailboxIDOK(e.MailboxID) || e.IfMatch == ""):
 		return errors.New("a replacement without mailbox id or ETag")
+	case e.Op == OpReplace && e.ReplaceIfExists:
+		return errors.New("a replacement that would replace again")
 	}
 	if _, err := CheckBaseURL(e.InfinoURL); err != nil {
 		return err

@@ -102,3 +102,40 @@ func TestReplaceExactlyOnce(t *testing.T) {
 	}
 	assertNoSecretFiles(t, e.dir, "haslo-offline", "haslo-po-zmianie")
 }
+
+// submit --replace while Infino is down: the consent travels with the
+// outbox entry; the flush meets 409, turns the entry into the replacement
+// and replaces once.
+func TestSubmitOrReplaceFromTheOutbox(t *testing.T) {
+	e := newEnv(t)
+	access, _ := e.sb.Infino.Mint()
+	e.opts.Tokens = &staticTokens{tok: access}
+	e.svc = infino.NewService(e.opts)
+	e.sb.Infino.AddMailbox(sandbox.DemoEmail)
+	e.down.Store(true)
+	out := e.svc.SubmitOrReplace(e.ctx(), e.sb.DemoSettings(), infino.PasswordSecret("haslo-z-kolejki"), time.Now())
+	wantState(t, out, infino.StateQueued)
+	if p, _, _ := e.svc.Pending(e.ctx()); len(p) != 1 || !p[0].ReplaceIfExists || p[0].Op != "" {
+		t.Fatalf("pending %+v", p)
+	}
+	e.down.Store(false)
+	rep := infino.NewService(e.opts).Flush(e.ctx(), true)
+	if s, _, _ := rep.Counts(); s != 1 || rep.Results[0].Outcome.State != infino.StateReplaced {
+		t.Fatalf("%+v", rep.Results)
+	}
+	mb := e.sb.Infino.Mailboxes()
+	if len(mb) != 1 || mb[0].Version != 2 || mb[0].Password != "haslo-z-kolejki" {
+		t.Fatalf("%+v", mb)
+	}
+	reqs := e.sb.Infino.Requests()
+	if len(reqs) != 2 || reqs[0].Method != "POST" || reqs[1].Method != "PUT" ||
+		reqs[0].Header.Get("Idempotency-Key") == reqs[1].Header.Get("Idempotency-Key") {
+		t.Fatalf("requests %v", statuses(reqs))
+	}
+	// Plain Submit of the same address does not replace.
+	out = e.svc.Submit(e.ctx(), e.sb.DemoSettings(), infino.PasswordSecret("jeszcze-inne"), time.Now())
+	wantState(t, out, infino.StateExists)
+	if e.sb.Infino.Mailboxes()[0].Version != 2 {
+		t.Fatal("replaced without consent")
+	}
+}

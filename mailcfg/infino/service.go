@@ -289,6 +289,19 @@ func (s *Service) SignedIn(ctx context.Context) (bool, error) {
 // submission to the outbox, sends it (with retries) and returns where it
 // ended up. verifiedAt is when verification succeeded (zero: now).
 func (s *Service) Submit(ctx context.Context, settings mailcfg.Settings, secret Secret, verifiedAt time.Time) Outcome {
+	return s.submit(ctx, settings, secret, verifiedAt, false)
+}
+
+// SubmitOrReplace is Submit with the user's consent, given beforehand, to
+// replace the settings and secret Infino keeps if it already has the
+// mailbox (infino-mailbox submit --replace): on a 409 that names the
+// mailbox the same outbox entry goes on as a replacement (Replace), also
+// when it is sent later from the outbox.
+func (s *Service) SubmitOrReplace(ctx context.Context, settings mailcfg.Settings, secret Secret, verifiedAt time.Time) Outcome {
+	return s.submit(ctx, settings, secret, verifiedAt, true)
+}
+
+func (s *Service) submit(ctx context.Context, settings mailcfg.Settings, secret Secret, verifiedAt time.Time, replace bool) Outcome {
 	settings = settings.Normalized()
 	out := Outcome{Email: settings.Email, State: StateFailed}
 	base, e := s.base()
@@ -324,7 +337,8 @@ func (s *Service) Submit(ctx context.Context, settings mailcfg.Settings, secret 
 	// "Send now", or submits again after a failure): the same submission
 	// goes out again under its key; different settings replace it.
 	if prev, old := s.pendingFor(ctx, base, settings.Email); prev != nil {
-		if old != nil && reflect.DeepEqual(prev.Settings, settings) && reflect.DeepEqual(*old, secret) {
+		if old != nil && reflect.DeepEqual(prev.Settings, settings) && reflect.DeepEqual(*old, secret) &&
+			(prev.Op == OpReplace || prev.ReplaceIfExists == replace) {
 			return s.send(ctx, *prev, secret, s.outbox)
 		}
 		if err := s.outbox.Complete(context.WithoutCancel(ctx), prev.ID); err != nil {
@@ -338,7 +352,7 @@ func (s *Service) Submit(ctx context.Context, settings mailcfg.Settings, secret 
 		info = DefaultClientInfo()
 	}
 	e2 := Entry{ID: NewUUID(), IdempotencyKey: NewUUID(), InfinoURL: base, Settings: settings,
-		VerifiedAt: verifiedAt.UTC().Truncate(time.Second), CreatedAt: now, Client: info}
+		VerifiedAt: verifiedAt.UTC().Truncate(time.Second), CreatedAt: now, Client: info, ReplaceIfExists: replace}
 	return s.addAndSend(ctx, e2, secret)
 }
 
@@ -419,6 +433,22 @@ func (s *Service) sendWith(ctx context.Context, e Entry, secret Secret, ob *Outb
 		rec, err = c.ReplaceMailbox(ctx, e.IdempotencyKey, MailboxInfo{ID: e.MailboxID, ETag: e.IfMatch}, sub)
 	} else {
 		rec, err = c.CreateMailbox(ctx, e.IdempotencyKey, sub)
+		var ie *Error
+		if e.ReplaceIfExists && errors.As(err, &ie) && ie.Kind == KindExists && ie.Mailbox != nil && ie.Mailbox.ETag != "" {
+			// The user asked beforehand to replace what Infino keeps: the
+			// entry becomes that replacement (written first, a key of its
+			// own), so that a crash from here on repeats the PUT, not the
+			// POST. If-Match keeps a late repeat from replacing twice.
+			e.Op, e.MailboxID, e.IfMatch, e.IdempotencyKey, e.ReplaceIfExists = OpReplace, ie.Mailbox.ID, ie.Mailbox.ETag, NewUUID(), false
+			if ob != nil {
+				if uerr := ob.Update(e); uerr != nil {
+					err = localError(uerr)
+				}
+			}
+			if err == ie {
+				rec, err = c.ReplaceMailbox(ctx, e.IdempotencyKey, *ie.Mailbox, sub)
+			}
+		}
 	}
 	kind := KindOf(err)
 	switch {

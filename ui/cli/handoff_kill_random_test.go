@@ -187,8 +187,8 @@ func TestKilledAtRandomMoments(t *testing.T) {
 	scanForSecrets(t, configHome, sandbox.DemoPassword, prevPW)
 	t.Logf("%d rounds, SIGKILL at a random moment (odd rounds in [0, %v], even ones in the second half; one submit --replace takes %v): "+
 		"%d ended before the kill; of the killed, %d were replaced by the killed process before it died, %d replaced "+
-		"by the flush (the same key, replayed or first delivered), %d killed before their PUT reached Infino "+
-		"(nothing replaced, nothing left); %d add markers found and swept; final version %d, 1 mailbox, %d API requests",
+		"by the flush (from the outbox entry, replayed or first sent), %d killed before their outbox entry was complete "+
+		"(nothing sent, nothing left); %d add markers found and swept; final version %d, 1 mailbox, %d API requests",
 		rounds, full*12/10, full.Round(time.Millisecond), exitedFirst, replacedByKilled, replacedByFlush,
 		killedBefore, swept, prevVersion, len(sb.Infino.Requests()))
 }

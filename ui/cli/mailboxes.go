@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/infino"
 )
 
@@ -16,28 +15,6 @@ func init() {
 		Summary: "list the mailboxes connected to the Infino account (address, state, last verified)",
 		Run:     runMailboxes,
 	})
-}
-
-// replaceExisting is submit --replace: when Infino answered that it already
-// has the mailbox (and named it), the verified settings replace the ones it
-// keeps. The flag is the user's explicit consent.
-func replaceExisting(ctx context.Context, env *Env, svc *infino.Service, out infino.Outcome, s mailcfg.Settings,
-	sec infino.Secret, verifiedAt time.Time, asJSON bool) infino.Outcome {
-	if out.State != infino.StateExists {
-		return out
-	}
-	if out.Existing == nil {
-		// An Infino that does not name the mailbox cannot be asked to
-		// replace it: the old answer stands.
-		fmt.Fprintln(env.Stderr, tr(env, "Infino nie wskazało istniejącej skrzynki, więc nie można zastąpić jej ustawień.",
-			"Infino did not name the existing mailbox, so its settings cannot be replaced."))
-		return out
-	}
-	if !asJSON {
-		fmt.Fprintln(env.Stderr, tr(env, "Skrzynka jest już w Infino; zastępuję zapisane ustawienia…",
-			"The mailbox is already in Infino; replacing the settings it keeps…"))
-	}
-	return svc.Replace(ctx, s, sec, verifiedAt, *out.Existing)
 }
 
 type mailboxJSON struct {

@@ -138,10 +138,11 @@ func runSubmit(ctx context.Context, env *Env, args []string) int {
 	if !*asJSON {
 		fmt.Fprintln(env.Stderr, tr(env, "Przekazuję ustawienia do Infino…", "Handing the settings to Infino…"))
 	}
-	out := svc.Submit(ctx, s, sec, verifiedAt)
+	submit := svc.Submit
 	if *replace {
-		out = replaceExisting(ctx, env, svc, out, s, sec, verifiedAt, *asJSON)
+		submit = svc.SubmitOrReplace
 	}
+	out := submit(ctx, s, sec, verifiedAt)
 	if *asJSON {
 		writeJSON(env.Stdout, outcomeJSON(env, out))
 	} else {
