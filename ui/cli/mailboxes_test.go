@@ -29,6 +29,9 @@ func TestSubmitReplace(t *testing.T) {
 	if w.sb.Infino.Mailboxes()[0].Password != sandbox.DemoPassword {
 		t.Fatal("replaced without --replace")
 	}
+	if code, out, _ := w.run("nowe-haslo-2026\n", "submit", "--password-stdin", f); code != ExitOK || !strings.Contains(out, "submit --replace") {
+		t.Fatalf("no hint: %d %s", code, out)
+	}
 	code, out, errOut = w.run("nowe-haslo-2026\n", "submit", "--json", "--replace", "--password-stdin", f)
 	j = submitJSON{}
 	if err := json.Unmarshal([]byte(out), &j); err != nil || code != ExitOK || j.State != infino.StateReplaced {

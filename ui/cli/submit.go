@@ -89,6 +89,10 @@ func printOutcome(env *Env, o infino.Outcome) {
 	if o.State == infino.StateQueued {
 		fmt.Fprintf(w, "  %s %s\n", tr(env, "Wpis w skrzynce nadawczej:", "Outbox entry:"), o.EntryID)
 	}
+	if o.State == infino.StateExists && o.Existing != nil {
+		fmt.Fprintf(w, "  %s\n", tr(env, "Aby zastąpić zapisane ustawienia: infino-mailbox submit --replace …",
+			"To replace the saved settings: infino-mailbox submit --replace …"))
+	}
 }
 
 func runSubmit(ctx context.Context, env *Env, args []string) int {
