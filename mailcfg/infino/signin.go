@@ -257,20 +257,23 @@ func (a *Auth) refresh(ctx context.Context, rt string) (string, error) {
 	case jerr != nil || ans.AccessToken == "" || !strings.EqualFold(ans.TokenType, "bearer"):
 		return "", setupError(fmt.Errorf("token endpoint: no usable bearer token in the answer (%v)", jerr), messages[KindSignInSetup])
 	}
-	if err := checkScope(ans.Scope); err != nil {
-		return "", err
-	}
 	tok := &oauth2.Token{AccessToken: ans.AccessToken, TokenType: "Bearer", RefreshToken: ans.RefreshToken}
-	if ans.ExpiresIn > 0 {
+	if ans.ExpiresIn > 0 && ans.ExpiresIn < 1e9 {
 		tok.Expiry = a.now().Add(time.Duration(ans.ExpiresIn) * time.Second)
 	}
 	if tok.RefreshToken == "" {
 		tok.RefreshToken = rt
 	}
-	a.tok = tok
+	// The rotated refresh token is kept first: the old one may no longer
+	// work, whatever this answer grants.
 	if err := a.save(ctx, tok); err != nil {
 		return "", err
 	}
+	if err := checkScope(ans.Scope); err != nil {
+		a.tok = &oauth2.Token{RefreshToken: tok.RefreshToken}
+		return "", err
+	}
+	a.tok = tok
 	return tok.AccessToken, nil
 }
 
