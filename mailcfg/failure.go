@@ -186,9 +186,9 @@ const (
 	// VariantMicrosoft573SignIn: KindSignInRequired for Microsoft's 5.7.3
 	// answer to a password.
 	VariantMicrosoft573SignIn Variant = "microsoft_573_signin"
-	VariantClosed          Variant = "closed"           // KindProtocol: the server hung up
-	VariantServerTemporary Variant = "server_temporary" // KindProtocol: a temporary server problem
-	VariantNoMechanism     Variant = "no_mechanism"     // KindProtocol: no usable sign-in method
+	VariantClosed             Variant = "closed"           // KindProtocol: the server hung up
+	VariantServerTemporary    Variant = "server_temporary" // KindProtocol: a temporary server problem
+	VariantNoMechanism        Variant = "no_mechanism"     // KindProtocol: no usable sign-in method
 )
 
 // Variants lists every variant, in the order above.
