@@ -393,3 +393,14 @@ func keyringError(err error) *Error {
 	}
 	return e
 }
+
+// FlowError classifies an error of the loopback flow (a redirect error, a
+// token endpoint refusal, a timeout…) as an *Error; package signin reads
+// Microsoft's answers through it.
+func FlowError(err error) *Error { return flowError(err) }
+
+// OAuthFailure classifies an OAuth error answer with Microsoft's error
+// numbers (error_codes, or AADSTS numbers in the description).
+func OAuthFailure(oauthErr, description string, codes []int, traceID, correlationID string, err error) *Error {
+	return oauthFailure(oauthErr, description, codes, traceID, correlationID, err)
+}

@@ -126,6 +126,7 @@ type Session struct {
 	svc *Service
 	req Request
 	p   *mailcfg.OAuthProvider
+	e   *endpoints
 	lb  *oauthloopback.Session
 }
 
