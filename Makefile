@@ -1,17 +1,25 @@
 # Infino Mailbox — developer entry points.
 #   make run    open the window in demo mode: in-process IMAP/SMTP, Infino and Microsoft sandboxes, no network
 #               (make run RUN_ARGS= opens it against the real world)
-#   make test   everything CI checks: format, vet, the core's independence from Fyne, tests with -race
-# The Go toolchain pinned here is fetched by the go command from the module proxy on first use.
-export GOTOOLCHAIN := go1.27.3
+#   make test   everything CI checks: go.mod tidy, format, vet, the core's independence from Fyne and
+#               from the test fakes, tests with -race
+# Both first install what the machine lacks when they can (check-deps, .ci/deps.sh).
+
+# The Go toolchain is go.mod's toolchain line, the one place it is named (.ci/lib.sh reads it the
+# same way). Exported because some Go installations ship GOTOOLCHAIN=local, which refuses a go.mod
+# newer than themselves; the go command fetches the toolchain from the module proxy on first use.
+export GOTOOLCHAIN := $(or $(shell sed -n 's/^toolchain[[:space:]]*\(go[^[:space:]]*\).*/\1/p' go.mod),auto)
 
 GO      ?= go
 BIN     ?= infino-mailbox
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0-dev)
-LDFLAGS := -X infino.legal/mailbox/mailcfg.Version=$(VERSION)
+# The same version string as make dist and the macOS package (.ci/version.sh).
+ifndef VERSION
+VERSION := $(shell bash .ci/version.sh)
+endif
+LDFLAGS  = -X infino.legal/mailbox/mailcfg.Version=$(or $(VERSION),$(error .ci/version.sh gave no version))
 UNAME   := $(shell uname -s 2>/dev/null || echo Windows)
 
-.PHONY: run build test check-deps fmt-check vet core-check peers-up peers-down fuzz bench screenshots dist clean
+.PHONY: run build test check-deps tidy-check fmt-check vet core-check peers-up peers-down fuzz bench screenshots dist clean
 
 RUN_ARGS ?= --demo
 run: check-deps
@@ -21,31 +29,25 @@ build: check-deps
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) .
 
 # On Linux the tests run on a private D-Bus with a real, unlocked GNOME Keyring
-# (the Secret Service test), whenever its tools are installed; CI installs them.
-ifeq ($(UNAME),Linux)
-SECRET_SERVICE := $(shell if [ -n "$$CI" ] || { command -v dbus-run-session && command -v gnome-keyring-daemon && command -v secret-tool; } >/dev/null 2>&1; then echo "bash testdata/keyring/run-with-secret-service.sh"; fi)
-endif
+# (the Secret Service test) whenever its tools are installed (check-deps
+# installs them when it can); in CI they must be.
+test: DEPS = build test
+test: check-deps tidy-check fmt-check vet core-check peers-up
+	@ss=""; if [ "$(UNAME)" = Linux ] && { [ -n "$$CI" ] || { command -v dbus-run-session && command -v gnome-keyring-daemon && command -v secret-tool; } >/dev/null 2>&1; }; then \
+	  ss="bash testdata/keyring/run-with-secret-service.sh"; fi; \
+	echo "$${ss:+$$ss }$(GO) test -race -count=1 ./..."; \
+	$$ss $(GO) test -race -count=1 ./...
 
-test: check-deps fmt-check vet core-check peers-up
-	$(SECRET_SERVICE) $(GO) test -race -count=1 ./...
-
-# Fyne needs a C compiler and, on Linux, the X11/GL/Wayland headers.
+# What the machine needs for a target (DEPS: build, test, screenshots, dist):
+# a C compiler and, on Linux, the X11/GL/Wayland headers for Fyne, and so on.
+# On Debian/Ubuntu .ci/deps.sh installs what is missing when it runs as root
+# or sudo works without a password; otherwise it prints the apt-get line.
+DEPS = build
 check-deps:
-	@command -v $(firstword $(CC) gcc) >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || { \
-	  echo "A C compiler is needed for Fyne (cgo)."; \
-	  echo "  Debian/Ubuntu: sudo apt-get install -y gcc pkg-config"; \
-	  echo "  macOS:         xcode-select --install"; \
-	  echo "  Windows:       install MSYS2 and its mingw-w64 gcc (see README)"; exit 1; }
-ifeq ($(UNAME),Linux)
-	@missing=""; for h in GL/gl.h X11/Xlib.h X11/Xcursor/Xcursor.h X11/extensions/Xrandr.h X11/extensions/Xinerama.h \
-	  X11/extensions/XInput2.h X11/extensions/xf86vmode.h wayland-client-core.h xkbcommon/xkbcommon.h; do \
-	  [ -f /usr/include/$$h ] || missing="$$missing $$h"; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "Missing headers for Fyne:$$missing"; \
-	  echo "Install them with:"; \
-	  echo "  sudo apt-get install -y gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev libwayland-dev libxkbcommon-dev wayland-protocols"; \
-	  exit 1; fi
-endif
+	@bash .ci/deps.sh $(DEPS)
+
+tidy-check:
+	@out=$$($(GO) mod tidy -diff 2>&1) || { echo "go.mod/go.sum are not tidy (run go mod tidy):"; echo "$$out"; exit 1; }
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go') 2>&1) || { echo "$$out"; exit 1; }; \
@@ -54,12 +56,25 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-# The core (mailcfg, oauthloopback) and the CLI face must never depend on Fyne, directly or not.
+# The core (mailcfg, oauthloopback), the CLI face and every package under
+# internal/ but the Fyne tools (internal/probe and internal/tools/... measure
+# the window, by design) must never depend on Fyne, directly or not. A new
+# package under internal/ is checked without being listed here.
+CORE_PKGS     := ./mailcfg/... ./oauthloopback/... ./ui/cli/...
+FYNE_INTERNAL := ./internal/probe/... ./internal/tools/...
+# Test fakes that the shipped binary must not contain.
+TEST_FAKES    := infino.legal/mailbox/internal/microsofttest infino.legal/mailbox/internal/discovertest
 core-check:
-	@deps=$$($(GO) list -deps ./mailcfg/... ./oauthloopback/... ./ui/cli/...) || exit 1; \
+	@fyne=$$($(GO) list $(FYNE_INTERNAL) 2>/dev/null); \
+	internal=$$($(GO) list ./internal/... | grep -vxF "$${fyne:-(none)}") || exit 1; \
+	deps=$$($(GO) list -deps $(CORE_PKGS) $$internal) || exit 1; \
 	bad=$$(echo "$$deps" | grep '^fyne.io/' || true); \
-	if [ -n "$$bad" ]; then echo "mailcfg/oauthloopback/ui/cli depend on Fyne:"; echo "$$bad"; exit 1; fi; \
-	echo "core-check: mailcfg, oauthloopback and ui/cli import no fyne.io package"
+	if [ -n "$$bad" ]; then echo "core-check: the core, ui/cli or internal/ depend on Fyne:"; echo "$$bad"; exit 1; fi; \
+	bin=$$($(GO) list -deps .) || exit 1; \
+	fakes=$$(for f in $(TEST_FAKES); do echo "$$bin" | grep -xF "$$f"; done || true); \
+	if [ -n "$$fakes" ]; then echo "core-check: the shipped binary imports test fakes:"; echo "$$fakes"; exit 1; fi; \
+	echo "core-check: mailcfg, oauthloopback, ui/cli and internal/ (but $(FYNE_INTERNAL)) import no fyne.io package;" \
+	  "the binary imports none of $(notdir $(TEST_FAKES))"
 
 # Real Dovecot + Postfix on loopback for the integration tests. Needs root on
 # Debian/Ubuntu (it installs the packages if missing); elsewhere the tests that
@@ -83,7 +98,8 @@ fuzz:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./mailcfg/... ./oauthloopback/...
 
-screenshots:
+screenshots: DEPS = build screenshots
+screenshots: check-deps
 	bash .ci/screenshots.sh
 
 # --- dist: packages for firm IT (docs/deployment.md, section 6) ---------------
@@ -93,10 +109,12 @@ screenshots:
 #                    a silent msiexec writing the policy, policy show reading it
 #   make dist-macos  on a Mac: .app, .pkg, codesign, notarytool (.ci/macos/package.sh)
 .PHONY: dist-check dist-macos
-dist:
+dist: DEPS = build dist
+dist: check-deps
 	bash .ci/dist.sh
 
-dist-check:
+dist-check: DEPS = dist
+dist-check: check-deps
 	bash .ci/wine/check.sh
 
 dist-macos:

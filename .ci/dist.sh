@@ -11,40 +11,26 @@
 # Environment:
 #   DIST_TARGETS   "windows linux" (default) or a subset
 #   DIST_VERSION   the version, X.Y.Z; default: the tag vX.Y.Z at HEAD, else
-#                  FyneApp.toml's X.Y with the commit count as Z (a dev build)
+#                  FyneApp.toml's X.Y with the commit count as Z (a dev build);
+#                  see .ci/version.sh
 #   SIGN_CERT + SIGN_KEY   PEM certificate (chain) and key for Authenticode, or
 #   SIGN_PKCS12 [+ SIGN_PASSWORD]   a .pfx; nothing set: unsigned
 #   SIGN_TIMESTAMP_URL     RFC 3161 timestamp server (releases need one, or the
 #                          signature stops validating when the certificate expires)
-# Tools: go, gcc-mingw-w64-x86-64 (windres too), wixl, msitools, osslsigncode.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-export GOTOOLCHAIN=go1.27.3
-ROOT=$PWD
-OUT=$ROOT/dist
+# Tools: go, gcc-mingw-w64-x86-64 (windres too), wixl, msitools, osslsigncode:
+# .ci/deps.sh checks them (and installs them when it can).
+SAY=dist
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 WORK=$ROOT/build/dist
 TARGETS=${DIST_TARGETS:-windows linux}
 APP=infino-mailbox
 VERSION_PKG=infino.legal/mailbox/mailcfg.Version
 
-t0=$(date +%s)
-say() { printf '== dist: %s (+%ds)\n' "$*" "$(($(date +%s) - t0))"; }
-need() { command -v "$1" >/dev/null 2>&1 || { echo "dist: $1 is missing; on Debian: apt-get install -y $2" >&2; exit 1; }; }
-
-# --- version -----------------------------------------------------------------
-count=$(git rev-list --count HEAD 2>/dev/null || echo 0)
-sha=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [ -n "${DIST_VERSION:-}" ]; then
-  VERSION=$DIST_VERSION LABEL=$DIST_VERSION
-elif tag=$(git describe --tags --exact-match --match 'v[0-9]*.[0-9]*.[0-9]*' 2>/dev/null); then
-  VERSION=${tag#v} LABEL=${tag#v}
-else
-  base=$(sed -n 's/^ *Version *= *"\([0-9]*\.[0-9]*\)\.[0-9]*".*/\1/p' FyneApp.toml)
-  VERSION=${base:-0.1}.$count LABEL="${base:-0.1}.$count-dev+$sha"
-fi
-[[ $VERSION =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || { echo "dist: version $VERSION is not X.Y.Z" >&2; exit 2; }
+# --- version (X.Y.Z within the MSI limits, or .ci/version.sh exits 2) -----------
+version_env=$(bash .ci/version.sh --shell)
+eval "$version_env"
 IFS=. read -r vmaj vmin vpat <<<"$VERSION"
-(( vmaj < 256 && vmin < 256 && vpat < 65536 )) || { echo "dist: $VERSION exceeds the MSI limits 255.255.65535" >&2; exit 2; }
 say "version $VERSION ($LABEL)"
 
 rm -rf "$WORK" "$OUT" && mkdir -p "$WORK" "$OUT"
@@ -73,11 +59,7 @@ sign() { # in out
 
 # --- Windows -------------------------------------------------------------------
 windows() {
-  need x86_64-w64-mingw32-gcc gcc-mingw-w64-x86-64
-  need x86_64-w64-mingw32-windres binutils-mingw-w64-x86-64
-  need wixl wixl
-  need msibuild msitools
-  [ ${#SIGN[@]} -eq 0 ] || need osslsigncode osslsigncode
+  bash .ci/deps.sh dist
   local W=$WORK/windows
   mkdir -p "$W"
   go run .ci/windows/mkico.go assets/icon.png "$W/icon.ico"
@@ -156,6 +138,7 @@ EOF
 
 # --- Linux ---------------------------------------------------------------------
 linux() {
+  bash .ci/deps.sh build
   say "linux: binary"
   local L=$WORK/linux/$APP-$VERSION
   mkdir -p "$L"

@@ -10,8 +10,9 @@
 #   bash .ci/screenshots.sh manual-filled verify-cert demo   # just these
 #
 # Needs: Xvfb, xdotool, ImageMagick's import, a C compiler for Fyne.
-set -euo pipefail
-cd "$(dirname "$0")/.."
+SAY=screenshots
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
 OUT=${SCREENSHOTS_OUT:-docs/screenshots}
 DISPLAY_NUM=${SCREENSHOTS_DISPLAY:-:93}

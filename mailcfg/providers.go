@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -78,6 +79,17 @@ func ParseTable(data []byte) (*Table, error) {
 	if err := dec.Decode(&t); err != nil {
 		return nil, fmt.Errorf("provider table: %w", err)
 	}
+	return NewTable(t.Version, t.Providers)
+}
+
+// NewTable validates providers and indexes them by id and domain, reporting
+// every problem. It copies each provider, so the caller's values are never
+// changed and may be shared between tables.
+func NewTable(version int, ps []*Provider) (*Table, error) {
+	t := Table{Version: version, Providers: make([]*Provider, 0, len(ps))}
+	for _, p := range ps {
+		t.Providers = append(t.Providers, p.clone())
+	}
 	t.byDomain = map[string]*Provider{}
 	t.byID = map[string]*Provider{}
 	var errs []error
@@ -140,6 +152,17 @@ func ParseTable(data []byte) (*Table, error) {
 		return nil, errors.Join(errs...)
 	}
 	return &t, nil
+}
+
+// clone copies p deeply enough that indexing the copy never touches p.
+func (p *Provider) clone() *Provider {
+	c := *p
+	c.Domains = slices.Clone(p.Domains)
+	c.MX = slices.Clone(p.MX)
+	c.Incoming = slices.Clone(p.Incoming)
+	c.Outgoing = slices.Clone(p.Outgoing)
+	c.Sources = slices.Clone(p.Sources)
+	return &c
 }
 
 func (s ServerTemplate) check() error {

@@ -180,3 +180,33 @@ func TestProviderFor(t *testing.T) {
 		}
 	}
 }
+
+func TestNewTableCopiesAndValidates(t *testing.T) {
+	b := Bundled()
+	p := *b.ByID(b.Providers[0].ID)
+	p.ID, p.Domains, p.MX = "copy", []string{"kancelaria.example"}, nil
+	mine := &p
+	t1, err := NewTable(7, []*Provider{mine})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if t1.Version != 7 || t1.ByID("copy") == nil || t1.ByID("copy") == mine {
+		t.Fatalf("NewTable did not index a copy: %+v", t1)
+	}
+	t1.ByID("copy").Domains[0] = "changed.example"
+	if mine.Domains[0] != "kancelaria.example" {
+		t.Errorf("the table shares the caller's Domains")
+	}
+	// The same provider may sit in two tables.
+	if _, err := NewTable(1, []*Provider{mine}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewTable(1, []*Provider{mine, mine}); err == nil || !strings.Contains(err.Error(), "duplicate id") {
+		t.Errorf("duplicate provider: err = %v", err)
+	}
+	upper := p
+	upper.ID, upper.Domains = "upper", []string{"Kancelaria2.example"}
+	if _, err := NewTable(1, []*Provider{&upper}); err == nil {
+		t.Errorf("an upper-case domain was accepted")
+	}
+}

@@ -5,17 +5,12 @@
 // Current Practice for OAuth 2.0 Security", BCP 240) §2.1 and §4.
 //
 // The package is provider-neutral: it knows nothing about Microsoft or any
-// UI toolkit. A flow looks like this:
-//
-//	s, err := oauthloopback.Start(ctx, oauthloopback.Config{
-//		OAuth2:       oauth2.Config{ClientID: id, Endpoint: ep, Scopes: scopes},
-//		RedirectHost: oauthloopback.HostLocalhost, // what the provider has registered
-//		AuthParams:   map[string]string{"prompt": "select_account"},
-//		OnOpen:       func(err error) { /* show "open the link manually" */ },
-//	})
-//	if err != nil { ... }
-//	showCopyableURL(s.AuthURL) // always: a nil opener error proves nothing
-//	tok, err := s.Wait(ctx)    // blocks until redirect+exchange, timeout or cancel
+// UI toolkit. A flow is [Start] (with the client registration, the redirect
+// host the provider has registered, and OnOpen to learn whether a browser
+// opened), then showing [Session.AuthURL] with a Copy button (always: a nil
+// opener error proves nothing), then [Session.Wait], which blocks until the
+// redirect and the code exchange, the timeout or a cancel. The package
+// example runs a whole flow against the sandbox's authorization server.
 //
 // What Start and Wait do:
 //

@@ -19,19 +19,22 @@ import (
 
 	"infino.legal/mailbox/assets"
 	"infino.legal/mailbox/internal/probe"
-	"infino.legal/mailbox/internal/sandbox"
 	"infino.legal/mailbox/mailcfg"
-	"infino.legal/mailbox/mailcfg/policy"
-	"infino.legal/mailbox/oauthloopback"
+	"infino.legal/mailbox/mailcfg/world"
 )
 
 // WindowSize fits a 1366×768 laptop screen with room for a task bar.
 var WindowSize = fyne.NewSize(940, 680)
 
+// NewWorld makes the process's world: the machine's, or with demo the
+// sandbox's (--demo). closeWorld runs once when the window has closed and
+// everything is stopped (the demo closes its sandbox there); it may be nil.
+type NewWorld func(ctx context.Context, demo bool) (w *world.World, closeWorld func(), err error)
+
 // Run opens the window and blocks until it is closed. args are the window's
-// flags (cli.WindowFlags): --demo runs it against the sandbox servers in this
-// process (internal/sandbox), so that the whole flow works offline.
-func Run(args []string) {
+// flags (cli.WindowFlags): --demo asks newWorld for the demo's world, whose
+// servers run in this process, so that the whole flow works offline.
+func Run(args []string, newWorld NewWorld) {
 	demo, err := parseArgs(args)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "infino-mailbox: %v\n", err)
@@ -41,15 +44,13 @@ func Run(args []string) {
 	declareFyneDo(a)
 	a.SetIcon(assets.Icon)
 	a.Settings().SetTheme(newAppTheme())
-	var deps Deps
-	if demo {
-		if deps, err = DemoDeps(context.Background(), oauthloopback.DefaultOpener); err != nil {
-			fmt.Fprintf(os.Stderr, "infino-mailbox: demo mode: %v\n", err)
-			os.Exit(1)
-		}
-	} else {
-		deps = RealDeps(a)
+	wld, closeWorld, err := newWorld(context.Background(), demo)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "infino-mailbox: %v\n", err)
+		os.Exit(1)
 	}
+	deps := newWiring(wld, LoadTranslationsFor(wld.Policy.Language)).deps()
+	deps.Close = closeWorld
 	title := mailcfg.AppName
 	if deps.Demo != nil {
 		title += " — " + tr("demo.badge")
@@ -113,37 +114,6 @@ func declareFyneDo(a fyne.App) {
 	mig["fyneDo"] = true
 	m.Migrations = mig
 	app.SetMetadata(m)
-}
-
-// RealDeps is what the shipped window uses: the machine's policy (its
-// language overrides the OS's), the OS keyring, the policy's proxy and CAs,
-// the system browser and the real outbox (wiring.go).
-func RealDeps(a fyne.App) Deps {
-	w, perr := realWiring()
-	d := w.deps()
-	d.PolicyErr = perr
-	return d
-}
-
-// DemoDeps starts the sandbox and returns the window's dependencies on it
-// (wiring.go, demoWiring); Deps.Close closes the sandbox. The machine's
-// policy only lends its language.
-func DemoDeps(ctx context.Context, open func(ctx context.Context, url string) error) (Deps, error) {
-	pol, _ := policy.Load()
-	d, _, err := demoDeps(ctx, pol.Language, LoadTranslationsFor(pol.Language), open)
-	return d, err
-}
-
-func demoDeps(ctx context.Context, polLang, lang string, open func(ctx context.Context, url string) error) (Deps, *sandbox.Sandbox, error) {
-	w, sb, err := demoWiring(ctx, polLang, open)
-	if err != nil {
-		return Deps{}, nil, err
-	}
-	w.lang = lang
-	d := w.deps()
-	d.Demo = demoInfo()
-	d.Close = func() { sb.Close() }
-	return d, sb, nil
 }
 
 // osDescription names the system for the diagnostic report.

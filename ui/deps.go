@@ -11,7 +11,7 @@ import (
 	"infino.legal/mailbox/mailcfg/policy"
 )
 
-// SignInFunc signs in with Microsoft (issue 4): microsoft.Start, then
+// SignInFunc signs in with Microsoft: microsoft.Start, then
 // Session.Wait, then the account's settings and token. loginHint is the
 // address typed on Start, or "". showURL (callable from any goroutine) hands
 // the window the sign-in address, which it shows with a Copy button in case
@@ -21,8 +21,8 @@ import (
 // its own words; cancelling ctx must stop the sign-in.
 type SignInFunc func(ctx context.Context, loginHint string, showURL func(string)) (mailcfg.Settings, Credential, error)
 
-// HandOffFunc sends verified settings to Infino Legal (issue 6), typically
-// infino.SecretFor then infino.Service.Submit: return resultOf(out).
+// HandOffFunc sends verified settings to Infino Legal, typically
+// world.SecretFor then infino.Service.Submit: return resultOf(out).
 // verifiedAt is when verification succeeded. showURL (callable from any
 // goroutine) hands the window the Infino sign-in address when the browser
 // has to sign in. It runs off the UI goroutine; cancelling ctx must stop it.
@@ -79,6 +79,9 @@ type Deps struct {
 	Policy policy.Policy
 	// PolicyErr is what went wrong reading the policy (shown on Start).
 	PolicyErr error
+	// NetWarning is why the policy's CA file is not used (shown on Start,
+	// in the words the command line prints too); nil: nothing to say.
+	NetWarning *mailcfg.Text
 	// Lang is "pl" or "en": the language of texts that come from mailcfg.
 	// It must agree with what fyne.io/fyne/v2/lang picked (see LoadTranslations).
 	Lang string

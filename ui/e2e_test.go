@@ -1,10 +1,7 @@
 package ui
 
 import (
-	"bufio"
-	"crypto/x509"
 	"net"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,81 +9,18 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
+	"infino.legal/mailbox/internal/mailpeers"
 	"infino.legal/mailbox/mailcfg/verify"
 )
 
-// peers is what testdata/mailpeers/up.sh writes to its env file. (The Go
-// helper internal/mailpeers is internal to mailcfg, so the window's
-// test reads the same file itself, with the same rule: skip on a developer
-// machine without the peers, fail under CI.)
-type peers struct {
-	host                    string
-	imaps, imapStartTLS     int
-	smtps, submission       int
-	pop3s                   int
-	user, password, certSHA string
-	roots                   *x509.CertPool
-}
-
-func requirePeers(t *testing.T) *peers {
-	t.Helper()
-	path := os.Getenv("INFINO_MAILPEERS_ENV")
-	if path == "" {
-		path = "/tmp/infino-mailpeers/env"
-	}
-	unavailable := func(why string) {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("MAIL PEERS REQUIRED IN CI, NOT RUNNING: %s; run bash testdata/mailpeers/up.sh before go test", why)
-		}
-		t.Skipf("%s; run bash testdata/mailpeers/up.sh", why)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		unavailable(err.Error())
-	}
-	defer f.Close()
-	kv := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimPrefix(strings.TrimSpace(sc.Text()), "export ")
-		if k, v, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(line, "#") {
-			kv[k] = strings.Trim(v, `"'`)
-		}
-	}
-	num := func(k string) int {
-		n, err := strconv.Atoi(kv[k])
-		if err != nil {
-			t.Fatalf("mail peers env %s: %s=%q", path, k, kv[k])
-		}
-		return n
-	}
-	p := &peers{host: "localhost", imaps: num("MAILPEERS_IMAPS_PORT"), imapStartTLS: num("MAILPEERS_IMAP_STARTTLS_PORT"),
-		smtps: num("MAILPEERS_SUBMISSIONS_PORT"), submission: num("MAILPEERS_SUBMISSION_PORT"), pop3s: num("MAILPEERS_POP3S_PORT"),
-		user: kv["MAILPEERS_USER"], password: kv["MAILPEERS_PASSWORD"], certSHA: kv["MAILPEERS_CERT_SHA256"]}
-	ca, err := os.ReadFile(kv["MAILPEERS_CA"])
-	if err != nil {
-		t.Fatalf("mail peers CA: %v", err)
-	}
-	p.roots = x509.NewCertPool()
-	if !p.roots.AppendCertsFromPEM(ca) {
-		t.Fatal("mail peers CA: no certificate")
-	}
-	c, err := net.DialTimeout("tcp", net.JoinHostPort(kv["MAILPEERS_HOST"], strconv.Itoa(p.imaps)), 2*time.Second)
-	if err != nil {
-		unavailable("mail peers do not answer: " + err.Error())
-	}
-	c.Close()
-	return p
-}
-
 // e2eForm fills the form for the peers the way a user would.
-func e2eForm(t *testing.T, h *harness, p *peers, password string) *manualScreen {
-	m := h.toManual(p.user)
+func e2eForm(t *testing.T, h *harness, p *mailpeers.Peers, password string) *manualScreen {
+	m := h.toManual(p.User)
 	h.typeInto(m.password, password)
-	h.typeInto(m.in.host, p.host)
-	h.typeInto(m.in.port, strconv.Itoa(p.imaps))
-	h.typeInto(m.out.host, p.host)
-	h.typeInto(m.out.port, strconv.Itoa(p.smtps))
+	h.typeInto(m.in.host, mailpeers.ServerName)
+	h.typeInto(m.in.port, strconv.Itoa(p.IMAPSPort))
+	h.typeInto(m.out.host, mailpeers.ServerName)
+	h.typeInto(m.out.port, strconv.Itoa(p.SubmissionsPort))
 	if m.next.Disabled() {
 		t.Fatalf("form incomplete: %s", h.screenText())
 	}
@@ -101,7 +35,7 @@ func TestEndToEndAgainstDovecotAndPostfix(t *testing.T) {
 	if testing.Short() {
 		t.Skip("talks to the mail peers")
 	}
-	p := requirePeers(t)
+	p := mailpeers.Require(t)
 	wait := func(h *harness, what string) {
 		t.Helper()
 		vs := h.wz.verify
@@ -110,9 +44,9 @@ func TestEndToEndAgainstDovecotAndPostfix(t *testing.T) {
 
 	t.Run("right password", func(t *testing.T) {
 		h := newHarness(t, "pl_PL.UTF-8", func(d *Deps) {
-			d.Verify = VerifyWith(verify.Options{RootCAs: p.roots, Timeout: 20 * time.Second})
+			d.Verify = VerifyWith(verify.Options{RootCAs: p.CAPool, Timeout: 20 * time.Second})
 		})
-		m := e2eForm(t, h, p, p.password)
+		m := e2eForm(t, h, p, p.Password)
 		test.Tap(m.next)
 		wait(h, "verification")
 		if !h.wz.verify.next.Visible() {
@@ -131,12 +65,12 @@ func TestEndToEndAgainstDovecotAndPostfix(t *testing.T) {
 		}
 		test.Tap(h.wz.verify.next)
 		h.mustShow("Skrzynka działa")
-		h.mustShow("localhost:" + strconv.Itoa(p.imaps))
+		h.mustShow("localhost:" + strconv.Itoa(p.IMAPSPort))
 	})
 
 	t.Run("wrong password", func(t *testing.T) {
 		h := newHarness(t, "pl_PL.UTF-8", func(d *Deps) {
-			d.Verify = VerifyWith(verify.Options{RootCAs: p.roots, Timeout: 20 * time.Second})
+			d.Verify = VerifyWith(verify.Options{RootCAs: p.CAPool, Timeout: 20 * time.Second})
 		})
 		m := e2eForm(t, h, p, "not-the-password")
 		test.Tap(m.next)
@@ -159,15 +93,15 @@ func TestEndToEndAgainstDovecotAndPostfix(t *testing.T) {
 			// firm's own certificate would be.
 			d.Verify = VerifyWith(verify.Options{Timeout: 20 * time.Second})
 		})
-		m := e2eForm(t, h, p, p.password)
+		m := e2eForm(t, h, p, p.Password)
 		m.advanced.Open(0)
 		m.out.sec.SetSelected(tr("manual.security.starttls"))
-		h.typeInto(m.out.port, strconv.Itoa(p.submission))
+		h.typeInto(m.out.port, strconv.Itoa(p.SubmissionPort))
 		test.Tap(m.next)
 		wait(h, "verification")
 		vs := h.wz.verify
-		if vs.trustSHA == "" || !sameFingerprint(vs.trustSHA, p.certSHA) {
-			t.Fatalf("certificate %q, want %s:\n%s", vs.trustSHA, p.certSHA, h.screenText())
+		if vs.trustSHA == "" || !sameFingerprint(vs.trustSHA, p.CertSHA256) {
+			t.Fatalf("certificate %q, want %s:\n%s", vs.trustSHA, p.CertSHA256, h.screenText())
 		}
 		h.mustShow("Unknown server certificate")
 		test.Tap(vs.trust)
@@ -176,7 +110,7 @@ func TestEndToEndAgainstDovecotAndPostfix(t *testing.T) {
 		if !vs.next.Visible() {
 			t.Fatalf("pinned verification failed:\n%s\n%s", h.screenText(), h.wz.report())
 		}
-		if !sameFingerprint(m.in.pin.Text, p.certSHA) || !sameFingerprint(m.out.pin.Text, p.certSHA) {
+		if !sameFingerprint(m.in.pin.Text, p.CertSHA256) || !sameFingerprint(m.out.pin.Text, p.CertSHA256) {
 			t.Errorf("pins in the form: %q %q", m.in.pin.Text, m.out.pin.Text)
 		}
 	})

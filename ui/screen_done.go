@@ -313,7 +313,8 @@ func (d *doneScreen) finish(id int, res HandOffResult) {
 	d.refreshPending()
 }
 
-// sendHandOff passes the verified settings to Infino (issue 6).
+// sendHandOff passes the verified settings to Infino Legal through
+// deps.HandOff, off the UI goroutine.
 func (d *doneScreen) sendHandOff() {
 	h := d.wz.deps.HandOff
 	if h == nil {

@@ -70,6 +70,14 @@ func newStartScreen(wz *Wizard) *startScreen {
 		s.policy.text.Importance = widget.WarningImportance
 		s.policy.set(tr("start.policy.error"))
 	}
+	if m := wz.deps.NetWarning; m != nil {
+		msg := wz.text(*m)
+		if prev := s.policy.text.Text; prev != "" {
+			msg = prev + "\n" + msg
+		}
+		s.policy.text.Importance = widget.WarningImportance
+		s.policy.set(msg)
+	}
 
 	s.activity = widget.NewActivity()
 	s.cancelBtn = widget.NewButtonWithIcon(tr("common.cancel"), theme.CancelIcon(), s.onCancel)

@@ -22,7 +22,7 @@ var Screenshots = []string{
 }
 
 // Sample failures for the screenshots. The real texts come from
-// mailcfg's failure classification (issue 3).
+// mailcfg's failure classification.
 var (
 	sampleAuthFailed = &Failure{Kind: KindAuthFailed, Field: "password",
 		Message: mailcfg.Text{PL: "Serwer odrzucił nazwę użytkownika lub hasło.", EN: "The server rejected the user name or password."}}
@@ -52,10 +52,14 @@ func screenshotDeps(d Deps, shot string) Deps {
 		d.HandOff = scriptedHandOff(shot)
 		d.Outbox = scriptedOutbox(shot)
 	case "start-demo":
-		d.Demo = demoInfo()
+		d.Demo = screenshotDemo
 	}
 	return d
 }
+
+// screenshotDemo is the demo header of the "start-demo" shot: the sandbox's
+// accounts (a test checks they match), without starting the sandbox.
+var screenshotDemo = &DemoInfo{Email: "jan@kancelaria-demo.test", Password: "Demo-Haslo-2024!", MicrosoftEmail: "anna@kancelaria-m365.test"}
 
 // scriptedHandOff answers as the real one would, without any network.
 func scriptedHandOff(shot string) HandOffFunc {

@@ -21,9 +21,10 @@ import (
 	"infino.legal/mailbox/mailcfg/microsoft"
 	"infino.legal/mailbox/mailcfg/policy"
 	"infino.legal/mailbox/mailcfg/secrets"
+	"infino.legal/mailbox/mailcfg/world"
 )
 
-// The tests below run the window on the real wiring (wiring.go): the real
+// The tests below run the window on the real wiring (wiring.go) over a world: the real
 // microsoft, verify and infino packages, against microsofttest and the
 // sandbox, all in this process.
 
@@ -55,12 +56,12 @@ func TestRealMicrosoftSignIn(t *testing.T) {
 	pol := policy.Default()
 	pol.Microsoft = srv.Policy()
 	store := secrets.NewMemory()
-	w := &wiring{pol: pol, lang: "pl", store: store, httpc: srv.HTTPClient(), roots: mail.RootCAs,
-		opener: srv.Browser(), configDir: t.TempDir(),
-		msSettings: func(addr string) (mailcfg.Settings, error) {
+	w := newWiring(&world.World{Policy: pol, Store: store, HTTP: srv.HTTPClient(), RootCAs: mail.RootCAs,
+		Opener: srv.Browser().Open, ConfigDir: t.TempDir(),
+		MicrosoftSettings: func(addr string) (mailcfg.Settings, error) {
 			a, err := mailcfg.ParseAddress(addr)
 			return mail.Settings(microsoft.SettingsFor(a, false)), err
-		}}
+		}}, "pl")
 	h := newHarness(t, "pl_PL.UTF-8", useDeps(w.deps()))
 	h.typeInto(h.wz.start.email, microsofttest.Work.Email)
 	test.Tap(h.wz.start.microsoft)
@@ -86,7 +87,7 @@ func TestRealMicrosoftSignIn(t *testing.T) {
 	}
 	// The same credential serves the hand-off: the secret is the stored
 	// (current) refresh token with the policy's registration.
-	sec, err := infino.SecretFor(testCtx(t), h.wz.settings, h.wz.cred, store, pol.Microsoft)
+	sec, err := w.w.SecretFor(testCtx(t), h.wz.settings, h.wz.cred)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,8 +102,8 @@ func TestRealMicrosoftSignInCancel(t *testing.T) {
 	pol := policy.Default()
 	pol.Microsoft = srv.Policy()
 	opened := make(chan string, 1)
-	w := &wiring{pol: pol, lang: "pl", store: secrets.NewMemory(), httpc: srv.HTTPClient(), configDir: t.TempDir(),
-		opener: func(_ context.Context, u string) error { opened <- u; return nil }} // a browser nobody uses
+	w := newWiring(&world.World{Policy: pol, Store: secrets.NewMemory(), HTTP: srv.HTTPClient(), ConfigDir: t.TempDir(),
+		Opener: func(_ context.Context, u string) error { opened <- u; return nil }}, "pl") // a browser nobody uses
 	h := newHarness(t, "pl_PL.UTF-8", useDeps(w.deps()))
 	s := h.wz.start
 	test.Tap(s.microsoft)
@@ -129,25 +130,10 @@ func sandboxWiring(t *testing.T) (*wiring, *sandbox.Sandbox) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &wiring{pol: sb.Policy(), lang: "pl", store: secrets.NewMemory(), configDir: t.TempDir(), table: table,
-		httpc: sb.HTTPClient(), roots: sb.RootCAs, offline: true, opener: followBrowser(sb),
-		retry: infino.Retry{Attempts: 1}, sleep: func(context.Context, time.Duration) error { return nil }}
+	w := newWiring(&world.World{Policy: sb.Policy(), Store: secrets.NewMemory(), ConfigDir: t.TempDir(), Table: table,
+		HTTP: sb.HTTPClient(), RootCAs: sb.RootCAs, Offline: true, Opener: sb.Browser().Open,
+		Retry: infino.Retry{Attempts: 1}, Sleep: func(context.Context, time.Duration) error { return nil }}, "pl")
 	return w, sb
-}
-
-// followBrowser is a browser that loads the sign-in page and follows its
-// redirects to the app's loopback listener, as a user who approves does.
-func followBrowser(sb *sandbox.Sandbox) func(context.Context, string) error {
-	return func(ctx context.Context, u string) error {
-		go func() {
-			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-			if resp, err := sb.HTTPClient().Do(req); err == nil {
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-			}
-		}()
-		return nil
-	}
 }
 
 // toDone fills the form for the demo account, verifies against the sandbox
@@ -242,8 +228,9 @@ func TestEarlierRunsWaiting(t *testing.T) {
 	h.wz.Shutdown()
 
 	// A later run on the same outbox and keyring.
-	w2 := &wiring{pol: w.pol, lang: "pl", store: w.store, configDir: w.configDir, table: w.table, httpc: w.httpc,
-		roots: w.roots, offline: true, opener: w.opener, retry: w.retry, sleep: w.sleep}
+	o := w.w
+	w2 := newWiring(&world.World{Policy: o.Policy, Store: o.Store, ConfigDir: o.ConfigDir, Table: o.Table, HTTP: o.HTTP,
+		RootCAs: o.RootCAs, Offline: true, Opener: o.Opener, Retry: o.Retry, Sleep: o.Sleep}, "pl")
 	h2 := newHarness(t, "pl_PL.UTF-8", useDeps(w2.deps()))
 	s := h2.wz.start
 	h2.q.until(t, "the outbox note", func() bool { return s.pendingBox.Visible() })
@@ -294,8 +281,8 @@ func TestDoneListsOtherWaitingEntries(t *testing.T) {
 // asks for the address (https only), remembers it and then hands over.
 func TestInfinoAddressField(t *testing.T) {
 	w, sb := sandboxWiring(t)
-	w.pol = policy.Default()
-	w.pol.Infino = sb.Policy().Infino
+	w.w.Policy = policy.Default()
+	w.w.Policy.Infino = sb.Policy().Infino
 	h := newHarness(t, "pl_PL.UTF-8", useDeps(w.deps()))
 	d := toDone(t, h)
 	h.q.settle()
@@ -403,11 +390,13 @@ func TestDemoMode(t *testing.T) {
 	if ok, _ := parseArgs([]string{"--demo"}); !ok {
 		t.Fatal("--demo not parsed")
 	}
-	deps, sb, err := demoDeps(context.Background(), "", setLang(t, "pl_PL.UTF-8"), demoBrowser(t))
+	wld, sb, err := sandbox.World(context.Background(), sandbox.WorldOptions{Options: sandbox.Options{Demo: true}, Open: demoBrowser(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sb.Close() })
+	deps := newWiring(wld, setLang(t, "pl_PL.UTF-8")).deps()
+	deps.Close = func() { sb.Close() }
 	h := newHarness(t, "pl_PL.UTF-8", useDeps(deps))
 	h.mustShow("Tryb demonstracyjny")
 	h.mustShow(sandbox.DemoEmail)

@@ -6,30 +6,24 @@
 #   bash .ci/macos/package.sh            → dist/Infino Mailbox.app, dist/InfinoMailbox-<v>.pkg
 #
 # Environment:
-#   DIST_VERSION           X.Y.Z (default: tag vX.Y.Z at HEAD, else FyneApp.toml X.Y + commit count)
+#   DIST_VERSION           X.Y.Z (default: tag vX.Y.Z at HEAD, else FyneApp.toml X.Y + commit count;
+#                          see .ci/version.sh)
 #   MACOS_SIGN_APP         "Developer ID Application: Infino Legal (TEAMID)"   (codesign)
 #   MACOS_SIGN_INSTALLER   "Developer ID Installer: Infino Legal (TEAMID)"     (productbuild)
 #   MACOS_NOTARY_PROFILE   a keychain profile made once with
 #                          xcrun notarytool store-credentials <profile> --apple-id … --team-id … --password <app-specific>
 #   MACOS_ARCH             arm64 (default on Apple silicon) or amd64
 # Without the identities the results are unsigned: fine for testing, blocked by Gatekeeper elsewhere.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-export GOTOOLCHAIN=go1.27.3
-ROOT=$PWD
+SAY=macos
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
 [ "$(uname -s)" = Darwin ] || { echo "package.sh: macOS only (see docs/deployment.md, section 4)" >&2; exit 2; }
 
-count=$(git rev-list --count HEAD 2>/dev/null || echo 0)
-sha=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [ -n "${DIST_VERSION:-}" ]; then VERSION=$DIST_VERSION LABEL=$DIST_VERSION
-elif tag=$(git describe --tags --exact-match --match 'v[0-9]*.[0-9]*.[0-9]*' 2>/dev/null); then VERSION=${tag#v} LABEL=${tag#v}
-else
-  base=$(sed -n 's/^ *Version *= *"\([0-9]*\.[0-9]*\)\.[0-9]*".*/\1/p' FyneApp.toml)
-  VERSION=${base:-0.1}.$count LABEL="${base:-0.1}.$count-dev+$sha"
-fi
-echo "== version $VERSION ($LABEL)"
+version_env=$(bash .ci/version.sh --shell)
+eval "$version_env"
+say "version $VERSION ($LABEL)"
 
-OUT=$ROOT/dist WORK=$ROOT/build/macos
+WORK=$ROOT/build/macos
 rm -rf "$WORK" && mkdir -p "$WORK/src" "$OUT"
 # fyne package rewrites FyneApp.toml (Build++): package a snapshot, not the checkout.
 git ls-files -z -co --exclude-standard | tar --null -T - -cf - | tar -xf - -C "$WORK/src"
@@ -43,7 +37,7 @@ APP="Infino Mailbox.app"
 (cd "$WORK/src" && CGO_ENABLED=1 go build -trimpath -tags release \
   -ldflags "-s -w -X infino.legal/mailbox/mailcfg.Version=$LABEL" -o infino-mailbox . &&
   "$FYNE" package -os darwin --release --executable infino-mailbox --app-id legal.infino.mailbox \
-    --app-version "$VERSION" --app-build "$count" --icon assets/icon.png --name "Infino Mailbox")
+    --app-version "$VERSION" --app-build "$BUILD" --icon assets/icon.png --name "Infino Mailbox")
 rm -rf "$OUT/$APP" && mv "$WORK/src/$APP" "$OUT/$APP"
 "$OUT/$APP/Contents/MacOS/infino-mailbox" version
 

@@ -12,19 +12,15 @@
 #      registry reader against a real registry).
 # Wine 8 (Debian 12) needs a bcryptprimitives.dll stub for Go >= 1.22 binaries:
 # built here with mingw-w64 and copied into the prefix.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-export GOTOOLCHAIN=go1.27.3
-ROOT=$PWD
-OUT=$ROOT/dist
+SAY=wine-check
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
 WORK=$ROOT/build/wine
 VERSION=$(cat build/dist/version)
 MSI=$OUT/InfinoMailbox-$VERSION-x64.msi
 EXE=$OUT/infino-mailbox-$VERSION-windows-amd64.exe
 CLI=$OUT/infino-mailbox-cli-$VERSION-windows-amd64.exe
 
-t0=$(date +%s)
-say() { printf '== wine-check: %s (+%ds)\n' "$*" "$(($(date +%s) - t0))"; }
 fails=0 passes=0
 ok() { passes=$((passes + 1)); echo "  ok   $*"; }
 bad() { fails=$((fails + 1)); echo "  FAIL $*"; }

@@ -9,7 +9,6 @@
 package mailpeers
 
 import (
-	"bufio"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -20,6 +19,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"infino.legal/mailbox/internal/kvfile"
 )
 
 // DefaultEnvFile is where up.sh writes the env file unless MAILPEERS_RUN moves it.
@@ -104,29 +105,8 @@ func unavailable(t testing.TB, why string) {
 // Load parses an env file written by up.sh: KEY=VALUE lines; blank lines,
 // '#' comments, a leading "export " and matching quotes are tolerated.
 func Load(path string) (*Peers, error) {
-	f, err := os.Open(path)
+	kv, err := kvfile.Read(path)
 	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	kv := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		line = strings.TrimPrefix(line, "export ")
-		k, v, ok := strings.Cut(line, "=")
-		if !ok {
-			return nil, fmt.Errorf("%s: bad line %q", path, line)
-		}
-		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
-			v = v[1 : len(v)-1]
-		}
-		kv[strings.TrimSpace(k)] = v
-	}
-	if err := sc.Err(); err != nil {
 		return nil, err
 	}
 

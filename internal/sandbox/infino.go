@@ -8,12 +8,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"infino.legal/mailbox/internal/fakeidp"
 	"infino.legal/mailbox/mailcfg"
 )
 
@@ -24,7 +25,7 @@ const InfinoScope = "mailboxes:write"
 // docs/infino-api.md and its OAuth authorization server. It keeps
 // everything in memory. The methods are the tests' hooks.
 type Infino struct {
-	as       *authServer
+	as       *fakeidp.Server
 	issuer   string // https base URL
 	authBase string // base of the authorization endpoint (the issuer)
 	now      func() time.Time
@@ -84,26 +85,28 @@ type stored struct {
 	body   []byte
 }
 
-func newInfino(issuer, authBase, clientID string, now func() time.Time, page bool, done <-chan struct{}) *Infino {
+// infinoAccount is who signs in at the sandbox Infino.
+var infinoAccount = fakeidp.Account{PreferredUsername: DemoInfinoUser, Name: "Kancelaria (sandbox)"}
+
+func newInfino(issuer, authBase, clientID string, now func() time.Time, page bool, done <-chan struct{}) (*Infino, error) {
+	as, err := fakeidp.New(fakeidp.Profile{
+		Name: "Infino Legal", ClientID: clientID,
+		AuthorizePath: "/oauth/authorize", TokenPath: "/oauth/token",
+		ScopesOK: func(sc []string) bool { return slices.Contains(sc, InfinoScope) },
+	}, issuer, fakeidp.Options{Page: page, Now: now, Account: infinoAccount})
+	if err != nil {
+		return nil, err
+	}
 	return &Infino{
-		as:     newAuthServer("Infino Legal", clientID, now, page),
+		as:     as,
 		issuer: issuer, authBase: authBase, now: now, done: done,
 		byKey: map[string]*stored{}, byEmail: map[string]*Mailbox{},
-	}
+	}, nil
 }
 
 func (s *Infino) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /.well-known/oauth-authorization-server", s.serveMetadata)
-	mux.HandleFunc("GET /oauth/authorize", func(w http.ResponseWriter, r *http.Request) {
-		s.as.authorize(w, r, func(url.Values) string { return DemoInfinoUser },
-			func(sc []string) bool { return hasScope(sc, InfinoScope) })
-	})
-	mux.HandleFunc("POST /oauth/token", func(w http.ResponseWriter, r *http.Request) {
-		s.as.token(w, r, func(g *grant, access, refresh string) tokenResponse {
-			return tokenResponse{"access_token": access, "token_type": "Bearer", "refresh_token": refresh,
-				"expires_in": int(s.as.accessTTL.Seconds()), "scope": strings.Join(g.scopes, " ")}
-		})
-	})
+	s.as.Mount(mux, "")
 	mux.HandleFunc("POST /api/v1/mailboxes", s.serveCreate)
 }
 
@@ -170,7 +173,8 @@ func (s *Infino) serveCreate(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	g, ok := s.as.check(bearer(r))
+	tok := bearer(r)
+	_, ok := s.as.ValidAccessToken(tok)
 	if ok && s.take401() {
 		ok = false
 	}
@@ -179,7 +183,7 @@ func (s *Infino) serveCreate(w http.ResponseWriter, r *http.Request) {
 		reply(http.StatusUnauthorized, errBody("invalid_token", "sign in again"), h)
 		return
 	}
-	if !hasScope(g.scopes, InfinoScope) {
+	if !s.as.HasScope(tok, InfinoScope) {
 		h := http.Header{"Www-Authenticate": {`Bearer error="insufficient_scope", scope="` + InfinoScope + `"`}}
 		reply(http.StatusForbidden, errBody("insufficient_scope", "the token lacks "+InfinoScope), h)
 		return
@@ -499,28 +503,31 @@ func (s *Infino) MetadataRequests() int {
 }
 
 // AuthStats counts what the authorization server was asked.
-func (s *Infino) AuthStats() AuthStats { return s.as.snapshot() }
+type AuthStats = fakeidp.Stats
+
+// AuthStats counts what the authorization server was asked.
+func (s *Infino) AuthStats() AuthStats { return s.as.Stats() }
 
 // Mint issues tokens without the browser (scope mailboxes:write).
 func (s *Infino) Mint() (access, refresh string) {
-	return s.as.mint(DemoInfinoUser, []string{InfinoScope})
+	return s.as.Mint(infinoAccount, []string{InfinoScope})
 }
 
 // MintScopes issues tokens with the given scopes.
 func (s *Infino) MintScopes(scopes ...string) (access, refresh string) {
-	return s.as.mint(DemoInfinoUser, scopes)
+	return s.as.Mint(infinoAccount, scopes)
 }
 
 // RevokeAccessTokens makes every access token invalid; refresh tokens still
 // work (the app's next request gets 401 and refreshes).
-func (s *Infino) RevokeAccessTokens() { s.as.revokeAccess() }
+func (s *Infino) RevokeAccessTokens() { s.as.RevokeAccessTokens() }
 
 // RevokeAll makes every token invalid: the app must sign in again.
-func (s *Infino) RevokeAll() { s.as.revokeAll() }
+func (s *Infino) RevokeAll() { s.as.RevokeAll() }
 
 // DenyNextSignIn makes the next n authorization requests end with
 // access_denied.
-func (s *Infino) DenyNextSignIn(n int) { s.as.denyNextAuthorization(n) }
+func (s *Infino) DenyNextSignIn(n int) { s.as.DenyNextSignIn(n) }
 
 // Wait blocks until n mailboxes exist or ctx ends.
 func (s *Infino) Wait(ctx context.Context, n int) error {
@@ -533,3 +540,13 @@ func (s *Infino) Wait(ctx context.Context, n int) error {
 	}
 	return nil
 }
+
+func bearer(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}
+
+func errorf(format string, a ...any) error { return fmt.Errorf("sandbox: "+format, a...) }

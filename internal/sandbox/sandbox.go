@@ -1,6 +1,6 @@
 // Package sandbox runs, in-process on loopback, everything Infino Mailbox
 // talks to, so that the app works end to end with no network: an IMAP and an
-// SMTP server for a demo domain (go-imap's imapmemserver, go-smtp), the
+// SMTP server for a demo domain (internal/fakemail), the
 // Infino mailbox API with its OAuth authorization server, and a "Microsoft"
 // authorization server whose tokens the mail servers accept with XOAUTH2.
 // `infino-mailbox --demo` and the tests use it.
@@ -19,7 +19,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -31,9 +30,10 @@ import (
 	"sync"
 	"time"
 
+	"infino.legal/mailbox/internal/fakeidp"
+	"infino.legal/mailbox/internal/fakemail"
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/policy"
-	"infino.legal/mailbox/mailcfg/secrets"
 )
 
 // The demo accounts and registrations.
@@ -62,11 +62,7 @@ const (
 )
 
 // MicrosoftScopes are the scopes a mail app asks Microsoft for.
-var MicrosoftScopes = []string{
-	"https://outlook.office.com/IMAP.AccessAsUser.All",
-	"https://outlook.office.com/SMTP.Send",
-	"offline_access", "openid", "email", "profile",
-}
+var MicrosoftScopes = strings.Fields(fakeidp.MicrosoftScopes)
 
 // Options configure Start. The zero value is what tests want.
 type Options struct {
@@ -103,7 +99,7 @@ type Sandbox struct {
 
 	Infino    *Infino
 	Microsoft *Microsoft
-	Mail      *Mail
+	Mail      *fakemail.Server
 
 	opts      Options
 	table     *mailcfg.Table
@@ -157,15 +153,17 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 		SMTPAddr:         smtpTLS.Addr().String(),
 		SMTPStartTLSAddr: smtpPlain.Addr().String(),
 	}
-	sb.Infino = newInfino(sb.InfinoURL, sb.InfinoURL, opts.InfinoClientID, opts.Now, opts.Demo, sb.done)
-	sb.Microsoft, err = newMicrosoft(sb.InfinoURL+"/ms", MicrosoftClientID, opts.Now, opts.Demo)
+	sb.Infino, err = newInfino(sb.InfinoURL, sb.InfinoURL, opts.InfinoClientID, opts.Now, opts.Demo, sb.done)
+	if err == nil {
+		sb.Microsoft, err = newMicrosoft(sb.InfinoURL+"/ms", MicrosoftClientID, opts.Now, opts.Demo)
+	}
 	if err != nil {
 		for _, l := range lns {
 			l.Close()
 		}
 		return nil, err
 	}
-	sb.Mail = newMail(sb.Microsoft)
+	sb.Mail = fakemail.New(fakemail.Options{TLS: ca.ServerTLS(), Domain: "smtp." + DemoDomain, CheckToken: sb.Microsoft.checkMailToken})
 	sb.Mail.AddUser(DemoEmail, DemoPassword)
 	if sb.table, err = sb.buildTable(); err != nil {
 		for _, l := range lns {
@@ -176,7 +174,7 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 
 	mux := http.NewServeMux()
 	sb.Infino.routes(mux)
-	sb.Microsoft.routes(mux)
+	sb.Microsoft.Mount(mux, "/ms")
 	mux.HandleFunc("GET /{$}", sb.serveIndex)
 	handler := sb.logRequests(mux)
 	quiet := log.New(io.Discard, "", 0)
@@ -184,8 +182,8 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 	sb.plain = &http.Server{Handler: browserOnly(handler), ErrorLog: quiet, ReadHeaderTimeout: 10 * time.Second}
 	go sb.https.Serve(tls.NewListener(httpsLn, ca.ServerTLS()))
 	go sb.plain.Serve(plainLn)
-	sb.Mail.startIMAP(ca.ServerTLS(), imapTLS, imapPlain)
-	sb.Mail.startSMTP(ca.ServerTLS(), smtpTLS, smtpPlain)
+	sb.Mail.ServeIMAP(imapTLS, imapPlain)
+	sb.Mail.ServeSMTP(smtpTLS, smtpPlain)
 	return sb, nil
 }
 
@@ -195,7 +193,7 @@ func (sb *Sandbox) Close() error {
 		close(sb.done)
 		sb.https.Close()
 		sb.plain.Close()
-		sb.Mail.close()
+		sb.Mail.Close()
 		sb.mu.Lock()
 		for _, d := range sb.tmpDirs {
 			os.RemoveAll(d)
@@ -257,6 +255,10 @@ func (sb *Sandbox) serveIndex(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, "Infino Mailbox sandbox\n\nInfino API:  %s%s\nMicrosoft:   %s\nIMAP (TLS):  %s\nSMTP (TLS):  %s\n\ndemo account: %s / %s\n",
 		sb.InfinoURL, "/api/v1/mailboxes", sb.Microsoft.Authority(), sb.IMAPAddr, sb.SMTPAddr, DemoEmail, DemoPassword)
 }
+
+// Browser is a fake browser that trusts the sandbox CA, for tests: its Open
+// method is an opener that approves every sign-in.
+func (sb *Sandbox) Browser() fakeidp.Browser { return fakeidp.Browser{HTTP: sb.HTTPClient()} }
 
 // TLSConfig is a client TLS configuration that trusts the sandbox CA only.
 func (sb *Sandbox) TLSConfig() *tls.Config { return sb.CA.ClientTLS() }
@@ -371,13 +373,9 @@ func (sb *Sandbox) buildTable() (*mailcfg.Table, error) {
 			EN: "Demo Microsoft account: click \"Sign in with Microsoft\"; the sign-in approves itself."},
 		Sources: []string{"sandbox"},
 	}
-	data, err := json.Marshal(mailcfg.Table{Version: 1, Providers: []*mailcfg.Provider{pw, ms}})
+	t, err := mailcfg.NewTable(1, []*mailcfg.Provider{pw, ms})
 	if err != nil {
-		return nil, err
-	}
-	t, err := mailcfg.ParseTable(data)
-	if err != nil {
-		return nil, errors.Join(errors.New("sandbox: provider table"), err)
+		return nil, fmt.Errorf("sandbox: provider table: %w", err)
 	}
 	return t, nil
 }
@@ -415,49 +413,7 @@ func (sb *Sandbox) TableWith(base *mailcfg.Table) (*mailcfg.Table, error) {
 		base = mailcfg.Bundled()
 	}
 	all := append(append([]*mailcfg.Provider{}, sb.table.Providers...), base.Providers...)
-	data, err := json.Marshal(mailcfg.Table{Version: base.Version, Providers: all})
-	if err != nil {
-		return nil, err
-	}
-	return mailcfg.ParseTable(data)
-}
-
-// Wiring is everything the app needs to run against the sandbox (the
-// window's --demo): use each field in place of the real one.
-type Wiring struct {
-	// Policy points Infino and Microsoft at the sandbox.
-	Policy policy.Policy
-	// Table is the bundled provider table plus the demo providers.
-	Table *mailcfg.Table
-	// RootCAs are the roots for verification (verify.Options.RootCAs).
-	RootCAs *x509.CertPool
-	// HTTP reaches the sandbox Infino and Microsoft (trusts its CA).
-	HTTP *http.Client
-	// Store is an in-memory secret store: the demo never touches the
-	// keyring.
-	Store *secrets.Memory
-	// ConfigDir is a fresh directory for the outbox and the remembered
-	// Infino URL, removed by Close: the demo never touches the real ones.
-	ConfigDir string
-	// Opener opens sign-in pages in the system browser on their plain-http
-	// twin (oauthloopback.Opener / microsoft.Config.Opener /
-	// infino.Browser.Opener).
-	Opener func(ctx context.Context, url string) error
-}
-
-// Wiring returns the demo's replacements; open is the real browser opener
-// (oauthloopback.DefaultOpener).
-func (sb *Sandbox) Wiring(open func(ctx context.Context, url string) error) (Wiring, error) {
-	t, err := sb.TableWith(nil)
-	if err != nil {
-		return Wiring{}, err
-	}
-	dir, err := sb.ConfigDir()
-	if err != nil {
-		return Wiring{}, err
-	}
-	return Wiring{Policy: sb.Policy(), Table: t, RootCAs: sb.RootCAs, HTTP: sb.HTTPClient(),
-		Store: secrets.NewMemory(), ConfigDir: dir, Opener: sb.Opener(open)}, nil
+	return mailcfg.NewTable(base.Version, all)
 }
 
 // DemoSettings are the settings of DemoEmail.

@@ -82,26 +82,12 @@ func port(addr string) int {
 	return p
 }
 
-// fakeBrowser follows the sign-in page to the app's loopback redirect.
-func fakeBrowser(sb *sandbox.Sandbox) func(context.Context, string) error {
-	return func(ctx context.Context, u string) error {
-		go func() {
-			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-			if resp, err := sb.HTTPClient().Do(req); err == nil {
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-			}
-		}()
-		return nil
-	}
-}
-
 func TestMicrosoftSignInAndXOAUTH2(t *testing.T) {
 	sb := start(t, sandbox.Options{})
 	store := secrets.NewMemory()
 	pol := sb.Policy()
 	acc, err := microsoft.SignIn(ctx(t), microsoft.Config{Policy: pol.Microsoft, Store: store,
-		HTTPClient: sb.HTTPClient(), Opener: fakeBrowser(sb)})
+		HTTPClient: sb.HTTPClient(), Opener: sb.Browser().Open})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +123,7 @@ func TestMicrosoftSignInAndXOAUTH2(t *testing.T) {
 	}
 	// A login_hint picks the account.
 	acc2, err := microsoft.SignIn(ctx(t), microsoft.Config{Policy: pol.Microsoft, HTTPClient: sb.HTTPClient(),
-		Opener: fakeBrowser(sb), LoginHint: "Piotr@" + sandbox.MicrosoftDomain})
+		Opener: sb.Browser().Open, LoginHint: "Piotr@" + sandbox.MicrosoftDomain})
 	if err != nil || acc2.Address != "Piotr@"+sandbox.MicrosoftDomain {
 		t.Fatalf("%v %v", acc2, err)
 	}
@@ -287,7 +273,7 @@ func demoBrowser(t *testing.T, opened *[]string) func(context.Context, string) e
 func TestDemoWiringEndToEnd(t *testing.T) {
 	sb := start(t, sandbox.Options{Demo: true})
 	var opened []string
-	w, err := sb.Wiring(demoBrowser(t, &opened))
+	w, err := sb.World(demoBrowser(t, &opened))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,12 +284,14 @@ func TestDemoWiringEndToEnd(t *testing.T) {
 	if w.Table.ByDomain("wp.pl") == nil {
 		t.Fatal("bundled providers missing from the demo table")
 	}
-	r := verify.Verify(ctx(t), s, verify.Password(sandbox.DemoPassword), verify.Options{RootCAs: w.RootCAs, Table: w.Table})
+	r := verify.Verify(ctx(t), s, verify.Password(sandbox.DemoPassword), w.VerifyOptions())
 	if !r.OK {
 		t.Fatalf("%+v %+v", r.Incoming.Failure, r.Outgoing.Failure)
 	}
-	svc := infino.NewService(infino.Options{ConfigDir: w.ConfigDir, Store: w.Store, Policy: w.Policy, HTTP: w.HTTP,
-		Browser: &infino.Browser{Opener: w.Opener}})
+	svc, err := w.Service(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	out := svc.Submit(ctx(t), s, infino.PasswordSecret(sandbox.DemoPassword), time.Now())
 	if out.State != infino.StateSent || sb.Infino.Count() != 1 {
 		t.Fatalf("%+v", out)
@@ -312,16 +300,15 @@ func TestDemoWiringEndToEnd(t *testing.T) {
 		t.Fatalf("browser opened %v", opened)
 	}
 
-	acc, err := microsoft.SignIn(ctx(t), microsoft.Config{Policy: w.Policy.Microsoft, Store: w.Store, HTTPClient: w.HTTP, Opener: w.Opener})
+	ms, cred, err := w.MicrosoftSignIn(ctx(t), w.MicrosoftConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
-	ms, _ := sb.MicrosoftSettings(acc.Address)
-	r = verify.Verify(ctx(t), ms, verify.TokenFunc(acc.Tokens().AccessToken), verify.Options{RootCAs: w.RootCAs, Table: w.Table})
+	r = verify.Verify(ctx(t), ms, cred, w.VerifyOptions())
 	if !r.OK {
 		t.Fatalf("%+v %+v", r.Incoming.Failure, r.Outgoing.Failure)
 	}
-	sec, err := infino.SecretFor(ctx(t), ms, nil, w.Store, w.Policy.Microsoft)
+	sec, err := w.SecretFor(ctx(t), ms, cred)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,8 +29,9 @@ import (
 	"infino.legal/mailbox/mailcfg"
 )
 
-// Time limits and bounds. The issue fixes the first two; the rest keep a
-// broken or hostile network from costing more than a few seconds.
+// Time limits and bounds. DefaultWait is how long a person waits for the
+// form to fill; the rest keep a broken or hostile network from costing more
+// than a few seconds.
 const (
 	// DefaultWait is how long Discover waits before returning the best
 	// answer so far.

@@ -4,21 +4,13 @@
 // and the outbox that keeps a submission until Infino has confirmed it.
 //
 // The usual entry point is Service. A face (the window, the command line)
-// makes one per process:
-//
-//	svc := infino.NewService(infino.Options{
-//		ConfigDir: dir,     // infino.DefaultConfigDir()
-//		Store:     store,   // secrets.NewKeyring(secrets.Options{})
-//		Policy:    pol,     // infinoUrl, infino.clientId, allowInsecure
-//		HTTP:      hc,      // netconf.HTTPClient(pol)
-//		Browser:   &infino.Browser{OnURL: showURLWithCopyButton},
-//		Lang:      "pl",
-//	})
-//	go svc.Flush(ctx, false)                          // at start-up: what is due, never a browser
-//	sec, err := infino.SecretFor(ctx, s, cred, store, pol.Microsoft) // after verification
-//	out := svc.Submit(ctx, s, sec, verifiedAt)        // Done screen: out.State, out.Message()
-//	svc.Flush(ctx, true)                              // "Retry now" (or Submit again: same key)
-//	entries, problems, err := svc.Pending(ctx)        // what waits, each with Entry.Reason()
+// makes one per process ([NewService], with the config directory, the
+// keyring, the policy, netconf.Load's HTTP client and a Browser for the
+// sign-in), runs [Service.Flush](ctx, false) at start-up (what is due, never
+// a browser), and after verification hands the settings over with
+// world.SecretFor and [Service.Submit]; Service.Flush(ctx, true) is "Retry now",
+// [Service.Pending] lists what waits. The package example runs exactly that
+// against the sandbox Infino.
 //
 // Outcome.State is StateSent, StateExists (already connected), StateQueued
 // (waiting in the outbox; Message says why) or StateFailed (Fields for the

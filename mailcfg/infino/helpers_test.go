@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"io/fs"
 	"net"
 	"net/http"
@@ -106,20 +105,10 @@ func (e *env) slept() []time.Duration {
 	return append([]time.Duration(nil), e.sleeps...)
 }
 
-// browser is a fake system browser: it follows the redirects from the
-// authorization endpoint to the app's loopback listener.
+// browser is the sandbox's fake browser, counting the sign-ins it is sent to.
 func (e *env) browser(ctx context.Context, u string) error {
 	e.browsers.Add(1)
-	go func() {
-		c := e.sb.HTTPClient()
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-		resp, err := c.Do(req)
-		if err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-		}
-	}()
-	return nil
+	return e.sb.Browser().Open(ctx, u)
 }
 
 func (e *env) ctx() context.Context {

@@ -20,9 +20,6 @@ import (
 	"infino.legal/mailbox/internal/sandbox"
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/infino"
-	"infino.legal/mailbox/mailcfg/policy"
-	"infino.legal/mailbox/mailcfg/secrets"
-	"infino.legal/mailbox/mailcfg/verify"
 )
 
 var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
@@ -639,31 +636,6 @@ func TestResubmitReusesWaitingEntry(t *testing.T) {
 	mb := e.sb.Infino.Mailboxes()
 	if len(mb) != 2 || mb[1].Password != "nowe-haslo-22" {
 		t.Fatalf("%+v", mb)
-	}
-}
-
-func TestSecretFor(t *testing.T) {
-	ctx := context.Background()
-	store := secrets.NewMemory()
-	pw := mailcfg.Settings{Email: "jan@wp.pl", Auth: mailcfg.AuthPassword}
-	s, err := infino.SecretFor(ctx, pw, verify.Password("tajne"), store, policy.Microsoft{})
-	if err != nil || s.Type != "password" || s.Password != "tajne" {
-		t.Fatalf("%v %v", s, err)
-	}
-	if _, err := infino.SecretFor(ctx, pw, verify.OAuth2Token{AccessToken: "x"}, store, policy.Microsoft{}); err == nil {
-		t.Fatal("password settings with a token accepted")
-	}
-	ms := mailcfg.Settings{Email: "anna@kancelaria.pl", Auth: mailcfg.AuthOAuth2}
-	if _, err := infino.SecretFor(ctx, ms, nil, store, policy.Microsoft{}); infino.KindOf(err) != infino.KindSignIn {
-		t.Fatalf("no refresh token: %v", err)
-	}
-	store.Set(ctx, secrets.MicrosoftRefreshKey(ms.Email), "rt-123")
-	s, err = infino.SecretFor(ctx, ms, nil, store, policy.Microsoft{ClientID: "cid"})
-	if err != nil || s.RefreshToken != "rt-123" || s.ClientID != "cid" || s.Tenant != "common" || s.Provider != "microsoft" || len(s.Scopes) == 0 {
-		t.Fatalf("%+v %v", s, err)
-	}
-	if err := s.Check(mailcfg.AuthOAuth2); err != nil {
-		t.Fatal(err)
 	}
 }
 

@@ -381,6 +381,10 @@ func (a *Auth) save(ctx context.Context, tok *oauth2.Token) error {
 
 // storeError is a secret store that does not work: the keyring is locked,
 // missing or refused.
+// StoreError is the error for a secret store that refused: the user is
+// asked to unlock the system keyring.
+func StoreError(err error) *Error { return storeError(err) }
+
 func storeError(err error) *Error {
 	return &Error{Kind: KindConfig, Err: fmt.Errorf("secret store: %w", err), Message: storeMessage}
 }

@@ -22,7 +22,7 @@ func config(as *microsofttest.Server, store secrets.Store) microsoft.Config {
 		Policy:     as.Policy(),
 		Store:      store,
 		HTTPClient: as.HTTPClient(),
-		Opener:     as.Browser(),
+		Opener:     as.Browser().Open,
 		Timeout:    30 * time.Second,
 	}
 }
@@ -200,7 +200,7 @@ func TestIDTokenClaims(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			as := microsofttest.NewServer(t)
 			if c.tenant != "" {
-				as.Tenant = c.tenant
+				as.SetTenant(c.tenant)
 			}
 			if c.account.TenantID != "" {
 				as.SetAccount(c.account)

@@ -21,8 +21,9 @@
 // GPO or MDM installed count) plus the certificates in the policy's
 // extraCaFile (PEM, one or more certificates, or a single DER certificate).
 //
-// Mail protocols (IMAP, POP3, SMTP) do not go through the HTTP proxy; use
-// TLSConfig for their TLS so they trust the same CAs.
+// Load reads all of this once per process into a Net. Mail protocols (IMAP,
+// POP3, SMTP) do not go through the HTTP proxy; use Net.TLS or Net.RootCAs
+// for their TLS so they trust the same CAs.
 package netconf
 
 import (
@@ -32,6 +33,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/url"
@@ -41,6 +43,7 @@ import (
 
 	"golang.org/x/net/http/httpproxy"
 
+	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/policy"
 	"infino.legal/mailbox/mailcfg/urlcheck"
 )
@@ -60,22 +63,32 @@ type Options struct {
 // MaxCAFileSize bounds extraCaFile.
 const MaxCAFileSize = 1 << 20
 
-// HTTPClient is an *http.Client for the policy: its proxy, its roots, TLS
-// 1.2 or newer, no redirect from https to plain http, at most 10 redirects.
-// It sets no overall timeout: give each request a context with a deadline.
-func HTTPClient(p policy.Policy) (*http.Client, error) { return Options{}.HTTPClient(p) }
+// Net is the network of one process, built from the policy once by Load:
+// the HTTP client (proxy, roots, TLS 1.2 or newer), the roots that
+// verification and discovery trust, and a TLS configuration for the mail
+// protocols. Warning is set when the policy's extraCaFile could not be used.
+type Net struct {
+	// HTTP reaches Infino, autoconfig and the OAuth endpoints through the
+	// policy's proxy. It sets no overall timeout: give each request a
+	// context with a deadline. At most 10 redirects, never from https to
+	// plain http.
+	HTTP *http.Client
+	// RootCAs are the system roots plus the certificates of extraCaFile;
+	// nil when the policy names no usable file (the system roots).
+	RootCAs *x509.CertPool
+	// TLS is a client configuration over RootCAs for IMAP, POP3 and SMTP;
+	// clone it and set ServerName before use.
+	TLS *tls.Config
+	// Warning is why extraCaFile was not used (nil: it was, or none is
+	// named). The proxy still applies; only the system roots are trusted.
+	Warning *CAFileError
+}
 
-// Transport is the *http.Transport behind HTTPClient, for callers that wrap
-// it (for example golang.org/x/oauth2).
-func Transport(p policy.Policy) (*http.Transport, error) { return Options{}.Transport(p) }
-
-// TLSConfig is a TLS client configuration trusting the policy's roots, for
-// IMAP, POP3 and SMTP connections; set ServerName before use.
-func TLSConfig(p policy.Policy) (*tls.Config, error) { return Options{}.TLSConfig(p) }
-
-// RootCAs is the system roots plus the certificates of the policy's
-// extraCaFile.
-func RootCAs(p policy.Policy) (*x509.CertPool, error) { return Options{}.RootCAs(p) }
+// Load reads the policy's extraCaFile once and builds the process's Net
+// from it and the machine's proxy settings. A broken CA file is not fatal:
+// Net.Warning says so, the proxy still applies and the system roots are
+// trusted.
+func Load(p policy.Policy) Net { return Options{}.Load(p) }
 
 // ProxyFunc is the proxy choice of the policy and the machine, as
 // http.Transport.Proxy wants it; nil means always direct.
@@ -83,13 +96,56 @@ func ProxyFunc(p policy.Policy) func(*http.Request) (*url.URL, error) {
 	return Options{}.ProxyFunc(p)
 }
 
-// HTTPClient: see the package function.
-func (o Options) HTTPClient(p policy.Policy) (*http.Client, error) {
-	t, err := o.Transport(p)
-	if err != nil {
-		return nil, err
+// CA is the policy's extraCaFile as read once: its certificates, or why
+// they cannot be used.
+type CA struct {
+	Certs   []*x509.Certificate
+	Warning *CAFileError
+}
+
+// ReadPolicyCA reads the policy's extraCaFile (nothing when it names none).
+// It is cheap next to Load (no system roots, no system proxy), so a face
+// can say early that the file cannot be used and build the rest later.
+func ReadPolicyCA(p policy.Policy) CA {
+	if p.ExtraCAFile == "" {
+		return CA{}
 	}
-	return &http.Client{Transport: t, CheckRedirect: checkRedirect}, nil
+	certs, err := ReadCAFile(p.ExtraCAFile)
+	if err != nil {
+		var ce *CAFileError
+		if !errors.As(err, &ce) {
+			ce = &CAFileError{Path: p.ExtraCAFile, Problem: err.Error(), Err: err}
+		}
+		return CA{Warning: ce}
+	}
+	return CA{Certs: certs}
+}
+
+// Load: see the package function.
+func (o Options) Load(p policy.Policy) Net { return o.LoadWith(p, ReadPolicyCA(p)) }
+
+// LoadWith is Load with the policy's CA file already read (ReadPolicyCA).
+func (o Options) LoadWith(p policy.Policy, ca CA) Net {
+	n := Net{Warning: ca.Warning}
+	if len(ca.Certs) > 0 {
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		for _, c := range ca.Certs {
+			pool.AddCert(c)
+		}
+		n.RootCAs = pool
+	}
+	n.TLS = &tls.Config{RootCAs: n.RootCAs, MinVersion: tls.VersionTLS12}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.Proxy = o.ProxyFunc(p)
+	t.TLSClientConfig = n.TLS.Clone()
+	t.DialContext = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	t.TLSHandshakeTimeout = 15 * time.Second
+	t.ResponseHeaderTimeout = 60 * time.Second
+	n.HTTP = &http.Client{Transport: t, CheckRedirect: checkRedirect}
+	return n
 }
 
 func checkRedirect(req *http.Request, via []*http.Request) error {
@@ -101,49 +157,6 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 		return fmt.Errorf("refusing a redirect from %s to plain %s", prev.Redacted(), req.URL.Redacted())
 	}
 	return nil
-}
-
-// Transport: see the package function.
-func (o Options) Transport(p policy.Policy) (*http.Transport, error) {
-	tc, err := o.TLSConfig(p)
-	if err != nil {
-		return nil, err
-	}
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.Proxy = o.ProxyFunc(p)
-	t.TLSClientConfig = tc
-	t.DialContext = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-	t.TLSHandshakeTimeout = 15 * time.Second
-	t.ResponseHeaderTimeout = 60 * time.Second
-	return t, nil
-}
-
-// TLSConfig: see the package function.
-func (o Options) TLSConfig(p policy.Policy) (*tls.Config, error) {
-	roots, err := o.RootCAs(p)
-	if err != nil {
-		return nil, err
-	}
-	return &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}, nil
-}
-
-// RootCAs: see the package function.
-func (o Options) RootCAs(p policy.Policy) (*x509.CertPool, error) {
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
-	}
-	if p.ExtraCAFile == "" {
-		return pool, nil
-	}
-	certs, err := ReadCAFile(p.ExtraCAFile)
-	if err != nil {
-		return nil, err
-	}
-	for _, c := range certs {
-		pool.AddCert(c)
-	}
-	return pool, nil
 }
 
 // CAFileError is a problem with the policy's extraCaFile.
@@ -159,18 +172,28 @@ func (e *CAFileError) Error() string {
 
 func (e *CAFileError) Unwrap() error { return e.Err }
 
+// Message is the one sentence the window and the command line show for a
+// policy CA file that cannot be used: it names the file, the problem and
+// what the app does instead.
+func (e *CAFileError) Message() mailcfg.Text {
+	return mailcfg.Text{
+		PL: fmt.Sprintf("Nie można użyć pliku urzędu certyfikacji z zasad kancelarii (extraCaFile) %s (%s). Aplikacja ufa tylko urzędom certyfikacji systemu; serwer proxy z ustawień nadal obowiązuje.", e.Path, e.Problem),
+		EN: fmt.Sprintf("The CA file named by your firm's policy (extraCaFile) %s cannot be used (%s). The app trusts only the system's certificate authorities; the proxy settings still apply.", e.Path, e.Problem),
+	}
+}
+
 // ReadCAFile reads the certificates of a CA file: PEM with one or more
 // CERTIFICATE blocks, or one DER certificate (a .cer exported from the
 // Windows certificate store).
 func ReadCAFile(path string) ([]*x509.Certificate, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, &CAFileError{path, "cannot be read: " + err.Error(), err}
+		return nil, &CAFileError{path, "cannot be read: " + withoutPath(err), err}
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, MaxCAFileSize+1))
 	if err != nil {
-		return nil, &CAFileError{path, "cannot be read: " + err.Error(), err}
+		return nil, &CAFileError{path, "cannot be read: " + withoutPath(err), err}
 	}
 	if len(data) > MaxCAFileSize {
 		return nil, &CAFileError{Path: path, Problem: "is larger than 1 MiB"}
@@ -200,6 +223,16 @@ func ReadCAFile(path string) ([]*x509.Certificate, error) {
 		certs = append(certs, c)
 	}
 	return certs, nil
+}
+
+// withoutPath is an I/O error without the file name, which CAFileError
+// already gives.
+func withoutPath(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
 }
 
 // ProxyFunc: see the package function.

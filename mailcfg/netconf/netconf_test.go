@@ -112,27 +112,22 @@ func TestExtraCAFile(t *testing.T) {
 	srv := f.infinoServer(t)
 	noSys := Options{NoSystemProxy: true, Getenv: env(nil)}
 
-	c, err := noSys.HTTPClient(policy.Default())
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := noSys.Load(policy.Default()).HTTP
 	var unknown x509.UnknownAuthorityError
 	if _, err := get(t, c, srv.URL); !errors.As(err, &unknown) {
 		t.Fatalf("without extraCaFile the firm CA must not be trusted, got %v", err)
 	}
 	for _, path := range []string{f.pemPath, f.derPath} {
-		c, err := noSys.HTTPClient(pol(t, map[string]any{"extraCaFile": path}))
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := noSys.Load(pol(t, map[string]any{"extraCaFile": path})).HTTP
 		if body, err := get(t, c, srv.URL); err != nil || !strings.HasPrefix(body, "ok") {
 			t.Fatalf("%s: %q %v", path, body, err)
 		}
 	}
 	// The system roots are still there.
-	pool, err := RootCAs(pol(t, map[string]any{"extraCaFile": f.pemPath}))
-	if err != nil || pool == nil {
-		t.Fatal(err)
+	n := Load(pol(t, map[string]any{"extraCaFile": f.pemPath}))
+	pool := n.RootCAs
+	if n.Warning != nil || pool == nil {
+		t.Fatal(n.Warning)
 	}
 	if sys, _ := x509.SystemCertPool(); sys != nil && !pool.Equal(sys) {
 		sys.AddCert(mustParse(t, f.caDER))
@@ -140,9 +135,8 @@ func TestExtraCAFile(t *testing.T) {
 			t.Error("RootCAs is not the system pool plus the extra CA")
 		}
 	}
-	tc, err := TLSConfig(pol(t, map[string]any{"extraCaFile": f.pemPath}))
-	if err != nil || tc.MinVersion != tls.VersionTLS12 || tc.RootCAs == nil {
-		t.Fatalf("TLSConfig: %+v %v", tc, err)
+	if tc := n.TLS; tc.MinVersion != tls.VersionTLS12 || tc.RootCAs != pool {
+		t.Fatalf("TLS: %+v", tc)
 	}
 }
 
@@ -169,10 +163,19 @@ func TestBadCAFiles(t *testing.T) {
 		write("big.pem", strings.Repeat("x", MaxCAFileSize+1)):                                                  "larger than 1 MiB",
 	}
 	for path, want := range cases {
-		_, err := HTTPClient(pol(t, map[string]any{"extraCaFile": path}))
-		var ce *CAFileError
-		if !errors.As(err, &ce) || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), path) {
-			t.Errorf("%s: want %q, got %v", filepath.Base(path), want, err)
+		n := Load(pol(t, map[string]any{"extraCaFile": path}))
+		ce := n.Warning
+		if ce == nil || !strings.Contains(ce.Error(), want) || !strings.Contains(ce.Error(), path) {
+			t.Errorf("%s: want %q, got %v", filepath.Base(path), want, ce)
+			continue
+		}
+		for _, lang := range []string{"pl", "en"} {
+			if m := ce.Message().In(lang); !strings.Contains(m, path) || !strings.Contains(m, ce.Problem) {
+				t.Errorf("%s: the %s message does not name the file and the problem: %q", filepath.Base(path), lang, m)
+			}
+		}
+		if n.HTTP == nil || n.RootCAs != nil || n.TLS == nil {
+			t.Errorf("%s: a broken CA file must leave a client on the system roots: %+v", filepath.Base(path), n)
 		}
 	}
 }
@@ -253,10 +256,7 @@ func TestHTTPSThroughConnectProxy(t *testing.T) {
 	t.Run("policy proxyUrl", func(t *testing.T) {
 		px := newConnectProxy(t, upstream)
 		o := Options{Getenv: env(map[string]string{"HTTPS_PROXY": "http://127.0.0.1:1"}), NoSystemProxy: true}
-		c, err := o.HTTPClient(pol(t, map[string]any{"proxyUrl": px.URL(), "extraCaFile": f.pemPath}))
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := o.Load(pol(t, map[string]any{"proxyUrl": px.URL(), "extraCaFile": f.pemPath})).HTTP
 		body, err := get(t, c, target)
 		if err != nil || body != "ok infino.test" {
 			t.Fatalf("%q %v", body, err)
@@ -268,10 +268,7 @@ func TestHTTPSThroughConnectProxy(t *testing.T) {
 	t.Run("HTTPS_PROXY", func(t *testing.T) {
 		px := newConnectProxy(t, upstream)
 		o := Options{Getenv: env(map[string]string{"https_proxy": px.URL(), "NO_PROXY": "intranet.local"}), NoSystemProxy: true}
-		c, err := o.HTTPClient(pol(t, map[string]any{"extraCaFile": f.pemPath}))
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := o.Load(pol(t, map[string]any{"extraCaFile": f.pemPath})).HTTP
 		if body, err := get(t, c, target); err != nil || body != "ok infino.test" {
 			t.Fatalf("%q %v", body, err)
 		}
@@ -284,10 +281,7 @@ func TestHTTPSThroughConnectProxy(t *testing.T) {
 		host := strings.TrimPrefix(px.URL(), "http://")
 		sys := fromIEConf(ieproxy.ProxyConf{Static: ieproxy.StaticProxyConf{Active: true, Protocols: map[string]string{"": host}}}, nil)
 		o := Options{Getenv: env(nil), SystemProxy: sys}
-		c, err := o.HTTPClient(pol(t, map[string]any{"extraCaFile": f.pemPath}))
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := o.Load(pol(t, map[string]any{"extraCaFile": f.pemPath})).HTTP
 		if body, err := get(t, c, target); err != nil || body != "ok infino.test" {
 			t.Fatalf("%q %v", body, err)
 		}
@@ -391,10 +385,7 @@ func TestRedirectDowngradeRefused(t *testing.T) {
 	s.StartTLS()
 	defer s.Close()
 	px := newConnectProxy(t, strings.TrimPrefix(s.URL, "https://"))
-	c, err := Options{Getenv: env(nil), NoSystemProxy: true}.HTTPClient(pol(t, map[string]any{"proxyUrl": px.URL(), "extraCaFile": f.pemPath}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := Options{Getenv: env(nil), NoSystemProxy: true}.Load(pol(t, map[string]any{"proxyUrl": px.URL(), "extraCaFile": f.pemPath})).HTTP
 	if _, err := get(t, c, "https://infino.test/"); err == nil || !strings.Contains(err.Error(), "refusing a redirect") {
 		t.Fatalf("https → http redirect followed: %v", err)
 	}
@@ -415,4 +406,57 @@ func TestPACCache(t *testing.T) {
 	if calls != 3 {
 		t.Fatalf("an expired answer was reused (%d)", calls)
 	}
+}
+
+// TestBrokenCAFileKeepsTheProxy: a CA file that cannot be used leaves the
+// proxy IT set in force (the request still goes through it) and trusts the
+// system roots only, so the firm-signed server is refused, not reached
+// directly.
+func TestBrokenCAFileKeepsTheProxy(t *testing.T) {
+	f := newFirmCA(t)
+	srv := f.infinoServer(t)
+	px := newConnectProxy(t, strings.TrimPrefix(srv.URL, "https://"))
+	missing := filepath.Join(tempDir(t), "missing.pem")
+	n := Options{Getenv: env(nil), NoSystemProxy: true}.Load(pol(t, map[string]any{"proxyUrl": px.URL(), "extraCaFile": missing}))
+	if n.Warning == nil || n.Warning.Path != missing {
+		t.Fatalf("warning %v", n.Warning)
+	}
+	var unknown x509.UnknownAuthorityError
+	if _, err := get(t, n.HTTP, "https://infino.test/api/ping"); !errors.As(err, &unknown) {
+		t.Fatalf("want the system roots to refuse the firm CA, got %v", err)
+	}
+	if got := px.Targets(); len(got) != 1 || got[0] != "CONNECT infino.test:443" {
+		t.Fatalf("proxy saw %v", got)
+	}
+}
+
+// BenchmarkLoad: what building the process's network costs, without and
+// with a policy CA file, and what reading only the CA file costs (the
+// window does that before its first frame, to warn about a broken file).
+func BenchmarkLoad(b *testing.B) {
+	dir := b.TempDir()
+	ca, err := localca.New(localca.Subject{CommonName: "Kancelaria CA"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(dir, "ca.pem")
+	os.WriteFile(path, ca.PEM, 0o600)
+	o := Options{Getenv: env(nil), NoSystemProxy: true}
+	b.Run("no CA file", func(b *testing.B) {
+		for b.Loop() {
+			o.Load(policy.Default())
+		}
+	})
+	withCA := policy.Default()
+	withCA.ExtraCAFile = path
+	b.Run("CA file", func(b *testing.B) {
+		for b.Loop() {
+			o.Load(withCA)
+		}
+	})
+	b.Run("CA file only", func(b *testing.B) {
+		for b.Loop() {
+			ReadPolicyCA(withCA)
+		}
+	})
 }

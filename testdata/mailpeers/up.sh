@@ -358,7 +358,11 @@ BIN=$RUN/bin/introspect
 if [ ! -x "$BIN" ] || [ "$HERE/introspect/main.go" -nt "$BIN" ]; then
   mp_log "building the introspection endpoint"
   t0=$SECONDS
-  (cd "$REPO" && go build -buildvcs=false -o "$BIN" ./testdata/mailpeers/introspect) >>"$RUN/log/build.log" 2>&1 ||
+  # From a plain root shell too: sudo's PATH may lack Go's directory, and a Go
+  # whose go.env says GOTOOLCHAIN=local refuses the module's newer go line;
+  # auto switches to go.mod's toolchain (make exports it already).
+  go=$(command -v go || echo /usr/local/go/bin/go)
+  (cd "$REPO" && GOTOOLCHAIN=${GOTOOLCHAIN:-auto} "$go" build -buildvcs=false -o "$BIN" ./testdata/mailpeers/introspect) >>"$RUN/log/build.log" 2>&1 ||
     { tail -20 "$RUN/log/build.log" >&2; mp_log "go build of testdata/mailpeers/introspect failed"; exit 1; }
   mp_log "built in $((SECONDS - t0)) s"
 fi

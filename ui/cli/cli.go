@@ -15,7 +15,9 @@ import (
 	"strings"
 
 	"infino.legal/mailbox/mailcfg"
-	"infino.legal/mailbox/mailcfg/policy"
+	"infino.legal/mailbox/mailcfg/netconf"
+	"infino.legal/mailbox/mailcfg/verify"
+	"infino.legal/mailbox/mailcfg/world"
 )
 
 // Exit codes shared by every command.
@@ -26,18 +28,30 @@ const (
 	ExitQueued = 3
 )
 
-// Env is everything a command touches outside itself; tests replace parts.
+// Env is everything a command touches outside itself; tests replace parts,
+// each test its own Env, so that they can run in parallel.
 type Env struct {
 	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
 	// Lang is "pl" or "en": the language of messages meant for people.
 	Lang string
-	// Policy is the merged policy; PolicyErr is what went wrong reading it.
-	Policy    policy.Policy
-	PolicyErr error
+	// World is what the commands run on: the policy (and what went wrong
+	// reading it), the network, the secret store, the browser, the
+	// provider table and the configuration directory. nil: an empty world
+	// (tests that need none of it).
+	World *world.World
 	// Getenv reads the environment (tests pass a map).
 	Getenv func(string) string
+	// Verify checks settings against the servers (verify and submit); nil:
+	// verify.Verify.
+	Verify func(ctx context.Context, s mailcfg.Settings, cred verify.Credential, opt verify.Options) verify.Result
+	// OAuthCredential turns settings that sign in with OAuth 2.0 into a
+	// credential (verify and submit); nil: World.OAuthCredential (the
+	// refresh token a Microsoft sign-in stored).
+	OAuthCredential func(ctx context.Context, s mailcfg.Settings) (verify.Credential, error)
+
+	netWarned bool
 }
 
 // Command is one sub-command.
@@ -91,38 +105,46 @@ func isWindowFlag(a string) bool {
 	return false
 }
 
-// NewEnv builds the environment of a real run.
-func NewEnv(stdin io.Reader, stdout, stderr io.Writer) *Env {
-	p, err := policy.Load()
-	lang := LangFromEnv(os.Getenv)
-	if p.Language != "" {
-		// IT's language choice overrides the system's, as in the window.
-		lang = p.Language
-	}
+// NewEnv builds the environment of a real run on w (world.Real()): its
+// language (the policy's, else the locale's) is the commands' language.
+func NewEnv(w *world.World, stdin io.Reader, stdout, stderr io.Writer) *Env {
 	return &Env{
 		Stdin: stdin, Stdout: stdout, Stderr: stderr,
-		Lang:   lang,
-		Policy: p, PolicyErr: err,
+		Lang:   w.Lang,
+		World:  w,
 		Getenv: os.Getenv,
 	}
 }
 
-// LangFromEnv picks the language of messages from the POSIX locale variables;
-// Polish when they say so, English otherwise.
-func LangFromEnv(getenv func(string) string) string {
-	for _, k := range []string{"LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"} {
-		if v := getenv(k); v != "" {
-			if mailcfg.IsPolish(v) {
-				return "pl"
-			}
-			return "en"
-		}
+// net is the world's network for a command that uses it. The first time, a
+// policy CA file that cannot be used is reported on stderr, in the words
+// the window shows; the command goes on with the system roots and the
+// proxy IT set.
+func (env *Env) net() netconf.Net {
+	n := env.World.Net()
+	if n.Warning != nil && !env.netWarned {
+		env.netWarned = true
+		fmt.Fprintf(env.Stderr, "infino-mailbox: %s\n", n.Warning.Message().In(env.Lang))
 	}
-	return "en"
+	return n
+}
+
+// verifier is Verify, else verify.Verify.
+func (env *Env) verifier() func(ctx context.Context, s mailcfg.Settings, cred verify.Credential, opt verify.Options) verify.Result {
+	if env.Verify != nil {
+		return env.Verify
+	}
+	return verify.Verify
 }
 
 // Main runs one command line and returns the exit code.
 func Main(ctx context.Context, env *Env, args []string) int {
+	if env.World == nil {
+		env.World = &world.World{}
+	}
+	if env.World.Lang == "" {
+		env.World.Lang = env.Lang
+	}
 	if len(args) == 0 || isHelp(args[0]) || args[0] == "help" {
 		if len(args) > 1 && args[0] == "help" {
 			if c := commands[args[1]]; c != nil {

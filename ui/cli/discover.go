@@ -11,27 +11,7 @@ import (
 
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/discover"
-	"infino.legal/mailbox/mailcfg/netconf"
 )
-
-// discoverOptions gives the network edges of "discover": the policy's
-// proxy and CAs for the HTTP fetches and the prober. Tests point them at
-// local servers.
-var discoverOptions = policyDiscoverOptions
-
-func policyDiscoverOptions(env *Env) discover.Options {
-	var o discover.Options
-	client, err := netconf.HTTPClient(env.Policy)
-	if err == nil {
-		o.RootCAs, err = netconf.RootCAs(env.Policy)
-	}
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "infino-mailbox: %v; using the system proxy and CAs\n", err)
-		return discover.Options{}
-	}
-	o.HTTPClient = client
-	return o
-}
 
 func init() {
 	Register(&Command{
@@ -60,8 +40,10 @@ func runDiscover(ctx context.Context, env *Env, args []string) int {
 	if *timeout <= 0 || *timeout > time.Minute {
 		return Fail(env, ExitUsage, "--timeout must be between 1ms and 1m, not %v", *timeout)
 	}
-	opt := discoverOptions(env)
-	opt.Offline = *offline
+	opt := env.World.DiscoverOptions(*offline)
+	if !opt.Offline {
+		env.net() // the warning about the policy's CA file, if any
+	}
 	opt.Wait = *timeout
 	opt.Protocol = mailcfg.IMAP
 	if *pop3 {

@@ -13,16 +13,15 @@ import (
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/discover"
 	"infino.legal/mailbox/mailcfg/policy"
+	"infino.legal/mailbox/mailcfg/world"
 )
 
 // runWith runs "discover" with the network edges from opt.
 func runWith(t *testing.T, opt discover.Options, lang string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	old := discoverOptions
-	discoverOptions = func(*Env) discover.Options { return opt }
-	defer func() { discoverOptions = old }()
 	var out, errb bytes.Buffer
-	env := &Env{Stdout: &out, Stderr: &errb, Lang: lang, Getenv: func(string) string { return "" }}
+	env := &Env{Stdout: &out, Stderr: &errb, Lang: lang, Getenv: func(string) string { return "" },
+		World: &world.World{Discover: opt}}
 	code = Main(context.Background(), env, append([]string{"discover"}, args...))
 	return code, out.String(), errb.String()
 }
@@ -153,18 +152,26 @@ func TestDiscoverTimeout(t *testing.T) {
 	}
 }
 
-// Without a test override, discover uses the policy's HTTP client and CAs,
-// and falls back to the system's when the policy's CA file is broken.
+// Without a test override, discover uses the policy's HTTP client and CAs;
+// a broken CA file is reported once on stderr, naming the file, and the
+// client (with the proxy IT set) stays.
 func TestDiscoverOptionsFromPolicy(t *testing.T) {
+	t.Parallel()
 	var errb bytes.Buffer
-	env := &Env{Stdout: &errb, Stderr: &errb, Lang: "en", Policy: policy.Default()}
-	o := policyDiscoverOptions(env)
-	if o.HTTPClient == nil || o.RootCAs == nil || errb.Len() > 0 {
-		t.Errorf("default policy: client %v roots %v, stderr %q", o.HTTPClient, o.RootCAs, errb.String())
+	env := &Env{Stdout: &errb, Stderr: &errb, Lang: "en", World: &world.World{Policy: policy.Default()}}
+	o := env.World.DiscoverOptions(false)
+	env.net()
+	if o.HTTPClient == nil || errb.Len() > 0 {
+		t.Errorf("default policy: client %v, stderr %q", o.HTTPClient, errb.String())
 	}
-	env.Policy.ExtraCAFile = filepath.Join(t.TempDir(), "missing.pem")
-	o = policyDiscoverOptions(env)
-	if o.HTTPClient != nil || !strings.Contains(errb.String(), "system proxy") {
+	missing := filepath.Join(t.TempDir(), "missing.pem")
+	pol := policy.Default()
+	pol.ExtraCAFile = missing
+	env = &Env{Stdout: &errb, Stderr: &errb, Lang: "en", World: &world.World{Policy: pol}}
+	o = env.World.DiscoverOptions(false)
+	env.net()
+	env.net()
+	if o.HTTPClient == nil || strings.Count(errb.String(), missing) != 1 {
 		t.Errorf("broken CA file: client %v, stderr %q", o.HTTPClient, errb.String())
 	}
 }

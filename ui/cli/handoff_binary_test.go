@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -104,16 +103,7 @@ func TestKilledBetweenSentAndResponse(t *testing.T) {
 	// Sign in to the sandbox Infino in this process, into the same keyring
 	// and config directory the binary uses.
 	svc := infino.NewService(infino.Options{ConfigDir: configDir, Store: store, Policy: sb.Policy(),
-		HTTP: sb.HTTPClient(), Browser: &infino.Browser{Opener: func(ctx context.Context, u string) error {
-			go func() {
-				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-				if resp, err := sb.HTTPClient().Do(req); err == nil {
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-				}
-			}()
-			return nil
-		}}})
+		HTTP: sb.HTTPClient(), Browser: &infino.Browser{Opener: sb.Browser().Open}})
 	if err := svc.SignIn(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 	"infino.legal/mailbox/mailcfg/secrets"
 )
 
-// The acceptance path of issue 4 through the command line: "signin
+// "Sign in with Microsoft" end to end through the command line: "signin
 // microsoft" against a local identity platform, then "verify" with the
 // printed settings (pointed at in-process IMAP/SMTP servers that accept
 // only XOAUTH2 with a token that platform issued) using the stored refresh

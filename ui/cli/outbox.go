@@ -82,13 +82,14 @@ func runOutbox(ctx context.Context, env *Env, args []string) int {
 		fs.Usage()
 		return ExitUsage
 	}
-	svc, err := HandOff.openService(env)
+	svc, err := env.service()
 	if err != nil {
 		return Fail(env, ExitFailed, "%v", err)
 	}
 	if rest[0] == "list" {
 		return outboxList(ctx, env, svc, *asJSON)
 	}
+	env.net()
 	return outboxFlush(ctx, env, svc, *asJSON)
 }
 

@@ -43,10 +43,10 @@ func runPolicy(_ context.Context, env *Env, args []string) int {
 		return ExitOK
 	}
 
-	p := env.Policy
+	p := env.World.Policy
 	problems := []error{}
-	if env.PolicyErr != nil {
-		problems = append(problems, env.PolicyErr)
+	if env.World.PolicyErr != nil {
+		problems = append(problems, env.World.PolicyErr)
 	}
 	// The CA file is read only when a connection is made; check it now.
 	caCerts := 0

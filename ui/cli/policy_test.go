@@ -10,12 +10,13 @@ import (
 	"testing"
 
 	"infino.legal/mailbox/mailcfg/policy"
+	"infino.legal/mailbox/mailcfg/world"
 )
 
 func runPolicyCmd(t *testing.T, p policy.Policy, perr error, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	env := &Env{Stdout: &out, Stderr: &errb, Lang: "en", Policy: p, PolicyErr: perr,
+	env := &Env{Stdout: &out, Stderr: &errb, Lang: "en", World: &world.World{Policy: p, PolicyErr: perr},
 		Getenv: func(k string) string { return map[string]string{"HTTPS_PROXY": "http://env.proxy:3128"}[k] }}
 	code := Main(context.Background(), env, append([]string{"policy"}, args...))
 	return code, out.String(), errb.String()

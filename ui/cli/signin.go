@@ -5,12 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/microsoft"
-	"infino.legal/mailbox/mailcfg/netconf"
 	"infino.legal/mailbox/mailcfg/policy"
 	"infino.legal/mailbox/oauthloopback"
 )
@@ -39,42 +37,6 @@ func runSignin(ctx context.Context, env *Env, args []string) int {
 	}
 	fmt.Fprintf(env.Stderr, "usage: infino-mailbox %s\n", c.Usage)
 	return ExitUsage
-}
-
-// microsoftConfig is the Microsoft sign-in configuration of a command: the
-// policy's registration, the secret store, proxy and CAs, the browser opener
-// (HandOff's Store, HTTP and Opener when tests set them).
-func microsoftConfig(env *Env) (microsoft.Config, error) {
-	store, err := HandOff.store()
-	if err != nil {
-		return microsoft.Config{}, err
-	}
-	hc := HandOff.HTTP
-	if hc == nil {
-		hc, err = netconf.HTTPClient(env.Policy)
-		if err != nil {
-			fmt.Fprintf(env.Stderr, "infino-mailbox: %v; using the system proxy and CAs\n", err)
-			hc = &http.Client{}
-		}
-	}
-	return microsoft.Config{
-		Policy:     env.Policy.Microsoft,
-		PolicyFile: policyFile(env),
-		Store:      store,
-		HTTPClient: hc,
-		Opener:     HandOff.Opener,
-		Lang:       env.Lang,
-	}, nil
-}
-
-// policyFile is the JSON policy file named in "not configured" messages.
-func policyFile(env *Env) string {
-	if env.Getenv != nil {
-		if p := env.Getenv(policy.EnvPath); p != "" {
-			return p
-		}
-	}
-	return policy.MachinePath()
 }
 
 // signinErrorJSON is the --json output of a failed sign-in.
@@ -113,20 +75,18 @@ func runSigninMicrosoft(ctx context.Context, env *Env, args []string) int {
 	if *timeout <= 0 || *timeout > time.Hour {
 		return Fail(env, ExitUsage, "--timeout must be between 1s and 1h, not %v", *timeout)
 	}
-	if env.PolicyErr != nil {
-		fmt.Fprintf(env.Stderr, "infino-mailbox: %v\n", env.PolicyErr)
+	if env.World.PolicyErr != nil {
+		fmt.Fprintf(env.Stderr, "infino-mailbox: %v\n", env.World.PolicyErr)
 	}
-	if !env.Policy.Allows(policy.MethodMicrosoft) {
+	if !env.World.Policy.Allows(policy.MethodMicrosoft) {
 		return signinFail(env, *asJSON, ExitUsage, &microsoft.Error{
 			Code: microsoft.CodeNotConfigured,
 			Message: mailcfg.Text{PL: "Zasady kancelarii nie pozwalają na logowanie przez Microsoft (allowedMethods).",
 				EN: "Your firm's policy does not allow sign-in with Microsoft (allowedMethods)."},
 		})
 	}
-	cfg, err := microsoftConfig(env)
-	if err != nil {
-		return Fail(env, ExitFailed, "%v", err)
-	}
+	env.net()
+	cfg := env.World.MicrosoftConfig()
 	cfg.Timeout = *timeout
 	cfg.LoginHint = *hint
 	if *noBrowser {

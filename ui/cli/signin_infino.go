@@ -25,7 +25,7 @@ func runSigninInfino(ctx context.Context, env *Env, args []string) int {
 		fs.Usage()
 		return ExitUsage
 	}
-	svc, err := HandOff.openService(env)
+	svc, err := env.service()
 	if err != nil {
 		return Fail(env, ExitFailed, "%v", err)
 	}
@@ -40,6 +40,7 @@ func runSigninInfino(ctx context.Context, env *Env, args []string) int {
 			"Brak adresu Infino: podaj --url https://… albo ustaw infinoUrl w pliku zasad.",
 			"No Infino address: give --url https://… or set infinoUrl in the policy file."))
 	}
+	env.net()
 	if err := svc.SignIn(ctx); err != nil {
 		return Fail(env, ExitFailed, "%s (%v)", tr(env, "Nie udało się zalogować do Infino.", "Signing in to Infino failed."), err)
 	}

@@ -15,6 +15,7 @@ import (
 	"infino.legal/mailbox/mailcfg/microsoft"
 	"infino.legal/mailbox/mailcfg/policy"
 	"infino.legal/mailbox/mailcfg/secrets"
+	"infino.legal/mailbox/mailcfg/world"
 )
 
 // syncBuffer is a bytes.Buffer that the sign-in goroutines and the test may
@@ -43,32 +44,27 @@ type msWorld struct {
 	as    *microsofttest.Server
 	store *secrets.Memory
 	pol   policy.Policy
+	// opener replaces the fake browser (nil: as.Browser()).
+	opener func(context.Context, string) error
 }
 
 func newMSWorld(t *testing.T) *msWorld {
 	t.Helper()
 	w := &msWorld{t: t, as: microsofttest.NewServer(t), store: secrets.NewMemory(), pol: policy.Default()}
 	w.pol.Microsoft = w.as.Policy()
-	old := HandOff
-	HandOff = HandOffDeps{
-		Store:  func() (secrets.Store, error) { return w.store, nil },
-		HTTP:   w.as.HTTPClient(),
-		Opener: w.as.Browser(),
-	}
-	t.Cleanup(func() { HandOff = old })
 	return w
 }
 
 func (w *msWorld) env(lang string, stdout, stderr *syncBuffer) *Env {
+	opener := w.opener
+	if opener == nil {
+		opener = w.as.Browser().Open
+	}
 	return &Env{
 		Stdin: strings.NewReader(""), Stdout: stdout, Stderr: stderr, Lang: lang,
-		Policy: w.pol,
-		Getenv: func(k string) string {
-			if k == policy.EnvPath {
-				return "/srv/kancelaria/policy.json"
-			}
-			return ""
-		},
+		World: &world.World{Policy: w.pol, PolicyFile: "/srv/kancelaria/policy.json", Lang: lang,
+			Store: w.store, HTTP: w.as.HTTPClient(), Opener: opener},
+		Getenv: func(string) string { return "" },
 	}
 }
 
@@ -140,7 +136,7 @@ var urlRE = regexp.MustCompile(`https://\S+/oauth2/v2\.0/authorize\?\S+`)
 
 func TestSigninMicrosoftNoBrowser(t *testing.T) {
 	w := newMSWorld(t)
-	HandOff.Opener = func(context.Context, string) error {
+	w.opener = func(context.Context, string) error {
 		t.Error("--no-browser opened a browser")
 		return nil
 	}
@@ -161,7 +157,7 @@ func TestSigninMicrosoftNoBrowser(t *testing.T) {
 	if !strings.Contains(errOut.String(), "Open this address in a browser") {
 		t.Fatalf("stderr %s", errOut.String())
 	}
-	if err := w.as.Browser()(context.Background(), u); err != nil {
+	if err := w.as.Browser().Visit(context.Background(), u); err != nil {
 		t.Fatal(err)
 	}
 	if code := <-done; code != ExitOK {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"io/fs"
 	"net"
 	"net/http"
@@ -18,7 +17,9 @@ import (
 	"infino.legal/mailbox/internal/sandbox"
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/infino"
+	"infino.legal/mailbox/mailcfg/policy"
 	"infino.legal/mailbox/mailcfg/secrets"
+	"infino.legal/mailbox/mailcfg/world"
 )
 
 // handOffWorld is a sandbox, a config dir and a memory store wired into
@@ -29,6 +30,7 @@ type handOffWorld struct {
 	dir   string
 	store *secrets.Memory
 	down  atomic.Bool // connections to the sandbox HTTP port are refused
+	hc    *http.Client
 }
 
 func newHandOffWorld(t *testing.T) *handOffWorld {
@@ -52,19 +54,24 @@ func newHandOffWorld(t *testing.T) *handOffWorld {
 			return d.DialContext(ctx, network, addr)
 		},
 	}}
-	old := HandOff
-	HandOff = HandOffDeps{
-		ConfigDir: func() (string, error) { return w.dir, nil },
-		Store:     func() (secrets.Store, error) { return w.store, nil },
-		HTTP:      hc,
-		Opener:    w.browser,
-		RootCAs:   sb.RootCAs,
-		Table:     sb.Table(),
+	w.hc = hc
+	return w
+}
+
+// world is the commands' world on the sandbox with pol.
+func (w *handOffWorld) world(pol policy.Policy) *world.World {
+	return &world.World{
+		Policy:    pol,
+		Lang:      "en",
+		ConfigDir: w.dir,
+		Store:     w.store,
+		HTTP:      w.hc,
+		Opener:    w.sb.Browser().Open,
+		RootCAs:   w.sb.RootCAs,
+		Table:     w.sb.Table(),
 		Sleep:     func(ctx context.Context, _ time.Duration) error { return ctx.Err() },
 		Jitter:    func(time.Duration) time.Duration { return 0 },
 	}
-	t.Cleanup(func() { HandOff = old })
-	return w
 }
 
 func closedAddr(t *testing.T) string {
@@ -77,23 +84,11 @@ func closedAddr(t *testing.T) string {
 	return a
 }
 
-// browser follows the sign-in page to the app's loopback redirect.
-func (w *handOffWorld) browser(ctx context.Context, u string) error {
-	go func() {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-		if resp, err := w.sb.HTTPClient().Do(req); err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-		}
-	}()
-	return nil
-}
-
 func (w *handOffWorld) run(stdin string, args ...string) (int, string, string) {
 	w.t.Helper()
 	var out, errb bytes.Buffer
 	env := &Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, Lang: "en",
-		Policy: w.sb.Policy(), Getenv: func(string) string { return "" }}
+		World: w.world(w.sb.Policy()), Getenv: func(string) string { return "" }}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	code := Main(ctx, env, args)
@@ -314,7 +309,7 @@ func TestSigninInfino(t *testing.T) {
 	var out, errb bytes.Buffer
 	pol := w.sb.Policy()
 	pol.InfinoURL = ""
-	env := &Env{Stdout: &out, Stderr: &errb, Lang: "en", Policy: pol, Getenv: func(string) string { return "" }}
+	env := &Env{Stdout: &out, Stderr: &errb, Lang: "en", World: w.world(pol), Getenv: func(string) string { return "" }}
 	ctx := context.Background()
 	if code := runSigninInfino(ctx, env, nil); code != ExitUsage || !strings.Contains(errb.String(), "--url") {
 		t.Fatalf("no URL: %d %s", code, errb.String())

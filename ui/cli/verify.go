@@ -12,17 +12,8 @@ import (
 	"time"
 
 	"infino.legal/mailbox/mailcfg"
-	"infino.legal/mailbox/mailcfg/netconf"
 	"infino.legal/mailbox/mailcfg/verify"
 )
-
-// OAuthCredential turns settings that sign in with OAuth 2.0 into a
-// credential for verification (the Microsoft sign-in fills it in). While it
-// is nil, "verify" refuses such settings with exit 2.
-var OAuthCredential func(ctx context.Context, env *Env, s mailcfg.Settings) (verify.Credential, error)
-
-// Verifier runs the check; tests replace it.
-var Verifier = verify.Verify
 
 func init() {
 	Register(&Command{
@@ -37,85 +28,25 @@ func init() {
 const maxPasswordLine = 4096
 
 func runVerify(ctx context.Context, env *Env, args []string) int {
-	c := commands["verify"]
-	fs := FlagSet(env, c)
-	asJSON := fs.Bool("json", false, "print one JSON object instead of progress lines")
-	pwStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input (the only way to give it)")
-	timeout := fs.Duration("timeout", verify.DefaultTimeout, "how long the whole check may take")
-	insecure := fs.Bool("allow-insecure", false, `consent to security "none" (the policy must allow it too); the password then travels unencrypted`)
-	caFile := fs.String("ca", "", "PEM file with a CA to trust besides the system's (a firm's own CA)")
-	rest, code, ok := Parse(env, fs, args)
-	if !ok {
-		return code
+	f := newCheckFlags(env, commands["verify"], "print one JSON object instead of progress lines",
+		"read the password from the first line of standard input (the only way to give it)",
+		"timeout", "how long the whole check may take")
+	r, oauthErr, code := f.prepare(ctx, env, args, func() int {
+		if *f.timeout <= 0 {
+			return Fail(env, ExitUsage, "--timeout %s: %s", *f.timeout, tr(env, "musi być dodatni", "must be positive"))
+		}
+		return 0
+	}, false, "verify")
+	asJSON := f.asJSON
+	if oauthErr != nil {
+		return oauthFailed(env, oauthErr, *asJSON)
 	}
-	if len(rest) != 1 {
-		fs.Usage()
-		return ExitUsage
-	}
-	if *timeout <= 0 {
-		return Fail(env, ExitUsage, "--timeout %s: %s", *timeout, tr(env, "musi być dodatni", "must be positive"))
-	}
-	s, code := readSettings(env, rest[0], *insecure)
 	if code != 0 {
 		return code
 	}
-
-	var cred verify.Credential
-	switch s.Auth {
-	case mailcfg.AuthOAuth2:
-		if *pwStdin {
-			return Fail(env, ExitUsage, "%s", tr(env, "--password-stdin nie pasuje do ustawień z logowaniem OAuth2.",
-				"--password-stdin does not fit settings that sign in with OAuth2."))
-		}
-		if OAuthCredential == nil {
-			return Fail(env, ExitUsage, "%s", tr(env, "Sprawdzanie ustawień z logowaniem OAuth2 (Microsoft) nie jest jeszcze dostępne w wierszu poleceń.",
-				"Checking settings that sign in with OAuth2 (Microsoft) is not available on the command line yet."))
-		}
-		oc, err := OAuthCredential(ctx, env, s)
-		if err != nil {
-			return oauthFailed(env, err, *asJSON)
-		}
-		cred = oc
-	default:
-		if !*pwStdin {
-			return Fail(env, ExitUsage, "%s", tr(env,
-				"Hasło podaje się tylko na standardowym wejściu: printf '%s\\n' \"$HASLO\" | infino-mailbox verify --password-stdin plik.json",
-				"The password is read from standard input only: printf '%s\\n' \"$PASSWORD\" | infino-mailbox verify --password-stdin file.json"))
-		}
-		pw, code := stdinPassword(env)
-		if code != 0 {
-			return code
-		}
-		cred = verify.Password(pw)
-	}
-
-	opt := verify.Options{
-		Timeout:          *timeout,
-		AllowInsecure:    env.Policy.AllowInsecure,
-		InsecureOverride: *insecure,
-	}
 	// The same trust as the window: system roots plus the policy's
 	// extraCaFile, plus whatever --ca adds for this run.
-	if env.Policy.ExtraCAFile != "" || *caFile != "" {
-		pool, err := netconf.RootCAs(env.Policy)
-		if err != nil {
-			return Fail(env, ExitUsage, "%v", err)
-		}
-		if *caFile != "" {
-			certs, err := netconf.ReadCAFile(*caFile)
-			if err != nil {
-				var ce *netconf.CAFileError
-				if errors.As(err, &ce) {
-					return Fail(env, ExitUsage, "--ca %s: %s", *caFile, ce.Problem)
-				}
-				return Fail(env, ExitUsage, "--ca %s: %v", *caFile, err)
-			}
-			for _, c := range certs {
-				pool.AddCert(c)
-			}
-		}
-		opt.RootCAs = pool
-	}
+	s, cred, opt := r.settings, r.cred, r.opt
 	var out sync.Mutex
 	if !*asJSON {
 		// Progress comes from both sides' goroutines at once.
@@ -125,7 +56,7 @@ func runVerify(ctx context.Context, env *Env, args []string) int {
 			printEvent(env, e)
 		}
 	}
-	res := Verifier(ctx, s, cred, opt)
+	res := env.verifier()(ctx, s, cred, opt)
 	out.Lock()
 	defer out.Unlock()
 	if *asJSON {
@@ -166,7 +97,7 @@ func readSettings(env *Env, path string, insecure bool) (mailcfg.Settings, int) 
 		return mailcfg.Settings{}, Fail(env, ExitUsage, "%s: %v", path, err)
 	}
 	s = s.Normalized()
-	err = s.Validate(mailcfg.ValidateOptions{AllowInsecure: env.Policy.AllowInsecure, InsecureOverride: insecure})
+	err = s.Validate(mailcfg.ValidateOptions{AllowInsecure: env.World.Policy.AllowInsecure, InsecureOverride: insecure})
 	var v mailcfg.ValidationError
 	switch {
 	case errors.As(err, &v):

@@ -1,29 +1,50 @@
 package cli
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"infino.legal/mailbox/internal/mailpeers"
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/microsoft"
 	"infino.legal/mailbox/mailcfg/policy"
 	"infino.legal/mailbox/mailcfg/verify"
+	"infino.legal/mailbox/mailcfg/world"
 )
 
 const cliPassword = "Tajne-Haslo-987"
 
+// testSeams are one test's replacements for the network check and the
+// OAuth credential (Env.Verify, Env.OAuthCredential).
+type testSeams struct {
+	verify func(ctx context.Context, s mailcfg.Settings, cred verify.Credential, opt verify.Options) verify.Result
+	oauth  func(ctx context.Context, s mailcfg.Settings) (verify.Credential, error)
+}
+
+var seamsByTest sync.Map // *testing.T → *testSeams
+
+// seamsFor are t's seams, which runVerifyCmd puts into its Env.
+func seamsFor(t *testing.T) *testSeams {
+	v, loaded := seamsByTest.LoadOrStore(t, &testSeams{})
+	if !loaded {
+		t.Cleanup(func() { seamsByTest.Delete(t) })
+	}
+	return v.(*testSeams)
+}
+
 func runVerifyCmd(t *testing.T, lang, stdin string, pol policy.Policy, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	env := &Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, Lang: lang, Policy: pol,
-		Getenv: func(string) string { return "" }}
+	sm := seamsFor(t)
+	env := &Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, Lang: lang, World: &world.World{Policy: pol},
+		Getenv: func(string) string { return "" }, Verify: sm.verify, OAuthCredential: sm.oauth}
 	code := Main(context.Background(), env, append([]string{"verify"}, args...))
 	for _, s := range []string{out.String(), errb.String()} {
 		if strings.Contains(s, cliPassword) {
@@ -58,10 +79,8 @@ func goodSettings() mailcfg.Settings {
 // what it was given.
 func stubVerifier(t *testing.T, res verify.Result) (got *verify.Credential, opts *verify.Options) {
 	t.Helper()
-	old := Verifier
-	t.Cleanup(func() { Verifier = old })
 	got, opts = new(verify.Credential), new(verify.Options)
-	Verifier = func(ctx context.Context, s mailcfg.Settings, cred verify.Credential, opt verify.Options) verify.Result {
+	seamsFor(t).verify = func(ctx context.Context, s mailcfg.Settings, cred verify.Credential, opt verify.Options) verify.Result {
 		*got, *opts = cred, opt
 		if opt.Progress != nil {
 			for _, e := range append(append([]verify.Event{}, res.Incoming.Steps...), res.Outgoing.Steps...) {
@@ -74,10 +93,8 @@ func stubVerifier(t *testing.T, res verify.Result) (got *verify.Credential, opts
 }
 
 func TestVerifyBadInput(t *testing.T) {
+	t.Parallel()
 	stubVerifier(t, verify.Result{OK: true})
-	oldOAuth := OAuthCredential
-	OAuthCredential = nil // the seam before the Microsoft sign-in fills it
-	t.Cleanup(func() { OAuthCredential = oldOAuth })
 	good := writeSettings(t, goodSettings())
 	bad := goodSettings()
 	bad.Incoming.Port = 0
@@ -104,7 +121,6 @@ func TestVerifyBadInput(t *testing.T) {
 			[]string{"email: W adresie brakuje znaku @", "incoming.port: Port musi", "outgoing.security: Połączenie bez szyfrowania"}},
 		{"no --password-stdin", "", []string{good}, []string{"--password-stdin"}},
 		{"empty password", "\n", []string{"--password-stdin", good}, []string{"puste"}},
-		{"oauth2 without the sign-in", "", []string{oauthPath}, []string{"OAuth2 (Microsoft)"}},
 		{"oauth2 and a password", cliPassword + "\n", []string{"--password-stdin", oauthPath}, []string{"OAuth2"}},
 		{"bad CA file", cliPassword + "\n", []string{"--password-stdin", "--ca", good, good}, []string{"--ca"}},
 		{"bad timeout", cliPassword + "\n", []string{"--password-stdin", "--timeout", "0s", good}, []string{"--timeout"}},
@@ -145,6 +161,7 @@ func TestVerifyBadInput(t *testing.T) {
 }
 
 func TestVerifyPasswordFromStdin(t *testing.T) {
+	t.Parallel()
 	good := writeSettings(t, goodSettings())
 	for stdin, want := range map[string]string{
 		cliPassword + "\n":   cliPassword,
@@ -163,9 +180,9 @@ func TestVerifyPasswordFromStdin(t *testing.T) {
 }
 
 func TestVerifyOAuthSeam(t *testing.T) {
-	old := OAuthCredential
-	t.Cleanup(func() { OAuthCredential = old })
-	OAuthCredential = func(ctx context.Context, env *Env, s mailcfg.Settings) (verify.Credential, error) {
+	t.Parallel()
+	sm := seamsFor(t)
+	sm.oauth = func(ctx context.Context, s mailcfg.Settings) (verify.Credential, error) {
 		return verify.OAuth2Token{Username: s.Email, AccessToken: "tok"}, nil
 	}
 	got, _ := stubVerifier(t, verify.Result{OK: true})
@@ -177,7 +194,7 @@ func TestVerifyOAuthSeam(t *testing.T) {
 	if _, ok := (*got).(verify.OAuth2Token); !ok {
 		t.Errorf("credential %T", *got)
 	}
-	OAuthCredential = func(context.Context, *Env, mailcfg.Settings) (verify.Credential, error) {
+	sm.oauth = func(context.Context, mailcfg.Settings) (verify.Credential, error) {
 		return nil, mailcfg.NewFailure(mailcfg.KindAuthDisabled, "", nil)
 	}
 	code, out, _ := runVerifyCmd(t, "en", "", policy.Default(), "--json", writeSettings(t, s))
@@ -186,7 +203,7 @@ func TestVerifyOAuthSeam(t *testing.T) {
 		j.Incoming.Error == nil || j.Incoming.Error.Kind != mailcfg.KindAuthDisabled || j.Outgoing.Error == nil {
 		t.Errorf("failed sign-in: exit %d\n%s", code, out)
 	}
-	OAuthCredential = func(context.Context, *Env, mailcfg.Settings) (verify.Credential, error) {
+	sm.oauth = func(context.Context, mailcfg.Settings) (verify.Credential, error) {
 		return nil, microsoft.NotConfigured("/etc/infino-mailbox/policy.json")
 	}
 	if code, _, errOut := runVerifyCmd(t, "en", "", policy.Default(), writeSettings(t, s)); code != ExitFailed || !strings.Contains(errOut, "microsoft.clientId") {
@@ -266,20 +283,21 @@ func TestVerifyHuman(t *testing.T) {
 	}
 }
 
-// Against the real Dovecot and Postfix (testdata/mailpeers/up.sh): the
-// acceptance test of the issue, through cli.Main with --ca.
+// Against the real Dovecot and Postfix (testdata/mailpeers/up.sh): verify
+// logs in to both servers through cli.Main, trusting their CA with --ca,
+// and a wrong password fails on both as an authentication failure.
 func TestVerifyPeers(t *testing.T) {
-	peers := loadPeersEnv(t)
+	peers := mailpeers.Require(t)
 	s := mailcfg.Settings{
-		Email: peers["MAILPEERS_USER"], Auth: mailcfg.AuthPassword,
-		Incoming: mailcfg.Server{Protocol: mailcfg.IMAP, Host: peers["MAILPEERS_STRICT_HOST"], Port: atoi(peers["MAILPEERS_IMAPS_PORT"]),
-			Security: mailcfg.SecurityTLS, Username: peers["MAILPEERS_USER"]},
-		Outgoing: mailcfg.Server{Protocol: mailcfg.SMTP, Host: peers["MAILPEERS_STRICT_HOST"], Port: atoi(peers["MAILPEERS_SUBMISSION_PORT"]),
-			Security: mailcfg.SecurityStartTLS, Username: peers["MAILPEERS_USER"]},
+		Email: peers.User, Auth: mailcfg.AuthPassword,
+		Incoming: mailcfg.Server{Protocol: mailcfg.IMAP, Host: peers.StrictHost, Port: peers.IMAPSPort,
+			Security: mailcfg.SecurityTLS, Username: peers.User},
+		Outgoing: mailcfg.Server{Protocol: mailcfg.SMTP, Host: peers.StrictHost, Port: peers.SubmissionPort,
+			Security: mailcfg.SecurityStartTLS, Username: peers.User},
 	}
 	path := writeSettings(t, s)
-	ca := peers["MAILPEERS_CA"]
-	pw := peers["MAILPEERS_PASSWORD"]
+	ca := peers.CAFile
+	pw := peers.Password
 
 	code, out, errOut := runVerifyCmd(t, "en", pw+"\n", policy.Default(), "--json", "--password-stdin", "--ca", ca, path)
 	var j verifyResultJSON
@@ -300,7 +318,7 @@ func TestVerifyPeers(t *testing.T) {
 
 	// Without --ca the peers' private CA is unknown: the fingerprint shows.
 	code, out, _ = runVerifyCmd(t, "pl", pw+"\n", policy.Default(), "--password-stdin", path)
-	fp, _ := mailcfg.ParseFingerprint(peers["MAILPEERS_CERT_SHA256"])
+	fp, _ := mailcfg.ParseFingerprint(peers.CertSHA256)
 	if code != ExitFailed || !strings.Contains(out, mailcfg.FormatFingerprint(fp)) || !strings.Contains(out, "BŁĄD") {
 		t.Fatalf("no CA: exit %d\n%s", code, out)
 	}
@@ -320,45 +338,4 @@ func TestVerifyPeers(t *testing.T) {
 	if code != ExitOK || strings.Count(out, " OK ") != 2 || !strings.Contains(out, "outgoing      tls") {
 		t.Fatalf("human: exit %d\n%s", code, out)
 	}
-}
-
-// loadPeersEnv reads the env file of testdata/mailpeers/up.sh (the helper
-// package is internal to mailcfg). Like mailpeers.Require it skips without
-// the peers, and fails under CI.
-func loadPeersEnv(t *testing.T) map[string]string {
-	t.Helper()
-	path := os.Getenv("INFINO_MAILPEERS_ENV")
-	if path == "" {
-		path = "/tmp/infino-mailpeers/env"
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("MAIL PEERS REQUIRED IN CI: %v (run bash testdata/mailpeers/up.sh)", err)
-		}
-		t.Skipf("mail peers not running (%v); run bash testdata/mailpeers/up.sh", err)
-	}
-	defer f.Close()
-	kv := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(strings.TrimPrefix(strings.TrimSpace(sc.Text()), "export "), "=")
-		if ok && !strings.HasPrefix(k, "#") {
-			kv[k] = strings.Trim(v, `"'`)
-		}
-	}
-	for _, k := range []string{"MAILPEERS_USER", "MAILPEERS_PASSWORD", "MAILPEERS_CA", "MAILPEERS_STRICT_HOST", "MAILPEERS_IMAPS_PORT", "MAILPEERS_SUBMISSION_PORT", "MAILPEERS_CERT_SHA256"} {
-		if kv[k] == "" {
-			t.Fatalf("%s: %s missing", path, k)
-		}
-	}
-	return kv
-}
-
-func atoi(s string) int {
-	n := 0
-	for _, c := range s {
-		n = n*10 + int(c-'0')
-	}
-	return n
 }

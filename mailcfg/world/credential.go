@@ -1,0 +1,128 @@
+package world
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"infino.legal/mailbox/mailcfg"
+	"infino.legal/mailbox/mailcfg/infino"
+	"infino.legal/mailbox/mailcfg/microsoft"
+	"infino.legal/mailbox/mailcfg/secrets"
+	"infino.legal/mailbox/mailcfg/verify"
+)
+
+// MicrosoftSignIn is the browser sign-in with Microsoft: cfg is
+// MicrosoftConfig with the caller's callbacks and login hint. It returns
+// the account's settings (MicrosoftSettings' when set) and a credential
+// that refreshes access tokens from the refresh token the sign-in stored,
+// so that the same store later gives SecretFor the (possibly rotated)
+// refresh token. Cancelling ctx ends the sign-in.
+func (w *World) MicrosoftSignIn(ctx context.Context, cfg microsoft.Config) (mailcfg.Settings, verify.Credential, error) {
+	s, err := microsoft.Start(ctx, cfg)
+	if err != nil {
+		return mailcfg.Settings{}, nil, err
+	}
+	defer s.Close()
+	stop := context.AfterFunc(ctx, func() { s.Close() })
+	defer stop()
+	acc, err := s.Wait(ctx)
+	if err != nil {
+		return mailcfg.Settings{}, nil, err
+	}
+	settings, err := w.AccountSettings(acc)
+	if err != nil {
+		return mailcfg.Settings{}, nil, err
+	}
+	return settings, verify.TokenFunc(acc.Tokens().AccessToken), nil
+}
+
+// AccountSettings are the settings of a signed-in Microsoft account in this
+// world: MicrosoftSettings' when set, else those the sign-in filled.
+func (w *World) AccountSettings(acc *microsoft.Account) (mailcfg.Settings, error) {
+	if w.MicrosoftSettings != nil {
+		return w.MicrosoftSettings(acc.Address)
+	}
+	return acc.Settings, nil
+}
+
+// OAuthCredential is the credential for settings with auth "oauth2": access
+// tokens refreshed from the refresh token a Microsoft sign-in stored for the
+// address (each rotated refresh token is stored again). It gets the first
+// token before any server is contacted, so that "not configured", "not
+// signed in", "sign in again" and keyring problems are reported as such
+// (as *microsoft.Error, or a *mailcfg.Failure for a provider without
+// Microsoft sign-in).
+func (w *World) OAuthCredential(ctx context.Context, s mailcfg.Settings) (verify.Credential, error) {
+	if !w.isMicrosoft(s) {
+		return nil, &mailcfg.Failure{
+			Kind:  mailcfg.KindAuthFailed,
+			Field: "auth",
+			Message: mailcfg.Text{
+				PL: "Logowanie OAuth2 jest obsługiwane tylko dla kont Microsoft (Outlook.com, Microsoft 365).",
+				EN: "OAuth2 sign-in is supported only for Microsoft accounts (Outlook.com, Microsoft 365).",
+			},
+			Hint: mailcfg.Text{
+				PL: "Dla tej skrzynki użyj logowania hasłem (auth: password).",
+				EN: "Use password sign-in (auth: password) for this mailbox.",
+			},
+			Detail: "oauth2 provider unknown",
+		}
+	}
+	cfg := w.MicrosoftConfig()
+	if !cfg.Configured() {
+		return nil, microsoft.NotConfigured(cfg.PolicyFile)
+	}
+	tokens := microsoft.NewTokens(cfg, s.Email)
+	if _, err := tokens.Token(ctx); err != nil {
+		return nil, err
+	}
+	return verify.TokenFunc(tokens.AccessToken), nil
+}
+
+// isMicrosoft: the settings came from a Microsoft sign-in, or their
+// provider (by id, domain or server host, in the bundled table) prefers
+// Microsoft sign-in.
+func (w *World) isMicrosoft(s mailcfg.Settings) bool {
+	if s.Source == mailcfg.SourceMicrosoft {
+		return true
+	}
+	p := mailcfg.Bundled().ProviderFor(s)
+	return p != nil && p.OAuth == "microsoft"
+}
+
+// SecretFor is the secret to hand over for settings that verification has
+// just accepted with cred: a verify.Password becomes a password secret; for
+// settings with auth "oauth2" the Microsoft refresh token is read from the
+// store (secrets.MicrosoftRefreshKey) — after verification, because using it
+// may have rotated it — with the policy's registration.
+func (w *World) SecretFor(ctx context.Context, s mailcfg.Settings, cred verify.Credential) (infino.Secret, error) {
+	switch s.Auth {
+	case mailcfg.AuthPassword:
+		pw, ok := cred.(verify.Password)
+		if !ok || pw == "" {
+			return infino.Secret{}, errors.New("world: settings with a password need a verify.Password")
+		}
+		return infino.PasswordSecret(string(pw)), nil
+	case mailcfg.AuthOAuth2:
+		if w.Store == nil {
+			return infino.Secret{}, infino.StoreError(errors.New("no secret store"))
+		}
+		rt, err := w.Store.Get(ctx, secrets.MicrosoftRefreshKey(s.Email))
+		if err != nil {
+			if errors.Is(err, secrets.ErrNotFound) {
+				return infino.Secret{}, &infino.Error{Kind: infino.KindSignIn, Err: fmt.Errorf("no Microsoft sign-in stored for %s", s.Email),
+					Message: mailcfg.Text{PL: "Zaloguj się ponownie przez Microsoft.", EN: "Sign in with Microsoft again."}}
+			}
+			return infino.Secret{}, infino.StoreError(err)
+		}
+		ms := w.Policy.Microsoft
+		tenant := strings.TrimSpace(ms.Tenant)
+		if tenant == "" {
+			tenant = microsoft.DefaultTenant
+		}
+		return infino.MicrosoftSecret(rt, strings.TrimSpace(ms.ClientID), tenant, microsoft.Scopes), nil
+	}
+	return infino.Secret{}, fmt.Errorf("world: unknown auth %q", s.Auth)
+}
