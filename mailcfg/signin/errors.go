@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"infino.legal/mailbox/mailcfg"
+	"infino.legal/mailbox/mailcfg/microsoft"
 )
 
 // Code classifies a failed sign-in, refresh or admin consent. The values
@@ -122,6 +123,13 @@ func (e *Error) As(target any) bool {
 	case **ConsentNeeded:
 		if e.Consent != nil {
 			*t = e.Consent
+			return true
+		}
+	case **microsoft.Error:
+		// Code written for the Microsoft-only sign-in keeps reading it.
+		if e.Provider == "microsoft" {
+			*t = &microsoft.Error{Code: microsoft.Code(e.Code), Message: e.Message, Hint: e.Hint, AADSTS: e.AADSTS,
+				OAuthError: e.OAuthError, TraceID: e.TraceID, CorrelationID: e.CorrelationID, Err: e.Err}
 			return true
 		}
 	}

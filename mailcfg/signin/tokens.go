@@ -273,3 +273,22 @@ func (t *Tokens) redeem(ctx context.Context, e *endpoints) (*tokenResponse, erro
 	}
 	return &r, nil
 }
+
+// Provider is the OAuth provider id of the token source.
+func (t *Tokens) Provider() string { return t.p.ID }
+
+// DisplayName is a provider's display name (its id if unknown).
+func (s *Service) DisplayName(id string) mailcfg.Text {
+	if p := s.cfg.oauth().ByID(id); p != nil {
+		return p.Name
+	}
+	return mailcfg.Text{PL: id, EN: id}
+}
+
+// Scopes are the scopes a provider's sign-in asks for an incoming protocol.
+func (s *Service) Scopes(id string, proto mailcfg.Protocol) []string {
+	if p := s.cfg.oauth().ByID(id); p != nil {
+		return p.ScopesFor(proto)
+	}
+	return nil
+}
