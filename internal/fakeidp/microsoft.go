@@ -14,8 +14,12 @@ import (
 // (Outlook.com): its tid in ID tokens.
 const ConsumerTenantID = "9188040d-6c67-4c5b-b112-36a304b66dad"
 
-// MicrosoftScopes is what a mail app must request from Microsoft, in order.
-const MicrosoftScopes = "https://outlook.office.com/IMAP.AccessAsUser.All https://outlook.office.com/SMTP.Send offline_access openid email profile"
+// MicrosoftScopes is what a mail app must request from Microsoft, in order;
+// MicrosoftPOPScopes the same for a mailbox read over POP3.
+const (
+	MicrosoftScopes    = "https://outlook.office.com/IMAP.AccessAsUser.All https://outlook.office.com/SMTP.Send offline_access openid email profile"
+	MicrosoftPOPScopes = "https://outlook.office.com/POP.AccessAsUser.All https://outlook.office.com/SMTP.Send offline_access openid email profile"
+)
 
 // MicrosoftProfile is the Microsoft identity platform (Entra ID) v2.0
 // endpoints at {authority}/{tenant}/oauth2/v2.0/…, for the public client
@@ -42,7 +46,11 @@ func MicrosoftProfile(clientID string, tenants func(string) bool) Profile {
 			}
 			return authority + "/" + tid + "/v2.0"
 		},
-		Scopes:        MicrosoftScopes,
+		Scopes:           MicrosoftScopes,
+		AltScopes:        []string{MicrosoftPOPScopes},
+		AdminConsentPath: "/{tenant}/v2.0/adminconsent",
+		ConsentError: ErrorResponse{Error: "invalid_client",
+			Description: "AADSTS90094: The grant requires admin permission. Need admin approval."},
 		GrantedScope:  "https://outlook.office.com/IMAP.AccessAsUser.All https://outlook.office.com/SMTP.Send",
 		RedirectOK:    entraRedirect,
 		Require:       map[string]string{"prompt": "select_account"},
