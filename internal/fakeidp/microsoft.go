@@ -48,6 +48,7 @@ func MicrosoftProfile(clientID string, tenants func(string) bool) Profile {
 		},
 		Scopes:           MicrosoftScopes,
 		AltScopes:        []string{MicrosoftPOPScopes},
+		RefreshScopes:    true,
 		AdminConsentPath: "/{tenant}/v2.0/adminconsent",
 		ConsentError: ErrorResponse{Error: "invalid_client",
 			Description: "AADSTS90094: The grant requires admin permission. Need admin approval."},

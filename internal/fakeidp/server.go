@@ -91,8 +91,10 @@ type Profile struct {
 	OfflineAccess bool
 	// AltScopes are further exact scope parameters accepted besides Scopes
 	// (the same mail access over another protocol: POP3 instead of IMAP).
-	// With Scopes set, a refresh must ask for exactly the grant's scopes.
-	AltScopes []string
+	// With Scopes set, a refresh that names scopes must name exactly the
+	// grant's; RefreshScopes makes naming them required (Microsoft).
+	AltScopes     []string
+	RefreshScopes bool
 	// ClientSecret, if set, must come in the token request body (Google's
 	// desktop clients); otherwise a client_secret is refused.
 	ClientSecret string
@@ -570,7 +572,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 			s.failLocked(w, orDefault(s.p.ErrRefresh, "invalid_grant", "refresh token reused: grant revoked"))
 			return
 		}
-		if g0 := s.refresh[rt]; g0 != nil && s.p.Scopes != "" && one(f, "scope") != strings.Join(g0.scopes, " ") {
+		if g0 := s.refresh[rt]; g0 != nil && s.p.Scopes != "" && (s.p.RefreshScopes || one(f, "scope") != "") && one(f, "scope") != strings.Join(g0.scopes, " ") {
 			s.stats.RefreshRejected++
 			s.failLocked(w, ErrorResponse{Error: "invalid_scope", Description: s.violation("token: refresh scope %q", one(f, "scope"))})
 			return
