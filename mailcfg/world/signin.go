@@ -5,6 +5,7 @@ import (
 	"net"
 	"strings"
 
+	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/signin"
 )
 
@@ -43,4 +44,27 @@ func (w *World) SignIn() *signin.Service {
 		}
 	}
 	return signin.New(cfg)
+}
+
+// SignedInSettings are a signed-in account's settings in this world:
+// OAuthSettings' (or, for Microsoft, MicrosoftSettings') when set — the
+// demo points them at its own servers — with the shared-mailbox user names
+// kept; else those the sign-in filled.
+func (w *World) SignedInSettings(acc *signin.Account) (mailcfg.Settings, error) {
+	override := w.OAuthSettings
+	if override == nil && w.MicrosoftSettings != nil && acc.Provider == "microsoft" {
+		override = func(_, address string) (mailcfg.Settings, error) { return w.MicrosoftSettings(address) }
+	}
+	if override == nil {
+		return acc.Settings, nil
+	}
+	s, err := override(acc.Provider, acc.Address)
+	if err != nil {
+		return mailcfg.Settings{}, err
+	}
+	if acc.Shared {
+		s.Incoming.Username, s.Outgoing.Username = acc.Address, acc.SignedInAs
+		s.SignedInAs = acc.SignedInAs
+	}
+	return s, nil
 }
