@@ -9,11 +9,14 @@ import (
 	"infino.legal/mailbox/mailcfg/policy"
 )
 
-// tmpl is a bilingual text with {name} for the provider's display name.
+// tmpl is a bilingual text with {name} for the provider's display name and
+// {id} for its id.
 type tmpl mailcfg.Text
 
 func (t tmpl) with(p *mailcfg.OAuthProvider) mailcfg.Text {
-	return mailcfg.Text{PL: strings.ReplaceAll(t.PL, "{name}", p.Name.PL), EN: strings.ReplaceAll(t.EN, "{name}", p.Name.EN)}
+	pl := strings.NewReplacer("{name}", p.Name.PL, "{id}", p.ID)
+	en := strings.NewReplacer("{name}", p.Name.EN, "{id}", p.ID)
+	return mailcfg.Text{PL: pl.Replace(t.PL), EN: en.Replace(t.EN)}
 }
 
 var texts = map[Code]struct{ msg, hint tmpl }{
@@ -45,7 +48,7 @@ var texts = map[Code]struct{ msg, hint tmpl }{
 	},
 	CodeNotSignedIn: {
 		tmpl{PL: "Dla tej skrzynki nie zapisano logowania przez {name}.", EN: "No {name} sign-in is stored for this mailbox."},
-		tmpl{PL: "Zaloguj się przez {name}.", EN: "Sign in with {name}."},
+		tmpl{PL: "Zaloguj się przez {name} (infino-mailbox signin {id}).", EN: "Sign in with {name} (infino-mailbox signin {id})."},
 	},
 	CodeIDToken: {
 		tmpl{PL: "Odpowiedź {name} nie potwierdza, kto się zalogował.", EN: "{name}'s answer does not confirm who signed in."},
