@@ -37,6 +37,9 @@ test: check-deps tidy-check fmt-check vet core-check peers-up
 	  ss="bash testdata/keyring/run-with-secret-service.sh"; fi; \
 	echo "$${ss:+$$ss }$(GO) test -race -count=1 ./..."; \
 	$$ss $(GO) test -race -count=1 ./...
+	@# The screenshot harness is compiled only with its tag: vet it and run
+	@# its checks (every screen in Polish has no English, every screen fits).
+	$(GO) test -race -count=1 -tags screenshots -run 'TestNoEnglish|TestScreensFit|TestScreenshot' ./ui/
 
 # What the machine needs for a target (DEPS: build, test, screenshots, dist):
 # a C compiler and, on Linux, the X11/GL/Wayland headers for Fyne, and so on.
@@ -55,6 +58,7 @@ fmt-check:
 
 vet:
 	$(GO) vet ./...
+	$(GO) vet -tags screenshots ./ui/
 
 # The core (mailcfg, oauthloopback), the CLI face and every package under
 # internal/ but the Fyne tools (internal/probe and internal/tools/... measure

@@ -2,7 +2,9 @@
 # Screenshots of every screen of the window, in Polish and English (and Polish
 # in the dark theme), taken from the real binary under Xvfb. Each screen is
 # opened, filled with sample data, by the INFINO_MAILBOX_SCREENSHOT hook
-# (ui/screenshot.go): no network is used. Writes docs/screenshots/*.png.
+# (ui/screenshot.go, built only with -tags screenshots, so the shipped binary
+# has neither the hook nor its samples): no network is used. The hook's own
+# tests run first. Writes docs/screenshots/*.png.
 # "demo" is not a hook screen: it is the real "infino-mailbox --demo" (sandbox
 # servers in the process) as it opens, shot as pl-demo.png and en-demo.png.
 #
@@ -33,8 +35,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
+echo "screenshots: testing the hook"
+go test -tags screenshots -count=1 -run 'TestNoEnglishOnPolishScreens|TestScreensFitTheWindow|TestScreenshotScriptListsEveryScreen' ./ui/
 echo "screenshots: building"
-go build -o "$work/infino-mailbox" .
+go build -tags screenshots -o "$work/infino-mailbox" .
 
 Xvfb "$DISPLAY_NUM" -screen 0 1366x768x24 +extension GLX -nolisten tcp >"$work/xvfb.log" 2>&1 &
 xpid=$!

@@ -58,7 +58,7 @@ func Run(args []string, newWorld NewWorld) {
 	w := a.NewWindow(title)
 	w.SetIcon(assets.Icon)
 
-	shot := os.Getenv(ScreenshotEnv)
+	shot := screenshotRequested()
 	if shot != "" {
 		deps = screenshotDeps(deps, shot)
 	}

@@ -7,8 +7,10 @@ import (
 	"fyne.io/fyne/v2"
 
 	"infino.legal/mailbox/mailcfg"
+	"infino.legal/mailbox/mailcfg/discover"
 	"infino.legal/mailbox/mailcfg/infino"
 	"infino.legal/mailbox/mailcfg/policy"
+	"infino.legal/mailbox/mailcfg/verify"
 )
 
 // SignInFunc signs in with Microsoft: microsoft.Start, then
@@ -16,17 +18,17 @@ import (
 // address typed on Start, or "". showURL (callable from any goroutine) hands
 // the window the sign-in address, which it shows with a Copy button in case
 // the browser did not open. It returns the settings to verify and the
-// credential that logs in (a verify.TokenFunc or OAuth2Token). An error with
-// a Failure() *mailcfg.Failure method (microsoft.Error has one) is shown in
-// its own words; cancelling ctx must stop the sign-in.
-type SignInFunc func(ctx context.Context, loginHint string, showURL func(string)) (mailcfg.Settings, Credential, error)
+// credential that logs in (a verify.TokenFunc or verify.OAuth2Token). An error
+// that errors.As turns into a *mailcfg.Failure (microsoft.Error does) is
+// shown in its own words; cancelling ctx must stop the sign-in.
+type SignInFunc func(ctx context.Context, loginHint string, showURL func(string)) (mailcfg.Settings, verify.Credential, error)
 
 // HandOffFunc sends verified settings to Infino Legal, typically
 // world.SecretFor then infino.Service.Submit: return resultOf(out).
 // verifiedAt is when verification succeeded. showURL (callable from any
 // goroutine) hands the window the Infino sign-in address when the browser
 // has to sign in. It runs off the UI goroutine; cancelling ctx must stop it.
-type HandOffFunc func(ctx context.Context, s mailcfg.Settings, cred Credential, verifiedAt time.Time, showURL func(string)) HandOffResult
+type HandOffFunc func(ctx context.Context, s mailcfg.Settings, cred verify.Credential, verifiedAt time.Time, showURL func(string)) HandOffResult
 
 // HandOffResult is what the Done screen tells about the hand-off.
 type HandOffResult struct {
@@ -53,12 +55,18 @@ func resultOf(out infino.Outcome) HandOffResult {
 // Outbox is the part of the hand-off the Done and Start screens show besides
 // one submission: the Infino address and what waits in the outbox. The real
 // one is an infino.Service (see wiring.go); nil: neither is shown.
+//
+// Every method may block (they read and write files, and Flush talks to
+// Infino): the window calls them off the UI goroutine, and cancelling ctx
+// must stop them.
 type Outbox interface {
 	// InfinoURL is where submissions go ("" with a nil error: none yet);
-	// fromPolicy: firm IT set it and it cannot be changed here.
-	InfinoURL() (u string, fromPolicy bool, err error)
-	// SetInfinoURL remembers the address typed on the Done screen.
-	SetInfinoURL(u string) error
+	// fromPolicy: firm IT set it and it cannot be changed here. It reads
+	// the remembered address from disk.
+	InfinoURL(ctx context.Context) (u string, fromPolicy bool, err error)
+	// SetInfinoURL remembers the address typed on the Done screen; it
+	// writes (and syncs) a file.
+	SetInfinoURL(ctx context.Context, u string) error
 	// Pending lists what waits, this run's and earlier runs' submissions.
 	Pending(ctx context.Context) ([]infino.Entry, error)
 	// Flush sends what waits: force false at start-up (what is due, never a
@@ -82,8 +90,11 @@ type Deps struct {
 	// NetWarning is why the policy's CA file is not used (shown on Start,
 	// in the words the command line prints too); nil: nothing to say.
 	NetWarning *mailcfg.Text
+	// PolicyFile is the JSON policy file firm IT edits, named when
+	// something must be set there; from the world (policy.FilePath).
+	PolicyFile string
 	// Lang is "pl" or "en": the language of texts that come from mailcfg.
-	// It must agree with what fyne.io/fyne/v2/lang picked (see LoadTranslations).
+	// It must agree with what fyne.io/fyne/v2/lang picked (see loadTranslations).
 	Lang string
 	// Table is the provider table for autofill; nil means mailcfg.Bundled(),
 	// parsed when first needed (not before the first frame).
@@ -138,5 +149,38 @@ func (d *Deps) fill(a fyne.App) {
 	}
 	if d.Policy.Origin == nil {
 		d.Policy = policy.Default()
+	}
+}
+
+// VerifyOptions is the part of verify.Options the window decides.
+type VerifyOptions struct {
+	AllowInsecure, InsecureOverride bool
+	// Progress is called from worker goroutines.
+	Progress func(verify.Event)
+}
+
+// VerifyFunc checks the settings against the real servers.
+type VerifyFunc func(ctx context.Context, s mailcfg.Settings, cred verify.Credential, opt VerifyOptions) verify.Result
+
+// VerifyWith adapts verify.Verify, with base for what the window does not
+// decide (roots, dialer, timeouts).
+func VerifyWith(base verify.Options) VerifyFunc {
+	return func(ctx context.Context, s mailcfg.Settings, cred verify.Credential, opt VerifyOptions) verify.Result {
+		o := base
+		o.AllowInsecure, o.InsecureOverride, o.Progress = opt.AllowInsecure, opt.InsecureOverride, opt.Progress
+		return verify.Verify(ctx, s, cred, o)
+	}
+}
+
+// DiscoverFunc streams ever better settings for an address and closes the
+// channel when done.
+type DiscoverFunc func(ctx context.Context, email string, proto mailcfg.Protocol) <-chan discover.Result
+
+// DiscoverWith adapts discover.Stream.
+func DiscoverWith(base discover.Options) DiscoverFunc {
+	return func(ctx context.Context, email string, proto mailcfg.Protocol) <-chan discover.Result {
+		o := base
+		o.Protocol = proto
+		return discover.Stream(ctx, email, o)
 	}
 }

@@ -39,7 +39,7 @@ func TestEndToEndAgainstDovecotAndPostfix(t *testing.T) {
 	wait := func(h *harness, what string) {
 		t.Helper()
 		vs := h.wz.verify
-		h.q.until(t, what, func() bool { return vs.stop == nil && (vs.next.Visible() || vs.retry.Visible()) })
+		h.q.until(t, what, func() bool { return !vs.job.running() && (vs.next.Visible() || vs.retry.Visible()) })
 	}
 
 	t.Run("right password", func(t *testing.T) {
@@ -54,11 +54,11 @@ func TestEndToEndAgainstDovecotAndPostfix(t *testing.T) {
 		}
 		h.mustShow("Połączono i zalogowano")
 		// Every step was shown live and recorded.
-		steps := map[Step]bool{}
+		steps := map[verify.Step]bool{}
 		for _, e := range h.wz.record.Events {
 			steps[e.Step] = true
 		}
-		for _, s := range []Step{StepResolve, StepConnect, StepTLS, StepGreeting, StepLogin, StepDone} {
+		for _, s := range []verify.Step{verify.StepResolve, verify.StepConnect, verify.StepTLS, verify.StepGreeting, verify.StepLogin, verify.StepDone} {
 			if !steps[s] {
 				t.Errorf("no %s event", s)
 			}
@@ -169,7 +169,7 @@ func TestSilentServerWithTheRealVerifier(t *testing.T) {
 		m := form(h)
 		test.Tap(m.next)
 		vs := h.wz.verify
-		h.q.until(t, "timeout", func() bool { return vs.stop == nil && vs.retry.Visible() })
+		h.q.until(t, "timeout", func() bool { return !vs.job.running() && vs.retry.Visible() })
 		h.mustShow("Oba serwery: " + tr("kind.timeout"))
 	})
 

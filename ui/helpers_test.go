@@ -15,6 +15,7 @@ import (
 
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/policy"
+	"infino.legal/mailbox/mailcfg/verify"
 )
 
 // uiQueue stands in for fyne.Do: the test driver would run fyne.Do inline on
@@ -59,7 +60,7 @@ func setLang(t *testing.T, locale string) string {
 	t.Setenv("LC_MESSAGES", "")
 	t.Setenv("LANG", locale)
 	t.Setenv("LC_ALL", locale)
-	return LoadTranslations()
+	return loadTranslations()
 }
 
 type harness struct {
@@ -113,11 +114,11 @@ func (h *harness) toManual(email string) *manualScreen {
 type fakeVerifier struct {
 	mu    sync.Mutex
 	calls []mailcfg.Settings
-	creds []Credential
-	fn    func(ctx context.Context, s mailcfg.Settings, opt VerifyOptions) VerifyResult
+	creds []verify.Credential
+	fn    func(ctx context.Context, s mailcfg.Settings, opt VerifyOptions) verify.Result
 }
 
-func (f *fakeVerifier) verify(ctx context.Context, s mailcfg.Settings, cred Credential, opt VerifyOptions) VerifyResult {
+func (f *fakeVerifier) verify(ctx context.Context, s mailcfg.Settings, cred verify.Credential, opt VerifyOptions) verify.Result {
 	f.mu.Lock()
 	f.calls = append(f.calls, s)
 	f.creds = append(f.creds, cred)
@@ -131,9 +132,9 @@ func (f *fakeVerifier) count() int {
 	return len(f.calls)
 }
 
-func okResult() VerifyResult {
-	return VerifyResult{OK: true, Incoming: SideResult{OK: true, Elapsed: 400 * time.Millisecond},
-		Outgoing: SideResult{OK: true, Elapsed: 500 * time.Millisecond}, Elapsed: 500 * time.Millisecond}
+func okResult() verify.Result {
+	return verify.Result{OK: true, Incoming: verify.SideResult{OK: true, Elapsed: 400 * time.Millisecond},
+		Outgoing: verify.SideResult{OK: true, Elapsed: 500 * time.Millisecond}, Elapsed: 500 * time.Millisecond}
 }
 
 // drawn lists the text actually drawn under o (visible objects only),

@@ -16,6 +16,7 @@ import (
 
 	"infino.legal/mailbox/assets"
 	"infino.legal/mailbox/mailcfg"
+	"infino.legal/mailbox/mailcfg/verify"
 )
 
 func readTranslations(t *testing.T, name string) map[string]string {
@@ -53,11 +54,11 @@ func keysInCode(t *testing.T) map[string]bool {
 			}
 		}
 	}
-	for _, k := range Kinds {
+	for _, k := range mailcfg.Kinds {
 		keys["kind."+string(k)] = true
 		keys["kind."+string(k)+".explain"] = true
 	}
-	for _, s := range []Step{StepResolve, StepConnect, StepTLS, StepGreeting, StepLogin} {
+	for _, s := range []verify.Step{verify.StepResolve, verify.StepConnect, verify.StepTLS, verify.StepGreeting, verify.StepLogin} {
 		keys["verify.step."+string(s)] = true
 	}
 	keys["verify.step.signout"] = true
@@ -182,76 +183,5 @@ func TestLanguageFromTheOS(t *testing.T) {
 	}
 	if setLang(t, "pl_PL.UTF-8"); lang.L("Select all") != "Zaznacz wszystko" || lang.L("Confirm") != "Potwierdź" {
 		t.Errorf("Fyne's Polish strings not overridden: %q %q", lang.L("Select all"), lang.L("Confirm"))
-	}
-}
-
-// No English on a Polish screen: every screen the screenshot hook opens is
-// drawn in Polish and checked against every English translation and the
-// English texts of mailcfg the window shows.
-func TestNoEnglishOnPolishScreens(t *testing.T) {
-	en, pl := readTranslations(t, "en"), readTranslations(t, "pl")
-	english := map[string]bool{}
-	for k, v := range en {
-		if v != pl[k] && len(v) > 3 {
-			english[v] = true
-		}
-	}
-	english[mailcfg.NotFoundMessage.EN] = true
-	for _, p := range mailcfg.Bundled().Providers {
-		english[p.Help.EN] = true
-	}
-	for _, shot := range Screenshots {
-		h := newHarness(t, "pl_PL.UTF-8", func(d *Deps) { *d = screenshotDeps(*d, shot) })
-		h.wz.openForScreenshot(shot)
-		h.q.settle()
-		if shot == "verify-cert-confirm" {
-			h.q.until(t, "the dialog", func() bool { return h.wz.verify.trustDlg != nil })
-		}
-		for _, line := range strings.Split(h.screenText(), "\n") {
-			for e := range english {
-				if line == e || len(e) > 12 && strings.Contains(line, e) {
-					t.Errorf("%s: English on a Polish screen: %q", shot, line)
-				}
-			}
-		}
-		if shot == "start" || shot == "manual-filled" || shot == "done" {
-			// Fyne's own placeholder and button literals never show.
-			for _, lit := range []string{"(Select one)", "Submit"} {
-				h.mustNotShow(lit)
-			}
-		}
-	}
-}
-
-// Every screen fits the window: nothing needs more width than a 1366×768
-// laptop gives (height scrolls), in both languages.
-func TestScreensFitTheWindow(t *testing.T) {
-	for _, locale := range []string{"pl_PL.UTF-8", "en_GB.UTF-8"} {
-		for _, shot := range Screenshots {
-			h := newHarness(t, locale, func(d *Deps) { *d = screenshotDeps(*d, shot) })
-			h.wz.openForScreenshot(shot)
-			h.q.settle()
-			if min := h.wz.root.MinSize(); min.Width > WindowSize.Width || min.Height > WindowSize.Height {
-				t.Errorf("%s %s: needs %v, window is %v", locale, shot, min, WindowSize)
-			}
-		}
-	}
-	if WindowSize.Width > 1366 || WindowSize.Height > 768-60 {
-		t.Errorf("window %v does not fit a 1366×768 screen with a task bar", WindowSize)
-	}
-}
-
-// The screenshot script shoots exactly the screens the hook knows.
-func TestScreenshotScriptListsEveryScreen(t *testing.T) {
-	b, err := os.ReadFile("../.ci/screenshots.sh")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := regexp.MustCompile(`(?s)ALL=\(([^)]*)\)`).FindSubmatch(b)
-	if m == nil {
-		t.Fatal("no ALL=(…) in .ci/screenshots.sh")
-	}
-	if got, want := strings.Fields(string(m[1])), Screenshots; strings.Join(got, " ") != strings.Join(want, " ") {
-		t.Errorf("script shoots %v, hook knows %v", got, want)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"infino.legal/mailbox/mailcfg"
+	"infino.legal/mailbox/mailcfg/verify"
 )
 
 func TestAutofillAsYouType(t *testing.T) {
@@ -170,9 +171,9 @@ func TestTLSUncheckedWarnsAndPolicyForbids(t *testing.T) {
 }
 
 func TestTLSUncheckedPolicyAllows(t *testing.T) {
-	v := &fakeVerifier{fn: func(context.Context, mailcfg.Settings, VerifyOptions) VerifyResult { return okResult() }}
+	v := &fakeVerifier{fn: func(context.Context, mailcfg.Settings, VerifyOptions) verify.Result { return okResult() }}
 	var gotOpt VerifyOptions
-	v.fn = func(_ context.Context, _ mailcfg.Settings, o VerifyOptions) VerifyResult {
+	v.fn = func(_ context.Context, _ mailcfg.Settings, o VerifyOptions) verify.Result {
 		gotOpt = o
 		return okResult()
 	}
@@ -189,7 +190,7 @@ func TestTLSUncheckedPolicyAllows(t *testing.T) {
 		t.Fatalf("Continue disabled after explicit consent: %s", h.screenText())
 	}
 	test.Tap(m.next)
-	h.q.until(t, "verification", func() bool { return v.count() == 1 && h.wz.verify.stop == nil })
+	h.q.until(t, "verification", func() bool { return v.count() == 1 && !h.wz.verify.job.running() })
 	if s := v.calls[0]; s.Incoming.Security != mailcfg.SecurityNone || !gotOpt.AllowInsecure || !gotOpt.InsecureOverride {
 		t.Errorf("verifier got %+v / %+v", s.Incoming, gotOpt)
 	}
@@ -222,7 +223,7 @@ func TestEnterMovesOnAndTabFollowsTheLayout(t *testing.T) {
 		}
 	}
 	// Enter in the last field with everything valid starts the check.
-	v := &fakeVerifier{fn: func(context.Context, mailcfg.Settings, VerifyOptions) VerifyResult { return okResult() }}
+	v := &fakeVerifier{fn: func(context.Context, mailcfg.Settings, VerifyOptions) verify.Result { return okResult() }}
 	h.wz.deps.Verify = v.verify
 	h.typeInto(m.password, "sekret")
 	m.out.user.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})

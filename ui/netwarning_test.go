@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"infino.legal/mailbox/internal/sandbox"
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/policy"
 	"infino.legal/mailbox/mailcfg/verify"
@@ -69,11 +68,4 @@ func settingsFile(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return p
-}
-
-// The screenshot of the demo's Start screen names the sandbox's accounts.
-func TestScreenshotDemoIsTheSandboxs(t *testing.T) {
-	if d := screenshotDemo; d.Email != sandbox.DemoEmail || d.Password != sandbox.DemoPassword || d.MicrosoftEmail != sandbox.MicrosoftEmail {
-		t.Errorf("screenshot demo %+v", d)
-	}
 }

@@ -7,14 +7,15 @@ import (
 	"time"
 
 	"infino.legal/mailbox/mailcfg"
+	"infino.legal/mailbox/mailcfg/verify"
 )
 
 // runRecord is one verification as the report tells it.
 type runRecord struct {
 	Settings     mailcfg.Settings
 	Started      time.Time
-	Events       []VerifyEvent
-	Result       *VerifyResult
+	Events       []verify.Event
+	Result       *verify.Result
 	Cancelled    bool
 	ViaMicrosoft bool
 }
@@ -33,9 +34,9 @@ func (wz *Wizard) report() string {
 	}
 	var secrets []string
 	switch c := wz.cred.(type) {
-	case Password:
+	case verify.Password:
 		secrets = append(secrets, string(c))
-	case OAuth2Token:
+	case verify.OAuth2Token:
 		secrets = append(secrets, c.AccessToken)
 	}
 	if wz.manual != nil {
@@ -98,9 +99,9 @@ func buildReport(info reportInfo, rec *runRecord, secrets ...string) string {
 		}
 		p("verification: %s in %s", outcome, ms(r.Elapsed))
 		for _, x := range []struct {
-			side Side
-			sr   SideResult
-		}{{SideIncoming, r.Incoming}, {SideOutgoing, r.Outgoing}} {
+			side verify.Side
+			sr   verify.SideResult
+		}{{verify.Incoming, r.Incoming}, {verify.Outgoing, r.Outgoing}} {
 			state := "ok"
 			if !x.sr.OK {
 				state = "FAILED"

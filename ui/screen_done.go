@@ -13,6 +13,7 @@ import (
 
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/infino"
+	"infino.legal/mailbox/ui/form"
 )
 
 // doneScreen sums up what was connected and, with a hand-off, what became
@@ -44,16 +45,15 @@ type doneScreen struct {
 
 	sentFor *runRecord // the hand-off ran for this verification
 	last    HandOffResult
-	runID   int
-	stop    context.CancelFunc
-	pendID  int
-	pendOff context.CancelFunc
+	send    *job // the hand-off, or "Spróbuj teraz"
+	pending *job // what else waits in the outbox
+	url     *job // reading or remembering the Infino address
 
 	obj fyne.CanvasObject
 }
 
 func newDoneScreen(wz *Wizard) *doneScreen {
-	d := &doneScreen{wz: wz}
+	d := &doneScreen{wz: wz, send: newJob(wz), pending: newJob(wz), url: newJob(wz)}
 	d.summary = widget.NewForm()
 	d.activity = widget.NewActivity()
 	d.activity.Hide() // until a hand-off runs
@@ -140,7 +140,28 @@ func (d *doneScreen) shown() {
 		return
 	}
 	d.handoff.Show()
-	ready := d.showInfinoURL()
+	ob := d.wz.deps.Outbox
+	if ob == nil {
+		d.proceed(true) // the hand-off knows its way
+		return
+	}
+	// Reading the address reads a file: not on the UI goroutine.
+	type address struct {
+		u          string
+		fromPolicy bool
+		err        error
+	}
+	start(d.url, func(ctx context.Context) address {
+		u, fromPolicy, err := ob.InfinoURL(ctx)
+		return address{u, fromPolicy, err}
+	}, func(a address) {
+		d.proceed(d.showInfinoURL(a.u, a.fromPolicy, a.err))
+	})
+}
+
+// proceed sends the hand-off once the Infino address is known (ready), or
+// asks for the address.
+func (d *doneScreen) proceed(ready bool) {
 	switch {
 	case d.sentFor == d.wz.record:
 	case ready:
@@ -150,7 +171,7 @@ func (d *doneScreen) shown() {
 		d.retry.Hide()
 		d.setStatus(widget.MediumImportance, theme.InfoIcon(), tr("done.handoff.needUrl"))
 	}
-	if d.stop == nil {
+	if !d.send.running() {
 		d.refreshPending() // else once the hand-off is done (it is in the outbox meanwhile)
 	}
 	if d.urlBox.Visible() && !ready {
@@ -163,12 +184,7 @@ func (d *doneScreen) shown() {
 // showInfinoURL shows where the hand-off goes: IT's address read-only, or
 // the field (with the remembered address). It reports whether an address
 // is known.
-func (d *doneScreen) showInfinoURL() bool {
-	ob := d.wz.deps.Outbox
-	if ob == nil {
-		return true // the hand-off knows its way
-	}
-	u, fromPolicy, err := ob.InfinoURL()
+func (d *doneScreen) showInfinoURL(u string, fromPolicy bool, err error) bool {
 	if fromPolicy {
 		d.urlBox.Hide()
 		if d.wz.deps.Demo != nil {
@@ -181,6 +197,7 @@ func (d *doneScreen) showInfinoURL() bool {
 	}
 	d.urlFixed.Hide()
 	d.urlBox.Show()
+	d.urlSave.Enable() // a save still under way was dropped with its job
 	if strings.TrimSpace(d.urlEntry.Text) == "" && u != "" {
 		d.urlEntry.SetText(u)
 	}
@@ -202,29 +219,39 @@ func checkInfinoURL(s string) string {
 	return ""
 }
 
-// onSaveURL remembers the typed address and hands the settings over to it.
+// onSaveURL remembers the typed address (off the UI goroutine: it writes a
+// file) and hands the settings over to it.
 func (d *doneScreen) onSaveURL() {
 	ob := d.wz.deps.Outbox
 	if ob == nil {
 		return
 	}
 	t := strings.TrimSpace(d.urlEntry.Text)
-	msg := checkInfinoURL(t)
-	if msg == "" {
-		if err := ob.SetInfinoURL(t); err != nil {
-			msg = tr("done.infino.saveFailed")
-		}
-	}
-	if msg != "" {
-		d.urlMsg.SetText(msg)
-		d.urlMsg.Show()
-		d.wz.focus(d.urlEntry)
+	if msg := checkInfinoURL(t); msg != "" {
+		d.showURLProblem(msg)
 		return
 	}
-	d.urlMsg.Hide()
-	if d.stop == nil && (d.sentFor != d.wz.record || (d.last.State != infino.StateSent && d.last.State != infino.StateExists)) {
-		d.sendHandOff()
-	}
+	d.urlSave.Disable()
+	start(d.url, func(ctx context.Context) error {
+		return ob.SetInfinoURL(ctx, t)
+	}, func(err error) {
+		d.urlSave.Enable()
+		if err != nil {
+			d.showURLProblem(tr("done.infino.saveFailed"))
+			return
+		}
+		d.urlMsg.Hide()
+		if !d.send.running() && (d.sentFor != d.wz.record || (d.last.State != infino.StateSent && d.last.State != infino.StateExists)) {
+			d.sendHandOff()
+		}
+	})
+}
+
+// showURLProblem says what is wrong with the typed Infino address.
+func (d *doneScreen) showURLProblem(msg string) {
+	d.urlMsg.SetText(msg)
+	d.urlMsg.Show()
+	d.wz.focus(d.urlEntry)
 }
 
 func (d *doneScreen) serverText(srv mailcfg.Server) string {
@@ -275,40 +302,33 @@ func (d *doneScreen) setStatus(imp widget.Importance, icon fyne.Resource, msg st
 	d.status.set(msg)
 }
 
-// busy starts a hand-off run: the previous one is dropped, the activity
-// shows, and the returned showURL puts the Infino sign-in address in view.
-func (d *doneScreen) busy() (ctx context.Context, id int, showURL func(string)) {
-	if d.stop != nil {
-		d.stop()
-	}
-	d.runID++
-	id = d.runID
-	ctx, d.stop = context.WithCancel(context.Background())
+// busy shows that a hand-off run starts: the activity, and no result of an
+// earlier run.
+func (d *doneScreen) busy() {
 	d.retry.Hide()
 	d.fix.Hide()
 	d.fields.Hide()
 	d.activity.Show()
 	d.activity.Start()
 	d.setStatus(widget.MediumImportance, theme.UploadIcon(), tr("done.handoff.sending"))
-	do := d.wz.deps.Do
-	showURL = func(u string) {
-		do(func() {
-			if id == d.runID && d.stop != nil {
+}
+
+// signInURL is the showURL of a hand-off run: it puts the Infino sign-in
+// address in view while the run lasts.
+func (d *doneScreen) signInURL(deliver func(func())) func(string) {
+	return func(u string) {
+		deliver(func() {
+			if d.send.running() {
 				d.setStatus(widget.MediumImportance, theme.LoginIcon(), tr("done.handoff.signin"))
 				d.signLbl.SetText(u)
 				d.signBox.Show()
 			}
 		})
 	}
-	return ctx, id, showURL
 }
 
-// finish shows the result of run id, unless a newer one started.
-func (d *doneScreen) finish(id int, res HandOffResult) {
-	if id != d.runID {
-		return
-	}
-	d.stop = nil
+// finish shows the result of a hand-off run.
+func (d *doneScreen) finish(res HandOffResult) {
 	d.showHandOff(res)
 	d.refreshPending()
 }
@@ -322,18 +342,15 @@ func (d *doneScreen) sendHandOff() {
 	}
 	rec := d.wz.record
 	d.sentFor = rec
-	ctx, id, showURL := d.busy()
-	s, cred, do := d.wz.settings, d.wz.cred, d.wz.deps.Do
+	d.busy()
+	s, cred := d.wz.settings, d.wz.cred
 	verifiedAt := d.wz.deps.Now()
 	if rec != nil && rec.Result != nil {
 		verifiedAt = rec.Started.Add(rec.Result.Elapsed)
 	}
-	stop := d.stop
-	go func() {
-		res := h(ctx, s, cred, verifiedAt, showURL)
-		stop()
-		do(func() { d.finish(id, res) })
-	}()
+	startWith(d.send, func(ctx context.Context, deliver func(func())) HandOffResult {
+		return h(ctx, s, cred, verifiedAt, d.signInURL(deliver))
+	}, d.finish)
 }
 
 // onRetry is "Spróbuj teraz" for a submission waiting in the outbox (it and
@@ -349,13 +366,11 @@ func (d *doneScreen) onRetry() {
 
 // retryNow flushes the outbox now and shows what became of this run's entry.
 func (d *doneScreen) retryNow() {
-	ob, do := d.wz.deps.Outbox, d.wz.deps.Do
+	ob := d.wz.deps.Outbox
 	entry, prev := d.last.EntryID, d.last
-	ctx, id, showURL := d.busy()
-	stop := d.stop
-	go func() {
-		rep := ob.Flush(ctx, true, showURL)
-		stop()
+	d.busy()
+	startWith(d.send, func(ctx context.Context, deliver func(func())) HandOffResult {
+		rep := ob.Flush(ctx, true, d.signInURL(deliver))
 		// Not in the report: no longer in the outbox, so delivered meanwhile.
 		res := HandOffResult{State: infino.StateSent}
 		if entry == "" {
@@ -369,8 +384,8 @@ func (d *doneScreen) retryNow() {
 				res = resultOf(r.Outcome)
 			}
 		}
-		do(func() { d.finish(id, res) })
-	}()
+		return res
+	}, d.finish)
 }
 
 // showHandOff tells what became of the hand-off, in plain words.
@@ -437,26 +452,14 @@ func (d *doneScreen) showFields(fields mailcfg.ValidationError) {
 	}
 }
 
-// formPath maps a settings JSON path Infino names to the form's field.
-func formPath(p string) string {
-	switch p {
-	case "secret", "secret.password":
-		return "password"
-	case "incoming", "outgoing":
-		return p + ".host"
-	}
-	return p
-}
-
 // fixTarget is the first refused field the form has, with its message.
 func (d *doneScreen) fixTarget() (path, msg string, ok bool) {
 	for _, f := range d.last.Fields {
 		if f == nil {
 			continue
 		}
-		p := formPath(f.Field)
-		if _, has := d.wz.manualScreen().fields[p]; has {
-			return p, d.wz.text(f.Message), true
+		if p := form.FromPath(f.Field); p.OnForm() {
+			return string(p), d.wz.text(f.Message), true
 		}
 	}
 	return "", "", false
@@ -470,27 +473,29 @@ func (d *doneScreen) onFix() {
 	}
 }
 
+// partKeys are the translation keys of a server's fields.
+var partKeys = map[form.Part]string{form.Host: "manual.host", form.Port: "manual.port", form.Username: "manual.username",
+	form.Security: "manual.security", form.CertSHA256: "manual.pin"}
+
 // fieldName names a settings field for people ("Poczta przychodząca · Serwer").
-func fieldName(p string) string {
-	p = formPath(p)
-	side, rest, ok := strings.Cut(p, ".")
+func fieldName(path string) string {
+	f := form.FromPath(path)
+	switch f {
+	case form.Email:
+		return tr("manual.email")
+	case form.Password:
+		return tr("manual.password")
+	}
+	side, ok := f.Side()
 	if !ok {
-		switch p {
-		case "email":
-			return tr("manual.email")
-		case "password":
-			return tr("manual.password")
-		}
-		return p
+		return path
 	}
-	if side != "incoming" && side != "outgoing" {
-		return p
+	name := tr("done.incoming")
+	if side == form.Outgoing {
+		name = tr("done.outgoing")
 	}
-	key := map[string]string{"host": "manual.host", "port": "manual.port", "username": "manual.username",
-		"security": "manual.security", "certSha256": "manual.pin"}[rest]
-	name := tr("done." + side)
-	if key != "" {
-		name += " · " + tr(key)
+	if part, ok := f.Part(); ok && partKeys[part] != "" {
+		name += " · " + tr(partKeys[part])
 	}
 	return name
 }
@@ -498,28 +503,22 @@ func fieldName(p string) string {
 // refreshPending tells what else waits in the outbox (earlier runs, other
 // mailboxes), each with its reason.
 func (d *doneScreen) refreshPending() {
-	ob, do := d.wz.deps.Outbox, d.wz.deps.Do
+	ob := d.wz.deps.Outbox
 	if ob == nil {
 		return
 	}
-	if d.pendOff != nil {
-		d.pendOff()
+	type pending struct {
+		entries []infino.Entry
+		err     error
 	}
-	d.pendID++
-	id := d.pendID
-	ctx, cancel := context.WithCancel(context.Background())
-	d.pendOff = cancel
-	go func() {
+	start(d.pending, func(ctx context.Context) pending {
 		entries, err := ob.Pending(ctx)
-		cancel()
-		do(func() {
-			if id != d.pendID || err != nil {
-				return
-			}
-			d.pendOff = nil
-			d.showOthers(entries)
-		})
-	}()
+		return pending{entries, err}
+	}, func(p pending) {
+		if p.err == nil {
+			d.showOthers(p.entries)
+		}
+	})
 }
 
 func (d *doneScreen) showOthers(entries []infino.Entry) {
@@ -538,24 +537,11 @@ func (d *doneScreen) showOthers(entries []infino.Entry) {
 		return
 	}
 	d.others.set(trf("done.outbox.others", n) + "\n" + d.wz.pendingLines(entries, skip))
-	if !d.retry.Visible() && d.stop == nil {
+	if !d.retry.Visible() && !d.send.running() {
 		// Nothing of this run waits: the button sends the others.
 		d.retry.SetText(tr("done.handoff.sendNow"))
 		d.retry.Show()
 	}
-}
-
-// shutdown stops the hand-off and the outbox look-ups (the window closes;
-// the outbox keeps whatever was not sent).
-func (d *doneScreen) shutdown() {
-	if d.stop != nil {
-		d.stop()
-	}
-	if d.pendOff != nil {
-		d.pendOff()
-	}
-	d.runID++
-	d.pendID++
 }
 
 // pendingLines lists waiting entries, "• address — reason" a line, without

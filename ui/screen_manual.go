@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/url"
-	"strconv"
 	"strings"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -15,11 +13,13 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"infino.legal/mailbox/mailcfg"
+	"infino.legal/mailbox/mailcfg/verify"
+	"infino.legal/mailbox/ui/form"
 )
 
 // serverBlock is the group of fields for one server.
 type serverBlock struct {
-	side  string // "incoming" or "outgoing"
+	side  form.Side
 	proto *widget.RadioGroup
 	host  *fieldEntry
 	port  *fieldEntry
@@ -30,9 +30,12 @@ type serverBlock struct {
 	adv   fyne.CanvasObject
 }
 
-// manualScreen is the form: address, password, the two servers, TLS.
+// manualScreen is the form's widgets: address, password, the two servers,
+// TLS. What the form holds and its rules are form.Model; the widgets feed
+// the user's changes into it and show it.
 type manualScreen struct {
-	wz *Wizard
+	wz   *Wizard
+	form *form.Model
 
 	email    *fieldEntry
 	password *fieldEntry
@@ -52,22 +55,17 @@ type manualScreen struct {
 	next       *widget.Button
 	incomplete *widget.Label
 
-	fields  map[string]*field
-	order   []*fieldEntry // Enter moves along this
-	touched map[string]bool
+	fields map[form.Field]*field
+	order  []*fieldEntry // Enter moves along this
+	// filling is set while the screen shows the model in the widgets: the
+	// widgets' change callbacks then report the screen's own change, not
+	// the user's.
 	filling bool
 	// submitted: the user tried to continue; every problem shows.
 	submitted bool
 
-	provider *mailcfg.Provider
-	srcKind  mailcfg.Source
-	lowTrust bool
-
-	gen         int // autofill generation: a newer keystroke wins
-	timer       *time.Timer
-	discCancel  context.CancelFunc
-	discID      int // discovery generation: only the latest one may fill
-	discovering bool
+	typing    *job // waits for typing to pause, then autofills
+	discovery *job // only the latest discovery may fill
 
 	obj    fyne.CanvasObject
 	scroll *container.Scroll
@@ -79,23 +77,26 @@ var securityKeys = map[mailcfg.Security]string{
 }
 
 func newManualScreen(wz *Wizard) *manualScreen {
-	m := &manualScreen{wz: wz, fields: map[string]*field{}, touched: map[string]bool{}}
+	m := &manualScreen{wz: wz, form: form.New(), fields: map[form.Field]*field{}, typing: newJob(wz), discovery: newJob(wz)}
 
 	m.email = newFieldEntry(tr("start.email.placeholder"))
 	m.password = newSecretEntry(tr("manual.password.placeholder"))
-	m.addField("email", tr("manual.email"), m.email)
-	m.addField("password", tr("manual.password"), m.password)
-	m.email.OnChanged = func(string) { m.onEmailChanged() }
-	m.password.OnChanged = func(string) {
-		m.fields["password"].server = ""
+	m.addField(form.Email, tr("manual.email"), m.email)
+	m.addField(form.Password, tr("manual.password"), m.password)
+	m.email.OnChanged = func(t string) {
+		m.form.Edit(form.Email, t)
+		m.onEmailChanged()
+	}
+	m.password.OnChanged = func(t string) {
+		m.form.Edit(form.Password, t)
+		m.fields[form.Password].server = ""
 		m.validate()
 	}
 
-	m.in = m.newServerBlock("incoming")
-	m.out = m.newServerBlock("outgoing")
+	m.in = m.newServerBlock(form.Incoming)
+	m.out = m.newServerBlock(form.Outgoing)
 	m.order = []*fieldEntry{m.email, m.password, m.in.host, m.in.port, m.in.user, m.out.host, m.out.port, m.out.user}
 	for i, e := range m.order {
-		i, e := i, e
 		e.OnSubmitted = func(string) { m.onEnter(i) }
 		path := m.pathOf(e)
 		e.onFocusLost = func() {
@@ -163,18 +164,18 @@ func newManualScreen(wz *Wizard) *manualScreen {
 		m.advanced,
 	)
 	m.obj, m.scroll = page(body, buttonBar([]fyne.CanvasObject{m.back}, m.incomplete, m.next))
-	m.resetServers(nil)
+	m.showModel()
 	m.validate()
 	return m
 }
 
-func (m *manualScreen) addField(path, label string, input fyne.CanvasObject) *field {
-	f := newField(path, label, input)
+func (m *manualScreen) addField(path form.Field, label string, input fyne.CanvasObject) *field {
+	f := newField(string(path), label, input)
 	m.fields[path] = f
 	return f
 }
 
-func (m *manualScreen) pathOf(e *fieldEntry) string {
+func (m *manualScreen) pathOf(e *fieldEntry) form.Field {
 	for p, f := range m.fields {
 		if f.input == e {
 			return p
@@ -183,22 +184,27 @@ func (m *manualScreen) pathOf(e *fieldEntry) string {
 	return ""
 }
 
-func (m *manualScreen) newServerBlock(side string) *serverBlock {
+// sideKeys are the translation keys of a side's texts.
+var sideKeys = [2]struct{ host, title string }{
+	{"manual.incoming.host.placeholder", "manual.incoming.title"},
+	{"manual.outgoing.host.placeholder", "manual.outgoing.title"},
+}
+
+func (m *manualScreen) newServerBlock(side form.Side) *serverBlock {
 	b := &serverBlock{side: side}
-	b.host = newFieldEntry(tr("manual." + side + ".host.placeholder"))
+	b.host = newFieldEntry(tr(sideKeys[side].host))
 	b.port = newFieldEntry("")
 	b.user = newFieldEntry(tr("manual.username.placeholder"))
 	b.pin = newFieldEntry(tr("manual.pin.placeholder"))
-	host := m.addField(side+".host", tr("manual.host"), b.host)
-	port := m.addField(side+".port", tr("manual.port"), b.port)
-	user := m.addField(side+".username", tr("manual.username"), b.user)
-	pin := m.addField(side+".certSha256", tr("manual.pin"), b.pin)
+	host := m.addField(side.Field(form.Host), tr("manual.host"), b.host)
+	port := m.addField(side.Field(form.Port), tr("manual.port"), b.port)
+	user := m.addField(side.Field(form.Username), tr("manual.username"), b.user)
+	pin := m.addField(side.Field(form.CertSHA256), tr("manual.pin"), b.pin)
 	for _, x := range []struct {
-		path string
+		path form.Field
 		e    *fieldEntry
-	}{{side + ".host", b.host}, {side + ".port", b.port}, {side + ".username", b.user}, {side + ".certSha256", b.pin}} {
-		x := x
-		x.e.OnChanged = func(string) { m.onServerEdited(x.path) }
+	}{{side.Field(form.Host), b.host}, {side.Field(form.Port), b.port}, {side.Field(form.Username), b.user}, {side.Field(form.CertSHA256), b.pin}} {
+		x.e.OnChanged = func(t string) { m.onServerEdited(x.path, t) }
 	}
 	b.pin.onFocusLost = func() {
 		if b.pin.Text != "" {
@@ -208,26 +214,26 @@ func (m *manualScreen) newServerBlock(side string) *serverBlock {
 	}
 
 	b.sec = widget.NewSelect([]string{tr(securityKeys[mailcfg.SecurityTLS]), tr(securityKeys[mailcfg.SecurityStartTLS])}, func(string) {
-		m.fields[side+".security"].server = ""
+		m.fields[side.Field(form.Security)].server = ""
 		if m.filling {
 			return
 		}
-		m.touched[side+".security"] = true
-		m.defaultPort(b)
+		m.form.EditSecurity(side, m.selectedSecurity(b))
+		m.showModel()
 		m.validate()
 	})
 	b.sec.PlaceHolder = tr("common.select")
-	sec := m.addField(side+".security", tr("manual.security"), b.sec)
+	sec := m.addField(side.Field(form.Security), tr("manual.security"), b.sec)
 
 	protoLbl := widget.NewLabelWithStyle(tr("manual.protocol"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	var proto fyne.CanvasObject = widget.NewLabel("SMTP")
-	if side == "incoming" {
+	if side == form.Incoming {
 		b.proto = widget.NewRadioGroup([]string{"IMAP", "POP3"}, func(string) { m.onProtoChanged() })
 		b.proto.Horizontal = true
 		b.proto.Required = true
 		proto = b.proto
 	}
-	title := widget.NewLabelWithStyle(tr("manual."+side+".title"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	title := widget.NewLabelWithStyle(tr(sideKeys[side].title), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	title.SizeName = theme.SizeNameSubHeadingText
 	b.box = container.NewVBox(title, container.New(layout.NewFormLayout(),
 		protoLbl, proto,
@@ -237,7 +243,7 @@ func (m *manualScreen) newServerBlock(side string) *serverBlock {
 	))
 
 	b.adv = container.NewVBox(
-		widget.NewLabelWithStyle(tr("manual."+side+".title"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		widget.NewLabelWithStyle(tr(sideKeys[side].title), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		sec.stacked(),
 		pin.stacked(),
 	)
@@ -264,135 +270,70 @@ func (m *manualScreen) takeEmail(s string) {
 }
 
 // proto is the chosen incoming protocol.
-func (m *manualScreen) proto() mailcfg.Protocol {
-	if m.in.proto.Selected == "POP3" {
-		return mailcfg.POP3
-	}
-	return mailcfg.IMAP
-}
+func (m *manualScreen) proto() mailcfg.Protocol { return m.form.Protocol }
 
-func (m *manualScreen) security(b *serverBlock) mailcfg.Security {
-	if !m.tls.Checked {
-		return mailcfg.SecurityNone
-	}
+// selectedSecurity is what a side's encryption choice shows.
+func (m *manualScreen) selectedSecurity(b *serverBlock) mailcfg.Security {
 	if b.sec.Selected == tr(securityKeys[mailcfg.SecurityStartTLS]) {
 		return mailcfg.SecurityStartTLS
 	}
 	return mailcfg.SecurityTLS
 }
 
-func (m *manualScreen) setSecurity(b *serverBlock, s mailcfg.Security) {
-	if k, ok := securityKeys[s]; ok {
-		b.sec.SetSelected(tr(k))
-	}
-}
-
-func defaultPort(p mailcfg.Protocol, s mailcfg.Security) int {
-	tls := s == mailcfg.SecurityTLS
-	switch p {
-	case mailcfg.POP3:
-		if tls {
-			return 995
-		}
-		return 110
-	case mailcfg.SMTP:
-		if tls {
-			return 465
-		}
-		return 587
-	}
-	if tls {
-		return 993
-	}
-	return 143
-}
-
-// defaultPort sets a port the user has not typed to the usual one for the
-// protocol and encryption.
-func (m *manualScreen) defaultPort(b *serverBlock) {
-	if m.touched[b.side+".port"] {
-		return
-	}
-	p := mailcfg.SMTP
-	if b.side == "incoming" {
-		p = m.proto()
-	}
-	m.setText(b.port, strconv.Itoa(defaultPort(p, m.security(b))))
-}
-
-// setText changes a field without counting it as the user's edit.
-func (m *manualScreen) setText(e *fieldEntry, s string) {
-	if e.Text == s {
-		return
-	}
+// showModel puts the form's values into the widgets, without counting them
+// as the user's edits.
+func (m *manualScreen) showModel() {
 	was := m.filling
 	m.filling = true
-	e.SetText(s)
-	m.filling = was
+	defer func() { m.filling = was }()
+	proto := "IMAP"
+	if m.form.Protocol == mailcfg.POP3 {
+		proto = "POP3"
+	}
+	if m.in.proto.Selected != proto {
+		m.in.proto.SetSelected(proto)
+	}
+	for _, b := range []*serverBlock{m.in, m.out} {
+		v := m.form.Servers[b.side]
+		setText(b.host, v.Host)
+		setText(b.port, v.Port)
+		setText(b.user, v.Username)
+		setText(b.pin, v.CertSHA256)
+		if k, ok := securityKeys[v.Security]; ok && b.sec.Selected != tr(k) {
+			b.sec.SetSelected(tr(k))
+		}
+	}
+}
+
+// setText changes an entry's text if it differs.
+func setText(e *fieldEntry, s string) {
+	if e.Text != s {
+		e.SetText(s)
+	}
 }
 
 // settings is the form as a settings value.
-func (m *manualScreen) settings() mailcfg.Settings {
-	srv := func(b *serverBlock, p mailcfg.Protocol) mailcfg.Server {
-		port, err := strconv.Atoi(strings.TrimSpace(b.port.Text))
-		if err != nil {
-			port = 0
-		}
-		return mailcfg.Server{
-			Protocol: p, Host: strings.TrimSpace(b.host.Text), Port: port,
-			Security: m.security(b), Username: strings.TrimSpace(b.user.Text),
-			CertSHA256: strings.TrimSpace(b.pin.Text),
-		}
-	}
-	s := mailcfg.Settings{
-		Email:    strings.TrimSpace(m.email.Text),
-		Auth:     mailcfg.AuthPassword,
-		Incoming: srv(m.in, m.proto()),
-		Outgoing: srv(m.out, mailcfg.SMTP),
-		Source:   m.srcKind,
-		LowTrust: m.lowTrust,
-	}
-	if m.provider != nil {
-		s.Provider = &mailcfg.ProviderRef{ID: m.provider.ID, Name: m.provider.Name}
-	}
-	if m.userEditedServers() {
-		s.Source = mailcfg.SourceManual
-		s.LowTrust = false
-	}
-	if s.Source == "" {
-		s.Source = mailcfg.SourceManual
-	}
-	return s
-}
-
-func (m *manualScreen) userEditedServers() bool {
-	for k, v := range m.touched {
-		if v && (strings.HasPrefix(k, "incoming.") || strings.HasPrefix(k, "outgoing.")) && !strings.HasSuffix(k, ".certSha256") {
-			return true
-		}
-	}
-	return false
-}
+func (m *manualScreen) settings() mailcfg.Settings { return m.form.Settings() }
 
 func (m *manualScreen) validateOptions() mailcfg.ValidateOptions {
 	return mailcfg.ValidateOptions{AllowInsecure: m.wz.deps.Policy.AllowInsecure, InsecureOverride: m.insecure.Checked}
 }
 
-// problems lists what is wrong, per field path, in the window's language.
-func (m *manualScreen) problems() map[string]string {
-	out := map[string]string{}
+// problems lists what is wrong, per field, in the window's language.
+func (m *manualScreen) problems() map[form.Field]string {
+	out := map[form.Field]string{}
 	if err := m.settings().Validate(m.validateOptions()); err != nil {
 		var ve mailcfg.ValidationError
 		if errors.As(err, &ve) {
 			for _, e := range ve {
-				if _, dup := out[e.Field]; !dup {
-					out[e.Field] = m.wz.text(e.Message)
+				if _, dup := out[form.Field(e.Field)]; !dup {
+					out[form.Field(e.Field)] = m.wz.text(e.Message)
 				}
 			}
 		}
 	}
-	if m.password.Text == "" {
-		out["password"] = tr("manual.password.empty")
+	if m.form.Password == "" {
+		out[form.Password] = tr("manual.password.empty")
 	}
 	return out
 }
@@ -401,14 +342,15 @@ func (m *manualScreen) problems() map[string]string {
 // enables Continue only when there are none.
 func (m *manualScreen) validate() bool {
 	probs := m.problems()
-	needConfirm := m.lowTrust && !m.userEditedServers() && !m.lowOK.Checked
+	needConfirm := m.form.LowTrust && !m.form.EditedServers() && !m.lowOK.Checked
 	for path, f := range m.fields {
 		msg := probs[path]
 		show := f.shown || m.submitted
-		if strings.HasSuffix(path, ".security") {
+		part, _ := path.Part()
+		if part == form.Security {
 			show = false // the TLS warning says it, next to the checkbox
 		}
-		if strings.HasSuffix(path, ".port") && strings.TrimSpace(m.entryOf(path).Text) != "" {
+		if part == form.Port && strings.TrimSpace(m.form.Value(path)) != "" {
 			show = true // a wrong port is wrong at once
 		}
 		if !show {
@@ -428,7 +370,7 @@ func (m *manualScreen) validate() bool {
 	m.next.Disable()
 	onlyTLS := !m.tls.Checked
 	for path := range probs {
-		if !strings.HasSuffix(path, ".security") {
+		if part, ok := path.Part(); !ok || part != form.Security {
 			onlyTLS = false
 		}
 	}
@@ -446,22 +388,16 @@ func (m *manualScreen) validate() bool {
 	return false
 }
 
-func (m *manualScreen) entryOf(path string) *fieldEntry {
-	if f := m.fields[path]; f != nil {
-		e, _ := f.input.(*fieldEntry)
-		return e
-	}
-	return nil
-}
-
-func (m *manualScreen) onServerEdited(path string) {
+// onServerEdited is a server field's text changing: the user's edit,
+// unless the screen is showing the model.
+func (m *manualScreen) onServerEdited(path form.Field, text string) {
 	if f := m.fields[path]; f != nil {
 		f.server = ""
 	}
 	if m.filling {
 		return
 	}
-	m.touched[path] = true
+	m.form.Edit(path, text)
 	m.validate()
 }
 
@@ -487,7 +423,7 @@ func (m *manualScreen) onNext() {
 	}
 	m.stopDiscovery()
 	s := m.settings().Normalized()
-	m.wz.goVerify(s, Password(m.password.Text), !m.tls.Checked && m.insecure.Checked)
+	m.wz.goVerify(s, verify.Password(m.form.Password), !m.tls.Checked && m.insecure.Checked)
 }
 
 func (m *manualScreen) focusFirstProblem() {
@@ -499,7 +435,7 @@ func (m *manualScreen) focusFirstProblem() {
 		}
 	}
 	for _, b := range []*serverBlock{m.in, m.out} {
-		if _, bad := probs[b.side+".certSha256"]; bad {
+		if _, bad := probs[b.side.Field(form.CertSHA256)]; bad {
 			m.openAdvanced()
 			m.wz.focus(b.pin)
 			return
@@ -510,15 +446,13 @@ func (m *manualScreen) focusFirstProblem() {
 // markServerProblem focuses the field a verification failure named and
 // shows the servers' message under it.
 func (m *manualScreen) markServerProblem(path, msg string) {
-	f := m.fields[path]
-	if f == nil && path == "username" {
-		f = m.fields["incoming.username"]
-	}
+	fld := form.FromPath(path)
+	f := m.fields[fld]
 	if f == nil {
 		return
 	}
 	f.server = msg
-	if strings.HasSuffix(path, ".certSha256") || strings.HasSuffix(path, ".security") {
+	if part, ok := fld.Part(); ok && (part == form.CertSHA256 || part == form.Security) {
 		m.openAdvanced()
 	}
 	m.validate()
@@ -535,13 +469,13 @@ func (m *manualScreen) openAdvanced() {
 }
 
 // pin stores a trusted certificate fingerprint for a side.
-func (m *manualScreen) pin(side, sha string) {
-	b := m.in
-	if side == string(SideOutgoing) {
-		b = m.out
+func (m *manualScreen) pin(side verify.Side, sha string) {
+	s := form.Incoming
+	if side == verify.Outgoing {
+		s = form.Outgoing
 	}
-	m.touched[side+".certSha256"] = true
-	m.setText(b.pin, sha)
+	m.form.Pin(s, sha)
+	m.showModel()
 	m.validate()
 }
 
@@ -562,8 +496,8 @@ func (m *manualScreen) onTLSChanged() {
 		m.in.sec.Disable()
 		m.out.sec.Disable()
 	}
-	m.defaultPort(m.in)
-	m.defaultPort(m.out)
+	m.form.SetEncrypted(m.tls.Checked)
+	m.showModel()
 	m.validate()
 }
 
@@ -571,13 +505,14 @@ func (m *manualScreen) onProtoChanged() {
 	if m.filling {
 		return
 	}
-	m.touched["incoming.protocol"] = true
-	if a, err := mailcfg.ParseAddress(m.email.Text); err == nil && m.provider != nil && m.provider.Offers(m.proto()) {
-		s := m.provider.Settings(a, m.proto())
-		s.Source = m.srcKind
-		m.apply(s, m.provider, true)
-	} else {
-		m.defaultPort(m.in)
+	p := mailcfg.IMAP
+	if m.in.proto.Selected == "POP3" {
+		p = mailcfg.POP3
+	}
+	found, ok := m.form.ChooseProtocol(p)
+	m.showModel()
+	if ok {
+		m.showFound(found, m.form.Provider)
 	}
 	m.validate()
 }
@@ -585,22 +520,12 @@ func (m *manualScreen) onProtoChanged() {
 // onEmailChanged schedules autofill once typing pauses.
 func (m *manualScreen) onEmailChanged() {
 	m.fields["email"].server = ""
-	m.gen++
-	gen := m.gen
-	if m.timer != nil {
-		m.timer.Stop()
-	}
 	text := m.email.Text
 	if d := m.wz.deps.Debounce; d > 0 {
-		do := m.wz.deps.Do
-		m.timer = time.AfterFunc(d, func() {
-			do(func() {
-				if gen == m.gen {
-					m.autofill(text)
-				}
-			})
-		})
+		startAfter(m.typing, d, func(context.Context) struct{} { return struct{}{} },
+			func(struct{}) { m.autofill(text) })
 	} else {
+		m.typing.stop()
 		m.autofill(text)
 	}
 	m.validate()
@@ -622,8 +547,10 @@ func (m *manualScreen) autofill(email string) {
 	case err == nil:
 		m.apply(s, m.wz.table().ByID(s.Provider.ID), false)
 	default:
-		m.resetServers(&addr)
-		m.provider, m.srcKind, m.lowTrust = nil, "", false
+		m.form.Reset(&addr)
+		m.showModel()
+		m.lowNote.set("")
+		m.lowOK.Hide()
 		m.showHelp()
 		if m.wz.deps.Discover != nil {
 			m.source.icon.SetResource(theme.SearchIcon())
@@ -640,88 +567,37 @@ func (m *manualScreen) autofill(email string) {
 }
 
 func (m *manualScreen) discover(addr mailcfg.Address) {
-	ctx, cancel := context.WithCancel(context.Background())
-	m.discCancel = cancel
-	m.discovering = true
-	m.discID++
-	id := m.discID
-	stream, do := m.wz.deps.Discover, m.wz.deps.Do
+	stream := m.wz.deps.Discover
 	email, proto := addr.String(), m.proto()
-	go func() {
+	startWith(m.discovery, func(ctx context.Context, deliver func(func())) struct{} {
 		for r := range stream(ctx, email, proto) {
-			r := r
-			do(func() {
-				if id == m.discID {
-					m.apply(r.Settings, r.Provider, false)
-				}
-			})
+			deliver(func() { m.apply(r.Settings, r.Provider, false) })
 		}
-		do(func() {
-			cancel()
-			if id != m.discID {
-				return
-			}
-			m.discCancel = nil
-			m.discovering = false
-			if m.srcKind == "" {
-				m.source.icon.SetResource(theme.InfoIcon())
-				m.source.set(m.wz.text(mailcfg.NotFoundMessage))
-			}
-		})
-	}()
+		return struct{}{}
+	}, func(struct{}) {
+		if m.form.Source == "" {
+			m.source.icon.SetResource(theme.InfoIcon())
+			m.source.set(m.wz.text(mailcfg.NotFoundMessage))
+		}
+	})
 }
 
 // stopDiscovery cancels a running discovery and ignores what it still sends.
-func (m *manualScreen) stopDiscovery() {
-	m.discID++
-	if m.discCancel != nil {
-		m.discCancel()
-		m.discCancel = nil
-	}
-	m.discovering = false
-}
+func (m *manualScreen) stopDiscovery() { m.discovery.stop() }
 
 // apply puts found settings into every server field the user has not typed
-// in. keepProto leaves the protocol choice alone.
+// in (see form.Model.Apply) and says where they came from. keepProto leaves
+// the protocol choice alone.
 func (m *manualScreen) apply(s mailcfg.Settings, p *mailcfg.Provider, keepProto bool) {
-	was := m.filling
-	m.filling = true
-	defer func() { m.filling = was }()
-	if !keepProto && !m.touched["incoming.protocol"] && s.Incoming.Protocol != "" {
-		if s.Incoming.Protocol == mailcfg.POP3 {
-			m.in.proto.SetSelected("POP3")
-		} else {
-			m.in.proto.SetSelected("IMAP")
-		}
-	}
-	for _, x := range []struct {
-		b   *serverBlock
-		srv mailcfg.Server
-	}{{m.in, s.Incoming}, {m.out, s.Outgoing}} {
-		side := x.b.side
-		if !m.touched[side+".host"] {
-			x.b.host.SetText(x.srv.Host)
-		}
-		if !m.touched[side+".security"] && x.srv.Security != mailcfg.SecurityNone {
-			m.setSecurity(x.b, x.srv.Security)
-		}
-		if !m.touched[side+".port"] && x.srv.Port > 0 {
-			if m.tls.Checked {
-				x.b.port.SetText(strconv.Itoa(x.srv.Port))
-			} else {
-				x.b.port.SetText(strconv.Itoa(defaultPort(x.srv.Protocol, mailcfg.SecurityNone)))
-			}
-		}
-		if !m.touched[side+".username"] {
-			x.b.user.SetText(x.srv.Username)
-		}
-		if !m.touched[side+".certSha256"] && x.srv.CertSHA256 != "" {
-			x.b.pin.SetText(x.srv.CertSHA256)
-		}
-	}
-	m.provider = p
-	m.srcKind = s.Source
-	m.lowTrust = s.LowTrust
+	m.form.Apply(s, p, keepProto)
+	m.showModel()
+	m.showFound(s, p)
+	m.validate()
+}
+
+// showFound tells where found settings came from and asks to confirm those
+// that could have been tampered with.
+func (m *manualScreen) showFound(s mailcfg.Settings, p *mailcfg.Provider) {
 	name := ""
 	if p != nil {
 		name = p.Name
@@ -748,74 +624,21 @@ func (m *manualScreen) apply(s mailcfg.Settings, p *mailcfg.Provider, keepProto 
 		m.lowOK.Hide()
 	}
 	m.showHelp()
-	m.validate()
-}
-
-// resetServers clears what autofill put in the server fields (never what the
-// user typed), for an address nobody knows.
-func (m *manualScreen) resetServers(addr *mailcfg.Address) {
-	was := m.filling
-	m.filling = true
-	defer func() { m.filling = was }()
-	if m.in.proto.Selected == "" {
-		m.in.proto.SetSelected("IMAP")
-	}
-	for _, b := range []*serverBlock{m.in, m.out} {
-		side := b.side
-		if !m.touched[side+".host"] {
-			b.host.SetText("")
-		}
-		if !m.touched[side+".security"] {
-			m.setSecurity(b, mailcfg.SecurityTLS)
-		}
-		m.defaultPort(b)
-		if !m.touched[side+".username"] {
-			u := ""
-			if addr != nil {
-				u = addr.String()
-			}
-			b.user.SetText(u)
-		}
-		if !m.touched[side+".certSha256"] {
-			b.pin.SetText("")
-		}
-	}
-	m.lowNote.set("")
-	m.lowOK.Hide()
 }
 
 // showHelp shows the provider's help text before the first failure.
 func (m *manualScreen) showHelp() {
-	if m.provider == nil || m.provider.Help.IsZero() {
+	p := m.form.Provider
+	if p == nil || p.Help.IsZero() {
 		m.help.set("")
 		m.helpLink.Hide()
 		return
 	}
-	m.help.set(displayText(m.wz.text(m.provider.Help)))
-	if u, err := url.Parse(m.provider.HelpURL); err == nil && m.provider.HelpURL != "" {
+	m.help.set(displayText(m.wz.text(p.Help)))
+	if u, err := url.Parse(p.HelpURL); err == nil && p.HelpURL != "" {
 		m.helpLink.SetURL(u)
 		m.helpLink.Show()
 	} else {
 		m.helpLink.Hide()
 	}
-}
-
-// fixedWidth lays out one object at a fixed width (and its own height).
-type fixedWidth struct{ w float32 }
-
-func (l *fixedWidth) Layout(objs []fyne.CanvasObject, size fyne.Size) {
-	for _, o := range objs {
-		o.Resize(size)
-		o.Move(fyne.NewPos(0, 0))
-	}
-}
-
-func (l *fixedWidth) MinSize(objs []fyne.CanvasObject) fyne.Size {
-	h := float32(0)
-	for _, o := range objs {
-		if m := o.MinSize(); m.Height > h {
-			h = m.Height
-		}
-	}
-	return fyne.NewSize(l.w, h)
 }

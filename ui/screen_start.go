@@ -12,7 +12,9 @@ import (
 
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/infino"
+	"infino.legal/mailbox/mailcfg/microsoft"
 	"infino.legal/mailbox/mailcfg/policy"
+	"infino.legal/mailbox/mailcfg/verify"
 )
 
 // startScreen offers the two ways in: Microsoft sign-in and the manual form.
@@ -29,7 +31,7 @@ type startScreen struct {
 	pending      *noteBox
 	pendingRetry *widget.Button
 	pendingBox   *fyne.Container
-	flushing     context.CancelFunc
+	flushing     *job
 	// signing-in state
 	waiting   *fyne.Container
 	urlBox    *fyne.Container
@@ -38,14 +40,13 @@ type startScreen struct {
 	activity  *widget.Activity
 	cancelBtn *widget.Button
 	errNote   *noteBox
-	cancel    context.CancelFunc
-	signID    int
+	signIn    *job
 
 	obj fyne.CanvasObject
 }
 
 func newStartScreen(wz *Wizard) *startScreen {
-	s := &startScreen{wz: wz}
+	s := &startScreen{wz: wz, signIn: newJob(wz), flushing: newJob(wz)}
 	s.email = newFieldEntry(tr("start.email.placeholder"))
 	s.email.OnChanged = func(string) { s.updateChoice() }
 	s.email.OnSubmitted = func(string) { s.submit() }
@@ -218,68 +219,60 @@ func (s *startScreen) onMicrosoft() {
 	if !s.microsoftReady() {
 		s.errNote.text.Importance = widget.WarningImportance
 		s.errNote.icon.SetResource(theme.WarningIcon())
-		s.errNote.set(tr("start.microsoft.unavailable"))
+		e := microsoft.NotConfigured(s.wz.deps.PolicyFile)
+		s.errNote.set(strings.TrimSpace(s.wz.text(e.Message) + " " + s.wz.text(e.Hint)))
 		return
 	}
-	if s.cancel != nil {
+	if s.signIn.running() {
 		return // already signing in
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	s.cancel = cancel
-	s.signID++
-	id := s.signID
 	s.setBusy(true)
 	hint := ""
 	if a, err := mailcfg.ParseAddress(s.email.Text); err == nil {
 		hint = a.String()
 	}
-	signIn, do := s.wz.deps.SignIn, s.wz.deps.Do
-	showURL := func(u string) {
-		do(func() {
-			if id == s.signID && s.cancel != nil {
-				s.urlLbl.SetText(u)
-				s.urlBox.Show()
-			}
-		})
+	signIn := s.wz.deps.SignIn
+	type signedIn struct {
+		settings  mailcfg.Settings
+		cred      verify.Credential
+		err       error
+		cancelled bool
 	}
-	go func() {
-		settings, cred, err := signIn(ctx, hint, showURL)
-		cancelled := ctx.Err() != nil
-		cancel()
-		do(func() {
-			if id != s.signID {
-				return
-			}
-			s.cancel = nil
-			s.setBusy(false)
-			switch {
-			case cancelled || errors.Is(err, context.Canceled):
-				s.errNote.text.Importance = widget.MediumImportance
-				s.errNote.icon.SetResource(theme.InfoIcon())
-				s.errNote.set(tr("start.microsoft.cancelled"))
-			case err != nil:
-				s.errNote.text.Importance = widget.DangerImportance
-				s.errNote.icon.SetResource(theme.ErrorIcon())
-				msg := tr("start.microsoft.failed")
-				var ff interface{ Failure() *mailcfg.Failure }
-				if errors.As(err, &ff) && ff.Failure() != nil {
-					f := ff.Failure()
-					msg = strings.TrimSpace(s.wz.text(f.Message) + " " + s.wz.text(f.Hint))
+	startWith(s.signIn, func(ctx context.Context, deliver func(func())) signedIn {
+		showURL := func(u string) {
+			deliver(func() {
+				if s.signIn.running() {
+					s.urlLbl.SetText(u)
+					s.urlBox.Show()
 				}
-				s.errNote.set(msg)
-			default:
-				s.wz.viaMicrosoft = true
-				s.wz.goVerify(settings, cred, false)
+			})
+		}
+		settings, cred, err := signIn(ctx, hint, showURL)
+		return signedIn{settings, cred, err, ctx.Err() != nil}
+	}, func(r signedIn) {
+		s.setBusy(false)
+		switch {
+		case r.cancelled || errors.Is(r.err, context.Canceled):
+			s.errNote.text.Importance = widget.MediumImportance
+			s.errNote.icon.SetResource(theme.InfoIcon())
+			s.errNote.set(tr("start.microsoft.cancelled"))
+		case r.err != nil:
+			s.errNote.text.Importance = widget.DangerImportance
+			s.errNote.icon.SetResource(theme.ErrorIcon())
+			msg := tr("start.microsoft.failed")
+			var f *mailcfg.Failure
+			if errors.As(r.err, &f) && f != nil {
+				msg = strings.TrimSpace(s.wz.text(f.Message) + " " + s.wz.text(f.Hint))
 			}
-		})
-	}()
+			s.errNote.set(msg)
+		default:
+			s.wz.viaMicrosoft = true
+			s.wz.goVerify(r.settings, r.cred, false)
+		}
+	})
 }
 
-func (s *startScreen) onCancel() {
-	if s.cancel != nil {
-		s.cancel()
-	}
-}
+func (s *startScreen) onCancel() { s.signIn.interrupt() }
 
 func (s *startScreen) setBusy(busy bool) {
 	if busy {
@@ -318,23 +311,23 @@ func (s *startScreen) showPending(entries []infino.Entry) {
 
 // onRetryPending is "Spróbuj teraz" on Start: everything waiting, now.
 func (s *startScreen) onRetryPending() {
-	ob, do := s.wz.deps.Outbox, s.wz.deps.Do
-	if ob == nil || s.flushing != nil {
+	ob := s.wz.deps.Outbox
+	if ob == nil || s.flushing.running() {
 		return
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	s.flushing = cancel
 	s.pendingRetry.Disable()
-	go func() {
+	type pending struct {
+		entries []infino.Entry
+		err     error
+	}
+	start(s.flushing, func(ctx context.Context) pending {
 		ob.Flush(ctx, true, nil)
 		entries, err := ob.Pending(ctx)
-		cancel()
-		do(func() {
-			s.flushing = nil
-			s.pendingRetry.Enable()
-			if err == nil {
-				s.showPending(entries)
-			}
-		})
-	}()
+		return pending{entries, err}
+	}, func(p pending) {
+		s.pendingRetry.Enable()
+		if p.err == nil {
+			s.showPending(p.entries)
+		}
+	})
 }

@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"infino.legal/mailbox/mailcfg"
+	"infino.legal/mailbox/mailcfg/verify"
 )
 
 type rowState int
@@ -26,7 +27,7 @@ const (
 
 // serverRow shows one server's live progress.
 type serverRow struct {
-	side     Side
+	side     verify.Side
 	icon     *widget.Icon
 	activity *widget.Activity
 	title    *widget.Label
@@ -36,7 +37,7 @@ type serverRow struct {
 	box      fyne.CanvasObject
 }
 
-func newServerRow(side Side) *serverRow {
+func newServerRow(side verify.Side) *serverRow {
 	r := &serverRow{side: side, icon: widget.NewIcon(nil), activity: widget.NewActivity()}
 	r.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	r.addr = widget.NewLabel("")
@@ -95,8 +96,7 @@ type verifyScreen struct {
 	next     *widget.Button
 	trustDlg *dialog.ConfirmDialog
 
-	runID     int
-	stop      context.CancelFunc
+	job       *job
 	fixField  string
 	fixMsg    string
 	lastFails []*sideFailure
@@ -105,14 +105,14 @@ type verifyScreen struct {
 }
 
 type sideFailure struct {
-	side Side
-	f    *Failure
+	side verify.Side
+	f    *mailcfg.Failure
 }
 
 func newVerifyScreen(wz *Wizard) *verifyScreen {
-	v := &verifyScreen{wz: wz}
-	v.in = newServerRow(SideIncoming)
-	v.out = newServerRow(SideOutgoing)
+	v := &verifyScreen{wz: wz, job: newJob(wz)}
+	v.in = newServerRow(verify.Incoming)
+	v.out = newServerRow(verify.Outgoing)
 	v.summary = heading("")
 	v.problems = container.NewVBox()
 	v.cert = container.NewVBox()
@@ -155,7 +155,7 @@ func (v *verifyScreen) content() fyne.CanvasObject { return v.obj }
 func (v *verifyScreen) stepKey() string            { return "step.verify" }
 func (v *verifyScreen) shown()                     {}
 
-func sideTitle(side Side, p mailcfg.Protocol) string {
+func sideTitle(side verify.Side, p mailcfg.Protocol) string {
 	return trf("verify.side."+string(side), strings.ToUpper(string(p)))
 }
 
@@ -171,15 +171,13 @@ func (v *verifyScreen) serverLine(srv mailcfg.Server) string {
 // run starts a verification of the wizard's settings.
 func (v *verifyScreen) run() {
 	v.abort()
-	v.runID++
-	id := v.runID
 	s, cred := v.wz.settings, v.wz.cred
 	rec := &runRecord{Settings: s, Started: v.wz.deps.Now(), ViaMicrosoft: v.wz.viaMicrosoft}
 	v.wz.record = rec
 
-	v.in.title.SetText(sideTitle(SideIncoming, s.Incoming.Protocol))
+	v.in.title.SetText(sideTitle(verify.Incoming, s.Incoming.Protocol))
 	v.in.addr.SetText(v.serverLine(s.Incoming))
-	v.out.title.SetText(sideTitle(SideOutgoing, s.Outgoing.Protocol))
+	v.out.title.SetText(sideTitle(verify.Outgoing, s.Outgoing.Protocol))
 	v.out.addr.SetText(v.serverLine(s.Outgoing))
 	v.in.set(rowPending, tr("verify.step.resolve"))
 	v.out.set(rowPending, tr("verify.step.resolve"))
@@ -193,72 +191,49 @@ func (v *verifyScreen) run() {
 	v.summary.Importance = widget.MediumImportance
 	v.buttons(true, false)
 
-	verify := v.wz.deps.Verify
-	if verify == nil {
+	check := v.wz.deps.Verify
+	if check == nil {
 		v.in.set(rowCancelled, "")
 		v.out.set(rowCancelled, "")
 		v.summary.SetText(tr("verify.unavailable"))
 		v.buttons(false, false)
 		return
 	}
-	ctx, stop := context.WithCancel(context.Background())
-	v.stop = stop
-	do := v.wz.deps.Do
-	opt := VerifyOptions{
-		AllowInsecure:    v.wz.deps.Policy.AllowInsecure,
-		InsecureOverride: v.wz.insecureOK,
-		Progress: func(e VerifyEvent) {
-			do(func() {
-				if id == v.runID {
-					v.onEvent(rec, e)
-				}
-			})
-		},
-	}
-	go func() {
-		res := verify(ctx, s, cred, opt)
-		stop()
-		do(func() {
-			if id == v.runID {
-				v.finish(rec, res)
-			}
-		})
-	}()
+	insecure := VerifyOptions{AllowInsecure: v.wz.deps.Policy.AllowInsecure, InsecureOverride: v.wz.insecureOK}
+	startWith(v.job, func(ctx context.Context, deliver func(func())) verify.Result {
+		opt := insecure
+		opt.Progress = func(e verify.Event) { deliver(func() { v.onEvent(rec, e) }) }
+		return check(ctx, s, cred, opt)
+	}, func(res verify.Result) { v.finish(rec, res) })
 	v.wz.focus(v.cancel)
 }
 
 // abort cancels a running check, if any, and ignores whatever it still says.
-func (v *verifyScreen) abort() {
-	if v.stop != nil {
-		v.stop()
-		v.stop = nil
-		v.runID++
-	}
-}
+func (v *verifyScreen) abort() { v.job.stop() }
 
-func (v *verifyScreen) row(side Side) *serverRow {
-	if side == SideOutgoing {
+func (v *verifyScreen) row(side verify.Side) *serverRow {
+	if side == verify.Outgoing {
 		return v.out
 	}
 	return v.in
 }
 
-func (v *verifyScreen) onEvent(rec *runRecord, e VerifyEvent) {
+func (v *verifyScreen) onEvent(rec *runRecord, e verify.Event) {
 	rec.Events = append(rec.Events, e)
 	r := v.row(e.Side)
 	switch {
 	case e.Failure != nil:
 		r.set(rowFailed, tr("kind."+string(e.Failure.Kind)))
-	case e.Step == StepDone:
+	case e.Step == verify.StepDone:
 		r.set(rowOK, trf("verify.ok", v.wz.seconds(e.Elapsed.Seconds())))
 	default:
 		// Events report finished steps; the next one is under way.
 		srv := rec.Settings.Incoming
-		if e.Side == SideOutgoing {
+		if e.Side == verify.Outgoing {
 			srv = rec.Settings.Outgoing
 		}
 		next := nextStep(e.Step, srv.Security)
-		if next == StepDone {
+		if next == verify.StepDone {
 			r.set(rowPending, tr("verify.step.signout"))
 		} else {
 			r.set(rowPending, tr("verify.step."+string(next)))
@@ -267,7 +242,7 @@ func (v *verifyScreen) onEvent(rec *runRecord, e VerifyEvent) {
 }
 
 func (v *verifyScreen) onCancel() {
-	if v.stop == nil {
+	if !v.job.running() {
 		return
 	}
 	v.abort()
@@ -313,19 +288,18 @@ func (v *verifyScreen) buttons(running, ok bool) {
 	v.retry.Refresh()
 }
 
-func (v *verifyScreen) finish(rec *runRecord, res VerifyResult) {
-	v.stop = nil
+func (v *verifyScreen) finish(rec *runRecord, res verify.Result) {
 	rec.Result = &res
 	var fails []*sideFailure
 	for _, x := range []struct {
-		side Side
-		sr   SideResult
-	}{{SideIncoming, res.Incoming}, {SideOutgoing, res.Outgoing}} {
+		side verify.Side
+		sr   verify.SideResult
+	}{{verify.Incoming, res.Incoming}, {verify.Outgoing, res.Outgoing}} {
 		r := v.row(x.side)
 		switch {
 		case x.sr.OK:
 			r.set(rowOK, trf("verify.ok", v.wz.seconds(x.sr.Elapsed.Seconds())))
-		case x.sr.Failure != nil && x.sr.Failure.Kind == KindCancelled:
+		case x.sr.Failure != nil && x.sr.Failure.Kind == mailcfg.KindCancelled:
 			r.set(rowCancelled, tr("verify.cancelled.row"))
 			rec.Cancelled = true
 		case x.sr.Failure != nil:
@@ -333,7 +307,7 @@ func (v *verifyScreen) finish(rec *runRecord, res VerifyResult) {
 			fails = append(fails, &sideFailure{x.side, x.sr.Failure})
 		default:
 			r.set(rowFailed, tr("kind.protocol"))
-			fails = append(fails, &sideFailure{x.side, &Failure{Kind: KindProtocol}})
+			fails = append(fails, &sideFailure{x.side, &mailcfg.Failure{Kind: mailcfg.KindProtocol}})
 		}
 	}
 	v.lastFails = fails
@@ -399,12 +373,8 @@ func (v *verifyScreen) showProblems(fails []*sideFailure) {
 			told[msg] = true
 			v.problems.Add(wrapLabel(msg))
 		}
+		// Verification attaches the provider's help where it helps.
 		hint := v.wz.text(f.Hint)
-		if hint == "" && (f.Kind == KindAuthFailed || f.Kind == KindAppPasswordRequired || f.Kind == KindAuthDisabled) {
-			if p := v.provider(); p != nil {
-				hint = v.wz.text(p.Help)
-			}
-		}
 		if hint != "" && !told[hint] {
 			told[hint] = true
 			n := newNote(theme.HelpIcon(), widget.MediumImportance)
@@ -418,16 +388,6 @@ func (v *verifyScreen) showProblems(fails []*sideFailure) {
 	}
 }
 
-func (v *verifyScreen) provider() *mailcfg.Provider {
-	if p := v.wz.settings.Provider; p != nil {
-		return v.wz.table().ByID(p.ID)
-	}
-	if a, err := mailcfg.ParseAddress(v.wz.settings.Email); err == nil {
-		return v.wz.table().ByDomain(a.Domain)
-	}
-	return nil
-}
-
 // fingerprint formats a SHA-256 as colon-separated hex in two lines.
 func fingerprint(sha string) (string, bool) {
 	b, err := mailcfg.ParseFingerprint(sha)
@@ -437,7 +397,7 @@ func fingerprint(sha string) (string, bool) {
 	return mailcfg.FormatFingerprint(b[:16]) + ":\n" + mailcfg.FormatFingerprint(b[16:]), true
 }
 
-func (v *verifyScreen) showCert(c *CertInfo) {
+func (v *verifyScreen) showCert(c *mailcfg.CertInfo) {
 	fp, ok := fingerprint(c.SHA256)
 	v.cert.RemoveAll()
 	rows := container.New(layout.NewFormLayout())
@@ -497,13 +457,13 @@ func (v *verifyScreen) pinAndRetry() {
 		if sf.f.Certificate == nil || !sameFingerprint(sf.f.Certificate.SHA256, norm) {
 			continue
 		}
-		if sf.side == SideIncoming {
+		if sf.side == verify.Incoming {
 			v.wz.settings.Incoming.CertSHA256 = norm
 		} else {
 			v.wz.settings.Outgoing.CertSHA256 = norm
 		}
 		if !v.wz.viaMicrosoft {
-			v.wz.manualScreen().pin(string(sf.side), norm)
+			v.wz.manualScreen().pin(sf.side, norm)
 		}
 	}
 	v.run()
@@ -533,4 +493,31 @@ func (v *verifyScreen) onReport() {
 	}
 	v.wz.deps.Clipboard(v.wz.report())
 	v.copied.Show()
+}
+
+// nextStep is the step that starts when a verify.Event reports step done:
+// events report finished steps, and the window shows the next one as in
+// progress. With STARTTLS (or none) the greeting comes before TLS.
+func nextStep(done verify.Step, sec mailcfg.Security) verify.Step {
+	implicit := sec == mailcfg.SecurityTLS
+	switch done {
+	case verify.StepResolve:
+		return verify.StepConnect
+	case verify.StepConnect:
+		if implicit {
+			return verify.StepTLS
+		}
+		return verify.StepGreeting
+	case verify.StepTLS:
+		if implicit {
+			return verify.StepGreeting
+		}
+		return verify.StepLogin
+	case verify.StepGreeting:
+		if sec == mailcfg.SecurityStartTLS {
+			return verify.StepTLS
+		}
+		return verify.StepLogin
+	}
+	return verify.StepDone
 }

@@ -1,43 +1,63 @@
+//go:build screenshots
+
 package ui
 
 import (
 	"context"
+	"crypto/x509"
+	"os"
 	"sync/atomic"
 	"time"
 
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/infino"
+	"infino.legal/mailbox/mailcfg/verify"
 )
 
-// ScreenshotEnv opens the window on one screen, filled with sample data and
-// served by a scripted verifier, for .ci/screenshots.sh. It is never needed
-// for real use; no network is touched while it is set.
-const ScreenshotEnv = "INFINO_MAILBOX_SCREENSHOT"
+// The screenshot harness: built only with -tags screenshots (see
+// .ci/screenshots.sh), so the shipped binary carries no sample data.
 
-// Screenshots lists the screens the hook can open, in README order.
-var Screenshots = []string{
+// screenshotEnv opens the window on one screen, filled with sample data and
+// served by a scripted verifier, for .ci/screenshots.sh. No network is
+// touched while it is set.
+const screenshotEnv = "INFINO_MAILBOX_SCREENSHOT"
+
+// screenshotRequested is the screen the harness is asked to open ("": none).
+func screenshotRequested() string { return os.Getenv(screenshotEnv) }
+
+// screenshots lists the screens the hook can open, in README order.
+var screenshots = []string{
 	"start", "start-microsoft", "start-microsoft-off", "manual-empty", "manual-filled", "manual-unknown", "manual-errors",
 	"manual-insecure", "manual-advanced", "verify-running", "verify-ok", "verify-failed", "verify-cert",
 	"verify-cert-confirm", "done", "done-sent", "done-queued", "done-url", "done-fields", "start-demo",
 }
 
-// Sample failures for the screenshots. The real texts come from
-// mailcfg's failure classification.
+// Sample failures for the screenshots, built by the core the way
+// verification builds them, so the screenshots show the sentences the
+// window really displays.
 var (
-	sampleAuthFailed = &Failure{Kind: KindAuthFailed, Field: "password",
-		Message: mailcfg.Text{PL: "Serwer odrzucił nazwę użytkownika lub hasło.", EN: "The server rejected the user name or password."}}
-	sampleCert = &CertInfo{
+	sampleCert = &mailcfg.CertInfo{
 		SHA256:  "3a5f0c9e1b7d24681357acef02468ace13579bdf02468ace13579bdf0246f00d",
 		Subject: "CN=mail.kancelaria-nowak.pl", Issuer: "CN=Kancelaria Nowak CA",
 		NotBefore: time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2028, 1, 5, 0, 0, 0, 0, time.UTC),
-		Names: []string{"mail.kancelaria-nowak.pl"}, Reason: "unknown_authority",
+		Names: []string{"mail.kancelaria-nowak.pl"}, Reason: mailcfg.CertUnknownAuthority,
 	}
-	sampleCertFailure = &Failure{Kind: KindTLSCertificate, Field: "incoming.certSha256", Certificate: sampleCert,
-		Message: mailcfg.Text{
-			PL: "Certyfikat serwera wystawił urząd, którego ten komputer nie zna (np. certyfikat własny kancelarii).",
-			EN: "The server's certificate was issued by an authority this computer does not know (e.g. the firm's own certificate).",
-		}}
 )
+
+// sampleAuthFailed is the failure verification reports when a wp.pl server
+// refuses the password (with the provider's help as the hint).
+func sampleAuthFailed(side verify.Side) *mailcfg.Failure {
+	return mailcfg.NewFailure(mailcfg.KindAuthFailed, string(side), mailcfg.Bundled().ByDomain("wp.pl"))
+}
+
+// sampleCertFailure is what the classifier makes of a server certificate
+// from an authority this computer does not know, carrying sampleCert.
+func sampleCertFailure(side verify.Side) *mailcfg.Failure {
+	f := verify.Classify(&mailcfg.CertificateError{Reason: mailcfg.CertUnknownAuthority, Err: x509.UnknownAuthorityError{}},
+		string(side), nil)
+	f.Certificate = sampleCert
+	return f
+}
 
 func screenshotDeps(d Deps, shot string) Deps {
 	d.Debounce = 0
@@ -63,7 +83,7 @@ var screenshotDemo = &DemoInfo{Email: "jan@kancelaria-demo.test", Password: "Dem
 
 // scriptedHandOff answers as the real one would, without any network.
 func scriptedHandOff(shot string) HandOffFunc {
-	return func(_ context.Context, s mailcfg.Settings, _ Credential, _ time.Time, _ func(string)) HandOffResult {
+	return func(_ context.Context, s mailcfg.Settings, _ verify.Credential, _ time.Time, _ func(string)) HandOffResult {
 		out := infino.Outcome{State: infino.StateSent, Email: s.Email}
 		switch shot {
 		case "done-queued":
@@ -98,8 +118,10 @@ func scriptedOutbox(shot string) *shotOutbox {
 	return o
 }
 
-func (o *shotOutbox) InfinoURL() (string, bool, error) { return o.url, o.fromPolicy, nil }
-func (o *shotOutbox) SetInfinoURL(u string) error      { o.url = u; return nil }
+func (o *shotOutbox) InfinoURL(context.Context) (string, bool, error) {
+	return o.url, o.fromPolicy, nil
+}
+func (o *shotOutbox) SetInfinoURL(_ context.Context, u string) error { o.url = u; return nil }
 func (o *shotOutbox) Pending(context.Context) ([]infino.Entry, error) {
 	return o.pending, nil
 }
@@ -109,48 +131,47 @@ func (o *shotOutbox) Flush(context.Context, bool, func(string)) infino.FlushRepo
 
 // scriptedVerifier plays back progress and an outcome without any network.
 func scriptedVerifier(shot string) VerifyFunc {
-	return func(ctx context.Context, s mailcfg.Settings, _ Credential, opt VerifyOptions) VerifyResult {
-		ev := func(side Side, step Step, ms int, f *Failure) {
+	return func(ctx context.Context, s mailcfg.Settings, _ verify.Credential, opt VerifyOptions) verify.Result {
+		ev := func(side verify.Side, step verify.Step, ms int, f *mailcfg.Failure) {
 			if opt.Progress != nil {
-				opt.Progress(VerifyEvent{Side: side, Step: step, Elapsed: time.Duration(ms) * time.Millisecond, Failure: f})
+				opt.Progress(verify.Event{Side: side, Step: step, Elapsed: time.Duration(ms) * time.Millisecond, Failure: f})
 			}
 		}
-		for _, st := range []Step{StepResolve, StepConnect, StepTLS} {
-			ev(SideIncoming, st, 40, nil)
-			ev(SideOutgoing, st, 50, nil)
+		for _, st := range []verify.Step{verify.StepResolve, verify.StepConnect, verify.StepTLS} {
+			ev(verify.Incoming, st, 40, nil)
+			ev(verify.Outgoing, st, 50, nil)
 		}
-		ok := SideResult{OK: true, Elapsed: 620 * time.Millisecond}
-		ok2 := SideResult{OK: true, Elapsed: 840 * time.Millisecond}
+		ok := verify.SideResult{OK: true, Elapsed: 620 * time.Millisecond}
+		ok2 := verify.SideResult{OK: true, Elapsed: 840 * time.Millisecond}
 		switch shot {
 		case "verify-running":
-			ev(SideOutgoing, StepGreeting, 300, nil)
-			ev(SideOutgoing, StepLogin, 420, nil)
-			ev(SideIncoming, StepGreeting, 380, nil)
+			ev(verify.Outgoing, verify.StepGreeting, 300, nil)
+			ev(verify.Outgoing, verify.StepLogin, 420, nil)
+			ev(verify.Incoming, verify.StepGreeting, 380, nil)
 			<-ctx.Done()
-			c := &Failure{Kind: KindCancelled}
-			return VerifyResult{Incoming: SideResult{Failure: c}, Outgoing: SideResult{Failure: c}}
+			c := &mailcfg.Failure{Kind: mailcfg.KindCancelled}
+			return verify.Result{Incoming: verify.SideResult{Failure: c}, Outgoing: verify.SideResult{Failure: c}}
 		case "verify-failed":
-			ev(SideIncoming, StepLogin, 610, sampleAuthFailed)
-			ev(SideOutgoing, StepLogin, 790, sampleAuthFailed)
-			return VerifyResult{Incoming: SideResult{Elapsed: 610 * time.Millisecond, Failure: sampleAuthFailed},
-				Outgoing: SideResult{Elapsed: 790 * time.Millisecond, Failure: sampleAuthFailed}, Elapsed: 790 * time.Millisecond}
+			in, out := sampleAuthFailed(verify.Incoming), sampleAuthFailed(verify.Outgoing)
+			ev(verify.Incoming, verify.StepLogin, 610, in)
+			ev(verify.Outgoing, verify.StepLogin, 790, out)
+			return verify.Result{Incoming: verify.SideResult{Elapsed: 610 * time.Millisecond, Failure: in},
+				Outgoing: verify.SideResult{Elapsed: 790 * time.Millisecond, Failure: out}, Elapsed: 790 * time.Millisecond}
 		case "verify-cert", "verify-cert-confirm":
 			if s.Incoming.CertSHA256 != "" {
-				return VerifyResult{OK: true, Incoming: ok, Outgoing: ok2, Elapsed: 840 * time.Millisecond}
+				return verify.Result{OK: true, Incoming: ok, Outgoing: ok2, Elapsed: 840 * time.Millisecond}
 			}
-			in := *sampleCertFailure
-			out := in
-			out.Field = "outgoing.certSha256"
-			ev(SideIncoming, StepTLS, 210, &in)
-			ev(SideOutgoing, StepTLS, 230, &out)
-			return VerifyResult{Incoming: SideResult{Elapsed: 210 * time.Millisecond, Failure: &in},
-				Outgoing: SideResult{Elapsed: 230 * time.Millisecond, Failure: &out}, Elapsed: 230 * time.Millisecond}
+			in, out := sampleCertFailure(verify.Incoming), sampleCertFailure(verify.Outgoing)
+			ev(verify.Incoming, verify.StepTLS, 210, in)
+			ev(verify.Outgoing, verify.StepTLS, 230, out)
+			return verify.Result{Incoming: verify.SideResult{Elapsed: 210 * time.Millisecond, Failure: in},
+				Outgoing: verify.SideResult{Elapsed: 230 * time.Millisecond, Failure: out}, Elapsed: 230 * time.Millisecond}
 		}
-		ev(SideIncoming, StepLogin, 500, nil)
-		ev(SideOutgoing, StepLogin, 700, nil)
-		ev(SideIncoming, StepDone, 620, nil)
-		ev(SideOutgoing, StepDone, 840, nil)
-		return VerifyResult{OK: true, Incoming: ok, Outgoing: ok2, Elapsed: 840 * time.Millisecond}
+		ev(verify.Incoming, verify.StepLogin, 500, nil)
+		ev(verify.Outgoing, verify.StepLogin, 700, nil)
+		ev(verify.Incoming, verify.StepDone, 620, nil)
+		ev(verify.Outgoing, verify.StepDone, 840, nil)
+		return verify.Result{OK: true, Incoming: ok, Outgoing: ok2, Elapsed: 840 * time.Millisecond}
 	}
 }
 
@@ -229,9 +250,9 @@ func (wz *Wizard) openForScreenshot(shot string) {
 	case "done", "done-sent", "done-queued", "done-url", "done-fields":
 		fill("jan.kowalski@wp.pl", "sekretne-haslo")
 		wz.settings = m.settings().Normalized()
-		wz.cred = Password(m.password.Text)
-		res := VerifyResult{OK: true, Incoming: SideResult{OK: true, Elapsed: 620 * time.Millisecond},
-			Outgoing: SideResult{OK: true, Elapsed: 840 * time.Millisecond}, Elapsed: 840 * time.Millisecond}
+		wz.cred = verify.Password(m.password.Text)
+		res := verify.Result{OK: true, Incoming: verify.SideResult{OK: true, Elapsed: 620 * time.Millisecond},
+			Outgoing: verify.SideResult{OK: true, Elapsed: 840 * time.Millisecond}, Elapsed: 840 * time.Millisecond}
 		wz.record = &runRecord{Settings: wz.settings, Started: time.Now(), Result: &res}
 		wz.goDone()
 	}

@@ -10,12 +10,14 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"infino.legal/mailbox/mailcfg"
+	"infino.legal/mailbox/mailcfg/discover"
 	"infino.legal/mailbox/mailcfg/infino"
+	"infino.legal/mailbox/mailcfg/verify"
 )
 
 func TestMicrosoftNeedsClientID(t *testing.T) {
 	called := false
-	signIn := func(context.Context, string, func(string)) (mailcfg.Settings, Credential, error) {
+	signIn := func(context.Context, string, func(string)) (mailcfg.Settings, verify.Credential, error) {
 		called = true
 		return mailcfg.Settings{}, nil, nil
 	}
@@ -33,10 +35,10 @@ func TestMicrosoftNeedsClientID(t *testing.T) {
 }
 
 func TestMicrosoftSignInSeam(t *testing.T) {
-	tok := OAuth2Token{Username: "jan@outlook.com", AccessToken: "eyJ-secret-token"}
+	tok := verify.OAuth2Token{Username: "jan@outlook.com", AccessToken: "eyJ-secret-token"}
 	got := make(chan string, 1)
 	proceed := make(chan struct{})
-	signIn := func(ctx context.Context, hint string, showURL func(string)) (mailcfg.Settings, Credential, error) {
+	signIn := func(ctx context.Context, hint string, showURL func(string)) (mailcfg.Settings, verify.Credential, error) {
 		got <- hint
 		showURL("https://login.microsoftonline.com/common/oauth2/v2.0/authorize?client_id=x")
 		<-proceed
@@ -44,7 +46,7 @@ func TestMicrosoftSignInSeam(t *testing.T) {
 		s.Source = mailcfg.SourceMicrosoft
 		return s, tok, nil
 	}
-	v := &fakeVerifier{fn: func(context.Context, mailcfg.Settings, VerifyOptions) VerifyResult { return okResult() }}
+	v := &fakeVerifier{fn: func(context.Context, mailcfg.Settings, VerifyOptions) verify.Result { return okResult() }}
 	h := newHarness(t, "pl_PL.UTF-8", func(d *Deps) {
 		d.SignIn = signIn
 		d.Verify = v.verify
@@ -64,7 +66,7 @@ func TestMicrosoftSignInSeam(t *testing.T) {
 	}
 	close(proceed)
 	h.q.until(t, "verification after sign-in", func() bool { return v.count() == 1 && h.wz.verify.next.Visible() })
-	if c, ok := v.creds[0].(OAuth2Token); !ok || c != tok {
+	if c, ok := v.creds[0].(verify.OAuth2Token); !ok || c != tok {
 		t.Errorf("credential %#v", v.creds[0])
 	}
 	test.Tap(h.wz.verify.next)
@@ -85,7 +87,7 @@ func TestMicrosoftSignInCancelAndFailure(t *testing.T) {
 	block := make(chan struct{})
 	sawCancel := make(chan bool, 1)
 	fail := false
-	signIn := func(ctx context.Context, _ string, _ func(string)) (mailcfg.Settings, Credential, error) {
+	signIn := func(ctx context.Context, _ string, _ func(string)) (mailcfg.Settings, verify.Credential, error) {
 		if fail {
 			return mailcfg.Settings{}, nil, errors.New("invalid_grant")
 		}
@@ -124,16 +126,16 @@ func TestHandOffSeam(t *testing.T) {
 		{State: infino.StateQueued, Message: mailcfg.Text{PL: "Spróbujemy ponownie za 5 minut.", EN: "Retry in 5 minutes."}},
 		{State: infino.StateSent, Message: mailcfg.Text{PL: "Skrzynka jan.kowalski@wp.pl jest podłączona do konta Infino.", EN: "Connected."}},
 	}
-	var gotCred Credential
+	var gotCred verify.Credential
 	var gotAt time.Time
-	handOff := func(_ context.Context, s mailcfg.Settings, cred Credential, at time.Time, _ func(string)) HandOffResult {
+	handOff := func(_ context.Context, s mailcfg.Settings, cred verify.Credential, at time.Time, _ func(string)) HandOffResult {
 		sent <- s
 		gotCred, gotAt = cred, at
 		r := answers[0]
 		answers = answers[1:]
 		return r
 	}
-	v := &fakeVerifier{fn: func(context.Context, mailcfg.Settings, VerifyOptions) VerifyResult { return okResult() }}
+	v := &fakeVerifier{fn: func(context.Context, mailcfg.Settings, VerifyOptions) verify.Result { return okResult() }}
 	h, m := filled(t, "pl_PL.UTF-8", v, func(d *Deps) { d.HandOff = handOff })
 	test.Tap(m.next)
 	h.q.until(t, "verified", func() bool { return h.wz.verify.next.Visible() })
@@ -142,7 +144,7 @@ func TestHandOffSeam(t *testing.T) {
 	h.q.until(t, "hand-off failure", func() bool { return d.retry.Visible() })
 	h.mustShow("Nie udało się przekazać ustawień")
 	h.mustShow("Infino odrzuciło dane.")
-	if p, ok := gotCred.(Password); !ok || p != "sekret-123" || gotAt.IsZero() {
+	if p, ok := gotCred.(verify.Password); !ok || p != "sekret-123" || gotAt.IsZero() {
 		t.Errorf("hand-off got %#v at %v", gotCred, gotAt)
 	}
 	test.Tap(d.retry)
@@ -164,16 +166,16 @@ func TestHandOffSeam(t *testing.T) {
 }
 
 func TestDiscoverySeamAndLowTrust(t *testing.T) {
-	discover := func(ctx context.Context, email string, proto mailcfg.Protocol) <-chan DiscoverResult {
-		ch := make(chan DiscoverResult, 1)
+	found := func(ctx context.Context, email string, proto mailcfg.Protocol) <-chan discover.Result {
+		ch := make(chan discover.Result, 1)
 		s := mailcfg.Settings{Email: email, Auth: mailcfg.AuthPassword, Source: mailcfg.SourceGuess, LowTrust: true,
 			Incoming: mailcfg.Server{Protocol: proto, Host: "mail.kancelaria-nowak.pl", Port: 993, Security: mailcfg.SecurityTLS, Username: email},
 			Outgoing: mailcfg.Server{Protocol: mailcfg.SMTP, Host: "mail.kancelaria-nowak.pl", Port: 465, Security: mailcfg.SecurityTLS, Username: email}}
-		ch <- DiscoverResult{Settings: s}
+		ch <- discover.Result{Settings: s}
 		close(ch)
 		return ch
 	}
-	h := newHarness(t, "pl_PL.UTF-8", func(d *Deps) { d.Discover = discover })
+	h := newHarness(t, "pl_PL.UTF-8", func(d *Deps) { d.Discover = found })
 	m := h.toManual("biuro@kancelaria-nowak.pl")
 	h.typeInto(m.password, "sekret")
 	h.q.until(t, "discovered settings", func() bool { return m.in.host.Text == "mail.kancelaria-nowak.pl" })

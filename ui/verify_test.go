@@ -11,6 +11,8 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"infino.legal/mailbox/mailcfg"
+	"infino.legal/mailbox/mailcfg/verify"
+	"infino.legal/mailbox/ui/form"
 )
 
 // filled goes to a complete form for jan@wp.pl with password "sekret-123".
@@ -32,13 +34,13 @@ func filled(t *testing.T, locale string, v *fakeVerifier, mod func(*Deps)) (*har
 }
 
 func TestVerifySuccessShowsTicksThenDone(t *testing.T) {
-	v := &fakeVerifier{fn: func(_ context.Context, _ mailcfg.Settings, o VerifyOptions) VerifyResult {
-		for _, st := range []Step{StepResolve, StepConnect, StepTLS, StepGreeting, StepLogin} {
-			o.Progress(VerifyEvent{Side: SideIncoming, Step: st})
-			o.Progress(VerifyEvent{Side: SideOutgoing, Step: st})
+	v := &fakeVerifier{fn: func(_ context.Context, _ mailcfg.Settings, o VerifyOptions) verify.Result {
+		for _, st := range []verify.Step{verify.StepResolve, verify.StepConnect, verify.StepTLS, verify.StepGreeting, verify.StepLogin} {
+			o.Progress(verify.Event{Side: verify.Incoming, Step: st})
+			o.Progress(verify.Event{Side: verify.Outgoing, Step: st})
 		}
-		o.Progress(VerifyEvent{Side: SideIncoming, Step: StepDone, Elapsed: 400 * time.Millisecond})
-		o.Progress(VerifyEvent{Side: SideOutgoing, Step: StepDone, Elapsed: 500 * time.Millisecond})
+		o.Progress(verify.Event{Side: verify.Incoming, Step: verify.StepDone, Elapsed: 400 * time.Millisecond})
+		o.Progress(verify.Event{Side: verify.Outgoing, Step: verify.StepDone, Elapsed: 500 * time.Millisecond})
 		return okResult()
 	}}
 	h, m := filled(t, "pl_PL.UTF-8", v, nil)
@@ -62,7 +64,7 @@ func TestVerifySuccessShowsTicksThenDone(t *testing.T) {
 	if s.Email != "jan.kowalski@wp.pl" || s.Incoming.Host != "imap.wp.pl" || s.Outgoing.Port != 465 || s.Auth != mailcfg.AuthPassword {
 		t.Errorf("verified %+v", s)
 	}
-	if p, ok := v.creds[0].(Password); !ok || p != "sekret-123" {
+	if p, ok := v.creds[0].(verify.Password); !ok || p != "sekret-123" {
 		t.Errorf("credential %#v", v.creds[0])
 	}
 	test.Tap(vs.next)
@@ -79,26 +81,29 @@ func TestVerifySuccessShowsTicksThenDone(t *testing.T) {
 // Every failure kind renders its own headline and the classified message,
 // and (with a field) focuses that field back on the form.
 func TestVerifyFailureKinds(t *testing.T) {
-	fields := map[Kind]string{
-		KindDNS: "incoming.host", KindConnect: "incoming.port", KindTimeout: "outgoing.host",
-		KindTLSCertificate: "incoming.certSha256", KindTLSUnavailable: "outgoing.security",
-		KindAuthFailed: "password", KindAppPasswordRequired: "password", KindAuthDisabled: "",
-		KindProtocol: "outgoing.port",
+	fields := map[mailcfg.Kind]string{
+		mailcfg.KindDNS: "incoming.host", mailcfg.KindConnect: "incoming.port", mailcfg.KindTimeout: "outgoing.host",
+		mailcfg.KindTLSCertificate: "incoming.certSha256", mailcfg.KindTLSUnavailable: "outgoing.security",
+		mailcfg.KindAuthFailed: "password", mailcfg.KindAppPasswordRequired: "password", mailcfg.KindAuthDisabled: "",
+		mailcfg.KindProtocol: "outgoing.port",
 	}
 	for _, locale := range []string{"pl_PL.UTF-8", "en_US.UTF-8"} {
-		for _, k := range Kinds {
-			if k == KindCancelled {
+		for _, k := range mailcfg.Kinds {
+			if k == mailcfg.KindCancelled {
 				continue
 			}
-			f := &Failure{Kind: k, Field: fields[k],
+			f := &mailcfg.Failure{Kind: k, Field: fields[k],
 				Message: mailcfg.Text{PL: "Wiadomość PL " + string(k), EN: "Message EN " + string(k)},
 				Detail:  "S: a001 NO [AUTHENTICATIONFAILED] secret reply"}
-			if k == KindTLSCertificate {
-				f.Certificate = &CertInfo{SHA256: strings.Repeat("ab", 32), Subject: "CN=mail.example.pl", Issuer: "CN=Firm CA"}
+			if p := mailcfg.Bundled().ByDomain("wp.pl"); k == mailcfg.KindAuthFailed || k == mailcfg.KindAuthDisabled || k == mailcfg.KindAppPasswordRequired {
+				f.Hint = mailcfg.NewFailure(k, "incoming", p).Hint // as verification attaches it
 			}
-			v := &fakeVerifier{fn: func(_ context.Context, _ mailcfg.Settings, o VerifyOptions) VerifyResult {
-				o.Progress(VerifyEvent{Side: SideIncoming, Step: StepLogin, Failure: f})
-				return VerifyResult{Incoming: SideResult{Failure: f}, Outgoing: SideResult{OK: true}}
+			if k == mailcfg.KindTLSCertificate {
+				f.Certificate = &mailcfg.CertInfo{SHA256: strings.Repeat("ab", 32), Subject: "CN=mail.example.pl", Issuer: "CN=Firm CA"}
+			}
+			v := &fakeVerifier{fn: func(_ context.Context, _ mailcfg.Settings, o VerifyOptions) verify.Result {
+				o.Progress(verify.Event{Side: verify.Incoming, Step: verify.StepLogin, Failure: f})
+				return verify.Result{Incoming: verify.SideResult{Failure: f}, Outgoing: verify.SideResult{OK: true}}
 			}}
 			h, m := filled(t, locale, v, nil)
 			test.Tap(m.next)
@@ -112,11 +117,11 @@ func TestVerifyFailureKinds(t *testing.T) {
 			if vs.in.state != rowFailed || vs.out.state != rowOK {
 				t.Errorf("%s: rows %v %v", k, vs.in.state, vs.out.state)
 			}
-			if k == KindAuthFailed || k == KindAuthDisabled || k == KindAppPasswordRequired {
-				// No hint from the verifier: the provider's help stands in.
+			if k == mailcfg.KindAuthFailed || k == mailcfg.KindAuthDisabled || k == mailcfg.KindAppPasswordRequired {
+				// The provider's help, attached by verification, shows.
 				h.mustShow("Programy pocztowe")
 			}
-			if k == KindTLSCertificate {
+			if k == mailcfg.KindTLSCertificate {
 				h.mustShow("ab:ab:ab")
 				h.mustShow(tr("verify.cert.trust"))
 			}
@@ -132,7 +137,7 @@ func TestVerifyFailureKinds(t *testing.T) {
 				t.Fatalf("%s: fix button visible=%v focused=%T", k, vs.fix.Visible(), h.focused())
 			}
 			test.Tap(vs.fix)
-			fld := m.fields[fields[k]]
+			fld := m.fields[form.Field(fields[k])]
 			if h.wz.current != m || h.focused() != fld.input.(fyne.Focusable) {
 				t.Errorf("%s: field %s not focused (focus %T)", k, fields[k], h.focused())
 			}
@@ -147,11 +152,11 @@ func TestVerifyFailureKinds(t *testing.T) {
 }
 
 func TestVerifyHintAndBothSides(t *testing.T) {
-	f := &Failure{Kind: KindAuthFailed, Field: "password",
+	f := &mailcfg.Failure{Kind: mailcfg.KindAuthFailed, Field: "password",
 		Message: mailcfg.Text{PL: "Serwer odrzucił hasło.", EN: "The server rejected the password."},
 		Hint:    mailcfg.Text{PL: "Włącz dostęp IMAP w ustawieniach.", EN: "Enable IMAP access in the settings."}}
-	v := &fakeVerifier{fn: func(context.Context, mailcfg.Settings, VerifyOptions) VerifyResult {
-		return VerifyResult{Incoming: SideResult{Failure: f}, Outgoing: SideResult{Failure: f}}
+	v := &fakeVerifier{fn: func(context.Context, mailcfg.Settings, VerifyOptions) verify.Result {
+		return verify.Result{Incoming: verify.SideResult{Failure: f}, Outgoing: verify.SideResult{Failure: f}}
 	}}
 	h, m := filled(t, "pl_PL.UTF-8", v, nil)
 	test.Tap(m.next)
@@ -165,12 +170,12 @@ func TestVerifyHintAndBothSides(t *testing.T) {
 
 func TestCancelStopsTheVerifier(t *testing.T) {
 	stopped := make(chan error, 1)
-	v := &fakeVerifier{fn: func(ctx context.Context, _ mailcfg.Settings, o VerifyOptions) VerifyResult {
-		o.Progress(VerifyEvent{Side: SideIncoming, Step: StepResolve})
+	v := &fakeVerifier{fn: func(ctx context.Context, _ mailcfg.Settings, o VerifyOptions) verify.Result {
+		o.Progress(verify.Event{Side: verify.Incoming, Step: verify.StepResolve})
 		<-ctx.Done() // a server that never answers
 		stopped <- ctx.Err()
-		c := &Failure{Kind: KindCancelled}
-		return VerifyResult{Incoming: SideResult{Failure: c}, Outgoing: SideResult{Failure: c}}
+		c := &mailcfg.Failure{Kind: mailcfg.KindCancelled}
+		return verify.Result{Incoming: verify.SideResult{Failure: c}, Outgoing: verify.SideResult{Failure: c}}
 	}}
 	h, m := filled(t, "pl_PL.UTF-8", v, nil)
 	test.Tap(m.next)
@@ -196,9 +201,9 @@ func TestCancelStopsTheVerifier(t *testing.T) {
 }
 
 func TestGoingBackKeepsEverything(t *testing.T) {
-	f := &Failure{Kind: KindAuthFailed, Field: "password", Message: mailcfg.Text{PL: "Złe hasło.", EN: "Wrong password."}}
-	v := &fakeVerifier{fn: func(context.Context, mailcfg.Settings, VerifyOptions) VerifyResult {
-		return VerifyResult{Incoming: SideResult{Failure: f}, Outgoing: SideResult{OK: true}}
+	f := &mailcfg.Failure{Kind: mailcfg.KindAuthFailed, Field: "password", Message: mailcfg.Text{PL: "Złe hasło.", EN: "Wrong password."}}
+	v := &fakeVerifier{fn: func(context.Context, mailcfg.Settings, VerifyOptions) verify.Result {
+		return verify.Result{Incoming: verify.SideResult{Failure: f}, Outgoing: verify.SideResult{OK: true}}
 	}}
 	h, m := filled(t, "pl_PL.UTF-8", v, nil)
 	h.typeInto(m.in.host, "imap.kancelaria.pl")
@@ -235,16 +240,16 @@ func TestGoingBackKeepsEverything(t *testing.T) {
 
 func TestCertificatePinningNeedsSecondConfirmation(t *testing.T) {
 	sha := "3a5f0c9e1b7d24681357acef02468ace13579bdf02468ace13579bdf0246f00d"
-	cert := &CertInfo{SHA256: sha, Subject: "CN=mail.kancelaria-nowak.pl", Issuer: "CN=Kancelaria Nowak CA",
+	cert := &mailcfg.CertInfo{SHA256: sha, Subject: "CN=mail.kancelaria-nowak.pl", Issuer: "CN=Kancelaria Nowak CA",
 		NotBefore: time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2028, 1, 5, 0, 0, 0, 0, time.UTC)}
 	v := &fakeVerifier{}
-	v.fn = func(_ context.Context, s mailcfg.Settings, _ VerifyOptions) VerifyResult {
+	v.fn = func(_ context.Context, s mailcfg.Settings, _ VerifyOptions) verify.Result {
 		if s.Incoming.CertSHA256 == sha && s.Outgoing.CertSHA256 == sha {
 			return okResult()
 		}
-		f := &Failure{Kind: KindTLSCertificate, Field: "incoming.certSha256", Certificate: cert,
+		f := &mailcfg.Failure{Kind: mailcfg.KindTLSCertificate, Field: "incoming.certSha256", Certificate: cert,
 			Message: mailcfg.Text{PL: "Nieznany wystawca.", EN: "Unknown issuer."}}
-		return VerifyResult{Incoming: SideResult{Failure: f}, Outgoing: SideResult{Failure: f}}
+		return verify.Result{Incoming: verify.SideResult{Failure: f}, Outgoing: verify.SideResult{Failure: f}}
 	}
 	h, m := filled(t, "pl_PL.UTF-8", v, nil)
 	test.Tap(m.next)
@@ -277,14 +282,14 @@ func TestCertificatePinningNeedsSecondConfirmation(t *testing.T) {
 }
 
 func TestDiagnosticReportHasNoSecrets(t *testing.T) {
-	f := &Failure{Kind: KindAuthFailed, Field: "password",
+	f := &mailcfg.Failure{Kind: mailcfg.KindAuthFailed, Field: "password",
 		Message: mailcfg.Text{PL: "Złe hasło.", EN: "Wrong password."},
 		Detail:  `imap NO [AUTHENTICATIONFAILED] sekret-123`}
-	v := &fakeVerifier{fn: func(_ context.Context, _ mailcfg.Settings, o VerifyOptions) VerifyResult {
-		o.Progress(VerifyEvent{Side: SideIncoming, Step: StepConnect, Elapsed: 30 * time.Millisecond})
-		o.Progress(VerifyEvent{Side: SideIncoming, Step: StepLogin, Elapsed: 250 * time.Millisecond, Failure: f})
-		o.Progress(VerifyEvent{Side: SideOutgoing, Step: StepDone, Elapsed: 300 * time.Millisecond})
-		return VerifyResult{Incoming: SideResult{Failure: f, Elapsed: 250 * time.Millisecond}, Outgoing: SideResult{OK: true, Elapsed: 300 * time.Millisecond}, Elapsed: 300 * time.Millisecond}
+	v := &fakeVerifier{fn: func(_ context.Context, _ mailcfg.Settings, o VerifyOptions) verify.Result {
+		o.Progress(verify.Event{Side: verify.Incoming, Step: verify.StepConnect, Elapsed: 30 * time.Millisecond})
+		o.Progress(verify.Event{Side: verify.Incoming, Step: verify.StepLogin, Elapsed: 250 * time.Millisecond, Failure: f})
+		o.Progress(verify.Event{Side: verify.Outgoing, Step: verify.StepDone, Elapsed: 300 * time.Millisecond})
+		return verify.Result{Incoming: verify.SideResult{Failure: f, Elapsed: 250 * time.Millisecond}, Outgoing: verify.SideResult{OK: true, Elapsed: 300 * time.Millisecond}, Elapsed: 300 * time.Millisecond}
 	}}
 	h, m := filled(t, "pl_PL.UTF-8", v, func(d *Deps) { d.OS = "testOS 1.0" })
 	test.Tap(m.next)
@@ -327,10 +332,10 @@ func TestVerifyUnavailableWithoutVerifier(t *testing.T) {
 
 func TestClosingTheWindowStopsTheCheck(t *testing.T) {
 	stopped := make(chan struct{})
-	v := &fakeVerifier{fn: func(ctx context.Context, _ mailcfg.Settings, _ VerifyOptions) VerifyResult {
+	v := &fakeVerifier{fn: func(ctx context.Context, _ mailcfg.Settings, _ VerifyOptions) verify.Result {
 		<-ctx.Done()
 		close(stopped)
-		return VerifyResult{}
+		return verify.Result{}
 	}}
 	h, m := filled(t, "pl_PL.UTF-8", v, nil)
 	test.Tap(m.next)

@@ -184,3 +184,23 @@ func narrow(o fyne.CanvasObject) fyne.CanvasObject { return container.New(&maxWi
 // displayText swaps characters the bundled Noto Sans lacks for ones it has:
 // Fyne draws U+2192 from its symbol font and garbles the space after it.
 func displayText(s string) string { return strings.ReplaceAll(s, "\u2192", "\u203a") }
+
+// fixedWidth lays out one object at a fixed width (and its own height).
+type fixedWidth struct{ w float32 }
+
+func (l *fixedWidth) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs {
+		o.Resize(size)
+		o.Move(fyne.NewPos(0, 0))
+	}
+}
+
+func (l *fixedWidth) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	h := float32(0)
+	for _, o := range objs {
+		if m := o.MinSize(); m.Height > h {
+			h = m.Height
+		}
+	}
+	return fyne.NewSize(l.w, h)
+}

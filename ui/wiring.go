@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"infino.legal/mailbox/mailcfg"
+	"infino.legal/mailbox/mailcfg/discover"
 	"infino.legal/mailbox/mailcfg/infino"
+	"infino.legal/mailbox/mailcfg/verify"
 	"infino.legal/mailbox/mailcfg/world"
 )
 
@@ -52,6 +54,7 @@ func (wr *wiring) deps() Deps {
 		// Reads the policy's CA file only, if it names one; the rest of
 		// the network is built on first use.
 		NetWarning: w.NetWarning(),
+		PolicyFile: w.PolicyFile,
 	}
 	if dm := w.Demo; dm != nil {
 		d.Demo = &DemoInfo{Email: dm.Email, Password: dm.Password, MicrosoftEmail: dm.MicrosoftEmail}
@@ -60,18 +63,18 @@ func (wr *wiring) deps() Deps {
 }
 
 // verify is VerifyWith over the world's roots and table.
-func (wr *wiring) verify(ctx context.Context, s mailcfg.Settings, cred Credential, opt VerifyOptions) VerifyResult {
+func (wr *wiring) verify(ctx context.Context, s mailcfg.Settings, cred verify.Credential, opt VerifyOptions) verify.Result {
 	return VerifyWith(wr.w.VerifyOptions())(ctx, s, cred, opt)
 }
 
 // discover is DiscoverWith through the world's proxy and roots.
-func (wr *wiring) discover(ctx context.Context, email string, proto mailcfg.Protocol) <-chan DiscoverResult {
+func (wr *wiring) discover(ctx context.Context, email string, proto mailcfg.Protocol) <-chan discover.Result {
 	return DiscoverWith(wr.w.DiscoverOptions(false))(ctx, email, proto)
 }
 
 // signIn is "Zaloguj przez Microsoft": the world's Microsoft sign-in with
 // the window's login hint and sign-in address box.
-func (wr *wiring) signIn(ctx context.Context, hint string, showURL func(string)) (mailcfg.Settings, Credential, error) {
+func (wr *wiring) signIn(ctx context.Context, hint string, showURL func(string)) (mailcfg.Settings, verify.Credential, error) {
 	cfg := wr.w.MicrosoftConfig()
 	cfg.OnURL = showURL
 	cfg.LoginHint = hint
@@ -103,7 +106,7 @@ func (wr *wiring) withURL(showURL func(string), f func()) {
 
 // handOff is the Done screen's hand-off: the secret for the credential that
 // verification accepted, then Submit (outbox first, then Infino).
-func (wr *wiring) handOff(ctx context.Context, s mailcfg.Settings, cred Credential, verifiedAt time.Time, showURL func(string)) HandOffResult {
+func (wr *wiring) handOff(ctx context.Context, s mailcfg.Settings, cred verify.Credential, verifiedAt time.Time, showURL func(string)) HandOffResult {
 	svc, err := wr.service()
 	if err != nil {
 		return failedResult(err)
@@ -125,7 +128,7 @@ func failedResult(err error) HandOffResult {
 
 // The Outbox of the window.
 
-func (wr *wiring) InfinoURL() (string, bool, error) {
+func (wr *wiring) InfinoURL(context.Context) (string, bool, error) {
 	svc, err := wr.service()
 	if err != nil {
 		return "", false, err
@@ -133,7 +136,7 @@ func (wr *wiring) InfinoURL() (string, bool, error) {
 	return svc.InfinoURL()
 }
 
-func (wr *wiring) SetInfinoURL(u string) error {
+func (wr *wiring) SetInfinoURL(_ context.Context, u string) error {
 	svc, err := wr.service()
 	if err != nil {
 		return err

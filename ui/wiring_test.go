@@ -66,7 +66,7 @@ func TestRealMicrosoftSignIn(t *testing.T) {
 	h.typeInto(h.wz.start.email, microsofttest.Work.Email)
 	test.Tap(h.wz.start.microsoft)
 	h.q.until(t, "verification after sign-in", func() bool {
-		return h.wz.current == h.wz.verify && h.wz.verify.stop == nil && (h.wz.verify.next.Visible() || h.wz.verify.retry.Visible())
+		return h.wz.current == h.wz.verify && !h.wz.verify.job.running() && (h.wz.verify.next.Visible() || h.wz.verify.retry.Visible())
 	})
 	if !h.wz.verify.next.Visible() {
 		t.Fatalf("verification failed:\n%s\n%s", h.screenText(), h.wz.report())
@@ -147,7 +147,7 @@ func toDone(t *testing.T, h *harness) *doneScreen {
 	h.typeInto(m.password, sandbox.DemoPassword)
 	test.Tap(m.next)
 	vs := h.wz.verify
-	h.q.until(t, "verification", func() bool { return vs.stop == nil && (vs.next.Visible() || vs.retry.Visible()) })
+	h.q.until(t, "verification", func() bool { return !vs.job.running() && (vs.next.Visible() || vs.retry.Visible()) })
 	if !vs.next.Visible() {
 		t.Fatalf("verification failed:\n%s\n%s", h.screenText(), h.wz.report())
 	}
@@ -158,7 +158,7 @@ func toDone(t *testing.T, h *harness) *doneScreen {
 // handedOff waits until the Done screen has a hand-off result.
 func handedOff(t *testing.T, h *harness, d *doneScreen) {
 	t.Helper()
-	h.q.until(t, "hand-off result", func() bool { return d.stop == nil && d.last.State != "" && !d.activity.Visible() })
+	h.q.until(t, "hand-off result", func() bool { return !d.send.running() && d.last.State != "" && !d.activity.Visible() })
 }
 
 func TestHandOffThroughTheRealServiceIsSent(t *testing.T) {
@@ -271,7 +271,7 @@ func TestDoneListsOtherWaitingEntries(t *testing.T) {
 		t.Fatalf("no Retry now for the others: %q %v", d.retry.Text, d.retry.Visible())
 	}
 	test.Tap(d.retry)
-	h.q.until(t, "others sent", func() bool { return d.stop == nil && !d.others.box.Visible() })
+	h.q.until(t, "others sent", func() bool { return !d.send.running() && !d.others.box.Visible() })
 	if sb.Infino.Count() != 2 || d.last.State != infino.StateSent {
 		t.Fatalf("%d mailboxes, %+v", sb.Infino.Count(), d.last)
 	}
@@ -286,7 +286,7 @@ func TestInfinoAddressField(t *testing.T) {
 	h := newHarness(t, "pl_PL.UTF-8", useDeps(w.deps()))
 	d := toDone(t, h)
 	h.q.settle()
-	if !d.urlBox.Visible() || d.stop != nil || len(sb.Infino.Requests()) != 0 {
+	if !d.urlBox.Visible() || d.send.running() || len(sb.Infino.Requests()) != 0 {
 		t.Fatalf("no address field, or sent without an address:\n%s", h.screenText())
 	}
 	h.mustShow("Wpisz adres Infino Legal swojej kancelarii")
@@ -305,7 +305,7 @@ func TestInfinoAddressField(t *testing.T) {
 			t.Errorf("%q: message %q", in, d.urlMsg.Text)
 		}
 	}
-	if u, _, _ := w.InfinoURL(); u != "" {
+	if u, _, _ := w.InfinoURL(context.Background()); u != "" {
 		t.Fatalf("a bad address was remembered: %q", u)
 	}
 	h.typeInto(d.urlEntry, sb.InfinoURL)
@@ -314,17 +314,17 @@ func TestInfinoAddressField(t *testing.T) {
 	if d.last.State != infino.StateSent || sb.Infino.Count() != 1 {
 		t.Fatalf("%+v\n%s", d.last, h.screenText())
 	}
-	if u, fromPolicy, err := w.InfinoURL(); u != sb.InfinoURL || fromPolicy || err != nil {
+	if u, fromPolicy, err := w.InfinoURL(context.Background()); u != sb.InfinoURL || fromPolicy || err != nil {
 		t.Errorf("remembered %q %v %v", u, fromPolicy, err)
 	}
 	// A later window starts with the remembered address and sends at once.
 	h2 := newHarness(t, "en_GB.UTF-8", useDeps(w.deps()))
 	sb.Infino.AddMailbox("x@example.com")
 	d2 := toDone(t, h2)
+	handedOff(t, h2, d2)
 	if d2.urlEntry.Text != sb.InfinoURL {
 		t.Errorf("field shows %q", d2.urlEntry.Text)
 	}
-	handedOff(t, h2, d2)
 	h2.mustShow("Infino Legal address")
 }
 
@@ -418,7 +418,7 @@ func TestDemoMode(t *testing.T) {
 	test.Tap(h2.wz.start.microsoft)
 	vs := func() *verifyScreen { return h2.wz.verify }
 	h2.q.until(t, "verified after Microsoft", func() bool {
-		return h2.wz.current == vs() && vs().stop == nil && (vs().next.Visible() || vs().retry.Visible())
+		return h2.wz.current == vs() && !vs().job.running() && (vs().next.Visible() || vs().retry.Visible())
 	})
 	if !vs().next.Visible() || h2.wz.settings.Incoming.Host != "127.0.0.1" {
 		t.Fatalf("%+v\n%s", h2.wz.settings, h2.screenText())

@@ -12,6 +12,8 @@ import (
 
 	"infino.legal/mailbox/assets"
 	"infino.legal/mailbox/mailcfg"
+	"infino.legal/mailbox/mailcfg/infino"
+	"infino.legal/mailbox/mailcfg/verify"
 )
 
 // screen is one page of the wizard.
@@ -41,15 +43,18 @@ type Wizard struct {
 
 	// What flows between the screens.
 	settings     mailcfg.Settings
-	cred         Credential
+	cred         verify.Credential
 	viaMicrosoft bool
 	insecureOK   bool
 	// record is the last verification, for the report and the Done screen.
 	record *runRecord
 
-	demo      *fyne.Container // the demo-mode strip under the header
-	stopFlush context.CancelFunc
-	closed    bool
+	demo *fyne.Container // the demo-mode strip under the header
+	// ctx is the parent of every background job; Shutdown cancels it.
+	ctx      context.Context
+	shutdown context.CancelFunc
+	flush    *job
+	closed   bool
 }
 
 // NewWizard builds the wizard into w (deps are completed with defaults) and
@@ -67,6 +72,8 @@ func NewWizard(deps Deps, w fyne.Window) *Wizard {
 		go mailcfg.Bundled()
 	}
 	wz := &Wizard{deps: deps, win: w}
+	wz.ctx, wz.shutdown = context.WithCancel(context.Background())
+	wz.flush = newJob(wz)
 	wz.start = newStartScreen(wz)
 
 	icon := canvas.NewImageFromResource(assets.IconSmall)
@@ -104,21 +111,20 @@ func NewWizard(deps Deps, w fyne.Window) *Wizard {
 // through the browser), off the UI goroutine, then tells Start what still
 // waits.
 func (wz *Wizard) startUpFlush() {
-	ctx, cancel := context.WithCancel(context.Background())
-	wz.stopFlush = cancel
-	ob, do := wz.deps.Outbox, wz.deps.Do
-	go func() {
+	ob := wz.deps.Outbox
+	type pending struct {
+		entries []infino.Entry
+		err     error
+	}
+	start(wz.flush, func(ctx context.Context) pending {
 		ob.Flush(ctx, false, nil)
 		entries, err := ob.Pending(ctx)
-		if err != nil || ctx.Err() != nil {
-			return
+		return pending{entries, err}
+	}, func(p pending) {
+		if p.err == nil {
+			wz.start.showPending(p.entries)
 		}
-		do(func() {
-			if !wz.closed {
-				wz.start.showPending(entries)
-			}
-		})
-	}()
+	})
 }
 
 // The other screens are built when first needed: building one makes Fyne
@@ -145,33 +151,15 @@ func (wz *Wizard) doneScreen() *doneScreen {
 }
 
 // Shutdown stops whatever still runs (verification, discovery, sign-in,
-// hand-off) when the window closes; the outbox keeps an unsent hand-off.
+// hand-off) when the window closes: every job's context derives from the
+// wizard's, and nothing a job still sends reaches the screens. The outbox
+// keeps an unsent hand-off.
 func (wz *Wizard) Shutdown() {
 	if wz.closed {
 		return
 	}
 	wz.closed = true
-	if wz.stopFlush != nil {
-		wz.stopFlush()
-	}
-	if wz.start.cancel != nil {
-		wz.start.cancel()
-	}
-	if wz.start.flushing != nil {
-		wz.start.flushing()
-	}
-	if wz.manual != nil {
-		wz.manual.stopDiscovery()
-		if wz.manual.timer != nil {
-			wz.manual.timer.Stop()
-		}
-	}
-	if wz.verify != nil {
-		wz.verify.abort()
-	}
-	if wz.done != nil {
-		wz.done.shutdown()
-	}
+	wz.shutdown()
 	if wz.deps.Close != nil {
 		wz.deps.Close()
 	}
@@ -185,8 +173,8 @@ func (wz *Wizard) table() *mailcfg.Table {
 	return wz.deps.Table
 }
 
-// Content is the wizard's root object.
-func (wz *Wizard) Content() fyne.CanvasObject { return wz.root }
+// content is the wizard's root object.
+func (wz *Wizard) content() fyne.CanvasObject { return wz.root }
 
 func (wz *Wizard) show(s screen) {
 	wz.current = s
@@ -219,7 +207,7 @@ func (wz *Wizard) goManual(fixField, msg string) {
 }
 
 // goVerify checks s with cred.
-func (wz *Wizard) goVerify(s mailcfg.Settings, cred Credential, insecureOK bool) {
+func (wz *Wizard) goVerify(s mailcfg.Settings, cred verify.Credential, insecureOK bool) {
 	wz.settings, wz.cred, wz.insecureOK = s, cred, insecureOK
 	wz.show(wz.verifyScreen())
 	wz.verify.run()
