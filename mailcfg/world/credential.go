@@ -63,15 +63,6 @@ func (w *World) MicrosoftSignIn(ctx context.Context, cfg microsoft.Config) (mail
 	return settings, verify.TokenFunc(acc.Tokens().AccessToken), nil
 }
 
-// AccountSettings are the settings of a signed-in Microsoft account in this
-// world: MicrosoftSettings' when set, else those the sign-in filled.
-func (w *World) AccountSettings(acc *microsoft.Account) (mailcfg.Settings, error) {
-	if w.MicrosoftSettings != nil {
-		return w.MicrosoftSettings(acc.Address)
-	}
-	return acc.Settings, nil
-}
-
 // OAuthCredential is the credential for settings with auth "oauth2": access
 // tokens refreshed from the refresh token a provider's sign-in stored for
 // the address, under the lock every process of the app shares (so that the

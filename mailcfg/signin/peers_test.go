@@ -1,4 +1,4 @@
-package microsoft_test
+package signin_test
 
 import (
 	"context"
@@ -14,7 +14,6 @@ import (
 	"infino.legal/mailbox/internal/mailpeers"
 	"infino.legal/mailbox/internal/microsofttest"
 	"infino.legal/mailbox/mailcfg"
-	"infino.legal/mailbox/mailcfg/microsoft"
 	"infino.legal/mailbox/mailcfg/secrets"
 	"infino.legal/mailbox/mailcfg/verify"
 )
@@ -40,7 +39,7 @@ func TestDovecotPostfixXOAUTH2(t *testing.T) {
 		return tok
 	})
 	store := secrets.NewMemory()
-	acc := signIn(t, as, store)
+	acc := msSignIn(t, as, store)
 	s := acc.Settings
 	s.Incoming = mailcfg.Server{Protocol: mailcfg.IMAP, Host: p.Host, Port: p.IMAPSPort, Security: mailcfg.SecurityTLS, Username: acc.Address}
 	s.Outgoing = mailcfg.Server{Protocol: mailcfg.SMTP, Host: p.Host, Port: p.SubmissionPort, Security: mailcfg.SecurityStartTLS, Username: acc.Address}
@@ -55,7 +54,7 @@ func TestDovecotPostfixXOAUTH2(t *testing.T) {
 	}
 
 	as.SetAccessTokenTTL(time.Minute) // always refreshed
-	tokens := microsoft.NewTokens(config(as, store), acc.Address)
+	tokens := msTokens(t, msConfig(t, as, store), acc.Address)
 	r = verify.Verify(ctx, s, verify.TokenFunc(tokens.AccessToken), opt)
 	if !r.OK {
 		t.Fatalf("Dovecot/Postfix XOAUTH2 with a refreshed token: %+v / %+v", r.Incoming.Failure, r.Outgoing.Failure)
