@@ -17,6 +17,9 @@ type UsernameForm string
 const (
 	UsernameAddress   UsernameForm = "address"   // the full address
 	UsernameLocalPart UsernameForm = "localpart" // the part before @
+	// UsernameLocalDotDomain is the part before @, a dot and the domain
+	// (jan.example.jp), as some Japanese ISPs in ISPDB want.
+	UsernameLocalDotDomain UsernameForm = "localpart.domain"
 )
 
 // ServerTemplate is a provider's server as the table lists it. Host may hold
@@ -59,7 +62,7 @@ type Table struct {
 //go:embed providers.json
 var bundledProviders []byte
 
-var bundled = sync.OnceValues(func() (*Table, error) { return ParseTable(bundledProviders) })
+var bundled = sync.OnceValues(parseBundled)
 
 // Bundled returns the provider table shipped inside the binary. The table is
 // checked by the tests, so an error here means a broken build.
@@ -174,7 +177,7 @@ func (s ServerTemplate) check() error {
 	case s.Security != SecurityTLS && s.Security != SecurityStartTLS:
 		// The bundled table never offers an unencrypted server.
 		return fmt.Errorf("server %s: security %q", s.Host, s.Security)
-	case s.Username != UsernameAddress && s.Username != UsernameLocalPart:
+	case s.Username != UsernameAddress && s.Username != UsernameLocalPart && s.Username != UsernameLocalDotDomain:
 		return fmt.Errorf("server %s: username %q", s.Host, s.Username)
 	}
 	h := strings.ReplaceAll(s.Host, "%EMAILDOMAIN%", "example.com")
@@ -283,8 +286,11 @@ func pickServer(list []ServerTemplate, proto Protocol) (ServerTemplate, bool) {
 
 func (s ServerTemplate) fill(addr Address) Server {
 	user := addr.String()
-	if s.Username == UsernameLocalPart {
+	switch s.Username {
+	case UsernameLocalPart:
 		user = addr.Local
+	case UsernameLocalDotDomain:
+		user = addr.Local + "." + addr.Domain
 	}
 	return Server{
 		Protocol: s.Protocol,
