@@ -179,4 +179,3 @@ func BenchmarkAutofillISPDB(b *testing.B) {
 		}
 	}
 }
-
