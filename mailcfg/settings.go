@@ -49,6 +49,8 @@ const (
 	SourceGuess      Source = "guess"
 	SourceManual     Source = "manual"
 	SourceMicrosoft  Source = "microsoft"
+	// SourceAutodiscover is Exchange Autodiscover (POX).
+	SourceAutodiscover Source = "autodiscover"
 )
 
 // defaultPorts is the one port table: the standard port of each protocol

@@ -59,6 +59,9 @@ func runDiscover(ctx context.Context, env *Env, args []string) int {
 	switch {
 	case errors.As(err, &fe):
 		return Fail(env, ExitUsage, "%s", fe.Message.In(env.Lang))
+	case errors.Is(err, mailcfg.ErrNotFound) && res.Note != "":
+		// Exchange answered, but not with settings a mail app can use.
+		return Fail(env, ExitFailed, "%s", res.Note.Message().In(env.Lang))
 	case errors.Is(err, mailcfg.ErrNotFound):
 		return Fail(env, ExitFailed, "%s", mailcfg.NotFoundMessage.In(env.Lang))
 	case err != nil:
@@ -83,12 +86,13 @@ func writeJSON(w io.Writer, v any) int {
 
 // sourceNames says in words where settings came from.
 var sourceNames = map[mailcfg.Source]mailcfg.Text{
-	mailcfg.SourceBundled:    {PL: "wbudowana lista dostawców", EN: "built-in provider list"},
-	mailcfg.SourceAutoconfig: {PL: "plik konfiguracji dostawcy", EN: "the provider's configuration file"},
-	mailcfg.SourceISPDB:      {PL: "baza dostawców Thunderbirda (ISPDB)", EN: "Thunderbird's provider database (ISPDB)"},
-	mailcfg.SourceMX:         {PL: "rekordy MX domeny (serwer pocztowy dostawcy)", EN: "the domain's MX records (its mail host)"},
-	mailcfg.SourceSRV:        {PL: "rekordy SRV domeny (RFC 6186)", EN: "the domain's SRV records (RFC 6186)"},
-	mailcfg.SourceGuess:      {PL: "odgadnięte nazwy serwerów", EN: "guessed server names"},
+	mailcfg.SourceBundled:      {PL: "wbudowana lista dostawców", EN: "built-in provider list"},
+	mailcfg.SourceAutoconfig:   {PL: "plik konfiguracji dostawcy", EN: "the provider's configuration file"},
+	mailcfg.SourceISPDB:        {PL: "baza dostawców Thunderbirda (ISPDB)", EN: "Thunderbird's provider database (ISPDB)"},
+	mailcfg.SourceMX:           {PL: "rekordy MX domeny (serwer pocztowy dostawcy)", EN: "the domain's MX records (its mail host)"},
+	mailcfg.SourceSRV:          {PL: "rekordy SRV domeny (RFC 6186)", EN: "the domain's SRV records (RFC 6186)"},
+	mailcfg.SourceGuess:        {PL: "odgadnięte nazwy serwerów", EN: "guessed server names"},
+	mailcfg.SourceAutodiscover: {PL: "Autodiscover serwera Exchange", EN: "the Exchange server's Autodiscover"},
 }
 
 // lowTrustWarning is shown when settings could have been tampered with.

@@ -175,3 +175,23 @@ func TestDiscoverOptionsFromPolicy(t *testing.T) {
 		t.Errorf("broken CA file: client %v, stderr %q", o.HTTPClient, errb.String())
 	}
 }
+
+// An Exchange that offers only EWS: the command says IT must turn IMAP on
+// (or Microsoft sign-in), in both languages, and fails.
+func TestDiscoverExchangeOnly(t *testing.T) {
+	dns := discovertest.NewDNS(t)
+	web := discovertest.NewWeb(t)
+	web.XML("https://autodiscover.kancelaria-kowalski.pl/autodiscover/autodiscover.xml", `<?xml version="1.0" encoding="utf-8"?>
+<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006">
+  <Response xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a">
+    <Account><Action>settings</Action><Protocol><Type>EXCH</Type><Server>ex01.kancelaria-kowalski.pl</Server></Protocol></Account>
+  </Response>
+</Autodiscover>`)
+	opt := discover.Options{Resolver: dns.Resolver(), HTTPClient: web.Client(), Prober: discovertest.FakeProber()}
+	for lang, want := range map[string]string{"pl": "Poproś dział IT o włączenie IMAP", "en": "Ask your IT department to turn on IMAP"} {
+		code, _, errOut := runWith(t, opt, lang, "jan@kancelaria-kowalski.pl")
+		if code != ExitFailed || !strings.Contains(errOut, want) {
+			t.Errorf("%s: code %d %q", lang, code, errOut)
+		}
+	}
+}
