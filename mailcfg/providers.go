@@ -24,7 +24,7 @@ const (
 
 // ServerTemplate is a provider's server as the table lists it. Host may hold
 // the placeholder %EMAILDOMAIN% for hosters that name servers after the
-// customer's domain.
+// customer's domain, or %MXHOST% (see MXHostPlaceholder).
 type ServerTemplate struct {
 	Protocol Protocol     `json:"protocol"`
 	Host     string       `json:"host"`
@@ -123,6 +123,9 @@ func NewTable(version int, ps []*Provider) (*Table, error) {
 				bad(p, "mx pattern %q is not a lower-case host or *.suffix", m)
 			}
 		}
+		if err := p.checkMXHost(); err != nil {
+			bad(p, "%v", err)
+		}
 		if len(p.Domains) == 0 && len(p.MX) == 0 {
 			bad(p, "neither domains nor mx: it could never be found")
 		}
@@ -180,7 +183,7 @@ func (s ServerTemplate) check() error {
 	case s.Username != UsernameAddress && s.Username != UsernameLocalPart && s.Username != UsernameLocalDotDomain:
 		return fmt.Errorf("server %s: username %q", s.Host, s.Username)
 	}
-	h := strings.ReplaceAll(s.Host, "%EMAILDOMAIN%", "example.com")
+	h := strings.NewReplacer("%EMAILDOMAIN%", "example.com", MXHostPlaceholder, "mx.example.com").Replace(s.Host)
 	if _, ok := NormalizeHost(h); !ok || strings.Contains(h, "%") {
 		return fmt.Errorf("server host %q", s.Host)
 	}

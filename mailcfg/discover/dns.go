@@ -32,7 +32,7 @@ func (e *engine) mxJob(ctx context.Context) {
 			continue
 		}
 		rec := e.log.begin(mailcfg.SourceMX, "table:MX "+h+" → "+p.ID)
-		s := p.Settings(e.addr, e.proto)
+		s := p.SettingsForMX(e.addr, e.proto, h)
 		s.Source = mailcfg.SourceMX
 		err := e.checkAllowed(s)
 		e.log.end(rec, err)
