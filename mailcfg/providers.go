@@ -260,7 +260,7 @@ func (p *Provider) Settings(addr Address, proto Protocol) Settings {
 		Incoming: in.fill(addr),
 		Outgoing: out.fill(addr),
 		Provider: &ProviderRef{ID: p.ID, Name: p.Name},
-		Source:   SourceBundled,
+		Source:   p.source(),
 	}
 }
 

@@ -43,7 +43,7 @@ func (wr *wiring) deps() Deps {
 		Policy:    w.Policy,
 		PolicyErr: w.PolicyErr,
 		Lang:      w.Lang,
-		Table:     w.Table,
+		Table:     w.ProviderTable(),
 		Debounce:  300 * time.Millisecond,
 		OS:        osDescription(),
 		Verify:    wr.verify,

@@ -135,7 +135,7 @@ func runSigninMicrosoft(ctx context.Context, env *Env, args []string) int {
 	if *asJSON {
 		return writeJSON(env.Stdout, acc.Settings)
 	}
-	printSettings(env, acc.Settings)
+	printSettings(env, acc.Settings, nil)
 	return ExitOK
 }
 
