@@ -382,3 +382,50 @@ func TestParseAutodiscover(t *testing.T) {
 		}
 	}
 }
+
+// Through a Stream the consent question and the note reach the reader as
+// results of their own (the window asks the person and shows the note).
+func TestAutodiscoverThroughStream(t *testing.T) {
+	for _, yes := range []bool{true, false} {
+		w := newWorld(t)
+		w.web.XML(adURL, redirectURLAnswer(hostedAD))
+		hosted := &exchange{body: poxAnswer("mail.exchange-hosting.example.com")}
+		w.web.Handle(hostedAD, hosted)
+		var settings []mailcfg.Settings
+		asked := 0
+		for r := range discover.Stream(context.Background(), email, w.opts()) {
+			switch {
+			case r.Question != nil:
+				asked++
+				if r.Question.Domain != domain || r.Question.Host != "autodiscover.exchange-hosting.example.com" || r.Settings.Email != "" {
+					t.Errorf("question %+v", r)
+				}
+				r.Question.Answer(yes)
+				r.Question.Answer(!yes) // only the first answer counts
+			case r.Settings.Email != "":
+				settings = append(settings, r.Settings)
+			}
+		}
+		if asked != 1 {
+			t.Errorf("asked %d times", asked)
+		}
+		if yes && (len(settings) != 1 || settings[0].Incoming.Host != "mail.exchange-hosting.example.com") {
+			t.Errorf("consent given: %+v", settings)
+		}
+		if !yes && (len(settings) != 0 || len(hosted.requests()) != 0) {
+			t.Errorf("consent refused: %+v, %d requests", settings, len(hosted.requests()))
+		}
+	}
+
+	w := newWorld(t)
+	w.web.XML(adURL, ewsOnly)
+	var notes []discover.Note
+	for r := range discover.Stream(context.Background(), email, w.opts()) {
+		if r.Note != "" && r.Settings.Email == "" {
+			notes = append(notes, r.Note)
+		}
+	}
+	if len(notes) != 1 || notes[0] != discover.NoteExchangeOnly {
+		t.Errorf("notes %v", notes)
+	}
+}

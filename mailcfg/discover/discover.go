@@ -117,9 +117,11 @@ type Result struct {
 	Provider *mailcfg.Provider
 	// Tried lists what was asked so far, for the diagnostic report.
 	Tried []Attempt
-	// Note is what discovery learnt that is not settings (Discover only;
-	// Stream reports it through Options.OnNote).
+	// Note is what discovery learnt that is not settings.
 	Note Note
+	// Question, in a Stream, asks the reader's consent to an Autodiscover
+	// redirect (see Stream).
+	Question *RedirectQuestion
 }
 
 // Attempt is one question asked of one source. It carries no secrets and
@@ -198,18 +200,46 @@ func Discover(ctx context.Context, email string, opt Options) (Result, error) {
 // not edited it. A malformed address gives a closed, empty channel. The
 // channel is buffered for every possible answer, so an abandoned reader
 // never blocks the discovery; cancel ctx to stop it early.
+//
+// A Result with empty Settings carries instead a Note (what discovery
+// learnt, such as an Exchange without IMAP; opt.OnNote is still called) or,
+// when opt.ConfirmRedirect is nil, a Question: Exchange Autodiscover asks
+// the reader whether it may follow a redirect out of the address's domain
+// and waits for Question.Answer (no answer by the end counts as no).
 func Stream(ctx context.Context, email string, opt Options) <-chan Result {
-	ch := make(chan Result, int(numRanks)+1)
+	out := &streamOut{ch: make(chan Result, int(numRanks)+1+streamExtra)}
 	addr, err := mailcfg.ParseAddress(email)
 	if err != nil {
-		close(ch)
-		return ch
+		out.close()
+		return out.ch
 	}
 	go func() {
-		defer close(ch)
-		e := newEngine(addr, opt)
+		defer out.close()
+		var e *engine
+		if opt.ConfirmRedirect == nil {
+			opt.ConfirmRedirect = func(ctx context.Context, domain, host string) bool {
+				q := &RedirectQuestion{Domain: domain, Host: host, answer: make(chan bool, 1)}
+				if !out.send(Result{Question: q, Tried: e.log.snapshot("running")}) {
+					return false
+				}
+				select {
+				case yes := <-q.answer:
+					return yes
+				case <-ctx.Done():
+					return false
+				}
+			}
+		}
+		onNote := opt.OnNote
+		opt.OnNote = func(n Note) {
+			if onNote != nil {
+				onNote(n)
+			}
+			out.send(Result{Note: n, Tried: e.log.snapshot("running")})
+		}
+		e = newEngine(addr, opt)
 		if r, ok := e.bundled(); ok {
-			ch <- r
+			out.send(r)
 			return
 		}
 		if opt.Offline {
@@ -219,10 +249,62 @@ func Stream(ctx context.Context, email string, opt Options) <-chan Result {
 		defer cancel()
 		defer e.close()
 		e.run(rctx, nil, func(c *candidate) {
-			ch <- Result{Settings: c.settings, Provider: c.provider, Tried: e.log.snapshot("running")}
+			out.send(Result{Settings: c.settings, Provider: c.provider, Tried: e.log.snapshot("running")})
 		})
 	}()
-	return ch
+	return out.ch
+}
+
+// streamExtra is the room a Stream keeps for notes and questions next to
+// its answers.
+const streamExtra = 8
+
+// RedirectQuestion is Exchange Autodiscover asking, through a Stream,
+// whether it may follow a redirect to Host, outside the address's Domain.
+type RedirectQuestion struct {
+	Domain, Host string
+	answer       chan bool
+}
+
+// Answer gives the person's answer; only the first counts. It never blocks.
+func (q *RedirectQuestion) Answer(yes bool) {
+	select {
+	case q.answer <- yes:
+	default:
+	}
+}
+
+// streamOut is a Stream's channel, safe against sends from sources still
+// finishing after it closed, and never blocking them.
+type streamOut struct {
+	mu     sync.Mutex
+	ch     chan Result
+	closed bool
+}
+
+// send queues r; false when the stream is closed or its reader has left
+// the buffer full.
+func (o *streamOut) send(r Result) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed {
+		return false
+	}
+	select {
+	case o.ch <- r:
+		return true
+	default:
+		return false
+	}
+}
+
+func (o *streamOut) close() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.closed {
+		o.closed = true
+		close(o.ch)
+	}
 }
 
 // rank orders the sources: a lower rank always wins. Trusted answers rank
