@@ -218,12 +218,12 @@ func Stream(ctx context.Context, email string, opt Options) <-chan Result {
 		var e *engine
 		if opt.ConfirmRedirect == nil {
 			opt.ConfirmRedirect = func(ctx context.Context, domain, host string) bool {
-				q := &RedirectQuestion{Domain: domain, Host: host, answer: make(chan bool, 1)}
+				q, answer := NewRedirectQuestion(domain, host)
 				if !out.send(Result{Question: q, Tried: e.log.snapshot("running")}) {
 					return false
 				}
 				select {
-				case yes := <-q.answer:
+				case yes := <-answer:
 					return yes
 				case <-ctx.Done():
 					return false
@@ -264,6 +264,13 @@ const streamExtra = 8
 type RedirectQuestion struct {
 	Domain, Host string
 	answer       chan bool
+}
+
+// NewRedirectQuestion makes a question and the channel its answer arrives
+// on (for Stream, and for stand-in streams in tests).
+func NewRedirectQuestion(domain, host string) (*RedirectQuestion, <-chan bool) {
+	q := &RedirectQuestion{Domain: domain, Host: host, answer: make(chan bool, 1)}
+	return q, q.answer
 }
 
 // Answer gives the person's answer; only the first counts. It never blocks.
