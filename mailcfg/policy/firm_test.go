@@ -189,3 +189,30 @@ func FuzzParseServerURL(f *testing.F) {
 		}
 	})
 }
+
+// From an MDM profile (macOS managed preferences), nested as in JSON.
+func TestFirmProviderFromPlist(t *testing.T) {
+	flat, err := ParsePlist("managed", []byte(`<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0"><dict>
+  <key>firmProvider</key>
+  <dict>
+    <key>domains</key>  <array><string>kancelaria.pl</string></array>
+    <key>incoming</key> <array><string>imaps://mail.kancelaria.pl</string></array>
+    <key>outgoing</key> <array><string>submissions://mail.kancelaria.pl</string></array>
+    <key>help</key>     <dict><key>en</key><string>Ask IT.</string></dict>
+  </dict>
+  <key>lockServerSettings</key> <true/>
+</dict></plist>`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := Default()
+	if err := p.Set("managed", flat); err != nil {
+		t.Fatal(err)
+	}
+	fp, err := p.FirmProvider()
+	if err != nil || fp == nil || fp.Help.EN != "Ask IT." || fp.Incoming[0].Host != "mail.kancelaria.pl" || !p.FirmServersLocked() {
+		t.Fatalf("%+v %v", fp, err)
+	}
+}
