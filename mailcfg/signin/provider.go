@@ -111,7 +111,10 @@ func (s *Service) ProvidersFor(ctx context.Context, address string) []OAuthProvi
 	}
 	o := s.offer(p)
 	o.MailProvider, o.ByMX = entry.ID, byMX
-	o.PasswordRefused = isMicrosoft(p)
+	if isMicrosoft(p) {
+		o.PasswordRefused = true
+		o.PasswordWarning = passwordWarning(p, entry.Name)
+	}
 	return []OAuthProvider{o}
 }
 

@@ -159,3 +159,12 @@ func fromMicrosoft(me *microsoft.Error) *Error {
 	return &Error{Provider: "microsoft", Code: Code(me.Code), Message: me.Message, Hint: me.Hint, AADSTS: me.AADSTS,
 		OAuthError: me.OAuthError, TraceID: me.TraceID, CorrelationID: me.CorrelationID, Err: me.Err}
 }
+
+// passwordWarning is said before a password is tried at a provider that
+// refuses passwords (Microsoft: 550 5.7.30 / 535 5.7.3).
+func passwordWarning(p *mailcfg.OAuthProvider, mailProvider string) mailcfg.Text {
+	return mailcfg.Text{
+		PL: fmt.Sprintf("%s zwykle nie przyjmuje już hasła w programach pocztowych (odpowiada „550 5.7.30 Basic authentication is not supported” albo „535 5.7.3”). Zamiast hasła użyj przycisku „Zaloguj przez %s”.", mailProvider, p.Name.PL),
+		EN: fmt.Sprintf("%s usually no longer accepts a password in mail apps (it answers “550 5.7.30 Basic authentication is not supported” or “535 5.7.3”). Use “Sign in with %s” instead of a password.", mailProvider, p.Name.EN),
+	}
+}
