@@ -126,16 +126,10 @@ func setupText(p *mailcfg.OAuthProvider, policyFile, goos string, allowed bool) 
 	}
 	key := policyKey(p, "clientId")
 	example := fmt.Sprintf(`{"oauth": {"%s": {"clientId": "…"}}}`, p.ID)
-	var regPL, regEN string
-	switch p.ID {
-	case "google":
-		example = `{"oauth": {"google": {"clientId": "…apps.googleusercontent.com", "clientSecret": "GOCSPX-…"}}}`
-		regPL = "utworzyć w Google Cloud klienta OAuth typu „Aplikacja komputerowa” z zakresem https://mail.google.com/ (zweryfikowanego przez Google albo wewnętrznego dla Workspace kancelarii)"
-		regEN = "create a Google Cloud OAuth client of type “Desktop app” with the scope https://mail.google.com/ (verified by Google, or internal to the firm's Workspace)"
-	default:
-		regPL = fmt.Sprintf("zarejestrować aplikację u dostawcy %s (aplikacja komputerowa, przekierowanie http://127.0.0.1)", p.Name.PL)
-		regEN = fmt.Sprintf("register the app with %s (desktop app, redirect http://127.0.0.1)", p.Name.EN)
+	if p.ClientSecret {
+		example = fmt.Sprintf(`{"oauth": {"%s": {"clientId": "…", "clientSecret": "…"}}}`, p.ID)
 	}
+	regPL, regEN := p.Registration.PL, p.Registration.EN
 	var alsoPL, alsoEN string
 	switch goos {
 	case "windows":
