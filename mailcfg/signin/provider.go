@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"runtime"
-	"slices"
 	"strings"
 	"time"
 
@@ -288,18 +287,3 @@ func policyKey(p *mailcfg.OAuthProvider, field string) string {
 }
 
 func authorityKey(p *mailcfg.OAuthProvider) string { return policyKey(p, "authority") }
-
-// hasScope reports whether granted (space-separated) lists every scope of
-// want that is a resource scope (identity scopes are not echoed by all).
-func hasScope(granted string, want []string, identity []string) bool {
-	if granted == "" {
-		return true
-	}
-	g := strings.Fields(granted)
-	for _, w := range want {
-		if !slices.Contains(identity, w) && !slices.Contains(g, w) {
-			return false
-		}
-	}
-	return true
-}
