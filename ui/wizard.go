@@ -253,3 +253,9 @@ func (wz *Wizard) goBackFromVerify() {
 }
 
 func (wz *Wizard) goDone() { wz.show(wz.doneScreen()) }
+
+// serversLocked reports whether the settings are the firm's servers that IT
+// preset and locked, which the user may not change.
+func (wz *Wizard) serversLocked() bool {
+	return wz.settings.Source == mailcfg.SourcePolicy && wz.deps.Policy.FirmServersLocked()
+}

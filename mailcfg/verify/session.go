@@ -38,6 +38,7 @@ type session struct {
 	timer     *time.Timer
 	stopCtx   func() bool
 	caps      []string
+	oauth     bool // the credential is an XOAUTH2 token
 	closed    bool
 	dead      chan struct{} // closed by the first abort
 	deadOnce  sync.Once
@@ -170,6 +171,9 @@ func (s *session) result(err error) SideResult {
 	r := SideResult{OK: err == nil, Elapsed: time.Since(s.start)}
 	if err != nil {
 		f := Classify(err, string(s.side), s.provider)
+		if s.oauth {
+			f = ForToken(f, string(s.side), s.provider, s.opt.Shared)
+		}
 		var st *stepTimeout
 		if errors.As(err, &st) && f.Kind == mailcfg.KindTimeout {
 			f.Detail = st.Error()
@@ -328,7 +332,11 @@ func verifyPeer(certs []*x509.Certificate, host, pin string, roots *x509.CertPoo
 			reason = mailcfg.CertNotYetValid
 		}
 	}
-	return &mailcfg.CertificateError{Leaf: leaf, Reason: reason, Err: err}
+	ce := &mailcfg.CertificateError{Leaf: leaf, Reason: reason, Err: err}
+	if reason == mailcfg.CertWrongHost {
+		ce.SuggestedHost = trustedOtherName(leaf, inter, roots, host, now)
+	}
+	return ce
 }
 
 // handshake runs the TLS client handshake on c as the "tls" step.
