@@ -380,16 +380,8 @@ func (d *doneScreen) onReplace() {
 	if a, err := mailcfg.ParseAddress(email); err == nil {
 		email = a.Display()
 	}
-	checked := "—"
-	if !ex.LastVerifiedAt.IsZero() {
-		checked = ex.LastVerifiedAt.Local().Format("2006-01-02 15:04")
-	}
-	state := ex.State
-	if state == "" {
-		state = "—"
-	}
 	target := *ex
-	msg := wrapLabel(trf("done.replace.confirm", email, trf("done.replace.state", state, checked)))
+	msg := wrapLabel(trf("done.replace.confirm", email, existingState(ex)))
 	d.replDlg = dialog.NewCustomConfirm(tr("done.replace.title"), tr("done.replace.yes"), tr("common.cancel"), msg, func(ok bool) {
 		if ok {
 			d.sendReplace(target)
@@ -397,6 +389,27 @@ func (d *doneScreen) onReplace() {
 	}, d.wz.win)
 	d.replDlg.Resize(fyne.NewSize(520, 0))
 	d.replDlg.Show()
+}
+
+// existingState is what Infino says of a mailbox it keeps: its state and
+// when it was last checked, in the window's language.
+func existingState(ex *infino.MailboxInfo) string {
+	checked := "—"
+	if !ex.LastVerifiedAt.IsZero() {
+		checked = ex.LastVerifiedAt.Local().Format("2006-01-02 15:04")
+	}
+	state := ex.State
+	switch state {
+	case "active":
+		state = tr("mailbox.state.active")
+	case "failing":
+		state = tr("mailbox.state.failing")
+	case "disabled":
+		state = tr("mailbox.state.disabled")
+	case "":
+		state = "—"
+	}
+	return trf("done.replace.state", state, checked)
 }
 
 // sendReplace replaces the settings Infino keeps for target with this
@@ -510,7 +523,9 @@ func (d *doneScreen) showHandOff(res HandOffResult) {
 		d.sentFor = nil
 	}
 	msg := head
-	if t := d.wz.text(res.Message); t != "" && t != head {
+	if res.State == infino.StateExists && d.replace.Visible() {
+		msg += "\n" + trf("done.handoff.exists.replace", existingState(res.Existing))
+	} else if t := d.wz.text(res.Message); t != "" && t != head {
 		msg += "\n" + t
 	}
 	if res.State == infino.StateQueued {

@@ -29,7 +29,7 @@ func screenshotRequested() string { return os.Getenv(screenshotEnv) }
 var screenshots = []string{
 	"start", "start-microsoft", "start-microsoft-off", "manual-empty", "manual-filled", "manual-unknown", "manual-errors",
 	"manual-insecure", "manual-advanced", "verify-running", "verify-ok", "verify-failed", "verify-cert",
-	"verify-cert-confirm", "done", "done-sent", "done-queued", "done-url", "done-fields", "start-demo",
+	"verify-cert-confirm", "done", "done-sent", "done-queued", "done-url", "done-fields", "done-exists", "start-demo",
 }
 
 // Sample failures for the screenshots, built by the core the way
@@ -68,9 +68,12 @@ func screenshotDeps(d Deps, shot string) Deps {
 	d.Demo = nil
 	d.Verify = scriptedVerifier(shot)
 	switch shot {
-	case "done-sent", "done-queued", "done-url", "done-fields":
+	case "done-sent", "done-queued", "done-url", "done-fields", "done-exists":
 		d.HandOff = scriptedHandOff(shot)
 		d.Outbox = scriptedOutbox(shot)
+		d.Replace = func(context.Context, mailcfg.Settings, verify.Credential, time.Time, infino.MailboxInfo, func(string)) HandOffResult {
+			return HandOffResult{State: infino.StateReplaced}
+		}
 	case "start-demo":
 		d.Demo = screenshotDemo
 	}
@@ -89,6 +92,12 @@ func scriptedHandOff(shot string) HandOffFunc {
 		case "done-queued":
 			out = infino.Outcome{State: infino.StateQueued, Email: s.Email, EntryID: "shot-now",
 				Err: &infino.Error{Kind: infino.KindUnavailable, Message: infino.KindUnavailable.Message()}}
+		case "done-exists":
+			// The lawyer changed the mailbox password; Infino names the
+			// mailbox it has (it can no longer sign in to it).
+			out = infino.Outcome{State: infino.StateExists, Email: s.Email, Err: &infino.Error{Kind: infino.KindExists,
+				Message: infino.KindExists.Message()}, Existing: &infino.MailboxInfo{ID: "mbx_000123", Email: s.Email,
+				State: "failing", LastVerifiedAt: time.Date(2026, 11, 29, 21, 14, 3, 0, time.UTC), ETag: `"mbx_000123-v1"`}}
 		case "done-fields":
 			out = infino.Outcome{State: infino.StateFailed, Email: s.Email, Err: &infino.Error{Kind: infino.KindInvalid,
 				Message: infino.KindInvalid.Message(), Fields: mailcfg.ValidationError{{Field: "incoming.host", Code: "host_unreachable",
@@ -247,7 +256,7 @@ func (wz *Wizard) openForScreenshot(shot string) {
 			}()
 		}
 	case "start-demo":
-	case "done", "done-sent", "done-queued", "done-url", "done-fields":
+	case "done", "done-sent", "done-queued", "done-url", "done-fields", "done-exists":
 		fill("jan.kowalski@wp.pl", "sekretne-haslo")
 		wz.settings = m.settings().Normalized()
 		wz.cred = verify.Password(m.password.Text)
