@@ -424,8 +424,12 @@ func (d *doneScreen) sendReplace(target infino.MailboxInfo) {
 }
 
 // retryStatus follows the background retrier: this run's waiting
-// submission delivered meanwhile, or when it is tried next.
+// submission delivered meanwhile, or when it is tried next, and what else
+// still waits.
 func (d *doneScreen) retryStatus(st infino.RetryStatus) {
+	if st.Last != nil && !st.Flushing && !d.send.running() {
+		d.refreshPending() // what else waits may have gone meanwhile
+	}
 	if d.last.State != infino.StateQueued || d.send.running() {
 		d.next.Hide()
 		return
