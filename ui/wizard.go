@@ -149,7 +149,11 @@ func (wz *Wizard) startRetry() {
 		defer wz.background.Done()
 		r.Run(ctx, func(st infino.RetryStatus) {
 			do(func() {
-				if ctx.Err() == nil && wz.done != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				wz.start.showDamaged(len(st.Problems))
+				if wz.done != nil {
 					wz.done.retryStatus(st)
 				}
 			})
