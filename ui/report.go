@@ -17,7 +17,9 @@ type runRecord struct {
 	Events       []verify.Event
 	Result       *verify.Result
 	Cancelled    bool
-	ViaMicrosoft bool
+	// SignIn is the provider whose sign-in gave the settings (its English
+	// name), or "" for the form.
+	SignIn string
 }
 
 // reportInfo is what the report says about the app and the machine.
@@ -65,8 +67,8 @@ func buildReport(info reportInfo, rec *runRecord, secrets ...string) string {
 	}
 	s := rec.Settings
 	way := "manual form"
-	if rec.ViaMicrosoft {
-		way = "Microsoft sign-in"
+	if rec.SignIn != "" {
+		way = rec.SignIn + " sign-in"
 	}
 	p("way in: %s", way)
 	p("settings:")
