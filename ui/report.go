@@ -12,11 +12,11 @@ import (
 
 // runRecord is one verification as the report tells it.
 type runRecord struct {
-	Settings     mailcfg.Settings
-	Started      time.Time
-	Events       []verify.Event
-	Result       *verify.Result
-	Cancelled    bool
+	Settings  mailcfg.Settings
+	Started   time.Time
+	Events    []verify.Event
+	Result    *verify.Result
+	Cancelled bool
 	// SignIn is the provider whose sign-in gave the settings (its English
 	// name), or "" for the form.
 	SignIn string
