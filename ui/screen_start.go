@@ -248,7 +248,7 @@ func (s *startScreen) offer(found []signin.OAuthProvider, typed bool) {
 	switch {
 	case recommended && found[0].ByMX:
 		a, _ := mailcfg.ParseAddress(s.email.Text)
-		s.signNote.SetText(trf("start.signin.byMX", a.Display(), s.wz.text(found[0].Name)))
+		s.signNote.SetText(trf("start.signin.byMX", a.DomainUnicode, s.wz.text(found[0].Name)))
 		s.signNote.Importance = widget.SuccessImportance
 	case recommended:
 		s.signNote.SetText(trf("start.signin.recommended", s.wz.text(found[0].Name)))
