@@ -218,6 +218,9 @@ func ParseOAuthTable(data []byte) (*OAuthTable, error) {
 		if p.AdminConsentEndpoint != "" && !tenant {
 			bad(p, "adminConsentEndpoint needs a tenant")
 		}
+		if p.AdminConsentEndpoint != "" && !strings.HasPrefix(p.AdminConsentEndpoint, "{authority}") {
+			bad(p, "adminConsentEndpoint must be relative to {authority}")
+		}
 		for _, proto := range []Protocol{IMAP, POP3, SMTP} {
 			if len(p.Scopes[proto]) == 0 {
 				bad(p, "no scopes for %s", proto)

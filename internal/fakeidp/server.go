@@ -752,8 +752,14 @@ func (s *Server) adminConsent(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	tenant := strings.ToLower(s.account.TenantID) // the administrator's own directory
-	if t := strings.ToLower(r.PathValue("tenant")); regexp.MustCompile(`^[0-9a-f-]{36}$`).MatchString(t) {
+	switch t := strings.ToLower(r.PathValue("tenant")); {
+	case regexp.MustCompile(`^[0-9a-f-]{36}$`).MatchString(t):
 		tenant = t
+	case strings.Contains(t, ".") && s.p.AccountFromHint != nil:
+		// A verified domain names its tenant.
+		if a, ok := s.p.AccountFromHint("admin@" + t); ok && a.TenantID != "" {
+			tenant = strings.ToLower(a.TenantID)
+		}
 	}
 	delete(s.needConsent, tenant)
 	s.stats.AdminConsents++

@@ -11,7 +11,6 @@ import (
 
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/policy"
-	"infino.legal/mailbox/mailcfg/secrets"
 	"infino.legal/mailbox/oauthloopback"
 )
 
@@ -378,20 +377,6 @@ func flowError(err error) *Error {
 		return newError(CodeTimeout, err)
 	}
 	return newError(CodeNetwork, err)
-}
-
-// keyringError wraps a Store failure, keeping the keyring's own message.
-func keyringError(err error) *Error {
-	e := newError(CodeKeyring, err)
-	var ke *secrets.Error
-	if errors.As(err, &ke) {
-		e.Message = ke.Message()
-		e.Hint = mailcfg.Text{}
-	} else {
-		e.Message = mailcfg.Text{PL: "Nie udało się odczytać ani zapisać danych logowania w systemowym magazynie haseł.",
-			EN: "The sign-in data could not be read from or written to the system keyring."}
-	}
-	return e
 }
 
 // FlowError classifies an error of the loopback flow (a redirect error, a

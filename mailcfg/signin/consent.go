@@ -131,7 +131,13 @@ Thank you`, p.Name.EN, clientID, tenant, perms, link, tenant),
 // (a tenant id or domain; "": the policy's tenant or the domain of
 // address) without a failed sign-in, e.g. for „Microsoft prosi o zgodę
 // administratora?” while the sign-in waits.
+//
+// It does no network I/O: a provider with admin consent (Microsoft) has
+// its endpoints relative to its authority, so nothing is discovered.
 func (s *Service) ConsentFor(provider, tenant, address string) (*ConsentNeeded, error) {
+	if p := s.cfg.oauth().ByID(provider); p != nil && p.AdminConsentEndpoint == "" {
+		return nil, fmt.Errorf("signin: %s has no admin consent", provider)
+	}
 	e, err := s.resolve(context.Background(), provider, "")
 	if err != nil {
 		return nil, err

@@ -67,6 +67,7 @@ func (s *Service) Start(ctx context.Context, r Request) (*Session, error) {
 		Timeout:       s.cfg.Timeout,
 		Pages:         oauthloopback.PagesFor(s.cfg.Lang),
 		Issuer:        e.issuer,
+		IssuerMatch:   e.issuerMatch(),
 		RequireIssuer: e.requireIss && e.issuer != "",
 	})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"crypto/tls"
@@ -81,7 +82,7 @@ func TestRefreshHelperProcess(t *testing.T) {
 		"oauth.google.authority": os.Getenv("SIGNIN_TEST_AUTHORITY")}); err != nil {
 		t.Fatal(err)
 	}
-	svc := signin.New(signin.Config{Policy: pol, Store: dirStore(os.Getenv("SIGNIN_TEST_STORE")), HTTPClient: hc})
+	svc := signin.New(signin.Config{Policy: pol, Store: storeFrom(os.Getenv("SIGNIN_TEST_STORE")), HTTPClient: hc})
 	for i := range refreshes {
 		if _, err := svc.Tokens("google", helperAddr).AccessToken(context.Background()); err != nil {
 			t.Fatalf("refresh %d: %v", i, err)
@@ -89,18 +90,42 @@ func TestRefreshHelperProcess(t *testing.T) {
 	}
 }
 
+// storeFrom is the helper's store: "keyring:<service>" is the OS keyring
+// under that service name, anything else a dirStore.
+func storeFrom(s string) secrets.Store {
+	if svc, ok := strings.CutPrefix(s, "keyring:"); ok {
+		return secrets.NewKeyring(secrets.Options{Service: svc})
+	}
+	return dirStore(s)
+}
+
 // Two processes refreshing the same account never present a spent refresh
 // token: the fake revokes the whole grant on the first reuse, and counts
 // it.
 func TestTwoProcessesRefresh(t *testing.T) {
+	dir := t.TempDir()
+	os.Mkdir(filepath.Join(dir, "store"), 0o700)
+	twoProcesses(t, dir, filepath.Join(dir, "store"))
+}
+
+// The same through the real Secret Service, when the tests run under
+// testdata/keyring/run-with-secret-service.sh (as CI runs them).
+func TestTwoProcessesRefreshSecretService(t *testing.T) {
+	if os.Getenv("INFINO_SECRET_SERVICE") != "1" {
+		t.Skip("run it with `bash testdata/keyring/run-with-secret-service.sh go test -run TwoProcesses ./mailcfg/signin/`")
+	}
+	service := "legal.infino.mailbox.test-" + strconv.Itoa(os.Getpid())
+	t.Cleanup(func() { secrets.DeleteMailbox(context.Background(), storeFrom("keyring:"+service), helperAddr) })
+	twoProcesses(t, t.TempDir(), "keyring:"+service)
+}
+
+func twoProcesses(t *testing.T, dir, storeSpec string) {
 	if os.Getenv(helperEnv) != "" {
 		t.Skip("helper")
 	}
 	ctx := testCtx(t)
 	g := googletest.NewServer(t)
-	dir := t.TempDir()
-	store := dirStore(filepath.Join(dir, "store"))
-	os.Mkdir(string(store), 0o700)
+	store := storeFrom(storeSpec)
 	lockDir := filepath.Join(dir, "locks")
 	t.Setenv(secrets.LockDirEnv, lockDir)
 	svc := signin.New(signin.Config{Policy: withPolicy(t, g.Policy()), Store: store, HTTPClient: g.HTTPClient(), Opener: g.Browser().Open})
@@ -114,7 +139,7 @@ func TestTwoProcessesRefresh(t *testing.T) {
 	for range 2 {
 		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestRefreshHelperProcess$", "-test.count=1")
 		cmd.Env = append(os.Environ(), helperEnv+"=1", "SIGNIN_TEST_CA="+caFile, "SIGNIN_TEST_AUTHORITY="+g.URL,
-			"SIGNIN_TEST_STORE="+string(store), secrets.LockDirEnv+"="+lockDir)
+			"SIGNIN_TEST_STORE="+storeSpec, secrets.LockDirEnv+"="+lockDir)
 		out := &prefixWriter{t: t}
 		cmd.Stdout, cmd.Stderr = out, out
 		if err := cmd.Start(); err != nil {

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"infino.legal/mailbox/mailcfg"
+	"infino.legal/mailbox/mailcfg/microsoft"
 	"infino.legal/mailbox/mailcfg/policy"
 	"infino.legal/mailbox/mailcfg/urlcheck"
 )
@@ -249,6 +250,16 @@ func (s *Service) discover(ctx context.Context, e *endpoints) error {
 	e.authURL, e.tokenURL, e.jwksURL = ep.AuthURL, ep.TokenURL, meta.JWKS
 	e.requireIss = e.requireIss || meta.IssReq
 	return nil
+}
+
+// issuerMatch judges an iss from a server whose issuer is per tenant
+// (Microsoft's); nil for the others, whose issuer is one string.
+func (e *endpoints) issuerMatch() func(string) bool {
+	if !isMicrosoft(e.p) {
+		return nil
+	}
+	authority := e.authority
+	return func(iss string) bool { return microsoft.ValidIssuer(iss, authority) }
 }
 
 func (e *endpoints) oauth2(scopes []string) oauth2.Config {

@@ -222,6 +222,33 @@ func TestForgedIssRefused(t *testing.T) {
 	}
 }
 
+// Microsoft sends no iss; one that arrives must be an issuer of the
+// authority (its per-tenant form), else the answer is refused as a mix-up.
+func TestMicrosoftForgedIssRefused(t *testing.T) {
+	for name, c := range map[string]struct {
+		iss  func(authority string) string
+		code signin.Code
+	}{
+		"other server":  {func(string) string { return "https://login.evil.example/" + microsofttest.Work.TenantID + "/v2.0" }, signin.CodeIssuerMismatch},
+		"not a tenant":  {func(a string) string { return a + "/common/v2.0" }, signin.CodeIssuerMismatch},
+		"tenant issuer": {func(a string) string { return a + "/" + microsofttest.Work.TenantID + "/v2.0" }, ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ms := microsofttest.NewServer(t)
+			cfg := microsoftService(t, ms, secrets.NewMemory()).Config()
+			cfg.Opener = forgingOpener(t, ms.HTTPClient(), func(q url.Values) { q.Set("iss", c.iss(ms.URL)) })
+			_, err := signin.New(cfg).SignIn(testCtx(t), signin.Request{Provider: "microsoft"})
+			var se *signin.Error
+			if c.code == "" && err != nil || c.code != "" && (!errors.As(err, &se) || se.Code != c.code) {
+				t.Fatalf("%v", err)
+			}
+			if c.code != "" && ms.Stats().CodeGrants != 0 {
+				t.Fatal("a code was redeemed after a mix-up")
+			}
+		})
+	}
+}
+
 // An ID token that does not vouch for the address (email_verified false),
 // or is not signed by the provider's key, is refused.
 func TestGoogleIDTokenChecks(t *testing.T) {

@@ -100,6 +100,20 @@ func (t *Tokens) AccessToken(ctx context.Context) (string, error) {
 func (t *Tokens) Token(ctx context.Context) (*oauth2.Token, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.unsaved {
+		// The last rotation could not be written: write it before handing
+		// out anything, so that the keyring never keeps a spent token.
+		unlock, err := t.lock(ctx)
+		if err != nil {
+			return nil, keyringError(t.p, err)
+		}
+		err = t.svc.cfg.Store.Set(ctx, t.key, t.refresh)
+		unlock()
+		if err != nil {
+			return nil, keyringError(t.p, err)
+		}
+		t.unsaved = false
+	}
 	if t.access != nil && t.access.AccessToken != "" &&
 		(t.access.Expiry.IsZero() || t.svc.cfg.now().Add(t.margin).Before(t.access.Expiry)) {
 		return &oauth2.Token{AccessToken: t.access.AccessToken, TokenType: "Bearer", Expiry: t.access.Expiry}, nil

@@ -10,17 +10,42 @@ import (
 	"infino.legal/mailbox/mailcfg/infino"
 	"infino.legal/mailbox/mailcfg/microsoft"
 	"infino.legal/mailbox/mailcfg/secrets"
+	"infino.legal/mailbox/mailcfg/signin"
 	"infino.legal/mailbox/mailcfg/verify"
 )
 
 // MicrosoftSignIn is the browser sign-in with Microsoft: cfg is
-// MicrosoftConfig with the caller's callbacks and login hint. It returns
-// the account's settings (MicrosoftSettings' when set) and a credential
-// that refreshes access tokens from the refresh token the sign-in stored,
-// so that the same store later gives SecretFor the (possibly rotated)
-// refresh token. Cancelling ctx ends the sign-in.
+// MicrosoftConfig with the caller's callbacks and login hint. It runs on
+// the provider sign-in (SignIn), so the token it hands out refreshes under
+// the lock all processes share. It returns the account's settings
+// (MicrosoftSettings' when set) and a credential that refreshes access
+// tokens from the refresh token the sign-in stored, so that the same store
+// later gives SecretFor the (possibly rotated) refresh token. Errors are
+// *signin.Error, which errors.As also reads as *microsoft.Error and
+// *mailcfg.Failure. Cancelling ctx ends the sign-in.
 func (w *World) MicrosoftSignIn(ctx context.Context, cfg microsoft.Config) (mailcfg.Settings, verify.Credential, error) {
-	s, err := microsoft.Start(ctx, cfg)
+	sc := w.SignIn().Config()
+	sc.Policy.Microsoft = cfg.Policy
+	if cfg.PolicyFile != "" {
+		sc.PolicyFile = cfg.PolicyFile
+	}
+	if cfg.Store != nil {
+		sc.Store = cfg.Store
+	}
+	if cfg.HTTPClient != nil {
+		sc.HTTPClient = cfg.HTTPClient
+	}
+	if cfg.Opener != nil {
+		sc.Opener = cfg.Opener
+	}
+	if cfg.Lang != "" {
+		sc.Lang = cfg.Lang
+	}
+	if cfg.Now != nil {
+		sc.Now = cfg.Now
+	}
+	sc.Timeout = cfg.Timeout
+	s, err := signin.New(sc).Start(ctx, signin.Request{Provider: "microsoft", LoginHint: cfg.LoginHint, OnURL: cfg.OnURL, OnOpen: cfg.OnOpen})
 	if err != nil {
 		return mailcfg.Settings{}, nil, err
 	}
@@ -31,20 +56,11 @@ func (w *World) MicrosoftSignIn(ctx context.Context, cfg microsoft.Config) (mail
 	if err != nil {
 		return mailcfg.Settings{}, nil, err
 	}
-	settings, err := w.AccountSettings(acc)
+	settings, err := w.SignedInSettings(acc)
 	if err != nil {
 		return mailcfg.Settings{}, nil, err
 	}
 	return settings, verify.TokenFunc(acc.Tokens().AccessToken), nil
-}
-
-// AccountSettings are the settings of a signed-in Microsoft account in this
-// world: MicrosoftSettings' when set, else those the sign-in filled.
-func (w *World) AccountSettings(acc *microsoft.Account) (mailcfg.Settings, error) {
-	if w.MicrosoftSettings != nil {
-		return w.MicrosoftSettings(acc.Address)
-	}
-	return acc.Settings, nil
 }
 
 // OAuthCredential is the credential for settings with auth "oauth2": access

@@ -92,6 +92,9 @@ type World struct {
 type Demo struct {
 	Email, Password string
 	MicrosoftEmail  string
+	// GoogleEmail signs in with the demo's Google; ConsentEmail is in a
+	// Microsoft tenant that needs admin consent first (the IT path).
+	GoogleEmail, ConsentEmail string
 }
 
 // Real is the machine's world: its policy (the policy's language overrides
