@@ -121,7 +121,8 @@ func screenshotDeps(d Deps, shot string) Deps {
 
 // screenshotDemo is the demo header of the "start-demo" shot: the sandbox's
 // accounts (a test checks they match), without starting the sandbox.
-var screenshotDemo = &DemoInfo{Email: "jan@kancelaria-demo.test", Password: "Demo-Haslo-2024!", MicrosoftEmail: "anna@kancelaria-m365.test"}
+var screenshotDemo = &DemoInfo{Email: "jan@kancelaria-demo.test", Password: "Demo-Haslo-2024!", MicrosoftEmail: "anna@kancelaria-m365.test",
+	GoogleEmail: "jan@kancelaria-gw.test", ConsentEmail: "ewa@kancelaria-zgoda.test"}
 
 // scriptedSignIn shows the sign-in address and waits for the browser that
 // never answers (the screenshot is taken while it waits).

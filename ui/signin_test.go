@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"infino.legal/mailbox/internal/microsofttest"
+	"infino.legal/mailbox/internal/sandbox"
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/microsoft"
 	"infino.legal/mailbox/mailcfg/policy"
@@ -465,5 +466,59 @@ func TestDemoHeaderNamesTheSignInAccounts(t *testing.T) {
 	})
 	for _, s := range []string{"jan@demo.test", "anna@m365.test", "jan@gmail-demo.test", "ewa@zgoda.test"} {
 		h.mustShow(s)
+	}
+}
+
+// The demo's sign-ins through the window, on the sandbox: its Google
+// address gets "Zaloguj przez Google" and verifies; its consent-needing
+// Microsoft 365 address opens the approval screen, whose link IT follows
+// (admin-consent), and „Sprawdź ponownie” then verifies.
+func TestDemoSignInsInTheWindow(t *testing.T) {
+	t.Setenv(secrets.LockDirEnv, t.TempDir())
+	wld, sb, err := sandbox.World(context.Background(), sandbox.WorldOptions{Open: nil})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	wld.Opener = sb.Browser().Open
+	deps := newWiring(wld, setLang(t, "pl_PL.UTF-8")).deps()
+	h := newHarness(t, "pl_PL.UTF-8", useDeps(deps))
+	s := h.wz.start
+	verified := func() bool {
+		v := h.wz.verify
+		return h.wz.current == v && !v.job.running() && (v.next.Visible() || v.retry.Visible())
+	}
+
+	h.typeInto(s.email, sandbox.DemoGoogleAddress)
+	if b := s.button("google"); b == nil || !b.Visible() || b.Importance != widget.HighImportance {
+		t.Fatalf("no Google button for the demo address: %+v", s.offered)
+	}
+	test.Tap(s.button("google"))
+	h.q.until(t, "verified after Google", verified)
+	if !h.wz.verify.next.Visible() || h.wz.signedInWith != "google" {
+		t.Fatalf("%s", h.screenText())
+	}
+	test.Tap(h.wz.verify.next)
+	h.mustShow("kontem Google")
+
+	h2 := newHarness(t, "pl_PL.UTF-8", useDeps(deps))
+	h2.typeInto(h2.wz.start.email, sandbox.DemoConsentAddress)
+	test.Tap(h2.wz.start.button("microsoft"))
+	h2.q.until(t, "the approval screen", func() bool { return h2.wz.current == h2.wz.consent && h2.wz.consent.ce != nil })
+	c := h2.wz.consent
+	test.Tap(c.copyReq)
+	if !strings.Contains(h2.clip, c.ce.URL) || c.ce.Tenant != sandbox.ConsentDomain {
+		t.Fatalf("request %+v", c.ce)
+	}
+	if _, err := wld.SignIn().AdminConsent(testCtx(t), signin.AdminConsentRequest{Provider: "microsoft", Tenant: c.ce.Tenant}); err != nil {
+		t.Fatal(err)
+	}
+	test.Tap(c.check)
+	h2.q.until(t, "verified after consent", func() bool {
+		v := h2.wz.verify
+		return h2.wz.current == v && !v.job.running() && (v.next.Visible() || v.retry.Visible())
+	})
+	if !h2.wz.verify.next.Visible() {
+		t.Fatalf("%s", h2.screenText())
 	}
 }

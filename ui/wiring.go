@@ -120,7 +120,8 @@ func (o *worldOffers) ConsentFor(provider, tenant, address string) (*signin.Cons
 
 // demoInfo is the demo header's accounts.
 func demoInfo(dm *world.Demo) *DemoInfo {
-	return &DemoInfo{Email: dm.Email, Password: dm.Password, MicrosoftEmail: dm.MicrosoftEmail}
+	return &DemoInfo{Email: dm.Email, Password: dm.Password, MicrosoftEmail: dm.MicrosoftEmail,
+		GoogleEmail: dm.GoogleEmail, ConsentEmail: dm.ConsentEmail}
 }
 
 // service is the window's one hand-off service.

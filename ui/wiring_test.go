@@ -402,6 +402,8 @@ func TestDemoMode(t *testing.T) {
 	h.mustShow(sandbox.DemoEmail)
 	h.mustShow(sandbox.DemoPassword)
 	h.mustShow(sandbox.MicrosoftEmail)
+	h.mustShow(sandbox.DemoGoogleAddress)
+	h.mustShow(sandbox.DemoConsentAddress)
 	d := toDone(t, h)
 	handedOff(t, h, d)
 	h.mustShow("(serwer demonstracyjny w aplikacji)")
