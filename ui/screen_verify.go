@@ -188,6 +188,7 @@ func (v *verifyScreen) run() {
 	v.out.set(rowPending, tr("verify.step.resolve"))
 	v.problems.RemoveAll()
 	v.signInBtn = nil
+	v.fix.Importance = widget.HighImportance
 	v.cert.RemoveAll()
 	v.copied.Hide()
 	v.lastFails = nil
@@ -344,9 +345,15 @@ func (v *verifyScreen) finish(rec *runRecord, res verify.Result) {
 		v.fixField = "-" // still offer to go back and change things
 	}
 	v.buttons(false, false)
-	if v.fix.Visible() {
+	switch {
+	case v.signInBtn != nil:
+		// The provider's sign-in is the way forward, not the form.
+		v.fix.Importance = widget.MediumImportance
+		v.fix.Refresh()
+		v.wz.focus(v.signInBtn)
+	case v.fix.Visible():
 		v.wz.focus(v.fix)
-	} else {
+	default:
 		v.wz.focus(v.retry)
 	}
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -269,15 +270,15 @@ func (wz *Wizard) signInWith(provider, email string) {
 
 // demoHint names the demo's accounts, each with the way to try it.
 func demoHint(d *DemoInfo) string {
-	s := trf("demo.hint", d.Email, d.Password)
+	ways := []string{trf("demo.hint.password", d.Email, d.Password)}
 	if d.MicrosoftEmail != "" {
-		s += " " + trf("demo.hint.microsoft", d.MicrosoftEmail)
+		ways = append(ways, trf("demo.hint.microsoft", d.MicrosoftEmail))
 	}
 	if d.GoogleEmail != "" {
-		s += " " + trf("demo.hint.google", d.GoogleEmail)
+		ways = append(ways, trf("demo.hint.google", d.GoogleEmail))
 	}
 	if d.ConsentEmail != "" {
-		s += " " + trf("demo.hint.consent", d.ConsentEmail)
+		ways = append(ways, trf("demo.hint.consent", d.ConsentEmail))
 	}
-	return s
+	return tr("demo.hint") + " " + strings.Join(ways, "; ") + "."
 }
