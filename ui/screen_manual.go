@@ -141,7 +141,7 @@ func newManualScreen(wz *Wizard) *manualScreen {
 	m.signInWarn.box.Show()
 	m.signInBtn = widget.NewButtonWithIcon("", theme.LoginIcon(), func() {
 		m.stopDiscovery()
-		m.wz.signInWith(m.signInID, m.email.Text)
+		m.wz.signInWith(m.signInID, m.email.Text, m.proto())
 	})
 	m.signInBtn.Importance = widget.HighImportance
 	m.signInBox = container.NewVBox(m.signInWarn.box, container.NewHBox(m.signInBtn))

@@ -339,18 +339,22 @@ func (s *startScreen) onManual() {
 	s.wz.goManual("", "")
 }
 
-// signIn starts the sign-in of a provider by id (the form's warning and a
-// verification failure offer it).
-func (s *startScreen) signIn(id string) {
+// signIn starts the sign-in of a provider by id for the incoming protocol
+// proto (the form's warning and a verification failure offer it, with the
+// protocol chosen in the form: POP3 asks the provider for POP3's scope).
+func (s *startScreen) signIn(id string, proto mailcfg.Protocol) {
 	if p, ok := s.wz.local.Provider(id); ok {
-		s.onSignIn(p)
+		s.signInFor(p, proto)
 	}
 }
 
-// onSignIn is "Zaloguj przez …": the provider's sign-in in the browser
-// with the typed address as the hint (and the shared mailbox, if any);
-// a provider firm IT has not configured says what IT must set instead.
-func (s *startScreen) onSignIn(p signin.OAuthProvider) {
+// onSignIn is "Zaloguj przez …" on Start, for IMAP.
+func (s *startScreen) onSignIn(p signin.OAuthProvider) { s.signInFor(p, mailcfg.IMAP) }
+
+// signInFor is the provider's sign-in in the browser with the typed
+// address as the hint (and the shared mailbox, if any); a provider firm IT
+// has not configured says what IT must set instead.
+func (s *startScreen) signInFor(p signin.OAuthProvider, proto mailcfg.Protocol) {
 	if s.wait.running() {
 		return
 	}
@@ -367,7 +371,10 @@ func (s *startScreen) onSignIn(p signin.OAuthProvider) {
 		s.errNote.set(s.wz.text(setup))
 		return
 	}
-	req := SignInRequest{Provider: p.ID, Protocol: mailcfg.IMAP}
+	if proto != mailcfg.POP3 {
+		proto = mailcfg.IMAP
+	}
+	req := SignInRequest{Provider: p.ID, Protocol: proto}
 	if a, err := mailcfg.ParseAddress(s.email.Text); err == nil {
 		req.LoginHint = a.String()
 	}

@@ -417,10 +417,10 @@ func (v *verifyScreen) offerSignIn(fails []*sideFailure) {
 			continue
 		}
 		if p.Configured && v.wz.deps.SignIn != nil {
-			email := v.wz.settings.Email
+			email, proto := v.wz.settings.Email, v.wz.settings.Incoming.Protocol
 			b := widget.NewButtonWithIcon(v.wz.text(p.ButtonText()), theme.LoginIcon(), func() {
 				v.abort()
-				v.wz.signInWith(id, email)
+				v.wz.signInWith(id, email, proto)
 			})
 			b.Importance = widget.HighImportance
 			v.signInBtn = b

@@ -280,7 +280,7 @@ func (wz *Wizard) openForScreenshot(shot string) {
 	case "start-waiting":
 		wz.start.email.SetText("anna.nowak@kancelaria-nowak.pl")
 		wz.whenShown(func() bool { return wz.start.button("microsoft") != nil && wz.start.byAddress }, func() {
-			wz.start.signIn("microsoft")
+			wz.start.signIn("microsoft", mailcfg.IMAP)
 		})
 	case "consent":
 		req := SignInRequest{Provider: "microsoft", LoginHint: "anna.nowak@kancelaria-nowak.pl", Protocol: mailcfg.IMAP}

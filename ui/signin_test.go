@@ -17,6 +17,7 @@ import (
 	"infino.legal/mailbox/internal/microsofttest"
 	"infino.legal/mailbox/internal/sandbox"
 	"infino.legal/mailbox/mailcfg"
+	"infino.legal/mailbox/mailcfg/infino"
 	"infino.legal/mailbox/mailcfg/microsoft"
 	"infino.legal/mailbox/mailcfg/policy"
 	"infino.legal/mailbox/mailcfg/secrets"
@@ -372,6 +373,7 @@ func TestManualWarnsMicrosoftRefusesPasswords(t *testing.T) {
 	})
 	m := h.toManual("jan.kowalski@outlook.com")
 	h.typeInto(m.password, "haslo")
+	m.in.proto.SetSelected("POP3")
 	if !m.signInBox.Visible() || !m.signInBtn.Visible() {
 		t.Fatal("no warning for an Outlook.com address")
 	}
@@ -388,8 +390,8 @@ func TestManualWarnsMicrosoftRefusesPasswords(t *testing.T) {
 		t.Fatalf("the sign-in button went to %T with %q", h.wz.current, h.wz.start.email.Text)
 	}
 	si.wait(t, "the sign-in")
-	if req, _ := si.last(); req.Provider != "microsoft" || req.LoginHint != "anna@kancelaria-nowak.pl" {
-		t.Errorf("request %+v", req)
+	if req, _ := si.last(); req.Provider != "microsoft" || req.LoginHint != "anna@kancelaria-nowak.pl" || req.Protocol != mailcfg.POP3 {
+		t.Errorf("request %+v (POP3 chosen in the form)", req)
 	}
 	test.Tap(h.wz.start.wait.cancel)
 	h.q.until(t, "cancelled", func() bool { return !h.wz.start.wait.running() })
@@ -500,6 +502,15 @@ func TestDemoSignInsInTheWindow(t *testing.T) {
 	}
 	test.Tap(h.wz.verify.next)
 	h.mustShow("kontem Google")
+	// The hand-off carries the Google refresh token the sign-in stored.
+	d := h.wz.done
+	handedOff(t, h, d)
+	if d.last.State != infino.StateSent {
+		t.Fatalf("hand-off %+v\n%s", d.last, h.screenText())
+	}
+	if mb := sb.Infino.Mailboxes(); len(mb) != 1 || mb[0].Email != sandbox.DemoGoogleAddress || mb[0].SecretType != infino.SecretOAuth2 {
+		t.Errorf("mailboxes %+v", mb)
+	}
 
 	h2 := newHarness(t, "pl_PL.UTF-8", useDeps(deps))
 	h2.typeInto(h2.wz.start.email, sandbox.DemoConsentAddress)

@@ -260,12 +260,13 @@ func (wz *Wizard) goConsent(req SignInRequest, ce *signin.ConsentNeeded) {
 	c.open(req, ce)
 }
 
-// signInWith goes to Start and signs in with a provider for email (the
-// form's warning and a verification failure offer it).
-func (wz *Wizard) signInWith(provider, email string) {
+// signInWith goes to Start and signs in with a provider for email and the
+// incoming protocol (the form's warning and a verification failure offer
+// it).
+func (wz *Wizard) signInWith(provider, email string, proto mailcfg.Protocol) {
 	wz.start.takeEmail(email)
 	wz.show(wz.start)
-	wz.start.signIn(provider)
+	wz.start.signIn(provider, proto)
 }
 
 // demoHint names the demo's accounts, each with the way to try it.
