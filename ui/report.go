@@ -74,6 +74,9 @@ func buildReport(info reportInfo, rec *runRecord, secrets ...string) string {
 	p("settings:")
 	p("  email: %s", s.Email)
 	p("  auth: %s", s.Auth)
+	if s.SignedInAs != "" {
+		p("  signed in as: %s (shared mailbox)", s.SignedInAs)
+	}
 	if s.Provider != nil {
 		p("  provider: %s (%s)", s.Provider.ID, s.Provider.Name)
 	} else {

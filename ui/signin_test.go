@@ -346,6 +346,9 @@ func TestSharedMailboxPath(t *testing.T) {
 	if !sawShared {
 		t.Errorf("no XOAUTH2 login as the shared address: %+v", mail.Logins())
 	}
+	if r := h.wz.report(); !strings.Contains(r, "way in: Microsoft sign-in") || !strings.Contains(r, "signed in as: "+microsofttest.Work.Email) {
+		t.Errorf("report:\n%s", r)
+	}
 	test.Tap(v().next)
 	h.mustShow("kontem Microsoft użytkownika " + microsofttest.Work.Email)
 
