@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -28,7 +29,9 @@ type startScreen struct {
 	signInCol   *fyne.Container
 	buttons     *fyne.Container
 	offered     []signin.OAuthProvider
-	byAddress   bool // offered are the typed address's provider's
+	byAddress   bool   // offered are the typed address's provider's
+	shownSig    string // which offer the buttons show
+	defaults    []signin.OAuthProvider
 	signNote    *widget.Label
 	setup       *noteBox
 	shared      *widget.Check
@@ -162,6 +165,14 @@ func (s *startScreen) button(id string) *widget.Button {
 // policy allows (Microsoft's, the usual one for firms), whose button then
 // tells what IT must set.
 func (s *startScreen) defaultOffers() []signin.OAuthProvider {
+	if s.defaults != nil {
+		return s.defaults
+	}
+	s.defaults = s.computeDefaults()
+	return s.defaults
+}
+
+func (s *startScreen) computeDefaults() []signin.OAuthProvider {
 	var configured, allowed []signin.OAuthProvider
 	for _, p := range s.wz.local.All() {
 		if !s.methodAllowed(p.ID) {
@@ -178,7 +189,7 @@ func (s *startScreen) defaultOffers() []signin.OAuthProvider {
 	if len(allowed) > 0 {
 		return allowed[:1]
 	}
-	return nil
+	return []signin.OAuthProvider{}
 }
 
 // updateChoice offers the sign-in that fits the typed address: at once by
@@ -220,67 +231,72 @@ func (s *startScreen) offer(found []signin.OAuthProvider, typed bool) {
 		list = s.defaultOffers()
 	}
 	s.offered = list
-	s.buttons.RemoveAll()
-	s.setup.set("")
-	recommended := false
-	sharedOK := false
+	recommended, sharedOK := false, false
+	sig := fmt.Sprint(s.byAddress)
 	for _, p := range list {
-		p := p
-		b := widget.NewButtonWithIcon(s.wz.text(p.ButtonText()), theme.LoginIcon(), func() { s.onSignIn(p) })
-		if s.byAddress && !p.Configured {
-			// What IT must set, where the user expected the button.
-			b.Hide()
-			s.setup.set(s.wz.text(p.Setup))
-		}
+		sig += "|" + p.ID + fmt.Sprint(p.Configured)
 		if s.byAddress && p.Configured {
-			b.Importance = widget.HighImportance
 			recommended = true
 			sharedOK = sharedOK || p.SharedMailbox
 		}
-		if !s.manualAllowed() {
-			b.Importance = widget.HighImportance
-		}
-		if s.wait.running() {
-			b.Disable()
-		}
-		s.buttons.Add(b)
 	}
+	// Typing mostly keeps the same offer: the buttons are rebuilt only
+	// when it changes.
+	if sig != s.shownSig {
+		s.shownSig = sig
+		s.buttons.RemoveAll()
+		s.setup.set("")
+		for _, p := range list {
+			p := p
+			b := widget.NewButtonWithIcon(s.wz.text(p.ButtonText()), theme.LoginIcon(), func() { s.onSignIn(p) })
+			if s.byAddress && !p.Configured {
+				// What IT must set, where the user expected the button.
+				b.Hide()
+				s.setup.set(s.wz.text(p.Setup))
+			}
+			if s.byAddress && p.Configured || !s.manualAllowed() {
+				b.Importance = widget.HighImportance
+			}
+			if s.wait.running() {
+				b.Disable()
+			}
+			s.buttons.Add(b)
+		}
+		s.buttons.Refresh()
+	}
+	note, imp := tr("start.signin.note"), widget.MediumImportance
 	switch {
 	case recommended && found[0].ByMX:
 		a, _ := mailcfg.ParseAddress(s.email.Text)
-		s.signNote.SetText(trf("start.signin.byMX", a.DomainUnicode, s.wz.text(found[0].Name)))
-		s.signNote.Importance = widget.SuccessImportance
+		note, imp = trf("start.signin.byMX", a.DomainUnicode, s.wz.text(found[0].Name)), widget.SuccessImportance
 	case recommended:
-		s.signNote.SetText(trf("start.signin.recommended", s.wz.text(found[0].Name)))
-		s.signNote.Importance = widget.SuccessImportance
+		note, imp = trf("start.signin.recommended", s.wz.text(found[0].Name)), widget.SuccessImportance
 	case s.byAddress:
-		s.signNote.SetText("")
-	default:
-		s.signNote.SetText(tr("start.signin.note"))
-		s.signNote.Importance = widget.MediumImportance
+		note = ""
 	}
-	if s.signNote.Text == "" {
+	if note != s.signNote.Text || imp != s.signNote.Importance {
+		s.signNote.Importance = imp
+		s.signNote.SetText(note)
+	}
+	if note == "" {
 		s.signNote.Hide()
 	} else {
 		s.signNote.Show()
 	}
-	s.signNote.Refresh()
 	if sharedOK {
 		s.shared.Show()
 	} else {
 		s.shared.SetChecked(false)
 		s.shared.Hide()
 	}
-	switch {
-	case recommended || !s.manualAllowed():
-		s.manual.Importance = widget.MediumImportance
-	case typed || s.byAddress:
-		s.manual.Importance = widget.HighImportance
-	default:
-		s.manual.Importance = widget.MediumImportance
+	imp = widget.MediumImportance
+	if !recommended && s.manualAllowed() && (typed || s.byAddress) {
+		imp = widget.HighImportance
 	}
-	s.manual.Refresh()
-	s.buttons.Refresh()
+	if imp != s.manual.Importance {
+		s.manual.Importance = imp
+		s.manual.Refresh()
+	}
 }
 
 // recommended is the address's provider's sign-in when it is configured.
