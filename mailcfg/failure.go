@@ -69,6 +69,11 @@ type CertInfo struct {
 	// Names are the DNS names and IP addresses the certificate is valid for.
 	Names  []string `json:"names"`
 	Reason string   `json:"reason"`
+	// SuggestedHost is set when the certificate is valid and trusted, only
+	// for another name (Reason CertWrongHost): the server of that name, to
+	// switch to and verify again. Hosted mail answers for the firm's domain
+	// with the hoster's certificate. Nothing is trusted by suggesting it.
+	SuggestedHost string `json:"suggestedHost,omitempty"`
 }
 
 // NewCertInfo describes a leaf certificate and why it was refused.
@@ -101,6 +106,8 @@ type CertificateError struct {
 	Leaf   *x509.Certificate
 	Reason string // CertUnknownAuthority, …
 	Err    error  // the x509 error, the pin mismatch, …
+	// SuggestedHost: see CertInfo.SuggestedHost.
+	SuggestedHost string
 }
 
 func (e *CertificateError) Error() string {
@@ -189,12 +196,14 @@ const (
 	VariantClosed             Variant = "closed"           // KindProtocol: the server hung up
 	VariantServerTemporary    Variant = "server_temporary" // KindProtocol: a temporary server problem
 	VariantNoMechanism        Variant = "no_mechanism"     // KindProtocol: no usable sign-in method
+	VariantAuthTemporary      Variant = "auth_temporary"   // KindAuthFailed: a 4xx reply to the sign-in itself
+	VariantCertOtherHost      Variant = "cert_other_host"  // KindTLSCertificate: valid and trusted, for another name
 )
 
 // Variants lists every variant, in the order above.
 var Variants = []Variant{VariantDNSTemporary, VariantRefused, VariantUnreachable, VariantGreetingRefused,
 	VariantTLSNotSpoken, VariantTLSHandshake, VariantPasswordExpired, VariantMicrosoft573, VariantMicrosoft573SignIn, VariantClosed,
-	VariantServerTemporary, VariantNoMechanism}
+	VariantServerTemporary, VariantNoMechanism, VariantAuthTemporary, VariantCertOtherHost}
 
 // Cause is what a classifier found out about an error, before it is put
 // into words: Failure renders it for a side and a provider.
@@ -223,6 +232,9 @@ func (c Cause) Failure(side string, provider *Provider) *Failure {
 		f.Hint = certHints[c.Certificate.Reason]
 		if f.Hint.IsZero() {
 			f.Hint = certHints[CertOther]
+		}
+		if h := c.Certificate.SuggestedHost; h != "" {
+			f.Hint = Text{PL: strings.ReplaceAll(otherHostHint.PL, "%[1]s", h), EN: strings.ReplaceAll(otherHostHint.EN, "%[1]s", h)}
 		}
 		if c.Certificate.Reason == CertWrongHost && provider != nil {
 			f.Hint = joinText(f.Hint, provider.Help)

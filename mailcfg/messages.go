@@ -50,6 +50,10 @@ var messages = map[string]Text{
 		"%[1]s requires an app password instead of the normal account password."},
 	"auth_disabled": {"%[1]s nie pozwala na logowanie z programów pocztowych dla tej skrzynki.",
 		"%[1]s does not allow sign-in from mail programs for this mailbox."},
+	"auth_temporary": {"%[1]s odrzucił logowanie kodem błędu tymczasowego (4xx) – niektóre serwery tak odpowiadają na błędną nazwę użytkownika lub hasło.",
+		"%[1]s refused the sign-in with a temporary error code (4xx) – some servers answer a wrong user name or password like this."},
+	"cert_other_host": {"%[1]s przedstawił ważny i zaufany certyfikat, ale wystawiony dla innej nazwy serwera.",
+		"%[1]s presented a valid, trusted certificate, but for a different server name."},
 	"microsoft_573": {"%[1]s (Microsoft) odrzucił logowanie: hasło jest błędne albo logowanie z programów pocztowych jest wyłączone dla tej skrzynki.",
 		"%[1]s (Microsoft) refused the sign-in: either the password is wrong or sign-in from mail programs is switched off for this mailbox."},
 	"protocol":         {"%[1]s odpowiada w nieoczekiwany sposób.", "%[1]s answers in an unexpected way."},
@@ -94,6 +98,13 @@ var hints = map[Kind]Text{
 		"Use the provider's sign-in button (e.g. “Sign in with Microsoft”) instead of a password."},
 	KindPermission: {"Poproś dział IT o pełny dostęp (Full Access) do tej skrzynki współdzielonej, a do wysyłania także o uprawnienie „Wyślij jako” (Send As). Zmiana działa po kilkunastu minutach.",
 		"Ask your IT department for Full Access to this shared mailbox and, for sending, the Send As permission. The change takes effect after a few minutes."},
+}
+
+// otherHostHint is the hint of a valid, trusted certificate for another
+// name; %[1]s is that name.
+var otherHostHint = Text{
+	"Twoja poczta działa zapewne na serwerze %[1]s (tak jest u wielu firm hostingowych). Użyj serwera %[1]s – certyfikat zostanie sprawdzony ponownie.",
+	"Your mail most likely runs on the server %[1]s (as with many hosting companies). Use the server %[1]s – its certificate is checked again.",
 }
 
 var certHints = map[string]Text{

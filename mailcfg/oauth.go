@@ -67,8 +67,11 @@ type OAuthProvider struct {
 	IDToken *OAuthIDToken `json:"idToken,omitempty"`
 	// SharedMailbox: a signed-in user may connect a mailbox shared with
 	// them (Microsoft 365 Full Access), with their own token.
-	SharedMailbox bool     `json:"sharedMailbox"`
-	Sources       []string `json:"sources"`
+	SharedMailbox bool `json:"sharedMailbox"`
+	// Registration is what IT does at the provider before setting the
+	// client id, as the end of "Your IT department must …".
+	Registration Text     `json:"registration"`
+	Sources      []string `json:"sources"`
 }
 
 // OAuthTenant describes a provider whose endpoints carry a tenant.
@@ -267,6 +270,9 @@ func ParseOAuthTable(data []byte) (*OAuthTable, error) {
 			if v == "" {
 				bad(p, "authParams %s is empty", k)
 			}
+		}
+		if p.Registration.PL == "" || p.Registration.EN == "" {
+			bad(p, "registration needs Polish and English")
 		}
 		if len(p.Sources) == 0 {
 			bad(p, "no source recorded")

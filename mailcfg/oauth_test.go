@@ -54,7 +54,7 @@ func TestParseOAuthTableRefuses(t *testing.T) {
 	good := `{"id": "x", "name": {"pl": "X", "en": "X"}, "authority": "https://x.example", "issuer": "https://x.example",
 		"authorizationEndpoint": "{authority}/auth", "tokenEndpoint": "{authority}/token",
 		"scopes": {"imap": ["m"], "pop3": ["m"], "smtp": ["m"]}, "identityScopes": [], "redirectHost": "127.0.0.1",
-		"pkce": "S256", "authParams": {}, "loginHint": true, "sources": ["s"]}`
+		"pkce": "S256", "authParams": {}, "loginHint": true, "registration": {"pl": "r", "en": "r"}, "sources": ["s"]}`
 	if _, err := ParseOAuthTable([]byte(`{"version": 1, "providers": [` + good + `]}`)); err != nil {
 		t.Fatal(err)
 	}

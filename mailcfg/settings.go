@@ -49,6 +49,8 @@ const (
 	SourceGuess      Source = "guess"
 	SourceManual     Source = "manual"
 	SourceMicrosoft  Source = "microsoft"
+	// SourceAutodiscover is Exchange Autodiscover (POX).
+	SourceAutodiscover Source = "autodiscover"
 	// SourceOAuth: filled by a provider's sign-in other than Microsoft's
 	// (which keeps SourceMicrosoft).
 	SourceOAuth Source = "oauth"

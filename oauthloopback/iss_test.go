@@ -86,7 +86,9 @@ func TestIssuer(t *testing.T) {
 // Without a fixed issuer, IssuerMatch judges an iss that arrives (a
 // per-tenant issuer); an answer without iss is not its business.
 func TestIssuerMatch(t *testing.T) {
-	match := func(iss string) bool { return strings.HasPrefix(iss, "https://login.example.test/") && strings.HasSuffix(iss, "/v2.0") }
+	match := func(iss string) bool {
+		return strings.HasPrefix(iss, "https://login.example.test/") && strings.HasSuffix(iss, "/v2.0")
+	}
 	for _, tc := range []struct {
 		name, sent string
 		mismatch   bool

@@ -213,14 +213,17 @@ func VerifyWith(base verify.Options) VerifyFunc {
 }
 
 // DiscoverFunc streams ever better settings for an address and closes the
-// channel when done.
-type DiscoverFunc func(ctx context.Context, email string, proto mailcfg.Protocol) <-chan discover.Result
+// channel when done. password is what the user typed, for an Exchange
+// Autodiscover server that answers only signed-in requests ("" until the
+// user typed one; see discover.Options.Password).
+type DiscoverFunc func(ctx context.Context, email string, proto mailcfg.Protocol, password string) <-chan discover.Result
 
 // DiscoverWith adapts discover.Stream.
 func DiscoverWith(base discover.Options) DiscoverFunc {
-	return func(ctx context.Context, email string, proto mailcfg.Protocol) <-chan discover.Result {
+	return func(ctx context.Context, email string, proto mailcfg.Protocol, password string) <-chan discover.Result {
 		o := base
 		o.Protocol = proto
+		o.Password = password
 		return discover.Stream(ctx, email, o)
 	}
 }

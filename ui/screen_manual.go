@@ -8,11 +8,13 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"infino.legal/mailbox/mailcfg"
+	"infino.legal/mailbox/mailcfg/discover"
 	"infino.legal/mailbox/mailcfg/signin"
 	"infino.legal/mailbox/mailcfg/verify"
 	"infino.legal/mailbox/ui/form"
@@ -74,6 +76,12 @@ type manualScreen struct {
 
 	typing    *job // waits for typing to pause, then autofills
 	discovery *job // only the latest discovery may fill
+	// discNote is what the latest discovery learnt that is not settings
+	// (an Exchange without IMAP), shown when nothing better is found.
+	discNote discover.Note
+	// redirectDlg asks whether Exchange Autodiscover may follow a redirect
+	// out of the address's domain; it goes when the discovery does.
+	redirectDlg *dialog.ConfirmDialog
 
 	obj    fyne.CanvasObject
 	scroll *container.Scroll
@@ -114,6 +122,11 @@ func newManualScreen(wz *Wizard) *manualScreen {
 			}
 			m.validate()
 		}
+	}
+	passwordLeft := m.password.onFocusLost
+	m.password.onFocusLost = func() {
+		passwordLeft()
+		m.retryAutodiscoverSignedIn()
 	}
 
 	m.tls = widget.NewCheck(tr("manual.tls"), func(bool) { m.onTLSChanged() })
@@ -569,6 +582,7 @@ func (m *manualScreen) autofill(email string) {
 		m.apply(s, m.wz.table().ByID(s.Provider.ID), false)
 	default:
 		m.form.Reset(&addr)
+		m.lockServers(false)
 		m.showModel()
 		m.lowNote.set("")
 		m.lowOK.Hide()
@@ -615,7 +629,10 @@ func (m *manualScreen) showPasswordRefused(found []signin.OAuthProvider) {
 			continue
 		}
 		m.signInID = p.ID
-		msg := trf("manual.signin.warning", m.wz.text(p.Name))
+		msg := m.wz.text(p.PasswordWarning)
+		if msg == "" {
+			msg = trf("manual.signin.warning", m.wz.text(p.Name))
+		}
 		if p.Configured && m.wz.deps.SignIn != nil {
 			m.signInBtn.SetText(m.wz.text(p.ButtonText()))
 			m.signInBtn.Show()
@@ -631,30 +648,109 @@ func (m *manualScreen) showPasswordRefused(found []signin.OAuthProvider) {
 	m.signInBox.Hide()
 }
 
-func (m *manualScreen) discover(addr mailcfg.Address) {
+func (m *manualScreen) discover(addr mailcfg.Address) { m.discoverWith(addr, "") }
+
+// discoverWith streams discovery's answers into the form; password is what
+// the user typed, for an Exchange that answers only signed-in requests.
+func (m *manualScreen) discoverWith(addr mailcfg.Address, password string) {
 	stream := m.wz.deps.Discover
 	email, proto := addr.String(), m.proto()
+	m.discNote = ""
 	startWith(m.discovery, func(ctx context.Context, deliver func(func())) struct{} {
-		for r := range stream(ctx, email, proto) {
-			deliver(func() { m.apply(r.Settings, r.Provider, false) })
+		for r := range stream(ctx, email, proto, password) {
+			if r.Question != nil {
+				// Unanswered (the discovery was dropped) counts as no.
+				q := r.Question
+				context.AfterFunc(ctx, func() { q.Answer(false) })
+			}
+			deliver(func() {
+				switch {
+				case r.Question != nil:
+					m.askRedirect(r.Question)
+				case r.Settings.Email == "":
+					if r.Note != "" && m.form.Source == "" {
+						m.discNote = r.Note
+						m.source.icon.SetResource(theme.WarningIcon())
+						m.source.set(m.wz.text(r.Note.Message()))
+					}
+				default:
+					m.apply(r.Settings, r.Provider, false)
+				}
+			})
 		}
 		return struct{}{}
 	}, func(struct{}) {
-		if m.form.Source == "" {
+		m.closeRedirectQuestion()
+		if password == "" && m.form.Password != "" && m.retryAutodiscoverSignedIn() {
+			return // the password was typed while this discovery ran
+		}
+		if m.form.Source == "" && m.discNote == "" {
 			m.source.icon.SetResource(theme.InfoIcon())
 			m.source.set(m.wz.text(mailcfg.NotFoundMessage))
 		}
 	})
 }
 
+// retryAutodiscoverSignedIn asks discovery again, now with the password the
+// user typed, when all it found was an Exchange that answers only signed-in
+// requests; the password goes only to that server, only over https. It
+// reports whether it started.
+func (m *manualScreen) retryAutodiscoverSignedIn() bool {
+	if m.discNote != discover.NoteAutodiscoverPassword || m.form.Source != "" || m.discovery.running() || m.form.Password == "" {
+		return false
+	}
+	addr, err := mailcfg.ParseAddress(m.form.Email)
+	if err != nil {
+		return false
+	}
+	m.source.icon.SetResource(theme.SearchIcon())
+	m.source.set(tr("manual.source.searching"))
+	m.discoverWith(addr, m.form.Password)
+	return true
+}
+
+// askRedirect asks the person whether the firm's Exchange may send the
+// discovery on to a host outside the address's domain (where the address,
+// and later the password, would go), as Thunderbird does.
+func (m *manualScreen) askRedirect(q *discover.RedirectQuestion) {
+	m.closeRedirectQuestion()
+	if m.wz.win == nil {
+		q.Answer(false)
+		return
+	}
+	d := dialog.NewConfirm(tr("manual.redirect.title"), trf("manual.redirect.ask", q.Domain, q.Host), q.Answer, m.wz.win)
+	d.SetConfirmText(trf("manual.redirect.yes", q.Host))
+	d.SetDismissText(tr("manual.redirect.no"))
+	m.redirectDlg = d
+	d.Show()
+}
+
+func (m *manualScreen) closeRedirectQuestion() {
+	if m.redirectDlg != nil {
+		m.redirectDlg.Hide()
+		m.redirectDlg = nil
+	}
+}
+
 // stopDiscovery cancels a running discovery and ignores what it still sends.
-func (m *manualScreen) stopDiscovery() { m.discovery.stop() }
+func (m *manualScreen) stopDiscovery() {
+	m.discovery.stop()
+	m.closeRedirectQuestion()
+}
 
 // apply puts found settings into every server field the user has not typed
 // in (see form.Model.Apply) and says where they came from. keepProto leaves
 // the protocol choice alone.
 func (m *manualScreen) apply(s mailcfg.Settings, p *mailcfg.Provider, keepProto bool) {
-	m.form.Apply(s, p, keepProto)
+	// The firm's servers that IT preset and locked are not the user's to
+	// change: they replace whatever was typed, and the fields go read-only.
+	locked := s.Source == mailcfg.SourcePolicy && m.wz.deps.Policy.FirmServersLocked()
+	if locked {
+		m.form.ApplyLocked(s, p)
+	} else {
+		m.form.Apply(s, p, keepProto)
+	}
+	m.lockServers(locked)
 	m.showModel()
 	m.showFound(s, p)
 	m.validate()
@@ -706,4 +802,41 @@ func (m *manualScreen) showHelp() {
 	} else {
 		m.helpLink.Hide()
 	}
+}
+
+// lockServers makes the server fields read-only (the firm's preset, locked
+// servers) or editable again.
+func (m *manualScreen) lockServers(on bool) {
+	set := func(w fyne.Disableable) {
+		if on {
+			w.Disable()
+		} else {
+			w.Enable()
+		}
+	}
+	for _, b := range []*serverBlock{m.in, m.out} {
+		set(b.host)
+		set(b.port)
+		set(b.user)
+		set(b.pin)
+		if m.tls.Checked {
+			set(b.sec)
+		}
+	}
+	set(m.in.proto)
+	if p := m.wz.deps.Policy; !(p.Locked("allowInsecure") && !p.AllowInsecure) {
+		set(m.tls)
+	}
+}
+
+// useHost puts the server a certificate named into a side's host field, as
+// the user's choice (the Verify screen's "Use server X").
+func (m *manualScreen) useHost(side verify.Side, host string) {
+	s := form.Incoming
+	if side == verify.Outgoing {
+		s = form.Outgoing
+	}
+	m.form.Edit(s.Field(form.Host), host)
+	m.showModel()
+	m.validate()
 }

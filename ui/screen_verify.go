@@ -85,13 +85,17 @@ type verifyScreen struct {
 	problems *fyne.Container
 	cert     *fyne.Container
 	trustSHA string
-	copied   *widget.Label
+	// otherHost is the server a valid, trusted certificate named instead of
+	// the one asked for: offered as "Use server …".
+	otherHost string
+	copied    *widget.Label
 
 	back     *widget.Button
 	fix      *widget.Button
 	cancel   *widget.Button
 	retry    *widget.Button
 	trust    *widget.Button
+	useHost  *widget.Button
 	report   *widget.Button
 	next     *widget.Button
 	trustDlg *dialog.ConfirmDialog
@@ -132,6 +136,8 @@ func newVerifyScreen(wz *Wizard) *verifyScreen {
 	v.retry = widget.NewButtonWithIcon(tr("verify.retry"), theme.ViewRefreshIcon(), v.run)
 	v.trust = widget.NewButtonWithIcon(tr("verify.cert.trust"), theme.ConfirmIcon(), v.onTrust)
 	v.trust.Importance = widget.WarningImportance
+	v.useHost = widget.NewButtonWithIcon("", theme.ConfirmIcon(), v.onUseHost)
+	v.useHost.Importance = widget.HighImportance
 	v.report = widget.NewButtonWithIcon(tr("report.copy"), theme.ContentCopyIcon(), v.onReport)
 	v.next = widget.NewButtonWithIcon(tr("verify.next"), theme.NavigateNextIcon(), func() { v.wz.goDone() })
 	v.next.Importance = widget.HighImportance
@@ -149,7 +155,7 @@ func newVerifyScreen(wz *Wizard) *verifyScreen {
 		v.cert,
 		container.NewHBox(v.report, v.copied),
 	)
-	v.obj, _ = page(body, buttonBar([]fyne.CanvasObject{v.back}, v.cancel, v.retry, v.trust, v.fix, v.next))
+	v.obj, _ = page(body, buttonBar([]fyne.CanvasObject{v.back}, v.cancel, v.retry, v.trust, v.useHost, v.fix, v.next))
 	return v
 }
 
@@ -193,6 +199,7 @@ func (v *verifyScreen) run() {
 	v.copied.Hide()
 	v.lastFails = nil
 	v.trustSHA = ""
+	v.otherHost = ""
 	v.fixField, v.fixMsg = "", ""
 	v.summary.SetText(tr("verify.running"))
 	v.summary.Importance = widget.MediumImportance
@@ -282,6 +289,7 @@ func (v *verifyScreen) buttons(running, ok bool) {
 	show(v.fix, !running && !ok && v.fixField != "")
 	show(v.next, !running && ok)
 	show(v.trust, !running && !ok && v.trustSHA != "")
+	show(v.useHost, !running && !ok && v.otherHost != "")
 	if running {
 		v.report.Disable()
 	} else {
@@ -344,6 +352,14 @@ func (v *verifyScreen) finish(rec *runRecord, res verify.Result) {
 	if v.fixField == "" && !v.wz.viaSignIn {
 		v.fixField = "-" // still offer to go back and change things
 	}
+	v.otherHost = ""
+	for _, sf := range fails {
+		if c := sf.f.Certificate; c != nil && c.SuggestedHost != "" && !v.wz.serversLocked() {
+			v.otherHost = c.SuggestedHost
+			v.useHost.SetText(trf("verify.cert.usehost", c.SuggestedHost))
+			break
+		}
+	}
 	v.buttons(false, false)
 	switch {
 	case v.signInBtn != nil:
@@ -351,6 +367,8 @@ func (v *verifyScreen) finish(rec *runRecord, res verify.Result) {
 		v.fix.Importance = widget.MediumImportance
 		v.fix.Refresh()
 		v.wz.focus(v.signInBtn)
+	case v.useHost.Visible():
+		v.wz.focus(v.useHost)
 	case v.fix.Visible():
 		v.wz.focus(v.fix)
 	default:
@@ -510,6 +528,30 @@ func (v *verifyScreen) pinAndRetry() {
 		}
 		if !v.wz.viaSignIn {
 			v.wz.manualScreen().pin(sf.side, norm)
+		}
+	}
+	v.run()
+}
+
+// onUseHost switches every side whose trusted certificate named the other
+// server to that server, keeps it in the form, and verifies again. Nothing
+// is trusted on the way: the new name is checked like any other.
+func (v *verifyScreen) onUseHost() {
+	host := v.otherHost
+	if host == "" {
+		return
+	}
+	for _, sf := range v.lastFails {
+		if c := sf.f.Certificate; c == nil || c.SuggestedHost != host {
+			continue
+		}
+		if sf.side == verify.Incoming {
+			v.wz.settings.Incoming.Host = host
+		} else {
+			v.wz.settings.Outgoing.Host = host
+		}
+		if !v.wz.viaSignIn {
+			v.wz.manualScreen().useHost(sf.side, host)
 		}
 	}
 	v.run()

@@ -167,7 +167,7 @@ func TestHandOffSeam(t *testing.T) {
 }
 
 func TestDiscoverySeamAndLowTrust(t *testing.T) {
-	found := func(ctx context.Context, email string, proto mailcfg.Protocol) <-chan discover.Result {
+	found := func(ctx context.Context, email string, proto mailcfg.Protocol, _ string) <-chan discover.Result {
 		ch := make(chan discover.Result, 1)
 		s := mailcfg.Settings{Email: email, Auth: mailcfg.AuthPassword, Source: mailcfg.SourceGuess, LowTrust: true,
 			Incoming: mailcfg.Server{Protocol: proto, Host: "mail.kancelaria-nowak.pl", Port: 993, Security: mailcfg.SecurityTLS, Username: email},

@@ -380,7 +380,7 @@ func TestManualWarnsMicrosoftRefusesPasswords(t *testing.T) {
 	if !m.signInBox.Visible() || !m.signInBtn.Visible() {
 		t.Fatal("no warning for an Outlook.com address")
 	}
-	h.mustShow("Microsoft nie przyjmie hasła do tej skrzynki")
+	h.mustShow("nie przyjmuje już hasła w programach pocztowych")
 	h.typeInto(m.email, "jan.kowalski@wp.pl")
 	if m.signInBox.Visible() {
 		t.Error("warning for a WP address")

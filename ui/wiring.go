@@ -44,7 +44,7 @@ func (wr *wiring) deps() Deps {
 		Policy:    w.Policy,
 		PolicyErr: w.PolicyErr,
 		Lang:      w.Lang,
-		Table:     w.Table,
+		Table:     w.ProviderTable(),
 		Debounce:  300 * time.Millisecond,
 		OS:        osDescription(),
 		Verify:    wr.verify,
@@ -70,8 +70,8 @@ func (wr *wiring) verify(ctx context.Context, s mailcfg.Settings, cred verify.Cr
 }
 
 // discover is DiscoverWith through the world's proxy and roots.
-func (wr *wiring) discover(ctx context.Context, email string, proto mailcfg.Protocol) <-chan discover.Result {
-	return DiscoverWith(wr.w.DiscoverOptions(false))(ctx, email, proto)
+func (wr *wiring) discover(ctx context.Context, email string, proto mailcfg.Protocol, password string) <-chan discover.Result {
+	return DiscoverWith(wr.w.DiscoverOptions(false))(ctx, email, proto, password)
 }
 
 // signIn is "Zaloguj przez …": the world's sign-in of the provider with

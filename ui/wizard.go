@@ -283,3 +283,9 @@ func demoHint(d *DemoInfo) string {
 	}
 	return tr("demo.hint") + " " + strings.Join(ways, "; ") + "."
 }
+
+// serversLocked reports whether the settings are the firm's servers that IT
+// preset and locked, which the user may not change.
+func (wz *Wizard) serversLocked() bool {
+	return wz.settings.Source == mailcfg.SourcePolicy && wz.deps.Policy.FirmServersLocked()
+}

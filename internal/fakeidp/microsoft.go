@@ -78,8 +78,14 @@ func MicrosoftProfile(clientID string, tenants func(string) bool) Profile {
 	}
 }
 
-// entraRedirect: Entra matches http://localhost with any port, path "/".
+// entraRedirect: Entra matches the registered http://localhost with any
+// port, path "/" (the sign-in's redirect), or as it is (the admin-consent
+// link a user sends to IT, which nothing on the administrator's machine
+// receives).
 func entraRedirect(raw string) bool {
+	if raw == "http://localhost" {
+		return true
+	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme != "http" || u.Hostname() != "localhost" || u.RawQuery != "" || u.Fragment != "" {
 		return false

@@ -3,6 +3,8 @@ package sandbox_test
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/url"
 	"testing"
 
 	"infino.legal/mailbox/internal/sandbox"
@@ -144,5 +146,36 @@ func BenchmarkDemoConsentPath(b *testing.B) {
 		b.StopTimer()
 		sb.Close()
 		b.StartTimer()
+	}
+}
+
+// The link the user copies to IT works as it is: the administrator opens
+// it, the tenant is approved (the final redirect to http://localhost goes
+// nowhere, as on a real administrator's machine), and the user's "check
+// again" signs in.
+func TestDemoConsentLinkForIT(t *testing.T) {
+	t.Setenv(secrets.LockDirEnv, t.TempDir())
+	sb := start(t, sandbox.Options{})
+	w := demoWorld(t, sb)
+	req := signin.Request{Provider: "microsoft", LoginHint: sandbox.DemoConsentAddress}
+	_, err := w.SignIn().SignIn(ctx(t), req)
+	var ce *signin.ConsentNeeded
+	if !errors.As(err, &ce) {
+		t.Fatalf("%v", err)
+	}
+	hc := sb.HTTPClient()
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	res, err := hc.Get(ce.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	loc, _ := url.Parse(res.Header.Get("Location"))
+	if res.StatusCode != http.StatusFound || loc.Host != "localhost" || loc.Query().Get("admin_consent") != "True" ||
+		loc.Query().Get("tenant") != sandbox.ConsentTenantID {
+		t.Fatalf("%d %s", res.StatusCode, loc)
+	}
+	if _, err := w.SignIn().SignIn(ctx(t), req); err != nil {
+		t.Fatalf("check again: %v", err)
 	}
 }

@@ -455,7 +455,7 @@ func TestEverythingHangs(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	w.dns.DelayAll(discovertest.Forever)
-	for _, u := range []string{autoconfigURL, wellKnownURL, ispdbURL, httpAutoconfig} {
+	for _, u := range []string{autoconfigURL, wellKnownURL, ispdbURL, httpAutoconfig, adURL, adRootURL, adHTTPURL} {
 		w.web.Handle(u, w.web.Hang())
 	}
 	o := w.opts()
@@ -479,8 +479,8 @@ func TestEverythingHangs(t *testing.T) {
 			hung++
 		}
 	}
-	if hung != 4+1+6 { // four URLs, MX, six SRV services
-		t.Errorf("%d sources hung, want 11:\n%s", hung, tried(r))
+	if hung != 4+1+6+4 { // four URLs, MX, six SRV services, Autodiscover's three URLs and SRV
+		t.Errorf("%d sources hung, want 15:\n%s", hung, tried(r))
 	}
 }
 

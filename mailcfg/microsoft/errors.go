@@ -197,9 +197,9 @@ func notConfigured(policyFile, goos string) *Error {
 			EN: "Sign-in with Microsoft is not set up for this firm yet.",
 		},
 		Hint: mailcfg.Text{
-			PL: fmt.Sprintf("Dział IT musi zarejestrować aplikację w Microsoft Entra ID (platforma „Mobile and desktop applications”, adres przekierowania http://localhost, uprawnienia IMAP.AccessAsUser.All, SMTP.Send i offline_access) i wpisać jej identyfikator (Application (client) ID) jako klucz %s w pliku zasad %s, np. %s (inny plik wskazuje zmienna %s)%s. Do tego czasu skonfiguruj skrzynkę ręcznie.",
+			PL: fmt.Sprintf("Dział IT musi zarejestrować aplikację w Microsoft Entra ID (platforma „Mobile and desktop applications”, adres przekierowania http://localhost, uprawnienia IMAP.AccessAsUser.All, POP.AccessAsUser.All, SMTP.Send i offline_access) i wpisać jej identyfikator (Application (client) ID) jako klucz %s w pliku zasad %s, np. %s (inny plik wskazuje zmienna %s)%s. Do tego czasu skonfiguruj skrzynkę ręcznie.",
 				"microsoft.clientId", policyFile, example, policy.EnvPath, alsoPL),
-			EN: fmt.Sprintf("Your IT department must register the app in Microsoft Entra ID (platform “Mobile and desktop applications”, redirect URI http://localhost, permissions IMAP.AccessAsUser.All, SMTP.Send and offline_access) and set its Application (client) ID as the key %s in the policy file %s, e.g. %s (the variable %s names another file)%s. Until then, set the mailbox up manually.",
+			EN: fmt.Sprintf("Your IT department must register the app in Microsoft Entra ID (platform “Mobile and desktop applications”, redirect URI http://localhost, permissions IMAP.AccessAsUser.All, POP.AccessAsUser.All, SMTP.Send and offline_access) and set its Application (client) ID as the key %s in the policy file %s, e.g. %s (the variable %s names another file)%s. Until then, set the mailbox up manually.",
 				"microsoft.clientId", policyFile, example, policy.EnvPath, alsoEN),
 		},
 	}

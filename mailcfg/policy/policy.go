@@ -51,6 +51,8 @@ type Policy struct {
 	ExtraCAFile string `json:"extraCaFile,omitempty"`
 	// Language is "pl" or "en"; empty: follow the system.
 	Language string `json:"language,omitempty"`
+	// Firm is the firm's own provider entry (see FirmProvider).
+	Firm FirmProvider `json:"firmProvider"`
 
 	// Origin tells, per key, where its value came from ("default" or a
 	// source name such as a file path or a registry key).
@@ -245,6 +247,23 @@ var keys = []key{
 		set: func(p *Policy, v any) { p.ExtraCAFile = v.(string) }, get: func(p *Policy) any { return p.ExtraCAFile }},
 	{name: "language", kind: kString, check: checkLanguage, msi: "LANGUAGE", example: "pl",
 		set: func(p *Policy, v any) { p.Language = v.(string) }, get: func(p *Policy) any { return p.Language }},
+	// The firm's own provider entry (firm.go).
+	{name: "firmProvider.name", kind: kString, msi: "FIRMNAME", example: "Kancelaria Kowalski",
+		set: func(p *Policy, v any) { p.Firm.Name = v.(string) }, get: func(p *Policy) any { return p.Firm.Name }},
+	{name: "firmProvider.domains", kind: kList, check: checkDomain, msi: "FIRMDOMAINS", example: "kancelaria.pl",
+		set: func(p *Policy, v any) { p.Firm.Domains = v.([]string) }, get: func(p *Policy) any { return p.Firm.Domains }},
+	{name: "firmProvider.incoming", kind: kList, check: checkServerURL, msi: "FIRMINCOMING", example: "imaps://mail.kancelaria.pl:993",
+		set: func(p *Policy, v any) { p.Firm.Incoming = v.([]string) }, get: func(p *Policy) any { return p.Firm.Incoming }},
+	{name: "firmProvider.outgoing", kind: kList, check: checkServerURL, msi: "FIRMOUTGOING", example: "submissions://mail.kancelaria.pl:465",
+		set: func(p *Policy, v any) { p.Firm.Outgoing = v.([]string) }, get: func(p *Policy) any { return p.Firm.Outgoing }},
+	{name: "firmProvider.username", kind: kString, check: checkUsernameForm, msi: "FIRMUSERNAME", example: "address",
+		set: func(p *Policy, v any) { p.Firm.Username = v.(string) }, get: func(p *Policy) any { return p.Firm.Username }},
+	{name: "firmProvider.help.pl", kind: kString, msi: "FIRMHELPPL", example: "Login to adres e-mail; w razie problemów: it@kancelaria.pl",
+		set: func(p *Policy, v any) { p.Firm.HelpPL = v.(string) }, get: func(p *Policy) any { return p.Firm.HelpPL }},
+	{name: "firmProvider.help.en", kind: kString, msi: "FIRMHELPEN", example: "The login is your e-mail address; for help: it@kancelaria.pl",
+		set: func(p *Policy, v any) { p.Firm.HelpEN = v.(string) }, get: func(p *Policy) any { return p.Firm.HelpEN }},
+	{name: "firmProvider.helpUrl", kind: kString, check: checkHTTPSURL, msi: "FIRMHELPURL", example: "https://intranet.kancelaria.pl/poczta",
+		set: func(p *Policy, v any) { p.Firm.HelpURL = v.(string) }, get: func(p *Policy) any { return p.Firm.HelpURL }},
 }
 
 // oauthKey is oauth.<id>.<field> of a provider other than Microsoft.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 )
 
@@ -28,11 +29,13 @@ const lockPoll = 10 * time.Millisecond
 func LockKey(ctx context.Context, key string) (unlock func(), err error) {
 	dir := os.Getenv(LockDirEnv)
 	if dir == "" {
-		c, err := os.UserCacheDir()
-		if err != nil {
-			return nil, fmt.Errorf("secrets: lock directory: %w", err)
+		if c, err := os.UserCacheDir(); err == nil {
+			dir = filepath.Join(c, "infino-mailbox", "locks")
+		} else {
+			// No home directory (a service account): a per-user
+			// directory in the system's temporary directory.
+			dir = filepath.Join(os.TempDir(), "infino-mailbox-locks-"+strconv.Itoa(os.Getuid()))
 		}
-		dir = filepath.Join(c, "infino-mailbox", "locks")
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("secrets: lock directory: %w", err)

@@ -86,9 +86,12 @@ type OAuthProvider struct {
 	// współdzielona".
 	SharedMailbox bool
 	// PasswordRefused: the provider refuses passwords for this kind of
-	// address (Microsoft 365, Outlook.com): warn before a password
-	// verification and offer the sign-in.
+	// address (Microsoft 365, Outlook.com): warn with PasswordWarning
+	// before a password verification and offer the sign-in.
 	PasswordRefused bool
+	// PasswordWarning is that warning, in Polish and English (empty when
+	// not PasswordRefused).
+	PasswordWarning mailcfg.Text
 }
 
 // ButtonText is "Zaloguj przez <Name>" / "Sign in with <Name>".

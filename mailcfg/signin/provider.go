@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"runtime"
-	"slices"
 	"strings"
 	"time"
 
@@ -111,7 +110,10 @@ func (s *Service) ProvidersFor(ctx context.Context, address string) []OAuthProvi
 	}
 	o := s.offer(p)
 	o.MailProvider, o.ByMX = entry.ID, byMX
-	o.PasswordRefused = isMicrosoft(p)
+	if isMicrosoft(p) {
+		o.PasswordRefused = true
+		o.PasswordWarning = passwordWarning(p, entry.Name)
+	}
 	return []OAuthProvider{o}
 }
 
@@ -285,18 +287,3 @@ func policyKey(p *mailcfg.OAuthProvider, field string) string {
 }
 
 func authorityKey(p *mailcfg.OAuthProvider) string { return policyKey(p, "authority") }
-
-// hasScope reports whether granted (space-separated) lists every scope of
-// want that is a resource scope (identity scopes are not echoed by all).
-func hasScope(granted string, want []string, identity []string) bool {
-	if granted == "" {
-		return true
-	}
-	g := strings.Fields(granted)
-	for _, w := range want {
-		if !slices.Contains(identity, w) && !slices.Contains(g, w) {
-			return false
-		}
-	}
-	return true
-}

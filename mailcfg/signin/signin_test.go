@@ -140,11 +140,12 @@ func TestProvidersFor(t *testing.T) {
 		}})
 	g := svc.ProvidersFor(ctx, "jan@gmail.com")
 	if len(g) != 1 || g[0].ID != "google" || g[0].Configured || !strings.Contains(g[0].Setup.EN, "oauth.google.clientId") ||
-		!strings.Contains(g[0].Setup.PL, "/etc/infino-mailbox/policy.json") || g[0].SharedMailbox || g[0].PasswordRefused {
+		!strings.Contains(g[0].Setup.PL, "/etc/infino-mailbox/policy.json") || g[0].SharedMailbox || g[0].PasswordRefused || !g[0].PasswordWarning.IsZero() {
 		t.Fatalf("gmail %+v", g)
 	}
 	m := svc.ProvidersFor(ctx, "anna@kancelaria.pl")
-	if len(m) != 1 || m[0].ID != "microsoft" || !m[0].ByMX || !m[0].SharedMailbox || !m[0].PasswordRefused || !strings.Contains(m[0].Setup.EN, "microsoft.clientId") {
+	if len(m) != 1 || m[0].ID != "microsoft" || !m[0].ByMX || !m[0].SharedMailbox || !m[0].PasswordRefused || !strings.Contains(m[0].Setup.EN, "microsoft.clientId") ||
+		!strings.Contains(m[0].PasswordWarning.PL, "Zaloguj przez Microsoft") || !strings.Contains(m[0].PasswordWarning.EN, "5.7.30") {
 		t.Fatalf("m365 %+v", m)
 	}
 	for _, a := range []string{"jan@yahoo.com", "jan@aol.com", "jan@fastmail.com"} {

@@ -126,16 +126,10 @@ func setupText(p *mailcfg.OAuthProvider, policyFile, goos string, allowed bool) 
 	}
 	key := policyKey(p, "clientId")
 	example := fmt.Sprintf(`{"oauth": {"%s": {"clientId": "…"}}}`, p.ID)
-	var regPL, regEN string
-	switch p.ID {
-	case "google":
-		example = `{"oauth": {"google": {"clientId": "…apps.googleusercontent.com", "clientSecret": "GOCSPX-…"}}}`
-		regPL = "utworzyć w Google Cloud klienta OAuth typu „Aplikacja komputerowa” z zakresem https://mail.google.com/ (zweryfikowanego przez Google albo wewnętrznego dla Workspace kancelarii)"
-		regEN = "create a Google Cloud OAuth client of type “Desktop app” with the scope https://mail.google.com/ (verified by Google, or internal to the firm's Workspace)"
-	default:
-		regPL = fmt.Sprintf("zarejestrować aplikację u dostawcy %s (aplikacja komputerowa, przekierowanie http://127.0.0.1)", p.Name.PL)
-		regEN = fmt.Sprintf("register the app with %s (desktop app, redirect http://127.0.0.1)", p.Name.EN)
+	if p.ClientSecret {
+		example = fmt.Sprintf(`{"oauth": {"%s": {"clientId": "…", "clientSecret": "…"}}}`, p.ID)
 	}
+	regPL, regEN := p.Registration.PL, p.Registration.EN
 	var alsoPL, alsoEN string
 	switch goos {
 	case "windows":
@@ -158,4 +152,13 @@ func setupText(p *mailcfg.OAuthProvider, policyFile, goos string, allowed bool) 
 func fromMicrosoft(me *microsoft.Error) *Error {
 	return &Error{Provider: "microsoft", Code: Code(me.Code), Message: me.Message, Hint: me.Hint, AADSTS: me.AADSTS,
 		OAuthError: me.OAuthError, TraceID: me.TraceID, CorrelationID: me.CorrelationID, Err: me.Err}
+}
+
+// passwordWarning is said before a password is tried at a provider that
+// refuses passwords (Microsoft: 550 5.7.30 / 535 5.7.3).
+func passwordWarning(p *mailcfg.OAuthProvider, mailProvider string) mailcfg.Text {
+	return mailcfg.Text{
+		PL: fmt.Sprintf("%s zwykle nie przyjmuje już hasła w programach pocztowych (odpowiada „550 5.7.30 Basic authentication is not supported” albo „535 5.7.3”). Zamiast hasła użyj przycisku „Zaloguj przez %s”.", mailProvider, p.Name.PL),
+		EN: fmt.Sprintf("%s usually no longer accepts a password in mail apps (it answers “550 5.7.30 Basic authentication is not supported” or “535 5.7.3”). Use “Sign in with %s” instead of a password.", mailProvider, p.Name.EN),
+	}
 }

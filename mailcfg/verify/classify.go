@@ -149,7 +149,12 @@ func classify(err error, provider *mailcfg.Provider) mailcfg.Cause {
 func classifyCert(err error) (mailcfg.Cause, bool) {
 	var ce *mailcfg.CertificateError
 	if errors.As(err, &ce) {
-		return mailcfg.Cause{Kind: mailcfg.KindTLSCertificate, Certificate: mailcfg.NewCertInfo(ce.Leaf, ce.Reason), Detail: ce.Reason}, true
+		c := mailcfg.Cause{Kind: mailcfg.KindTLSCertificate, Certificate: mailcfg.NewCertInfo(ce.Leaf, ce.Reason), Detail: ce.Reason}
+		if ce.SuggestedHost != "" {
+			c.Certificate.SuggestedHost = ce.SuggestedHost
+			c.Variant = mailcfg.VariantCertOtherHost
+		}
+		return c, true
 	}
 	var leaf *x509.Certificate
 	var cve *tls.CertificateVerificationError
@@ -325,6 +330,10 @@ func classifyReply(err error, provider *mailcfg.Provider) (mailcfg.Cause, bool) 
 		return mailcfg.Cause{Kind: mailcfg.KindTLSUnavailable, Detail: d}, true
 	case code == 421 || code == 554 && errors.Is(err, ErrGreetingRefused):
 		return mailcfg.Cause{Kind: mailcfg.KindConnect, Variant: mailcfg.VariantGreetingRefused, Detail: d}, true
+	case inAuth && code/100 == 4:
+		// Some servers answer a wrong password with 454 4.7.0: the port
+		// demonstrably works, the sign-in is what to look at.
+		return mailcfg.Cause{Kind: mailcfg.KindAuthFailed, Variant: mailcfg.VariantAuthTemporary, Detail: d}, true
 	case code == 454 || code/100 == 4:
 		return mailcfg.Cause{Kind: mailcfg.KindProtocol, Variant: mailcfg.VariantServerTemporary, Detail: d}, true
 	case inAuth && (code == 534 || code == 530 || code/100 == 5):

@@ -65,7 +65,9 @@ func TestClassify(t *testing.T) {
 		{"smtp 534 weak mechanism", wrap(ErrAuthRejected, &textproto.Error{Code: 534, Msg: "5.7.9 Authentication mechanism is too weak"}), nil, mailcfg.KindAuthFailed, "password", "SMTP 534 5.7.9"},
 		{"smtp 454 starttls", wrap(ErrTLSUnavailable, &textproto.Error{Code: 454, Msg: "4.7.0 TLS not available"}), nil, mailcfg.KindTLSUnavailable, "incoming.security", "SMTP 454 4.7.0"},
 		{"smtp 421 greeting", wrap(ErrGreetingRefused, &textproto.Error{Code: 421, Msg: "4.3.2 Service not available"}), nil, mailcfg.KindConnect, "incoming.host", "SMTP 421 4.3.2"},
-		{"smtp 454 auth temporary", wrap(ErrAuthRejected, &textproto.Error{Code: 454, Msg: "4.7.0 Temporary authentication failure"}), nil, mailcfg.KindProtocol, "incoming.port", "SMTP 454 4.7.0"},
+		// Some servers answer a wrong password with 454 4.7.0: the port works, the sign-in is the thing to check.
+		{"smtp 454 auth temporary", wrap(ErrAuthRejected, &textproto.Error{Code: 454, Msg: "4.7.0 Temporary authentication failure"}), nil, mailcfg.KindAuthFailed, "password", "SMTP 454 4.7.0"},
+		{"smtp 451 outside auth", &textproto.Error{Code: 451, Msg: "4.3.0 Try again later"}, nil, mailcfg.KindProtocol, "incoming.port", "SMTP 451 4.3.0"},
 		{"smtp 530 before tls", &textproto.Error{Code: 530, Msg: "5.7.0 Must issue a STARTTLS command first"}, nil, mailcfg.KindTLSUnavailable, "incoming.security", "SMTP 530 5.7.0"},
 		{"pop3 auth", wrap(ErrAuthRejected, &POP3Error{Command: "PASS", Code: "AUTH", Text: "bad"}), nil, mailcfg.KindAuthFailed, "password", "POP3 PASS -ERR [AUTH]"},
 		{"pop3 sys/perm in auth", wrap(ErrAuthRejected, &POP3Error{Command: "PASS", Code: "SYS/PERM", Text: "not enabled for POP"}), nil, mailcfg.KindAuthDisabled, "", "POP3 PASS -ERR [SYS/PERM]"},

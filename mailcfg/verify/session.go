@@ -332,7 +332,11 @@ func verifyPeer(certs []*x509.Certificate, host, pin string, roots *x509.CertPoo
 			reason = mailcfg.CertNotYetValid
 		}
 	}
-	return &mailcfg.CertificateError{Leaf: leaf, Reason: reason, Err: err}
+	ce := &mailcfg.CertificateError{Leaf: leaf, Reason: reason, Err: err}
+	if reason == mailcfg.CertWrongHost {
+		ce.SuggestedHost = trustedOtherName(leaf, inter, roots, host, now)
+	}
+	return ce
 }
 
 // handshake runs the TLS client handshake on c as the "tls" step.

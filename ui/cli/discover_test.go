@@ -175,3 +175,63 @@ func TestDiscoverOptionsFromPolicy(t *testing.T) {
 		t.Errorf("broken CA file: client %v, stderr %q", o.HTTPClient, errb.String())
 	}
 }
+
+// An Exchange that offers only EWS: the command says IT must turn IMAP on
+// (or Microsoft sign-in), in both languages, and fails.
+func TestDiscoverExchangeOnly(t *testing.T) {
+	dns := discovertest.NewDNS(t)
+	web := discovertest.NewWeb(t)
+	web.XML("https://autodiscover.kancelaria-kowalski.pl/autodiscover/autodiscover.xml", `<?xml version="1.0" encoding="utf-8"?>
+<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006">
+  <Response xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a">
+    <Account><Action>settings</Action><Protocol><Type>EXCH</Type><Server>ex01.kancelaria-kowalski.pl</Server></Protocol></Account>
+  </Response>
+</Autodiscover>`)
+	opt := discover.Options{Resolver: dns.Resolver(), HTTPClient: web.Client(), Prober: discovertest.FakeProber()}
+	for lang, want := range map[string]string{"pl": "Poproś dział IT o włączenie IMAP", "en": "Ask your IT department to turn on IMAP"} {
+		code, _, errOut := runWith(t, opt, lang, "jan@kancelaria-kowalski.pl")
+		if code != ExitFailed || !strings.Contains(errOut, want) {
+			t.Errorf("%s: code %d %q", lang, code, errOut)
+		}
+	}
+}
+
+// The firm's servers preset by IT answer for the firm's domain, before and
+// instead of any discovery, and say where they come from.
+func TestDiscoverFirmPreset(t *testing.T) {
+	dns := discovertest.NewDNS(t)
+	web := discovertest.NewWeb(t)
+	web.XML("https://autoconfig.kancelaria-kowalski.pl/mail/config-v1.1.xml", `<clientConfig version="1.1"><emailProvider id="x"><domain>kancelaria-kowalski.pl</domain>
+<incomingServer type="imap"><hostname>imap.elsewhere.example</hostname><port>993</port><socketType>SSL</socketType></incomingServer>
+<outgoingServer type="smtp"><hostname>smtp.elsewhere.example</hostname><port>465</port><socketType>SSL</socketType></outgoingServer></emailProvider></clientConfig>`)
+	dns.MX("kancelaria-kowalski.pl", 0, "kancelariakowalski-pl01i.mail.protection.outlook.com")
+	opt := discover.Options{Resolver: dns.Resolver(), HTTPClient: web.Client(), Prober: discovertest.FakeProber()}
+	pol := policy.Default()
+	if err := pol.Set("test", map[string]any{
+		"firmProvider.domains":  []any{"kancelaria-kowalski.pl"},
+		"firmProvider.incoming": []any{"imaps://poczta.kancelaria-kowalski.pl"},
+		"firmProvider.outgoing": []any{"submission://poczta.kancelaria-kowalski.pl"},
+		"firmProvider.help.en":  "Ask IT at extension 123.",
+		"lockServerSettings":    true,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	env := &Env{Stdout: &out, Stderr: &errb, Lang: "en", Getenv: func(string) string { return "" },
+		World: &world.World{Discover: opt, Policy: pol}}
+	if code := Main(context.Background(), env, []string{"discover", "jan@kancelaria-kowalski.pl"}); code != ExitOK {
+		t.Fatalf("code %d: %s", code, errb.String())
+	}
+	for _, want := range []string{"IMAP poczta.kancelaria-kowalski.pl:993 TLS", "SMTP poczta.kancelaria-kowalski.pl:587 STARTTLS",
+		"Source:    policy (the firm's servers, preset by IT)", "Help:      Ask IT at extension 123."} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if q, r := dns.Queries(), web.Requests(); len(q)+len(r) > 0 {
+		t.Errorf("the preset domain still asked the network: %v %v", q, r)
+	}
+	if !pol.FirmServersLocked() {
+		t.Error("not locked")
+	}
+}

@@ -159,7 +159,7 @@ func runSigninProvider(ctx context.Context, env *Env, id string, args []string) 
 	if *asJSON {
 		return writeJSON(env.Stdout, settings)
 	}
-	printSettings(env, settings)
+	printSettings(env, settings, nil)
 	return ExitOK
 }
 

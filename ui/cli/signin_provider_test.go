@@ -51,6 +51,14 @@ func TestSigninGoogleJSON(t *testing.T) {
 	if rt, err := store.Get(context.Background(), secrets.RefreshKey(s.Email, "google")); err != nil || strings.Contains(out+errOut, rt) {
 		t.Fatalf("refresh token: %v", err)
 	}
+	// "verify" of those settings (pointed at Gmail's fake servers) refreshes
+	// the stored sign-in under the lock and logs in to both with XOAUTH2.
+	mail := g.StartMail(t)
+	wv := &world.World{Policy: pol, Lang: "en", Store: store, HTTP: g.HTTPClient(), RootCAs: mail.RootCAs}
+	code, out, errOut = runIn(t, wv, "en", "verify", "--json", writeSettings(t, mail.Settings(s)))
+	if code != ExitOK || len(mail.XOAUTH2Logins()) != 2 || g.Stats().RefreshGrants != 1 {
+		t.Fatalf("verify: %d %s %s %+v", code, out, errOut, mail.Logins())
+	}
 	// Not configured: exit 2 and what IT must set.
 	w2 := &world.World{Policy: policy.Default(), PolicyFile: "/srv/kancelaria/policy.json", Lang: "pl", Store: store}
 	code, _, errOut = runIn(t, w2, "pl", "signin", "yahoo")
