@@ -34,6 +34,7 @@ type startScreen struct {
 	defaults    []signin.OAuthProvider
 	signNote    *widget.Label
 	setup       *noteBox
+	setupTitle  *widget.Label
 	shared      *widget.Check
 	sharedAddr  *field
 	sharedEntry *fieldEntry
@@ -79,7 +80,10 @@ func newStartScreen(wz *Wizard) *startScreen {
 	s.sharedBox = container.NewVBox(s.sharedAddr.stacked(), wrapLabel(tr("start.shared.note")))
 	s.sharedBox.Hide()
 	s.shared.Hide()
-	s.signInCol = container.NewVBox(s.buttons, s.signNote, s.setup.box, s.shared, s.sharedBox)
+	s.setupTitle = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	s.setupTitle.Wrapping = fyne.TextWrapWord
+	s.setupTitle.Hide()
+	s.signInCol = container.NewVBox(s.buttons, s.setupTitle, s.signNote, s.setup.box, s.shared, s.sharedBox)
 
 	s.manual = widget.NewButtonWithIcon(tr("start.manual"), theme.DocumentCreateIcon(), s.onManual)
 	s.manNote = wrapLabel(tr("start.manual.note"))
@@ -246,12 +250,15 @@ func (s *startScreen) offer(found []signin.OAuthProvider, typed bool) {
 		s.shownSig = sig
 		s.buttons.RemoveAll()
 		s.setup.set("")
+		s.setupTitle.Hide()
 		for _, p := range list {
 			p := p
 			b := widget.NewButtonWithIcon(s.wz.text(p.ButtonText()), theme.LoginIcon(), func() { s.onSignIn(p) })
 			if s.byAddress && !p.Configured {
 				// What IT must set, where the user expected the button.
 				b.Hide()
+				s.setupTitle.SetText(trf("start.signin.unconfigured", s.wz.text(p.Name)))
+				s.setupTitle.Show()
 				s.setup.set(s.wz.text(p.Setup))
 			}
 			if s.byAddress && p.Configured || !s.manualAllowed() {

@@ -177,7 +177,7 @@ func TestSignInNotConfiguredSaysWhatITMustSet(t *testing.T) {
 		}
 		h.mustNotShow(tc.button)
 		h.mustShow(tc.key)
-		if !s.setup.box.Visible() {
+		if !s.setup.box.Visible() || !s.setupTitle.Visible() {
 			t.Errorf("%s: the IT text is not where the button would be", tc.email)
 		}
 		// Enter takes the form, not a sign-in that cannot run.
