@@ -492,8 +492,8 @@ func (v *verifyScreen) pinAndRetry() {
 // is trusted on the way: the new name is checked like any other.
 func (v *verifyScreen) onUseHost() {
 	host := v.otherHost
-	if host == "" {
-		return
+	if host == "" || v.wz.serversLocked() {
+		return // IT's locked servers are never switched
 	}
 	for _, sf := range v.lastFails {
 		if c := sf.f.Certificate; c == nil || c.SuggestedHost != host {
