@@ -32,6 +32,9 @@ func TestUseTheServerTheCertificateNames(t *testing.T) {
 	vs := h.wz.verify
 	h.q.until(t, "certificate failure", func() bool { return vs.useHost.Visible() })
 	h.mustShow("Użyj serwera " + other)
+	if vs.trust.Visible() || vs.trustSHA != "" {
+		t.Error("pinning offered next to the server the trusted certificate names")
+	}
 	test.Tap(vs.useHost)
 	h.q.until(t, "second verification", func() bool { return v.count() == 2 && vs.next.Visible() })
 	if s := v.calls[1]; s.Incoming.Host != other || s.Outgoing.Host != "smtp.wp.pl" || s.Incoming.CertSHA256 != "" {
