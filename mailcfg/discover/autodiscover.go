@@ -81,8 +81,8 @@ func (n Note) Message() mailcfg.Text {
 		}
 	case NoteAutodiscoverPassword:
 		return mailcfg.Text{
-			PL: "Serwer Exchange tej skrzynki poda ustawienia dopiero po zalogowaniu. Wpisz hasło, a spróbujemy jeszcze raz (hasło trafi tylko do serwera kancelarii, połączeniem szyfrowanym).",
-			EN: "This mailbox's Exchange server gives its settings only after sign-in. Enter your password and we will try again (it goes only to your firm's server, over an encrypted connection).",
+			PL: "Serwer Exchange tej skrzynki poda ustawienia dopiero po zalogowaniu. Wpisz hasło, a spróbujemy jeszcze raz (hasło trafi tylko połączeniem szyfrowanym do serwera Exchange Twojej domeny lub Microsoftu; zanim wyślemy je gdziekolwiek indziej, zapytamy).",
+			EN: "This mailbox's Exchange server gives its settings only after sign-in. Enter your password and we will try again (it goes only over an encrypted connection, to your domain's Exchange server or Microsoft's; we ask before it goes anywhere else).",
 		}
 	}
 	return mailcfg.Text{}
