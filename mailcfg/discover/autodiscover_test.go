@@ -2,7 +2,9 @@ package discover_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -198,6 +200,18 @@ func TestAutodiscoverPassword(t *testing.T) {
 		if q.auth != "" || q.body != "" || q.method != http.MethodGet {
 			t.Errorf("plain http got more than a bare GET: %+v", q)
 		}
+	}
+	// A refused password: the report says so and carries neither the
+	// password nor its Basic encoding.
+	o.Password = "zle-haslo-123"
+	r, err = discover.Discover(context.Background(), email, o)
+	report := tried(r)
+	if err == nil || !strings.Contains(report, "refused the password") {
+		t.Errorf("wrong password: err %v\n%s", err, report)
+	}
+	basic := base64.StdEncoding.EncodeToString([]byte(email + ":" + o.Password))
+	if strings.Contains(report, o.Password) || strings.Contains(report, basic) || strings.Contains(fmt.Sprint(err), o.Password) {
+		t.Errorf("the password is in the report:\n%s", report)
 	}
 }
 
