@@ -67,7 +67,7 @@ vet:
 CORE_PKGS     := ./mailcfg/... ./oauthloopback/... ./ui/cli/...
 FYNE_INTERNAL := ./internal/probe/... ./internal/tools/...
 # Test fakes that the shipped binary must not contain.
-TEST_FAKES    := infino.legal/mailbox/internal/microsofttest infino.legal/mailbox/internal/discovertest
+TEST_FAKES    := infino.legal/mailbox/internal/microsofttest infino.legal/mailbox/internal/googletest infino.legal/mailbox/internal/discovertest
 core-check:
 	@fyne=$$($(GO) list $(FYNE_INTERNAL) 2>/dev/null); \
 	internal=$$($(GO) list ./internal/... | grep -vxF "$${fyne:-(none)}") || exit 1; \

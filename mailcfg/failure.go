@@ -30,11 +30,19 @@ const (
 	// KindInsecureRefused: security "none" without the policy and the user's
 	// explicit consent; nothing was sent.
 	KindInsecureRefused Kind = "insecure_refused"
+	// KindSignInRequired: the provider refuses passwords for this mailbox
+	// and wants its own sign-in (Microsoft 550 5.7.30, 535 5.7.3 to a
+	// password); Failure.SignIn names the OAuth provider to offer.
+	KindSignInRequired Kind = "signin_required"
+	// KindPermission: the signed-in user may not use this (shared) mailbox:
+	// IT must grant Full Access (and Send As for sending).
+	KindPermission Kind = "permission"
 )
 
 // Kinds lists every kind, in the order above.
 var Kinds = []Kind{KindDNS, KindConnect, KindTimeout, KindTLSCertificate, KindTLSUnavailable,
-	KindAuthFailed, KindAppPasswordRequired, KindAuthDisabled, KindProtocol, KindCancelled, KindInsecureRefused}
+	KindAuthFailed, KindAppPasswordRequired, KindAuthDisabled, KindProtocol, KindCancelled, KindInsecureRefused,
+	KindSignInRequired, KindPermission}
 
 // Certificate failure reasons (CertInfo.Reason).
 const (
@@ -122,6 +130,10 @@ type Failure struct {
 	// Detail is safe technical detail: a status or enhanced code, an errno,
 	// a step name. Never server text, never a password or token.
 	Detail string `json:"detail,omitempty"`
+	// SignIn is the OAuth provider id ("microsoft", "google") whose sign-in
+	// would get past this failure (KindSignInRequired, a Gmail
+	// KindAppPasswordRequired), or "". The face offers it when configured.
+	SignIn string `json:"signIn,omitempty"`
 }
 
 func (f *Failure) Error() string {
@@ -141,6 +153,7 @@ type FailureJSON struct {
 	Field       string    `json:"field,omitempty"`
 	Detail      string    `json:"detail,omitempty"`
 	Certificate *CertInfo `json:"certificate,omitempty"`
+	SignIn      string    `json:"signIn,omitempty"`
 }
 
 // JSON renders the failure in a language ("pl", "en", a locale).
@@ -152,6 +165,7 @@ func (f *Failure) JSON(lang string) FailureJSON {
 		Field:       f.Field,
 		Detail:      f.Detail,
 		Certificate: f.Certificate,
+		SignIn:      f.SignIn,
 	}
 }
 
@@ -176,16 +190,19 @@ const (
 	VariantTLSHandshake    Variant = "tls_handshake"    // KindTLSUnavailable: no common TLS version or cipher
 	VariantPasswordExpired Variant = "password_expired" // KindAuthFailed
 	VariantMicrosoft573    Variant = "microsoft_573"    // KindAuthDisabled: Microsoft's ambiguous 5.7.3
-	VariantClosed          Variant = "closed"           // KindProtocol: the server hung up
-	VariantServerTemporary Variant = "server_temporary" // KindProtocol: a temporary server problem
-	VariantNoMechanism     Variant = "no_mechanism"     // KindProtocol: no usable sign-in method
-	VariantAuthTemporary   Variant = "auth_temporary"   // KindAuthFailed: a 4xx reply to the sign-in itself
-	VariantCertOtherHost   Variant = "cert_other_host"  // KindTLSCertificate: valid and trusted, for another name
+	// VariantMicrosoft573SignIn: KindSignInRequired for Microsoft's 5.7.3
+	// answer to a password.
+	VariantMicrosoft573SignIn Variant = "microsoft_573_signin"
+	VariantClosed             Variant = "closed"           // KindProtocol: the server hung up
+	VariantServerTemporary    Variant = "server_temporary" // KindProtocol: a temporary server problem
+	VariantNoMechanism        Variant = "no_mechanism"     // KindProtocol: no usable sign-in method
+	VariantAuthTemporary      Variant = "auth_temporary"   // KindAuthFailed: a 4xx reply to the sign-in itself
+	VariantCertOtherHost      Variant = "cert_other_host"  // KindTLSCertificate: valid and trusted, for another name
 )
 
 // Variants lists every variant, in the order above.
 var Variants = []Variant{VariantDNSTemporary, VariantRefused, VariantUnreachable, VariantGreetingRefused,
-	VariantTLSNotSpoken, VariantTLSHandshake, VariantPasswordExpired, VariantMicrosoft573, VariantClosed,
+	VariantTLSNotSpoken, VariantTLSHandshake, VariantPasswordExpired, VariantMicrosoft573, VariantMicrosoft573SignIn, VariantClosed,
 	VariantServerTemporary, VariantNoMechanism, VariantAuthTemporary, VariantCertOtherHost}
 
 // Cause is what a classifier found out about an error, before it is put
@@ -201,6 +218,8 @@ type Cause struct {
 	// Certificate is the refused certificate of a KindTLSCertificate; its
 	// reason picks the hint and the field.
 	Certificate *CertInfo
+	// SignIn is Failure.SignIn.
+	SignIn string
 }
 
 // Failure puts the cause into words for a side ("incoming", "outgoing" or
@@ -225,6 +244,7 @@ func (c Cause) Failure(side string, provider *Provider) *Failure {
 	if c.Field != "" {
 		f.Field = fieldFor(side, c.Field)
 	}
+	f.SignIn = c.SignIn
 	return f
 }
 
@@ -258,6 +278,8 @@ var defaultFields = map[Kind]string{
 	KindInsecureRefused:     "security",
 	KindAuthFailed:          "password",
 	KindAppPasswordRequired: "password",
+	KindSignInRequired:      "auth",
+	KindPermission:          "email",
 	KindProtocol:            "port",
 }
 

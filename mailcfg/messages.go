@@ -61,6 +61,12 @@ var messages = map[string]Text{
 	"server_temporary": {"%[1]s zgłasza chwilowy problem.", "%[1]s reports a temporary problem."},
 	"no_mechanism":     {"%[1]s nie oferuje sposobu logowania, którego program może bezpiecznie użyć.", "%[1]s offers no sign-in method the app can use safely."},
 	"cancelled":        {"Sprawdzanie przerwano.", "The check was stopped."},
+	"signin_required": {"%[1]s nie przyjmuje hasła do tej skrzynki: dostawca wymaga logowania na swojej stronie.",
+		"%[1]s does not accept a password for this mailbox: the provider requires signing in on its own page."},
+	"microsoft_573_signin": {"%[1]s (Microsoft) odrzucił hasło. Microsoft nie przyjmuje już haseł w programach pocztowych dla większości skrzynek.",
+		"%[1]s (Microsoft) refused the password. Microsoft no longer accepts passwords in mail programs for most mailboxes."},
+	"permission": {"%[1]s nie pozwala zalogowanemu użytkownikowi korzystać z tej skrzynki (brak uprawnień do skrzynki współdzielonej).",
+		"%[1]s does not let the signed-in user use this mailbox (no permission for the shared mailbox)."},
 	"insecure_refused": {"%[1]s: połączenie bez szyfrowania nie jest dozwolone. Hasło nie zostało wysłane.", "%[1]s: a connection without encryption is not allowed. The password was not sent."},
 }
 
@@ -88,6 +94,10 @@ var hints = map[Kind]Text{
 	KindCancelled: {"Uruchom sprawdzanie ponownie, gdy zechcesz.", "Start the check again whenever you like."},
 	KindInsecureRefused: {"Włącz szyfrowanie (SSL/TLS lub STARTTLS).",
 		"Turn encryption on (SSL/TLS or STARTTLS)."},
+	KindSignInRequired: {"Użyj przycisku logowania przez dostawcę (np. „Zaloguj przez Microsoft”) zamiast hasła.",
+		"Use the provider's sign-in button (e.g. “Sign in with Microsoft”) instead of a password."},
+	KindPermission: {"Poproś dział IT o pełny dostęp (Full Access) do tej skrzynki współdzielonej, a do wysyłania także o uprawnienie „Wyślij jako” (Send As). Zmiana działa po kilkunastu minutach.",
+		"Ask your IT department for Full Access to this shared mailbox and, for sending, the Send As permission. The change takes effect after a few minutes."},
 }
 
 // otherHostHint is the hint of a valid, trusted certificate for another

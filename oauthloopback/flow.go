@@ -115,6 +115,11 @@ type Config struct {
 	// comparison); a different value ends the flow with ErrIssuerMismatch.
 	// Empty: an "iss" that arrives cannot be checked and is ignored.
 	Issuer string
+	// IssuerMatch, when Issuer is empty, decides an "iss" that arrives for
+	// a server whose identifier is not one fixed string (Microsoft's
+	// per-tenant https://login.microsoftonline.com/{tid}/v2.0); false ends
+	// the flow with ErrIssuerMismatch. nil: such an "iss" is ignored.
+	IssuerMatch func(iss string) bool
 	// RequireIssuer refuses a redirect without "iss" (ErrIssuerMismatch):
 	// set it when the server's metadata says
 	// authorization_response_iss_parameter_supported, or the provider is
@@ -155,6 +160,7 @@ type Session struct {
 	exchangeTimeout time.Duration
 	pages           []PageText
 	issuer          string
+	issuerMatch     func(string) bool
 	requireIssuer   bool
 
 	ctx       context.Context
@@ -222,6 +228,7 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 		exchangeTimeout: cfg.ExchangeTimeout,
 		pages:           cfg.Pages,
 		issuer:          cfg.Issuer,
+		issuerMatch:     cfg.IssuerMatch,
 		requireIssuer:   cfg.RequireIssuer,
 		listeners:       listeners,
 		resultCh:        make(chan redirectParams, 1),

@@ -84,12 +84,12 @@ func newDoneScreen(wz *Wizard) *doneScreen {
 
 	d.signLbl = widget.NewLabel("")
 	d.signLbl.Truncation = fyne.TextTruncateEllipsis
-	copySign := widget.NewButtonWithIcon(tr("start.microsoft.copy"), theme.ContentCopyIcon(), func() {
+	copySign := widget.NewButtonWithIcon(tr("start.signin.copy"), theme.ContentCopyIcon(), func() {
 		if wz.deps.Clipboard != nil {
 			wz.deps.Clipboard(d.signLbl.Text)
 		}
 	})
-	d.signBox = container.NewBorder(wrapLabel(tr("start.microsoft.url")), nil, nil, copySign, d.signLbl)
+	d.signBox = container.NewBorder(wrapLabel(tr("start.signin.url")), nil, nil, copySign, d.signLbl)
 	d.signBox.Hide()
 	d.others = newNote(theme.NewWarningThemedResource(theme.HistoryIcon()), widget.MediumImportance)
 
@@ -284,7 +284,14 @@ func (d *doneScreen) fillSummary() {
 	}
 	how := tr("done.auth.password")
 	if s.Auth == mailcfg.AuthOAuth2 {
-		how = tr("done.auth.microsoft")
+		id := d.wz.signedInWith
+		if id == "" {
+			id = "microsoft"
+		}
+		how = trf("done.auth.signin", d.wz.providerName(id))
+		if s.SignedInAs != "" && !strings.EqualFold(s.SignedInAs, s.Email) {
+			how = trf("done.auth.shared", d.wz.providerName(id), s.SignedInAs)
+		}
 	}
 	add("done.auth", how)
 	add("done.incoming", d.serverText(s.Incoming))
@@ -445,7 +452,7 @@ func (d *doneScreen) showFields(fields mailcfg.ValidationError) {
 	}
 	d.fields.SetText(strings.Join(lines, "\n"))
 	d.fields.Show()
-	if _, _, ok := d.fixTarget(); ok && !d.wz.viaMicrosoft {
+	if _, _, ok := d.fixTarget(); ok && !d.wz.viaSignIn {
 		d.fix.Show()
 	} else {
 		d.fix.Hide()

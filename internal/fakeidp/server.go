@@ -89,6 +89,21 @@ type Profile struct {
 	// offline_access scope, as OpenID providers do; otherwise every token
 	// answer has one.
 	OfflineAccess bool
+	// AltScopes are further exact scope parameters accepted besides Scopes
+	// (the same mail access over another protocol: POP3 instead of IMAP).
+	// With Scopes set, a refresh that names scopes must name exactly the
+	// grant's; RefreshScopes makes naming them required (Microsoft).
+	AltScopes     []string
+	RefreshScopes bool
+	// ClientSecret, if set, must come in the token request body (Google's
+	// desktop clients); otherwise a client_secret is refused.
+	ClientSecret string
+	// AdminConsentPath serves Microsoft's v2.0 adminconsent endpoint
+	// ("" none); see RequireAdminConsent.
+	AdminConsentPath string
+	// ConsentError is the authorization answer for an account whose
+	// tenant needs admin consent first; zero: consent_required.
+	ConsentError ErrorResponse
 }
 
 // Options are how a Server is run.
@@ -113,7 +128,11 @@ type Stats struct {
 	CodeGrants        int // codes redeemed
 	RefreshGrants     int // refresh tokens redeemed
 	RefreshRejected   int // refresh requests refused
-	Failures          int // token requests refused
+	// RefreshReused counts spent (rotated) refresh tokens presented again:
+	// each revokes the whole grant, as strict servers do.
+	RefreshReused int
+	Failures      int // token requests refused
+	AdminConsents int // adminconsent approvals given
 }
 
 type grant struct {
@@ -143,6 +162,8 @@ type Server struct {
 	codes        map[string]*grant
 	access       map[string]*grant
 	refresh      map[string]*grant
+	spent        map[string]*grant
+	needConsent  map[string]bool // tenant ids whose administrator has not approved yet
 	stats        Stats
 }
 
@@ -175,7 +196,8 @@ func New(p Profile, authority string, o Options) (*Server, error) {
 	sum := sha256.Sum256(key.PublicKey.N.Bytes())
 	return &Server{p: p, o: o, authority: authority, key: key, kid: base64.RawURLEncoding.EncodeToString(sum[:8]),
 		account: o.Account, ttl: time.Hour,
-		codes: map[string]*grant{}, access: map[string]*grant{}, refresh: map[string]*grant{}}, nil
+		codes: map[string]*grant{}, access: map[string]*grant{}, refresh: map[string]*grant{},
+		spent: map[string]*grant{}, needConsent: map[string]bool{}}, nil
 }
 
 // Mount adds the endpoints to mux under prefix (the authority's path).
@@ -188,6 +210,25 @@ func (s *Server) Mount(mux *http.ServeMux, prefix string) {
 	if s.p.ConfigPath != "" {
 		mux.HandleFunc("GET "+prefix+s.p.ConfigPath, s.config)
 	}
+	if s.p.AdminConsentPath != "" {
+		mux.HandleFunc("GET "+prefix+s.p.AdminConsentPath, s.adminConsent)
+	}
+}
+
+// RequireAdminConsent makes sign-ins of accounts in tenant (a tenant id)
+// fail with ConsentError (Microsoft's "Need admin approval", AADSTS90094)
+// until an administrator approves the app at the adminconsent endpoint.
+func (s *Server) RequireAdminConsent(tenant string) {
+	s.mu.Lock()
+	s.needConsent[strings.ToLower(tenant)] = true
+	s.mu.Unlock()
+}
+
+// ConsentGiven reports whether tenant needs no (more) admin consent.
+func (s *Server) ConsentGiven(tenant string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.needConsent[strings.ToLower(tenant)]
 }
 
 // Authority is the base URL of the endpoints.
@@ -371,9 +412,6 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	for k, v := range s.p.Require {
 		want[k] = v
 	}
-	if s.p.Scopes != "" {
-		want["scope"] = s.p.Scopes
-	}
 	for k, v := range want {
 		if got := one(q, k); got != v {
 			fail("invalid_request", s.violation("authorize: %s=%q, want %q", k, got, v))
@@ -381,6 +419,10 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	scopes := strings.Fields(one(q, "scope"))
+	if s.p.Scopes != "" && one(q, "scope") != s.p.Scopes && !slices.Contains(s.p.AltScopes, one(q, "scope")) {
+		fail("invalid_scope", s.violation("authorize: scope=%q, want %q", one(q, "scope"), s.p.Scopes))
+		return
+	}
 	switch {
 	case len(one(q, "state")) < s.p.MinState:
 		fail("invalid_request", s.violation("authorize: state shorter than %d", s.p.MinState))
@@ -409,6 +451,14 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	case deny:
 		fail("access_denied", "the user declined")
+		return
+	}
+	s.mu.Lock()
+	needConsent := s.needConsent[strings.ToLower(account.TenantID)]
+	s.mu.Unlock()
+	if needConsent {
+		e := orDefault(s.p.ConsentError, "consent_required", "the administrator must approve the app for tenant "+account.TenantID)
+		fail(e.Error, e.Description)
 		return
 	}
 	code := randomToken("code-")
@@ -473,7 +523,12 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, http.StatusUnauthorized, "token: client_id %q (it must be in the body)", one(f, "client_id"))
 		return
 	}
-	if _, ok := f["client_secret"]; ok {
+	if s.p.ClientSecret != "" {
+		if subtle.ConstantTimeCompare([]byte(one(f, "client_secret")), []byte(s.p.ClientSecret)) != 1 {
+			s.reject(w, http.StatusUnauthorized, "token: wrong or missing client_secret")
+			return
+		}
+	} else if _, ok := f["client_secret"]; ok {
 		s.reject(w, http.StatusBadRequest, "token: client_secret from a public client")
 		return
 	}
@@ -507,12 +562,21 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		}
 		s.stats.CodeGrants++
 	case "refresh_token":
-		if s.p.Scopes != "" && one(f, "scope") != s.p.Scopes {
+		rt := one(f, "refresh_token")
+		if old := s.spent[rt]; old != nil {
+			// A refresh token used twice: one copy leaked, or two clients
+			// raced with a stale one. Either way the grant is revoked.
+			s.stats.RefreshReused++
+			s.stats.RefreshRejected++
+			s.revokeLocked(old.account)
+			s.failLocked(w, orDefault(s.p.ErrRefresh, "invalid_grant", "refresh token reused: grant revoked"))
+			return
+		}
+		if g0 := s.refresh[rt]; g0 != nil && s.p.Scopes != "" && (s.p.RefreshScopes || one(f, "scope") != "") && one(f, "scope") != strings.Join(g0.scopes, " ") {
 			s.stats.RefreshRejected++
 			s.failLocked(w, ErrorResponse{Error: "invalid_scope", Description: s.violation("token: refresh scope %q", one(f, "scope"))})
 			return
 		}
-		rt := one(f, "refresh_token")
 		g = s.refresh[rt]
 		if g == nil || s.tokenErr != nil {
 			s.stats.RefreshRejected++
@@ -524,6 +588,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		delete(s.refresh, rt) // rotation: every refresh token works once
+		s.spent[rt] = g
 		s.stats.RefreshGrants++
 	default:
 		s.failLocked(w, ErrorResponse{Error: "unsupported_grant_type",
@@ -649,6 +714,57 @@ func pkceOK(verifier, challenge string) bool {
 	}
 	sum := sha256.Sum256([]byte(verifier))
 	return subtle.ConstantTimeCompare([]byte(base64.RawURLEncoding.EncodeToString(sum[:])), []byte(challenge)) == 1
+}
+
+// adminConsent is Microsoft's v2.0 adminconsent endpoint: the signed-in
+// administrator approves the app for their tenant, and the browser goes
+// back with admin_consent=True&tenant=…&scope=…&state=…. It checks the
+// client id, the redirect URI, that the scopes cover the mail scopes, and
+// the state.
+func (s *Server) adminConsent(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	redirect := one(q, "redirect_uri")
+	redirectOK := s.p.RedirectOK
+	if redirectOK == nil {
+		redirectOK = LoopbackRedirect
+	}
+	if one(q, "client_id") != s.p.ClientID || !redirectOK(redirect) {
+		msg := s.violation("adminconsent: unknown client_id %q or redirect_uri %q", one(q, "client_id"), redirect)
+		http.Error(w, msg, http.StatusBadRequest)
+		return
+	}
+	u, _ := url.Parse(redirect)
+	back := func(v url.Values) {
+		v.Set("state", one(q, "state"))
+		u.RawQuery = v.Encode()
+		s.continueTo(w, r, u.String())
+	}
+	scopes := strings.Fields(one(q, "scope"))
+	for _, want := range strings.Fields(s.p.Scopes) {
+		if !slices.Contains(scopes, want) {
+			back(url.Values{"error": {"invalid_request"}, "error_description": {s.violation("adminconsent: scope %q lacks %s", one(q, "scope"), want)}})
+			return
+		}
+	}
+	if one(q, "state") == "" {
+		back(url.Values{"error": {"invalid_request"}, "error_description": {s.violation("adminconsent: no state")}})
+		return
+	}
+	s.mu.Lock()
+	tenant := strings.ToLower(s.account.TenantID) // the administrator's own directory
+	switch t := strings.ToLower(r.PathValue("tenant")); {
+	case regexp.MustCompile(`^[0-9a-f-]{36}$`).MatchString(t):
+		tenant = t
+	case strings.Contains(t, ".") && s.p.AccountFromHint != nil:
+		// A verified domain names its tenant.
+		if a, ok := s.p.AccountFromHint("admin@" + t); ok && a.TenantID != "" {
+			tenant = strings.ToLower(a.TenantID)
+		}
+	}
+	delete(s.needConsent, tenant)
+	s.stats.AdminConsents++
+	s.mu.Unlock()
+	back(url.Values{"admin_consent": {"True"}, "tenant": {tenant}, "scope": {strings.Join(scopes, " ")}})
 }
 
 func (s *Server) revokeLocked(a Account) {

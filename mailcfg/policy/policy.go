@@ -26,6 +26,12 @@ type Policy struct {
 	InfinoURL string    `json:"infinoUrl,omitempty"`
 	Infino    Infino    `json:"infino"`
 	Microsoft Microsoft `json:"microsoft"`
+	// OAuth is the registration of the app at each other mail provider
+	// whose sign-in it offers (oauth.<id>.clientId, …), by OAuth provider
+	// id ("google", "yahoo", "aol", "fastmail"). Microsoft's lives in
+	// Microsoft (oauth.microsoft.* are other names for microsoft.*); use
+	// Client to read either.
+	OAuth map[string]OAuthClient `json:"oauth,omitempty"`
 	// AllowManual is true when "manual" is in AllowedMethods; the key
 	// allowManual is kept as a shorthand for adding or removing it.
 	AllowManual   bool `json:"allowManual"`
@@ -62,19 +68,48 @@ type Microsoft struct {
 	Authority string `json:"authority"`
 }
 
+// OAuthClient is the app's registration at one mail provider.
+type OAuthClient struct {
+	ClientID string `json:"clientId,omitempty"`
+	// ClientSecret is the non-confidential secret some providers give
+	// desktop clients (Google "Desktop app" clients). It identifies the app,
+	// not a person, and ships in every installed copy.
+	ClientSecret string `json:"clientSecret,omitempty"`
+	// Authority replaces the provider's sign-in server (a staging or test
+	// identity provider): https, or http to loopback only.
+	Authority string `json:"authority,omitempty"`
+	// Tenant is Microsoft's tenant (microsoft.tenant).
+	Tenant string `json:"tenant,omitempty"`
+}
+
+// OAuthProviders are the provider ids that have oauth.<id>.* keys besides
+// Microsoft.
+var OAuthProviders = []string{"google", "yahoo", "aol", "fastmail"}
+
+// Client is the registration at an OAuth provider: Microsoft's from the
+// microsoft section, the others' from OAuth.
+func (p *Policy) Client(id string) OAuthClient {
+	if id == MethodMicrosoft {
+		return OAuthClient{ClientID: p.Microsoft.ClientID, Authority: p.Microsoft.Authority, Tenant: p.Microsoft.Tenant}
+	}
+	return p.OAuth[id]
+}
+
 // Infino is the app's registration at the Infino authorization server.
 type Infino struct {
 	ClientID string `json:"clientId"`
 }
 
-// The ways in that allowedMethods can list.
+// The ways in that allowedMethods can list: the sign-in of each OAuth
+// provider by its id, and the manual form.
 const (
 	MethodMicrosoft = "microsoft"
+	MethodGoogle    = "google"
 	MethodManual    = "manual"
 )
 
 // Methods lists every method allowedMethods accepts, in display order.
-var Methods = []string{MethodMicrosoft, MethodManual}
+var Methods = []string{MethodMicrosoft, MethodGoogle, "yahoo", "aol", "fastmail", MethodManual}
 
 // ProxyDirect is the proxyUrl value that turns every proxy off.
 const ProxyDirect = "direct"
@@ -160,6 +195,21 @@ var keys = []key{
 		set: func(p *Policy, v any) { p.Microsoft.Tenant = v.(string) }, get: func(p *Policy) any { return p.Microsoft.Tenant }},
 	{name: "microsoft.authority", kind: kString, check: checkHTTPSURL, msi: "MSAUTHORITY", example: "https://login.microsoftonline.com",
 		set: func(p *Policy, v any) { p.Microsoft.Authority = strings.TrimRight(v.(string), "/") }, get: func(p *Policy) any { return p.Microsoft.Authority }},
+	{name: "oauth.microsoft.clientId", kind: kString, check: checkClientID, linked: "microsoft.clientId", msi: "OAUTHMICROSOFTCLIENTID", example: "11111111-2222-3333-4444-555555555555",
+		set: func(p *Policy, v any) { p.Microsoft.ClientID = v.(string) }, get: func(p *Policy) any { return p.Microsoft.ClientID }},
+	{name: "oauth.microsoft.authority", kind: kString, check: checkHTTPSURL, linked: "microsoft.authority", msi: "OAUTHMICROSOFTAUTHORITY", example: "https://login.microsoftonline.com",
+		set: func(p *Policy, v any) { p.Microsoft.Authority = strings.TrimRight(v.(string), "/") }, get: func(p *Policy) any { return p.Microsoft.Authority }},
+	oauthKey("google", "clientId", "123456789012-abcdefghijklmnopqrstuvwxyz012345.apps.googleusercontent.com"),
+	oauthKey("google", "clientSecret", "GOCSPX-AbCdEfGhIjKlMnOpQrStUvWxYz01"),
+	oauthKey("google", "authority", "https://accounts.google.com"),
+	oauthKey("yahoo", "clientId", "dj0yJmk9QWJDZEVmR2hJaktsJmQ9WVdrOWNtRnVaRzl0Sm5BOU1BLS0-"),
+	oauthKey("yahoo", "clientSecret", "0123456789abcdef0123456789abcdef01234567"),
+	oauthKey("yahoo", "authority", "https://api.login.yahoo.com"),
+	oauthKey("aol", "clientId", "dj0yJmk9QWJDZEVmR2hJaktsJmQ9WVdrOWNtRnVaRzl0Sm5BOU1BLS0-"),
+	oauthKey("aol", "clientSecret", "0123456789abcdef0123456789abcdef01234567"),
+	oauthKey("aol", "authority", "https://api.login.aol.com"),
+	oauthKey("fastmail", "clientId", "35c941ae"),
+	oauthKey("fastmail", "authority", "https://api.fastmail.com"),
 	{name: "allowedMethods", kind: kList, check: checkMethod, linked: "allowManual", msi: "ALLOWEDMETHODS", example: "microsoft",
 		set: func(p *Policy, v any) {
 			p.AllowedMethods = v.([]string)
@@ -214,6 +264,37 @@ var keys = []key{
 		set: func(p *Policy, v any) { p.Firm.HelpEN = v.(string) }, get: func(p *Policy) any { return p.Firm.HelpEN }},
 	{name: "firmProvider.helpUrl", kind: kString, check: checkHTTPSURL, msi: "FIRMHELPURL", example: "https://intranet.kancelaria.pl/poczta",
 		set: func(p *Policy, v any) { p.Firm.HelpURL = v.(string) }, get: func(p *Policy) any { return p.Firm.HelpURL }},
+}
+
+// oauthKey is oauth.<id>.<field> of a provider other than Microsoft.
+func oauthKey(id, field, example string) key {
+	k := key{name: "oauth." + id + "." + field, kind: kString, example: example,
+		msi: "OAUTH" + strings.ToUpper(id) + strings.ToUpper(field)}
+	edit := func(p *Policy, f func(*OAuthClient)) {
+		if p.OAuth == nil {
+			p.OAuth = map[string]OAuthClient{}
+		}
+		c := p.OAuth[id]
+		f(&c)
+		p.OAuth[id] = c
+	}
+	switch field {
+	case "clientId":
+		k.check = checkClientID
+		k.set = func(p *Policy, v any) { edit(p, func(c *OAuthClient) { c.ClientID = v.(string) }) }
+		k.get = func(p *Policy) any { return p.OAuth[id].ClientID }
+	case "clientSecret":
+		k.check = checkClientSecret
+		k.set = func(p *Policy, v any) { edit(p, func(c *OAuthClient) { c.ClientSecret = v.(string) }) }
+		k.get = func(p *Policy) any { return p.OAuth[id].ClientSecret }
+	case "authority":
+		k.check = checkAuthority
+		k.set = func(p *Policy, v any) {
+			edit(p, func(c *OAuthClient) { c.Authority = strings.TrimRight(v.(string), "/") })
+		}
+		k.get = func(p *Policy) any { return p.OAuth[id].Authority }
+	}
+	return k
 }
 
 // Keys lists the names of every policy key.
@@ -460,6 +541,21 @@ func checkClientID(s string) (string, error) {
 
 func checkHTTPSURL(s string) (string, error) {
 	return s, urlcheck.Check(s, false)
+}
+
+// checkAuthority accepts an https URL, or http to loopback (a test
+// identity provider on this machine).
+func checkAuthority(s string) (string, error) {
+	return s, urlcheck.Check(s, true)
+}
+
+var clientSecretRE = regexp.MustCompile(`^[\x21-\x7e]{1,255}$`)
+
+func checkClientSecret(s string) (string, error) {
+	if !clientSecretRE.MatchString(s) {
+		return "", errors.New("must be the client secret shown with the client id (printable characters, no spaces)")
+	}
+	return s, nil
 }
 
 func checkInfinoURL(s string) (string, error) {

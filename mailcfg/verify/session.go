@@ -38,6 +38,7 @@ type session struct {
 	timer     *time.Timer
 	stopCtx   func() bool
 	caps      []string
+	oauth     bool // the credential is an XOAUTH2 token
 	closed    bool
 	dead      chan struct{} // closed by the first abort
 	deadOnce  sync.Once
@@ -170,6 +171,9 @@ func (s *session) result(err error) SideResult {
 	r := SideResult{OK: err == nil, Elapsed: time.Since(s.start)}
 	if err != nil {
 		f := Classify(err, string(s.side), s.provider)
+		if s.oauth {
+			f = ForToken(f, string(s.side), s.provider, s.opt.Shared)
+		}
 		var st *stepTimeout
 		if errors.As(err, &st) && f.Kind == mailcfg.KindTimeout {
 			f.Detail = st.Error()

@@ -116,6 +116,11 @@ type Options struct {
 	Progress func(Event)
 	// Table finds provider help texts for hints; nil: mailcfg.Bundled().
 	Table *mailcfg.Table
+	// Shared: the mailbox is a shared one reached with another user's
+	// token (Settings.SignedInAs), so a refused XOAUTH2 sign-in is a
+	// missing permission (mailcfg.KindPermission). Verify sets it from the
+	// settings.
+	Shared bool
 }
 
 func (o Options) withDefaults() Options {
@@ -174,6 +179,9 @@ func Verify(ctx context.Context, s mailcfg.Settings, cred Credential, opt Option
 		cred = onceToken(ctx, fn)
 	}
 	provider := opt.Table.ProviderFor(s)
+	if s.SignedInAs != "" && !strings.EqualFold(s.SignedInAs, s.Email) {
+		opt.Shared = true
+	}
 	var r Result
 	var wg sync.WaitGroup
 	wg.Go(func() { r.Incoming = verifyServer(ctx, Incoming, s.Incoming, cred, &opt, provider) })
@@ -204,6 +212,7 @@ func verifyServer(ctx context.Context, side Side, srv mailcfg.Server, cred Crede
 
 func (s *session) run(cred Credential) error {
 	s.begin(StepConnect)
+	s.oauth = isOAuth(cred)
 	switch cr := cred.(type) {
 	case Password, OAuth2Token:
 	case TokenFunc:

@@ -55,6 +55,9 @@ type World struct {
 	// MicrosoftSettings, when set, replaces the settings a Microsoft
 	// sign-in fills (the demo points them at its own mail servers).
 	MicrosoftSettings func(address string) (mailcfg.Settings, error)
+	// OAuthSettings, when set, replaces the settings any provider's
+	// sign-in fills (the demo's Google and Microsoft).
+	OAuthSettings func(provider, address string) (mailcfg.Settings, error)
 	// Demo, when set, marks the demo's world and names its accounts.
 	Demo *Demo
 
@@ -91,6 +94,9 @@ type World struct {
 type Demo struct {
 	Email, Password string
 	MicrosoftEmail  string
+	// GoogleEmail signs in with the demo's Google; ConsentEmail is in a
+	// Microsoft tenant that needs admin consent first (the IT path).
+	GoogleEmail, ConsentEmail string
 }
 
 // Real is the machine's world: its policy (the policy's language overrides

@@ -24,6 +24,7 @@ import (
 	"infino.legal/mailbox/mailcfg/netconf"
 	"infino.legal/mailbox/mailcfg/policy"
 	"infino.legal/mailbox/mailcfg/secrets"
+	"infino.legal/mailbox/mailcfg/signin"
 	"infino.legal/mailbox/mailcfg/verify"
 	"infino.legal/mailbox/mailcfg/world"
 )
@@ -264,8 +265,15 @@ func TestOAuthCredentialRefusals(t *testing.T) {
 	gmail := mailcfg.Settings{Email: "jan@gmail.com", Auth: mailcfg.AuthOAuth2,
 		Incoming: mailcfg.Server{Host: "imap.gmail.com"}, Outgoing: mailcfg.Server{Host: "smtp.gmail.com"}}
 	var f *mailcfg.Failure
-	if _, err := w.OAuthCredential(ctx, gmail); !errors.As(err, &f) || f.Kind != mailcfg.KindAuthFailed {
-		t.Errorf("not Microsoft: %v", err)
+	wp := mailcfg.Settings{Email: "jan@wp.pl", Auth: mailcfg.AuthOAuth2,
+		Incoming: mailcfg.Server{Host: "imap.wp.pl"}, Outgoing: mailcfg.Server{Host: "smtp.wp.pl"}}
+	if _, err := w.OAuthCredential(ctx, wp); !errors.As(err, &f) || f.Kind != mailcfg.KindAuthFailed {
+		t.Errorf("no sign-in provider: %v", err)
+	}
+	var se *signin.Error
+	if _, err := w.OAuthCredential(ctx, gmail); !errors.As(err, &se) || se.Code != signin.CodeNotConfigured || se.Provider != "google" ||
+		!strings.Contains(se.Hint.EN, "oauth.google.clientId") || !strings.Contains(se.Hint.EN, "/srv/kancelaria/policy.json") {
+		t.Errorf("google not configured: %v", err)
 	}
 	ms := mailcfg.Settings{Email: "anna@kancelaria.pl", Auth: mailcfg.AuthOAuth2, Source: mailcfg.SourceMicrosoft}
 	var me *microsoft.Error
