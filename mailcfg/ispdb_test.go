@@ -8,14 +8,6 @@ import (
 	"testing"
 )
 
-// ispdbExempt are ISPDB domains with encrypted servers that the table
-// cannot carry, and why.
-var ispdbExempt = map[string]string{
-	// IMAP takes only Microsoft sign-in, SMTP only a password: an account
-	// has one sign-in for both servers.
-	"mit.edu": "mixed sign-in",
-}
-
 // readISPDBExpect reads the committed list of every ISPDB domain with an
 // encrypted incoming and outgoing server, and those servers.
 func readISPDBExpect(t *testing.T) map[string][2][]string {
@@ -62,12 +54,6 @@ func TestEveryISPDBDomainAutofillsOffline(t *testing.T) {
 	tb := Bundled()
 	fromISPDB, fromHand := 0, 0
 	for d, want := range exp {
-		if ispdbExempt[d] != "" {
-			if p := tb.ByDomain(d); p != nil && strings.HasPrefix(p.ID, ISPDBPrefix) {
-				t.Errorf("%s is exempt (%s) but the generated table has it", d, ispdbExempt[d])
-			}
-			continue
-		}
 		for _, proto := range []Protocol{IMAP, POP3} {
 			s, err := tb.Autofill("jan@"+d, proto)
 			if err != nil {
@@ -112,8 +98,28 @@ func TestEveryISPDBDomainAutofillsOffline(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d ISPDB domains: %d from the generated table, %d from the hand-researched one, %d exempt",
-		len(exp), fromISPDB, fromHand, len(ispdbExempt))
+	t.Logf("%d ISPDB domains: %d from the generated table, %d from the hand-researched one",
+		len(exp), fromISPDB, fromHand)
+}
+
+// mit.edu's mailbox (Microsoft 365) takes only Microsoft sign-in and its
+// SMTP server only a password: it autofills to ISPDB's servers with
+// Microsoft sign-in, which the mailbox needs, and its help says that the
+// outgoing server wants another sign-in, in both languages.
+func TestMixedSignInAutofills(t *testing.T) {
+	s, err := Bundled().Autofill("jan@mit.edu", IMAP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Auth != AuthOAuth2 || s.Incoming.Host != "outlook.office365.com" || s.Incoming.Port != 993 || s.Incoming.Security != SecurityTLS ||
+		s.Outgoing.Host != "outgoing.mit.edu" || s.Outgoing.Port != 465 || s.Outgoing.Security != SecurityTLS || s.Outgoing.Username != "jan" {
+		t.Errorf("mit.edu: %+v", s)
+	}
+	p := Bundled().ByDomain("mit.edu")
+	if p == nil || p.OAuth != "microsoft" || !strings.Contains(p.Help.PL, "Zaloguj przez Microsoft") || !strings.Contains(p.Help.EN, "Sign in with Microsoft") ||
+		!strings.Contains(p.Help.EN, "outgoing server accepts only a user name and password") {
+		t.Errorf("mit.edu entry: %+v", p)
+	}
 }
 
 // The hand-researched entries stay authoritative where ISPDB differs.

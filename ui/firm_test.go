@@ -32,6 +32,9 @@ func TestUseTheServerTheCertificateNames(t *testing.T) {
 	vs := h.wz.verify
 	h.q.until(t, "certificate failure", func() bool { return vs.useHost.Visible() })
 	h.mustShow("Użyj serwera " + other)
+	if vs.trust.Visible() || vs.trustSHA != "" {
+		t.Error("pinning offered next to the server the trusted certificate names")
+	}
 	test.Tap(vs.useHost)
 	h.q.until(t, "second verification", func() bool { return v.count() == 2 && vs.next.Visible() })
 	if s := v.calls[1]; s.Incoming.Host != other || s.Outgoing.Host != "smtp.wp.pl" || s.Incoming.CertSHA256 != "" {
@@ -144,5 +147,51 @@ func TestAutodiscoverAgainWithThePassword(t *testing.T) {
 	h.q.until(t, "signed-in discovery", func() bool { return m.in.host.Text == "ex01.kancelaria-nowak.pl" })
 	if len(got) != 2 || got[0] != "" || got[1] != "sekret-123" || m.in.user.Text != `NOWAK\jan` {
 		t.Errorf("passwords given to discovery %q, user %q", got, m.in.user.Text)
+	}
+}
+
+// The firm's servers preset by IT and locked are not switched by a
+// certificate for another name: the Verify screen explains the certificate
+// but offers no "Use server X", and the form keeps IT's host.
+func TestLockedFirmServersOfferNoOtherHost(t *testing.T) {
+	pol := policy.Default()
+	if err := pol.Set("gpo", map[string]any{
+		"firmProvider.domains":  []any{"kancelaria-nowak.pl"},
+		"firmProvider.incoming": []any{"imaps://poczta.kancelaria-nowak.pl"},
+		"firmProvider.outgoing": []any{"submissions://poczta.kancelaria-nowak.pl"},
+		"lockServerSettings":    true,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	fp, err := pol.FirmProvider()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const other = "server123456.nazwa.pl"
+	v := &fakeVerifier{fn: func(context.Context, mailcfg.Settings, VerifyOptions) verify.Result {
+		f := &mailcfg.Failure{Kind: mailcfg.KindTLSCertificate, Field: "incoming.host",
+			Certificate: &mailcfg.CertInfo{SHA256: "ab", Names: []string{other}, Reason: mailcfg.CertWrongHost, SuggestedHost: other},
+			Message:     mailcfg.Text{PL: "Certyfikat dla innej nazwy.", EN: "Certificate for another name."}}
+		return verify.Result{Incoming: verify.SideResult{Failure: f}, Outgoing: verify.SideResult{OK: true}}
+	}}
+	h := newHarness(t, "en_US.UTF-8", func(d *Deps) {
+		d.Policy = pol
+		d.Table = mailcfg.Bundled().WithPreset(fp)
+		d.Verify = v.verify
+	})
+	m := h.toManual("jan@kancelaria-nowak.pl")
+	h.q.until(t, "preset filled", func() bool { return m.in.host.Text == "poczta.kancelaria-nowak.pl" && m.in.host.Disabled() })
+	h.typeInto(m.password, "sekret-123")
+	test.Tap(m.next)
+	vs := h.wz.verify
+	h.q.until(t, "certificate failure", func() bool { return v.count() == 1 && vs.retry.Visible() })
+	h.q.settle()
+	if vs.useHost.Visible() || vs.otherHost != "" {
+		t.Errorf("locked servers offered %q", vs.otherHost)
+	}
+	vs.onUseHost() // even if reached, it changes nothing
+	h.q.settle()
+	if h.wz.settings.Incoming.Host != "poczta.kancelaria-nowak.pl" || m.in.host.Text != "poczta.kancelaria-nowak.pl" {
+		t.Errorf("host switched to %q / %q", h.wz.settings.Incoming.Host, m.in.host.Text)
 	}
 }

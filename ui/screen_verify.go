@@ -237,7 +237,7 @@ func (v *verifyScreen) onEvent(rec *runRecord, e verify.Event) {
 	r := v.row(e.Side)
 	switch {
 	case e.Failure != nil:
-		r.set(rowFailed, tr("kind."+string(e.Failure.Kind)))
+		r.set(rowFailed, kindTitle(e.Failure))
 	case e.Step == verify.StepDone:
 		r.set(rowOK, trf("verify.ok", v.wz.seconds(e.Elapsed.Seconds())))
 	default:
@@ -318,7 +318,7 @@ func (v *verifyScreen) finish(rec *runRecord, res verify.Result) {
 			r.set(rowCancelled, tr("verify.cancelled.row"))
 			rec.Cancelled = true
 		case x.sr.Failure != nil:
-			r.set(rowFailed, tr("kind."+string(x.sr.Failure.Kind)))
+			r.set(rowFailed, kindTitle(x.sr.Failure))
 			fails = append(fails, &sideFailure{x.side, x.sr.Failure})
 		default:
 			r.set(rowFailed, tr("kind.protocol"))
@@ -344,14 +344,8 @@ func (v *verifyScreen) finish(rec *runRecord, res verify.Result) {
 	v.summary.SetText(tr("verify.failed"))
 	v.summary.Importance = widget.DangerImportance
 	v.summary.Refresh()
-	v.showProblems(fails)
-	v.offerSignIn(fails)
-	first := fails[0].f
-	v.fixField = first.Field
-	v.fixMsg = v.wz.text(first.Message)
-	if v.fixField == "" && !v.wz.viaSignIn {
-		v.fixField = "-" // still offer to go back and change things
-	}
+	// A trusted certificate that names another server offers that server
+	// (unless IT locked the servers); showProblems then leaves pinning out.
 	v.otherHost = ""
 	for _, sf := range fails {
 		if c := sf.f.Certificate; c != nil && c.SuggestedHost != "" && !v.wz.serversLocked() {
@@ -359,6 +353,14 @@ func (v *verifyScreen) finish(rec *runRecord, res verify.Result) {
 			v.useHost.SetText(trf("verify.cert.usehost", c.SuggestedHost))
 			break
 		}
+	}
+	v.showProblems(fails)
+	v.offerSignIn(fails)
+	first := fails[0].f
+	v.fixField = first.Field
+	v.fixMsg = v.wz.text(first.Message)
+	if v.fixField == "" && !v.wz.viaSignIn {
+		v.fixField = "-" // still offer to go back and change things
 	}
 	v.buttons(false, false)
 	switch {
@@ -386,7 +388,7 @@ func (v *verifyScreen) showProblems(fails []*sideFailure) {
 	for i, sf := range fails {
 		f := sf.f
 		if !sameKind || i == 0 {
-			title := tr("kind." + string(f.Kind))
+			title := kindTitle(f)
 			if sameKind {
 				title = trf("verify.problem.both", title)
 			} else {
@@ -486,9 +488,17 @@ func (v *verifyScreen) showCert(c *mailcfg.CertInfo) {
 	}
 	add("verify.cert.fingerprint", widget.NewLabelWithStyle(fp, fyne.TextAlignLeading, fyne.TextStyle{Monospace: true}))
 	title := widget.NewLabelWithStyle(tr("verify.cert.title"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	v.cert.Add(container.NewVBox(widget.NewSeparator(), title, rows, wrapLabel(tr("verify.cert.explain"))))
+	// A valid, trusted certificate for the server offered instead is not
+	// pinned: switching to the name it carries is the way forward, and a
+	// pin would break at the certificate's next renewal.
+	offered := c.SuggestedHost != "" && c.SuggestedHost == v.otherHost
+	box := container.NewVBox(widget.NewSeparator(), title, rows)
+	if !offered {
+		box.Add(wrapLabel(tr("verify.cert.explain")))
+	}
+	v.cert.Add(box)
 	v.trustSHA = ""
-	if ok {
+	if ok && !offered {
 		v.trustSHA = c.SHA256
 	}
 }
@@ -538,8 +548,8 @@ func (v *verifyScreen) pinAndRetry() {
 // is trusted on the way: the new name is checked like any other.
 func (v *verifyScreen) onUseHost() {
 	host := v.otherHost
-	if host == "" {
-		return
+	if host == "" || v.wz.serversLocked() {
+		return // IT's locked servers are never switched
 	}
 	for _, sf := range v.lastFails {
 		if c := sf.f.Certificate; c == nil || c.SuggestedHost != host {
@@ -555,6 +565,15 @@ func (v *verifyScreen) onUseHost() {
 		}
 	}
 	v.run()
+}
+
+// kindTitle names a failure in a row and a headline. A certificate that
+// names another server is not "unknown": it is said what it is.
+func kindTitle(f *mailcfg.Failure) string {
+	if f.Kind == mailcfg.KindTLSCertificate && f.Certificate != nil && f.Certificate.Reason == mailcfg.CertWrongHost {
+		return tr("kind.tls_certificate.wronghost")
+	}
+	return tr("kind." + string(f.Kind))
 }
 
 func sameFingerprint(a, b string) bool {

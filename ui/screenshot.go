@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"infino.legal/mailbox/mailcfg"
+	"infino.legal/mailbox/mailcfg/discover"
 	"infino.legal/mailbox/mailcfg/infino"
 	"infino.legal/mailbox/mailcfg/policy"
 	"infino.legal/mailbox/mailcfg/signin"
@@ -34,8 +35,9 @@ func screenshotRequested() string { return os.Getenv(screenshotEnv) }
 // screenshots lists the screens the hook can open, in README order.
 var screenshots = []string{
 	"start", "start-microsoft", "start-microsoft-off", "manual-empty", "manual-filled", "manual-unknown", "manual-errors",
-	"manual-insecure", "manual-advanced", "verify-running", "verify-ok", "verify-failed", "verify-cert",
-	"verify-cert-confirm", "done", "done-sent", "done-queued", "done-url", "done-fields", "done-exists", "start-demo",
+	"manual-insecure", "manual-advanced", "manual-redirect", "manual-exchange-only", "verify-running", "verify-ok",
+	"verify-failed", "verify-cert", "verify-cert-confirm", "verify-cert-host", "done", "done-sent", "done-queued", "done-url",
+	"done-fields", "done-exists", "start-demo",
 	"start-google", "start-shared", "start-waiting", "consent", "manual-microsoft", "verify-signin",
 }
 
@@ -65,6 +67,53 @@ var (
 		Names: []string{"mail.kancelaria-nowak.pl"}, Reason: mailcfg.CertUnknownAuthority,
 	}
 )
+
+// sampleOtherHost is the hoster's server the certificate of the
+// "verify-cert-host" shot names: valid and trusted, but for another name.
+const sampleOtherHost = "server123456.nazwa.pl"
+
+// sampleCertOtherHost is what the classifier makes of a trusted certificate
+// that names another server than the one typed.
+func sampleCertOtherHost(side verify.Side) *mailcfg.Failure {
+	f := verify.Classify(&mailcfg.CertificateError{Reason: mailcfg.CertWrongHost, SuggestedHost: sampleOtherHost,
+		Err: x509.HostnameError{Host: "mail.kancelaria-nowak.pl"}}, string(side), nil)
+	f.Certificate = &mailcfg.CertInfo{
+		SHA256:  "9c1e5a7b3d0f2468ace13579bdf02468ace13579bdf02468ace13579bdf0a1b2",
+		Subject: "CN=" + sampleOtherHost, Issuer: "CN=R11, O=Let's Encrypt",
+		NotBefore: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2026, 12, 30, 0, 0, 0, 0, time.UTC),
+		Names: []string{sampleOtherHost}, Reason: mailcfg.CertWrongHost, SuggestedHost: sampleOtherHost,
+	}
+	return f
+}
+
+// scriptedDiscovery plays back what Exchange Autodiscover sends through the
+// discovery stream: the question before a redirect out of the firm's
+// domain ("manual-redirect"), or the note that the Exchange offers no IMAP
+// ("manual-exchange-only"). Nothing is looked up.
+func scriptedDiscovery(shot string) DiscoverFunc {
+	return func(ctx context.Context, email string, _ mailcfg.Protocol, _ string) <-chan discover.Result {
+		ch := make(chan discover.Result, 2)
+		addr, err := mailcfg.ParseAddress(email)
+		if err != nil {
+			close(ch)
+			return ch
+		}
+		go func() {
+			defer close(ch)
+			if shot == "manual-exchange-only" {
+				ch <- discover.Result{Note: discover.NoteExchangeOnly}
+				return
+			}
+			q, answer := discover.NewRedirectQuestion(addr.Domain, "autodiscover.exchange-hosting.eu")
+			ch <- discover.Result{Question: q}
+			select {
+			case <-answer:
+			case <-ctx.Done():
+			}
+		}()
+		return ch
+	}
+}
 
 // sampleAuthFailed is the failure verification reports when a wp.pl server
 // refuses the password (with the provider's help as the hint).
@@ -118,6 +167,8 @@ func screenshotDeps(d Deps, shot string) Deps {
 		}
 	case "start-demo":
 		d.Demo = screenshotDemo
+	case "manual-redirect", "manual-exchange-only":
+		d.Discover = scriptedDiscovery(shot)
 	}
 	return d
 }
@@ -218,6 +269,15 @@ func scriptedVerifier(shot string) VerifyFunc {
 			ev(verify.Outgoing, verify.StepLogin, 790, out)
 			return verify.Result{Incoming: verify.SideResult{Elapsed: 610 * time.Millisecond, Failure: in},
 				Outgoing: verify.SideResult{Elapsed: 790 * time.Millisecond, Failure: out}, Elapsed: 790 * time.Millisecond}
+		case "verify-cert-host":
+			if s.Incoming.Host == sampleOtherHost {
+				return verify.Result{OK: true, Incoming: ok, Outgoing: ok2, Elapsed: 840 * time.Millisecond}
+			}
+			in := sampleCertOtherHost(verify.Incoming)
+			ev(verify.Incoming, verify.StepTLS, 210, in)
+			ev(verify.Outgoing, verify.StepDone, 640, nil)
+			return verify.Result{Incoming: verify.SideResult{Elapsed: 210 * time.Millisecond, Failure: in},
+				Outgoing: verify.SideResult{OK: true, Elapsed: 640 * time.Millisecond}, Elapsed: 640 * time.Millisecond}
 		case "verify-signin":
 			in := sampleSignInRequired(verify.Incoming, "535 5.7.3 Authentication unsuccessful")
 			out := sampleSignInRequired(verify.Outgoing, "550 5.7.30 Basic authentication is not supported for Client Submission.")
@@ -331,6 +391,15 @@ func (wz *Wizard) openForScreenshot(shot string) {
 		m.out.sec.SetSelected(tr("manual.security.starttls"))
 		m.in.pin.SetText(sampleCert.SHA256)
 		m.openAdvanced()
+	case "manual-redirect", "manual-exchange-only":
+		// A firm on its own Exchange: discovery asks, or explains.
+		fill("jan.kowalski@kancelaria-nowak.pl", "sekretne-haslo")
+	case "verify-cert-host":
+		// Hosted mail: the firm's name typed, the hoster's certificate.
+		fill("biuro@kancelaria-nowak.pl", "sekretne-haslo")
+		m.in.host.SetText("mail.kancelaria-nowak.pl")
+		m.out.host.SetText("mail.kancelaria-nowak.pl")
+		m.onNext()
 	case "verify-running", "verify-ok", "verify-failed":
 		fill("jan.kowalski@wp.pl", "sekretne-haslo")
 		m.onNext()

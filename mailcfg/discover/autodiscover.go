@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -80,8 +81,8 @@ func (n Note) Message() mailcfg.Text {
 		}
 	case NoteAutodiscoverPassword:
 		return mailcfg.Text{
-			PL: "Serwer Exchange tej skrzynki poda ustawienia dopiero po zalogowaniu. Wpisz hasło, a spróbujemy jeszcze raz (hasło trafi tylko do serwera kancelarii, połączeniem szyfrowanym).",
-			EN: "This mailbox's Exchange server gives its settings only after sign-in. Enter your password and we will try again (it goes only to your firm's server, over an encrypted connection).",
+			PL: "Serwer Exchange tej skrzynki poda ustawienia dopiero po zalogowaniu. Wpisz hasło, a spróbujemy jeszcze raz (hasło trafi tylko połączeniem szyfrowanym do serwera Exchange Twojej domeny lub Microsoftu; zanim wyślemy je gdziekolwiek indziej, zapytamy).",
+			EN: "This mailbox's Exchange server gives its settings only after sign-in. Enter your password and we will try again (it goes only over an encrypted connection, to your domain's Exchange server or Microsoft's; we ask before it goes anywhere else).",
 		}
 	}
 	return mailcfg.Text{}
@@ -177,11 +178,11 @@ func ParseAutodiscover(data []byte) (*Autodiscover, error) {
 		Action:       clean(acc.Action, 40),
 		RedirectAddr: clean(acc.RedirectAddr, 320),
 		RedirectURL:  clean(acc.RedirectURL, 2048),
-		ErrorCode:    clean(doc.Response.Error.ErrorCode, 20),
-		ErrorMessage: clean(doc.Response.Error.Message, 200),
+		ErrorCode:    cleanLine(doc.Response.Error.ErrorCode, 20),
+		ErrorMessage: cleanLine(doc.Response.Error.Message, 200),
 	}
 	if a.ErrorCode == "" && a.ErrorMessage == "" {
-		a.ErrorCode, a.ErrorMessage = clean(acc.Error.ErrorCode, 20), clean(acc.Error.Message, 200)
+		a.ErrorCode, a.ErrorMessage = cleanLine(acc.Error.ErrorCode, 20), cleanLine(acc.Error.Message, 200)
 	}
 	for _, p := range acc.Protocols {
 		typ := p.Type
@@ -203,6 +204,17 @@ func clean(s string, n int) string {
 		s = s[:n]
 	}
 	return s
+}
+
+// cleanLine is clean for text that ends up in the report and on a
+// terminal: control characters (line breaks, escapes) become spaces.
+func cleanLine(s string, n int) string {
+	return clean(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s), n)
 }
 
 // exchangeTypes are protocol blocks of Exchange's own protocols.
@@ -314,10 +326,12 @@ func autodiscoverRequest(addr mailcfg.Address) []byte {
 var microsoftHosts = []string{"outlook.com", "office365.com", "onmicrosoft.com"}
 
 // sameSite reports whether host belongs to the same registrable domain as
-// the address's domain.
+// the address's domain; both are normalised A-labels (see adHost). A
+// domain that is itself a public suffix (an address at gov.pl) has no
+// registrable domain, so only the domain itself is the same site: its
+// subdomains belong to others.
 func sameSite(host, domain string) bool {
-	host, domain = strings.ToLower(host), strings.ToLower(domain)
-	if host == domain || strings.HasSuffix(host, "."+domain) {
+	if host == domain {
 		return true
 	}
 	hb, err1 := publicsuffix.EffectiveTLDPlusOne(host)
@@ -325,8 +339,45 @@ func sameSite(host, domain string) bool {
 	return err1 == nil && err2 == nil && hb == db
 }
 
+// adHost is the form of a host Autodiscover compares, asks about and
+// connects to: the lower-case A-label without a trailing dot, so a
+// look-alike Unicode name is shown as the xn-- name it really is and a
+// trailing dot or upper case cannot make the same host look foreign (or a
+// foreign one look the same). Address literals, loopback and localhost
+// are refused: they are never the firm's domain, and a redirect there
+// would send the address (and, after consent, the password) into the
+// user's own machine or network.
+func adHost(h string) (string, bool) {
+	a, ok := mailcfg.NormalizeHost(h)
+	if !ok || net.ParseIP(a) != nil || !publicHost(a) {
+		return "", false
+	}
+	return a, true
+}
+
+// adTarget checks a URL Autodiscover is sent to (a redirect, a
+// RedirectUrl): https, a public host name, and gives it back with the host
+// normalised (see adHost) and without userinfo or fragment, so the request
+// goes to exactly the host consent was asked about and carries no
+// credentials the answer put in the URL.
+func adTarget(u *url.URL) (*url.URL, error) {
+	if u == nil || u.Scheme != "https" || u.Host == "" || u.Opaque != "" {
+		return nil, errors.New("autodiscover: only https URLs are asked")
+	}
+	host, ok := adHost(u.Hostname())
+	if !ok {
+		return nil, errors.New("autodiscover: redirect to an address literal or a local host refused")
+	}
+	c := *u
+	c.User, c.Fragment, c.RawFragment = nil, "", ""
+	c.Host = host
+	if p := u.Port(); p != "" {
+		c.Host = net.JoinHostPort(host, p)
+	}
+	return &c, nil
+}
+
 func microsoftHost(host string) bool {
-	host = strings.ToLower(host)
 	for _, m := range microsoftHosts {
 		if host == m || strings.HasSuffix(host, "."+m) {
 			return true
@@ -362,6 +413,10 @@ func (c *consent) open() {
 }
 
 func (c *consent) confirm(ctx context.Context, domain, host string) bool {
+	host, ok := adHost(host)
+	if !ok {
+		return false
+	}
 	if sameSite(host, domain) || microsoftHost(host) {
 		return true
 	}
@@ -379,7 +434,7 @@ func (c *consent) confirm(ctx context.Context, domain, host string) bool {
 		return false
 	}
 	defer func() { c.turn <- struct{}{} }()
-	key := strings.ToLower(host)
+	key := host
 	c.mu.Lock()
 	a, asked := c.answer[key]
 	c.mu.Unlock()
@@ -472,6 +527,9 @@ func (e *engine) adHTTPRedirect(ctx context.Context) (*candidate, error) {
 	if err != nil {
 		return nil, err
 	}
+	if loc, err = adTarget(loc); err != nil {
+		return nil, err
+	}
 	if !e.consent.confirm(ctx, e.addr.Domain, loc.Hostname()) {
 		e.log.add(Attempt{Source: mailcfg.SourceAutodiscover, URL: displayURL(loc.String()), Err: ErrRedirectNotConfirmed.Error()})
 		return nil, ErrRedirectNotConfirmed
@@ -513,8 +571,8 @@ func (e *engine) adSRV(ctx context.Context) (*candidate, error) {
 	cancel()
 	target, port := "", 0
 	for _, r := range recs { // sorted by priority, then weighted
-		h, ok := mailcfg.NormalizeHost(strings.TrimSuffix(r.Target, "."))
-		if ok && r.Port != 0 && publicHost(h) {
+		h, ok := adHost(r.Target)
+		if ok && r.Port != 0 {
 			target, port = h, int(r.Port)
 			break
 		}
@@ -554,8 +612,11 @@ func (e *engine) adFollow(ctx context.Context, addr mailcfg.Address, raw string,
 			return nil, fmt.Errorf("autodiscover: stopped after %d redirects", MaxRedirects)
 		}
 		u, err := url.Parse(raw)
-		if err != nil || u.Scheme != "https" || u.Host == "" {
+		if err != nil {
 			return nil, errors.New("autodiscover: only https URLs are asked")
+		}
+		if u, err = adTarget(u); err != nil {
+			return nil, err
 		}
 		rec := e.log.begin(mailcfg.SourceAutodiscover, displayURL(raw))
 		doc, loc, err := e.adPost(ctx, addr, u)
@@ -566,6 +627,9 @@ func (e *engine) adFollow(ctx context.Context, addr mailcfg.Address, raw string,
 		case loc != nil:
 			if loc.Scheme != "https" {
 				return nil, fmt.Errorf("autodiscover: redirect to %q, not https", loc.Scheme)
+			}
+			if loc, err = adTarget(loc); err != nil {
+				return nil, err
 			}
 			if !e.consent.confirm(ctx, e.addr.Domain, loc.Hostname()) {
 				return nil, ErrRedirectNotConfirmed
@@ -582,6 +646,9 @@ func (e *engine) adFollow(ctx context.Context, addr mailcfg.Address, raw string,
 			next, err := url.Parse(doc.RedirectURL)
 			if err != nil || next.Scheme != "https" || next.Host == "" {
 				return nil, errors.New("autodiscover: RedirectUrl is not an https URL")
+			}
+			if next, err = adTarget(next); err != nil {
+				return nil, err
 			}
 			if !e.consent.confirm(ctx, e.addr.Domain, next.Hostname()) {
 				return nil, ErrRedirectNotConfirmed

@@ -2,12 +2,15 @@ package discover_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
+	"unicode"
 
 	"infino.legal/mailbox/internal/discovertest"
 	"infino.legal/mailbox/mailcfg"
@@ -198,6 +201,18 @@ func TestAutodiscoverPassword(t *testing.T) {
 			t.Errorf("plain http got more than a bare GET: %+v", q)
 		}
 	}
+	// A refused password: the report says so and carries neither the
+	// password nor its Basic encoding.
+	o.Password = "zle-haslo-123"
+	r, err = discover.Discover(context.Background(), email, o)
+	report := tried(r)
+	if err == nil || !strings.Contains(report, "refused the password") {
+		t.Errorf("wrong password: err %v\n%s", err, report)
+	}
+	basic := base64.StdEncoding.EncodeToString([]byte(email + ":" + o.Password))
+	if strings.Contains(report, o.Password) || strings.Contains(report, basic) || strings.Contains(fmt.Sprint(err), o.Password) {
+		t.Errorf("the password is in the report:\n%s", report)
+	}
 }
 
 // A redirect to another domain is followed only with the person's consent;
@@ -376,6 +391,11 @@ func TestParseAutodiscover(t *testing.T) {
 	if _, err := a.Settings(addr, addr, ""); !errors.Is(err, discover.ErrExchangeOnly) {
 		t.Errorf("SPA (NTLM) blocks must not be used: %v", err)
 	}
+	// The server's error text reaches the report and a terminal as one line.
+	a, err = discover.ParseAutodiscover([]byte(`<Autodiscover><Response><Error><ErrorCode>600</ErrorCode><Message>Invalid&#10;[ok] fake line&#13;&#x9B;2J</Message></Error></Response></Autodiscover>`))
+	if err != nil || strings.ContainsFunc(a.ErrorMessage, unicode.IsControl) {
+		t.Errorf("error message %q, %v", a.ErrorMessage, err)
+	}
 	for _, bad := range []string{"", "<clientConfig/>", strings.Repeat(" ", discover.MaxAutodiscoverSize+1)} {
 		if _, err := discover.ParseAutodiscover([]byte(bad)); err == nil {
 			t.Errorf("accepted %.40q", bad)
@@ -427,5 +447,113 @@ func TestAutodiscoverThroughStream(t *testing.T) {
 	}
 	if len(notes) != 1 || notes[0] != discover.NoteExchangeOnly {
 		t.Errorf("notes %v", notes)
+	}
+}
+
+// Where a redirect may lead: the host is compared, asked about and
+// connected to in its normalised A-label form; address literals and local
+// hosts are never asked; URL userinfo is dropped; a domain that is itself a
+// public suffix has no "own" subdomains.
+func TestAutodiscoverRedirectTargets(t *testing.T) {
+	const path = "/autodiscover/autodiscover.xml"
+	// Cyrillic "а" in place of the Latin "a" of the firm's domain.
+	lookalike := "autodiscover.k\u0430ncelaria-kowalski.pl"
+	for _, c := range []struct {
+		name     string
+		redirect string // RedirectUrl in the firm's answer
+		asked    string // the one host the person is asked about ("" none)
+		served   string // URL that answers with settings, if any
+		found    bool
+	}{
+		{name: "look-alike shown as its xn-- name", redirect: "https://" + lookalike + path,
+			asked: "autodiscover.xn--kncelaria-kowalski-rwo.pl"},
+		{name: "trailing dot is the firm's own host", redirect: "https://mail." + domain + "." + path,
+			served: "https://mail." + domain + path, found: true},
+		{name: "upper case is the firm's own host", redirect: "https://MAIL." + strings.ToUpper(domain) + path,
+			served: "https://mail." + domain + path, found: true},
+		{name: "userinfo names the firm, the host is foreign", redirect: "https://autodiscover." + domain + "@evil.example.net" + path,
+			asked: "evil.example.net"},
+		{name: "loopback", redirect: "https://127.0.0.1" + path},
+		{name: "IPv6 loopback", redirect: "https://[::1]" + path},
+		{name: "private address", redirect: "https://10.1.2.3" + path},
+		{name: "localhost", redirect: "https://localhost" + path},
+		{name: "microsoft trailing dot", redirect: "https://autodiscover-s.outlook.com." + path,
+			served: "https://autodiscover-s.outlook.com" + path, found: true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w := newWorld(t)
+			w.web.XML(adURL, redirectURLAnswer(c.redirect))
+			var x *exchange
+			if c.served != "" {
+				x = &exchange{body: poxAnswer("mail." + domain)}
+				w.web.Handle(c.served, x)
+			}
+			o := w.opts()
+			var asked []string
+			o.ConfirmRedirect = func(_ context.Context, _, host string) bool {
+				asked = append(asked, host)
+				return false
+			}
+			r, err := discover.Discover(context.Background(), email, o)
+			if c.found != (err == nil) {
+				t.Fatalf("err %v, settings %+v\n%s", err, r.Settings, tried(r))
+			}
+			if strings.Join(asked, ",") != c.asked {
+				t.Errorf("asked about %q, want %q", asked, c.asked)
+			}
+			if x != nil && len(x.requests()) > 0 && x.requests()[0].auth != "" {
+				t.Errorf("credentials sent from the URL: %q", x.requests()[0].auth)
+			}
+			for _, u := range w.web.Requests() {
+				if !strings.Contains(u, domain) && !strings.Contains(u, "outlook.com") {
+					t.Errorf("asked %s", u)
+				}
+			}
+		})
+	}
+	// Userinfo naming someone else on the firm's own host is dropped, not
+	// sent as Basic credentials.
+	t.Run("userinfo dropped", func(t *testing.T) {
+		w := newWorld(t)
+		w.web.XML(adURL, redirectURLAnswer("https://evil.example.net:secret@mail."+domain+path))
+		x := &exchange{body: poxAnswer("mail." + domain)}
+		w.web.Handle("https://mail."+domain+path, x)
+		discoverOK(t, w.opts(), email)
+		if reqs := x.requests(); len(reqs) != 1 || reqs[0].auth != "" {
+			t.Errorf("requests %+v", reqs)
+		}
+	})
+	// An address at a public suffix: another name under that suffix is
+	// someone else's.
+	t.Run("public suffix domain", func(t *testing.T) {
+		w := newWorld(t)
+		w.web.XML("https://autodiscover.com.pl"+path, redirectURLAnswer("https://evil.com.pl"+path))
+		w.web.Handle("https://evil.com.pl"+path, &exchange{body: poxAnswer("mail.evil.com.pl")})
+		o := w.opts()
+		var asked []string
+		o.ConfirmRedirect = func(_ context.Context, _, host string) bool {
+			asked = append(asked, host)
+			return false
+		}
+		if r, err := discover.Discover(context.Background(), "jan@com.pl", o); err == nil {
+			t.Errorf("followed without consent: %+v", r.Settings)
+		}
+		if len(asked) != 1 || asked[0] != "evil.com.pl" {
+			t.Errorf("asked %v", asked)
+		}
+	})
+}
+
+// An SRV record pointing at a loopback or address literal is never asked.
+func TestAutodiscoverSRVLoopback(t *testing.T) {
+	w := newWorld(t)
+	w.dns.SRV("_autodiscover._tcp", domain, 0, 0, 443, "localhost")
+	o := w.opts()
+	o.ConfirmRedirect = func(_ context.Context, _, host string) bool {
+		t.Errorf("asked about %s", host)
+		return true
+	}
+	if _, err := discover.Discover(context.Background(), email, o); err == nil {
+		t.Error("found settings")
 	}
 }

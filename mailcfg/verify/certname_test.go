@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"infino.legal/mailbox/internal/discovertest"
+	"infino.legal/mailbox/internal/localca"
 	"infino.legal/mailbox/mailcfg"
 )
 
@@ -62,5 +63,55 @@ func TestUntrustedCertificateSuggestsNothing(t *testing.T) {
 		Options{RootCAs: x509.NewCertPool()}), mailcfg.KindTLSCertificate)
 	if f.Certificate.SuggestedHost != "" {
 		t.Errorf("an untrusted certificate suggested %q", f.Certificate.SuggestedHost)
+	}
+}
+
+// What a trusted certificate for another name may suggest: only a concrete
+// host name it carries (no wildcard, no address, no single label, not the
+// host typed), and nothing at all once the chain fails on anything but the
+// name (expired, not yet valid, another CA).
+func TestTrustedOtherNameRules(t *testing.T) {
+	ca, err := localca.New(localca.Subject{CommonName: "Test CA"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := localca.New(localca.Subject{CommonName: "Other CA"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	leaf := func(ca *localca.CA, s localca.Subject, names ...string) *x509.Certificate {
+		t.Helper()
+		c, err := ca.Issue(s, names...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := x509.ParseCertificate(c.Certificate[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	const host = "mail.kancelaria.pl"
+	for _, c := range []struct {
+		name string
+		cert *x509.Certificate
+		want string
+	}{
+		{"first concrete name", leaf(ca, localca.Subject{}, "*.nazwa.pl", "192.0.2.7", "server123456.nazwa.pl", "s2.nazwa.pl"), "server123456.nazwa.pl"},
+		{"only a wildcard and an address", leaf(ca, localca.Subject{}, "*.nazwa.pl", "192.0.2.7"), ""},
+		{"a single label", leaf(ca, localca.Subject{}, "mailserver"), ""},
+		{"the typed host is not suggested back", leaf(ca, localca.Subject{}, "MAIL.kancelaria.pl", "*.kancelaria.pl"), ""},
+		{"expired", leaf(ca, localca.Subject{NotBefore: now.Add(-48 * time.Hour), NotAfter: now.Add(-24 * time.Hour)}, "server123456.nazwa.pl"), ""},
+		{"not yet valid", leaf(ca, localca.Subject{NotBefore: now.Add(24 * time.Hour), NotAfter: now.Add(48 * time.Hour)}, "server123456.nazwa.pl"), ""},
+		{"another CA", leaf(other, localca.Subject{}, "server123456.nazwa.pl"), ""},
+	} {
+		if got := trustedOtherName(c.cert, x509.NewCertPool(), ca.Pool, host, now); got != c.want {
+			t.Errorf("%s: suggested %q, want %q", c.name, got, c.want)
+		}
+	}
+	// Nothing without a leaf.
+	if got := trustedOtherName(nil, nil, ca.Pool, host, now); got != "" {
+		t.Errorf("no leaf: %q", got)
 	}
 }

@@ -328,7 +328,7 @@ func classifyReply(err error, provider *mailcfg.Provider) (mailcfg.Cause, bool) 
 		return mailcfg.Cause{Kind: mailcfg.KindTLSUnavailable, Detail: d}, true
 	case errors.Is(err, ErrTLSUnavailable):
 		return mailcfg.Cause{Kind: mailcfg.KindTLSUnavailable, Detail: d}, true
-	case code == 421 || code == 554 && errors.Is(err, ErrGreetingRefused):
+	case code == 421 && !inAuth || code == 554 && errors.Is(err, ErrGreetingRefused):
 		return mailcfg.Cause{Kind: mailcfg.KindConnect, Variant: mailcfg.VariantGreetingRefused, Detail: d}, true
 	case inAuth && code/100 == 4:
 		// Some servers answer a wrong password with 454 4.7.0: the port

@@ -66,6 +66,9 @@ func TestClassify(t *testing.T) {
 		{"smtp 454 starttls", wrap(ErrTLSUnavailable, &textproto.Error{Code: 454, Msg: "4.7.0 TLS not available"}), nil, mailcfg.KindTLSUnavailable, "incoming.security", "SMTP 454 4.7.0"},
 		{"smtp 421 greeting", wrap(ErrGreetingRefused, &textproto.Error{Code: 421, Msg: "4.3.2 Service not available"}), nil, mailcfg.KindConnect, "incoming.host", "SMTP 421 4.3.2"},
 		// Some servers answer a wrong password with 454 4.7.0: the port works, the sign-in is the thing to check.
+		// 421 in answer to AUTH (too many failed sign-ins, then the server
+		// hangs up): the greeting came, so the sign-in is the thing to check.
+		{"smtp 421 auth", wrap(ErrAuthRejected, &textproto.Error{Code: 421, Msg: "4.7.0 Too many authentication errors"}), nil, mailcfg.KindAuthFailed, "password", "SMTP 421 4.7.0"},
 		{"smtp 454 auth temporary", wrap(ErrAuthRejected, &textproto.Error{Code: 454, Msg: "4.7.0 Temporary authentication failure"}), nil, mailcfg.KindAuthFailed, "password", "SMTP 454 4.7.0"},
 		{"smtp 451 outside auth", &textproto.Error{Code: 451, Msg: "4.3.0 Try again later"}, nil, mailcfg.KindProtocol, "incoming.port", "SMTP 451 4.3.0"},
 		{"smtp 530 before tls", &textproto.Error{Code: 530, Msg: "5.7.0 Must issue a STARTTLS command first"}, nil, mailcfg.KindTLSUnavailable, "incoming.security", "SMTP 530 5.7.0"},

@@ -6,7 +6,9 @@
 //
 // Only servers a password or Microsoft sign-in can use over TLS or STARTTLS
 // are kept; a domain with no such incoming or no such SMTP server is left
-// out. Every entry carries its ISPDB file and commit as its source. Run it
+// out. A domain whose mailbox takes only Microsoft sign-in and whose SMTP
+// server only a password (mit.edu) gets Microsoft sign-in, which the
+// mailbox needs, with ISPDB's SMTP servers and a help text saying so. Every entry carries its ISPDB file and commit as its source. Run it
 // with go generate in mailcfg (see ispdb.go).
 package main
 
@@ -165,6 +167,13 @@ var (
 	helpEnable = text{
 		PL: "Według bazy dostawców Thunderbirda (ISPDB) ten dostawca wymaga najpierw włączenia dostępu dla programów pocztowych – zrób to na stronie pomocy dostawcy, a potem wróć tutaj.",
 		EN: "According to Thunderbird's provider database (ISPDB), this provider needs access for mail apps turned on first – do that on the provider's help page, then come back here.",
+	}
+	// helpMixed: the mailbox takes only Microsoft sign-in, the provider's
+	// outgoing server only a password; the account has one sign-in, and
+	// Microsoft sign-in gives the app Microsoft's own SMTP server.
+	helpMixed = text{
+		PL: "Według bazy dostawców Thunderbirda (ISPDB) skrzynka działa w Microsoft 365 i przyjmuje tylko logowanie przez Microsoft, a serwer wysyłający dostawcy – tylko nazwę użytkownika i hasło. Kliknij „Zaloguj przez Microsoft”: do wysyłania aplikacja użyje wtedy serwera Microsoftu. Jeśli sprawdzenie wysyłania się nie uda, zapytaj dział IT, czy wysyłanie przez Microsoft 365 (SMTP) jest dla Ciebie włączone.",
+		EN: "According to Thunderbird's provider database (ISPDB), this mailbox is in Microsoft 365 and accepts only Microsoft sign-in, while the provider's outgoing server accepts only a user name and password. Click “Sign in with Microsoft”: the app then sends through Microsoft's server. If the check of sending fails, ask your IT department whether sending through Microsoft 365 (SMTP) is enabled for you.",
 	}
 	helpMicrosoft = text{
 		PL: "Ta skrzynka działa u Microsoftu, który przyjmuje tylko logowanie przez Microsoft: kliknij „Zaloguj przez Microsoft” i zaloguj się na stronie Microsoftu.",
@@ -369,16 +378,26 @@ func entry(r row, commit string) (*provider, error) {
 		}
 		return ts
 	}
-	oauthOnly := false
+	oauthOnly, mixed := false, false
 	p.Incoming, p.Outgoing = pick(in, false), pick(out, false)
 	if len(p.Incoming) == 0 || len(p.Outgoing) == 0 {
 		oauthOnly = true
 		p.Incoming, p.Outgoing = pick(in, true), pick(out, true)
 	}
 	if len(p.Incoming) == 0 || len(p.Outgoing) == 0 {
+		// The mailbox takes only Microsoft sign-in, the SMTP server only a
+		// password: the mailbox decides, and ISPDB's SMTP servers stay in
+		// the table (Microsoft sign-in itself brings Microsoft's SMTP).
+		mixed = true
+		p.Incoming, p.Outgoing = pick(in, true), pick(out, false)
+	}
+	if len(p.Incoming) == 0 || len(p.Outgoing) == 0 {
 		return nil, errors.New("no server a password or Microsoft sign-in can use")
 	}
 	switch {
+	case mixed:
+		p.OAuth = "microsoft"
+		p.Help = helpMixed
 	case oauthOnly:
 		p.OAuth = "microsoft"
 		p.Help = helpMicrosoft

@@ -11,6 +11,7 @@ a.example,a.example.xml,a.example,A,imap:imap.a.example:143:plain:password-clear
 b.example,a.example.xml,a.example,A,imap:imap.a.example:993:SSL:password-cleartext:%EMAILLOCALPART%,smtp:smtp.a.example:587:STARTTLS:password-cleartext:%EMAILADDRESS,,,
 plain.example,p.xml,p,P,pop3:pop.plain.example:110:plain:password-cleartext:%EMAILADDRESS%,smtp:smtp.plain.example:25:plain:password-cleartext:%EMAILADDRESS%,,,
 ms.example,ms.xml,ms,MS,imap:outlook.office365.com:993:SSL:OAuth2:%EMAILADDRESS%,smtp:smtp.office365.com:587:STARTTLS:OAuth2:%EMAILADDRESS%,,,
+mixed.example,mixed.xml,mixed,Mixed,imap:outlook.office365.com:993:SSL:OAuth2:%EMAILADDRESS%,smtp:outgoing.mixed.example:465:SSL:password-cleartext:%EMAILLOCALPART%,,,
 jp.example,jp.xml,jp,JP,pop3:pop.%EMAILDOMAIN%:995:SSL:password-cleartext:%EMAILLOCALPART%.%EMAILDOMAIN%,smtp:smtp.%EMAILDOMAIN%:465:SSL:password-cleartext:%EMAILLOCALPART%.%EMAILDOMAIN%,,,
 `
 
@@ -20,7 +21,7 @@ func TestGenerate(t *testing.T) {
 		t.Fatal(err)
 	}
 	tableJSON, expect, st := generate(rows, "abc1234")
-	if st.tlsDomains != 4 || st.domains != 4 || st.entries != 3 {
+	if st.tlsDomains != 5 || st.domains != 5 || st.entries != 4 {
 		t.Errorf("stats %+v", st)
 	}
 	var tb table
@@ -39,6 +40,12 @@ func TestGenerate(t *testing.T) {
 	}
 	if ms := by["ispdb:ms"]; ms == nil || ms.OAuth != "microsoft" {
 		t.Errorf("ms: %+v", ms)
+	}
+	// The mailbox takes only Microsoft sign-in, SMTP only a password:
+	// Microsoft sign-in, ISPDB's servers on both sides, the help says why.
+	if m := by["ispdb:mixed"]; m == nil || m.OAuth != "microsoft" || m.Help != helpMixed ||
+		m.Incoming[0].Host != "outlook.office365.com" || m.Outgoing[0].Host != "outgoing.mixed.example" || m.Outgoing[0].Username != "localpart" {
+		t.Errorf("mixed: %+v", m)
 	}
 	if jp := by["ispdb:jp"]; jp == nil || jp.Incoming[0].Host != "pop.%EMAILDOMAIN%" || jp.Incoming[0].Username != "localpart.domain" {
 		t.Errorf("jp: %+v", jp)
