@@ -30,9 +30,27 @@ type SignInFunc func(ctx context.Context, loginHint string, showURL func(string)
 // has to sign in. It runs off the UI goroutine; cancelling ctx must stop it.
 type HandOffFunc func(ctx context.Context, s mailcfg.Settings, cred verify.Credential, verifiedAt time.Time, showURL func(string)) HandOffResult
 
+// ReplaceFunc replaces the settings Infino keeps for target (named by a
+// StateExists result) with verified ones, typically world.SecretFor then
+// infino.Service.Replace. Like HandOffFunc it runs off the UI goroutine.
+type ReplaceFunc func(ctx context.Context, s mailcfg.Settings, cred verify.Credential, verifiedAt time.Time,
+	target infino.MailboxInfo, showURL func(string)) HandOffResult
+
+// Retry sends what waits in the outbox in the background while the window
+// is open: each submission when it is due, and everything at once when the
+// network comes back (infino.Retrier). It never opens the browser.
+type Retry interface {
+	// Run retries until ctx ends (the window closes) and returns when it
+	// has stopped; status gets every change, from Run's goroutine.
+	Run(ctx context.Context, status func(infino.RetryStatus))
+	// Changed tells it that a submission was queued (any goroutine).
+	Changed()
+}
+
 // HandOffResult is what the Done screen tells about the hand-off.
 type HandOffResult struct {
-	// State is infino.StateSent, StateExists, StateQueued or StateFailed.
+	// State is infino.StateSent, StateExists, StateQueued, StateFailed or
+	// StateReplaced.
 	State infino.State
 	// Message is the one sentence to show (infino.Outcome.Message()).
 	Message mailcfg.Text
@@ -41,11 +59,14 @@ type HandOffResult struct {
 	EntryID string
 	// Fields are the fields Infino refused (a 400 answer), for the form.
 	Fields mailcfg.ValidationError
+	// Existing is the mailbox Infino already keeps (StateExists, when it
+	// named it): "Zastąp zapisane ustawienia" replaces it.
+	Existing *infino.MailboxInfo
 }
 
 // resultOf is what the Done screen shows of an infino.Outcome.
 func resultOf(out infino.Outcome) HandOffResult {
-	r := HandOffResult{State: out.State, Message: out.Message(), Fields: out.Fields()}
+	r := HandOffResult{State: out.State, Message: out.Message(), Fields: out.Fields(), Existing: out.Existing}
 	if out.State == infino.StateQueued {
 		r.EntryID = out.EntryID
 	}
@@ -110,6 +131,12 @@ type Deps struct {
 	SignIn SignInFunc
 	// HandOff sends the result to Infino; nil: Done shows the summary only.
 	HandOff HandOffFunc
+	// Replace replaces what Infino keeps for a mailbox that was already
+	// connected; nil: Done offers no replacement.
+	Replace ReplaceFunc
+	// Retry retries the outbox while the window is open; nil: only at
+	// start-up and on "Spróbuj teraz".
+	Retry Retry
 	// Outbox is the Infino address and the outbox behind HandOff; nil: no
 	// address field and no word about earlier submissions. NewWizard flushes
 	// it once at start-up, off the UI goroutine.

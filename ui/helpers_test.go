@@ -86,6 +86,12 @@ func newHarness(t *testing.T, locale string, mod func(*Deps)) *harness {
 	h.w = test.NewTempWindow(t, nil)
 	h.wz = NewWizard(d, h.w)
 	h.w.Resize(WindowSize)
+	t.Cleanup(func() {
+		// As when the window closes: everything stops, the background
+		// retrier included, before the test's servers and folders go.
+		h.wz.Shutdown()
+		h.wz.background.Wait()
+	})
 	return h
 }
 

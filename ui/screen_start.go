@@ -31,6 +31,7 @@ type startScreen struct {
 	pending      *noteBox
 	pendingRetry *widget.Button
 	pendingBox   *fyne.Container
+	damaged      *noteBox // outbox files a flush found unreadable (said once)
 	flushing     *job
 	// signing-in state
 	waiting   *fyne.Container
@@ -102,6 +103,7 @@ func newStartScreen(wz *Wizard) *startScreen {
 	s.pendingRetry = widget.NewButtonWithIcon(tr("done.handoff.sendNow"), theme.ViewRefreshIcon(), s.onRetryPending)
 	s.pendingBox = container.NewVBox(widget.NewSeparator(), s.pending.box, container.NewHBox(s.pendingRetry))
 	s.pendingBox.Hide()
+	s.damaged = newNote(theme.NewWarningThemedResource(theme.WarningIcon()), widget.WarningImportance)
 
 	purpose := wrapLabel(tr("start.purpose"))
 	emailLbl := widget.NewLabelWithStyle(tr("start.email"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -125,6 +127,7 @@ func newStartScreen(wz *Wizard) *startScreen {
 		s.errNote.box,
 		s.policy.box,
 		s.pendingBox,
+		s.damaged.box,
 	)
 	s.obj, _ = page(narrow(body), nil)
 	s.updateChoice()
@@ -319,15 +322,25 @@ func (s *startScreen) onRetryPending() {
 	type pending struct {
 		entries []infino.Entry
 		err     error
+		damaged int
 	}
 	start(s.flushing, func(ctx context.Context) pending {
-		ob.Flush(ctx, true, nil)
+		rep := ob.Flush(ctx, true, nil)
 		entries, err := ob.Pending(ctx)
-		return pending{entries, err}
+		return pending{entries, err, len(rep.Problems)}
 	}, func(p pending) {
 		s.pendingRetry.Enable()
 		if p.err == nil {
 			s.showPending(p.entries)
 		}
+		s.showDamaged(p.damaged)
 	})
+}
+
+// showDamaged says that a flush found outbox files it could not read (it
+// set them aside: this is the one time they are mentioned).
+func (s *startScreen) showDamaged(n int) {
+	if n > 0 {
+		s.damaged.set(trf("start.outbox.damaged", n))
+	}
 }

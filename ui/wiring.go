@@ -27,6 +27,10 @@ type wiring struct {
 	// showURL is where the Infino sign-in address goes while a hand-off
 	// that may sign in runs (the Done screen's Copy box).
 	showURL atomic.Pointer[func(string)]
+	// retrier is the background retrier while Run runs; probeEvery is
+	// how often it checks whether the network is back (0: its default).
+	retrier    atomic.Pointer[infino.Retrier]
+	probeEvery time.Duration
 }
 
 // newWiring wires the window to a world; lang is the window's language
@@ -50,7 +54,9 @@ func (wr *wiring) deps() Deps {
 		Discover:  wr.discover,
 		SignIn:    wr.signIn,
 		HandOff:   wr.handOff,
+		Replace:   wr.replace,
 		Outbox:    wr,
+		Retry:     wr,
 		// Reads the policy's CA file only, if it names one; the rest of
 		// the network is built on first use.
 		NetWarning: w.NetWarning(),
@@ -118,6 +124,43 @@ func (wr *wiring) handOff(ctx context.Context, s mailcfg.Settings, cred verify.C
 	var out infino.Outcome
 	wr.withURL(showURL, func() { out = svc.Submit(ctx, s, sec, verifiedAt) })
 	return resultOf(out)
+}
+
+// replace is "Zastąp zapisane ustawienia": the secret for the credential
+// that verification accepted, then Replace (outbox first, then PUT).
+func (wr *wiring) replace(ctx context.Context, s mailcfg.Settings, cred verify.Credential, verifiedAt time.Time,
+	target infino.MailboxInfo, showURL func(string)) HandOffResult {
+	svc, err := wr.service()
+	if err != nil {
+		return failedResult(err)
+	}
+	sec, err := wr.w.SecretFor(ctx, s, cred)
+	if err != nil {
+		return failedResult(err)
+	}
+	var out infino.Outcome
+	wr.withURL(showURL, func() { out = svc.Replace(ctx, s, sec, verifiedAt, target) })
+	return resultOf(out)
+}
+
+// Run is the window's background retrier (Retry): an infino.Retrier on the
+// hand-off service, until ctx ends.
+func (wr *wiring) Run(ctx context.Context, status func(infino.RetryStatus)) {
+	svc, err := wr.service()
+	if err != nil {
+		return
+	}
+	r := infino.NewRetrier(infino.RetrierOptions{Service: svc, OnChange: status, ProbeEvery: wr.probeEvery})
+	wr.retrier.Store(r)
+	defer wr.retrier.CompareAndSwap(r, nil)
+	r.Run(ctx)
+}
+
+// Changed tells the retrier that a submission was queued.
+func (wr *wiring) Changed() {
+	if r := wr.retrier.Load(); r != nil {
+		r.Changed()
+	}
 }
 
 // failedResult is a hand-off that could not start (no config directory,

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"sync"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -55,6 +56,10 @@ type Wizard struct {
 	shutdown context.CancelFunc
 	flush    *job
 	closed   bool
+	retrying bool // the background retrier runs
+	// background counts goroutines that outlive every job (the retrier);
+	// they end soon after Shutdown.
+	background sync.WaitGroup
 }
 
 // NewWizard builds the wizard into w (deps are completed with defaults) and
@@ -115,16 +120,41 @@ func (wz *Wizard) startUpFlush() {
 	type pending struct {
 		entries []infino.Entry
 		err     error
+		damaged int
 	}
 	start(wz.flush, func(ctx context.Context) pending {
-		ob.Flush(ctx, false, nil)
+		rep := ob.Flush(ctx, false, nil)
 		entries, err := ob.Pending(ctx)
-		return pending{entries, err}
+		return pending{entries, err, len(rep.Problems)}
 	}, func(p pending) {
 		if p.err == nil {
 			wz.start.showPending(p.entries)
 		}
+		wz.start.showDamaged(p.damaged)
+		wz.startRetry() // after the start-up flush, so that the two never try one entry twice
 	})
+}
+
+// startRetry runs the background retrier (Deps.Retry) until the window
+// closes; its statuses reach the Done screen on the UI goroutine.
+func (wz *Wizard) startRetry() {
+	r := wz.deps.Retry
+	if r == nil || wz.retrying {
+		return
+	}
+	wz.retrying = true
+	ctx, do := wz.ctx, wz.deps.Do
+	wz.background.Add(1)
+	go func() {
+		defer wz.background.Done()
+		r.Run(ctx, func(st infino.RetryStatus) {
+			do(func() {
+				if ctx.Err() == nil && wz.done != nil {
+					wz.done.retryStatus(st)
+				}
+			})
+		})
+	}()
 }
 
 // The other screens are built when first needed: building one makes Fyne

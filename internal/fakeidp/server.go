@@ -104,6 +104,21 @@ type Profile struct {
 	// ConsentError is the authorization answer for an account whose
 	// tenant needs admin consent first; zero: consent_required.
 	ConsentError ErrorResponse
+	// RefreshOK, if set, decides instead of OfflineAccess whether a grant
+	// with these scopes gets a refresh token (asked on every answer, so a
+	// test may change its mind).
+	RefreshOK func(scopes []string) bool
+	// GrantScopes, if set, decides which of the requested scopes a sign-in
+	// grants (q is the authorization request): a real server may grant
+	// fewer, e.g. without a resource indicator (RFC 8707).
+	GrantScopes func(q url.Values, requested []string) []string
+	// IssParam, if set, decides instead of IssInRedirect which iss the
+	// authorization response carries ("" none): a test's mix-up.
+	IssParam func() string
+	// ReuseGrace keeps a rotated refresh token usable for this long (a
+	// "reuse interval"): a client killed after the rotation but before it
+	// stored the new token can still refresh.
+	ReuseGrace time.Duration
 }
 
 // Options are how a Server is run.
@@ -137,6 +152,7 @@ type Stats struct {
 
 type grant struct {
 	redirectURI, challenge, nonce string
+	resource                      string // RFC 8707, from the authorization request
 	scopes                        []string
 	account                       Account
 	expires                       time.Time
@@ -164,7 +180,15 @@ type Server struct {
 	refresh      map[string]*grant
 	spent        map[string]*grant
 	needConsent  map[string]bool // tenant ids whose administrator has not approved yet
+	rotated      map[string]rotation
 	stats        Stats
+}
+
+// rotation is a refresh token replaced by a newer one (kept for
+// Profile.ReuseGrace).
+type rotation struct {
+	g  *grant
+	at time.Time
 }
 
 var (
@@ -197,7 +221,8 @@ func New(p Profile, authority string, o Options) (*Server, error) {
 	return &Server{p: p, o: o, authority: authority, key: key, kid: base64.RawURLEncoding.EncodeToString(sum[:8]),
 		account: o.Account, ttl: time.Hour,
 		codes: map[string]*grant{}, access: map[string]*grant{}, refresh: map[string]*grant{},
-		spent: map[string]*grant{}, needConsent: map[string]bool{}}, nil
+		spent: map[string]*grant{}, needConsent: map[string]bool{},
+		rotated: map[string]rotation{}}, nil
 }
 
 // Mount adds the endpoints to mux under prefix (the authority's path).
@@ -329,7 +354,7 @@ func (s *Server) RevokeAccessTokens() { s.mu.Lock(); s.access = map[string]*gran
 func (s *Server) RevokeAll() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.access, s.refresh = map[string]*grant{}, map[string]*grant{}
+	s.access, s.refresh, s.rotated = map[string]*grant{}, map[string]*grant{}, map[string]rotation{}
 }
 
 func (s *Server) violation(format string, a ...any) string {
@@ -390,7 +415,12 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	back := func(params url.Values) {
 		params.Set("state", one(q, "state"))
-		if s.p.IssInRedirect {
+		switch {
+		case s.p.IssParam != nil:
+			if iss := s.p.IssParam(); iss != "" {
+				params.Set("iss", iss)
+			}
+		case s.p.IssInRedirect:
 			params.Set("iss", s.issuer(Account{}))
 		}
 		u, _ := url.Parse(redirect)
@@ -461,10 +491,13 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		fail(e.Error, e.Description)
 		return
 	}
+	if s.p.GrantScopes != nil {
+		scopes = s.p.GrantScopes(q, scopes)
+	}
 	code := randomToken("code-")
 	s.mu.Lock()
 	s.codes[code] = &grant{redirectURI: redirect, challenge: one(q, "code_challenge"), nonce: one(q, "nonce"),
-		scopes: scopes, account: account, expires: s.o.Now().Add(5 * time.Minute)}
+		resource: one(q, "resource"), scopes: scopes, account: account, expires: s.o.Now().Add(5 * time.Minute)}
 	s.stats.Authorizations++
 	s.mu.Unlock()
 	resp := url.Values{"code": {code}}
@@ -554,6 +587,10 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 			g.used = true
 			s.failLocked(w, orDefault(s.p.ErrVerifier, "invalid_grant", "PKCE verification failed"))
 			return
+		case one(f, "resource") != "" && one(f, "resource") != g.resource:
+			g.used = true
+			s.failLocked(w, ErrorResponse{Error: "invalid_target", Description: "resource differs from the authorization request (RFC 8707)"})
+			return
 		}
 		g.used = true
 		if s.tokenErr != nil {
@@ -563,7 +600,9 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		s.stats.CodeGrants++
 	case "refresh_token":
 		rt := one(f, "refresh_token")
-		if old := s.spent[rt]; old != nil {
+		r, graced := s.rotated[rt]
+		graced = graced && s.o.Now().Sub(r.at) < s.p.ReuseGrace
+		if old := s.spent[rt]; old != nil && !graced {
 			// A refresh token used twice: one copy leaked, or two clients
 			// raced with a stale one. Either way the grant is revoked.
 			s.stats.RefreshReused++
@@ -578,6 +617,14 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		g = s.refresh[rt]
+		if g == nil && graced {
+			g = r.g
+		}
+		if g != nil && one(f, "resource") != "" && g.resource != "" && one(f, "resource") != g.resource {
+			s.stats.RefreshRejected++
+			s.failLocked(w, ErrorResponse{Error: "invalid_target", Description: "resource differs from the grant (RFC 8707)"})
+			return
+		}
 		if g == nil || s.tokenErr != nil {
 			s.stats.RefreshRejected++
 			if s.tokenErr != nil {
@@ -587,15 +634,18 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 			}
 			return
 		}
-		delete(s.refresh, rt) // rotation: every refresh token works once
+		delete(s.refresh, rt) // rotation: every refresh token works once (again within ReuseGrace)
 		s.spent[rt] = g
+		if _, again := s.rotated[rt]; s.p.ReuseGrace > 0 && !again {
+			s.rotated[rt] = rotation{g: g, at: s.o.Now()}
+		}
 		s.stats.RefreshGrants++
 	default:
 		s.failLocked(w, ErrorResponse{Error: "unsupported_grant_type",
 			Description: s.violation("token: grant_type %q", one(f, "grant_type"))})
 		return
 	}
-	ng := &grant{scopes: g.scopes, account: g.account, nonce: g.nonce}
+	ng := &grant{scopes: g.scopes, account: g.account, nonce: g.nonce, resource: g.resource}
 	access, refresh := s.issueLocked(ng)
 	ttl := int(s.ttl / time.Second)
 	scope := s.p.GrantedScope
@@ -606,7 +656,11 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	if s.p.SessionState {
 		resp["ext_expires_in"] = ttl
 	}
-	if s.p.OfflineAccess && !slices.Contains(g.scopes, "offline_access") {
+	refreshOK := !s.p.OfflineAccess || slices.Contains(g.scopes, "offline_access")
+	if s.p.RefreshOK != nil {
+		refreshOK = s.p.RefreshOK(g.scopes)
+	}
+	if !refreshOK {
 		delete(s.refresh, refresh)
 	} else {
 		resp["refresh_token"] = refresh
@@ -776,6 +830,11 @@ func (s *Server) revokeLocked(a Account) {
 	for k, v := range s.refresh {
 		if v.account == a {
 			delete(s.refresh, k)
+		}
+	}
+	for k, v := range s.rotated {
+		if v.g.account == a {
+			delete(s.rotated, k)
 		}
 	}
 }
