@@ -46,8 +46,22 @@ const apiScope = 'mailboxes:write';
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const jwk = { ...privateKey.export({ format: 'jwk' }), kid: `oidcpeer-${Date.now()}`, use: 'sig', alg: 'RS256' };
 
+// Besides the app's client, two that a misconfigured server amounts to:
+// <id>-no-refresh may not use refresh tokens (so offline_access is dropped
+// and no refresh token issued), <id>-read-only gets only mailboxes:read at
+// the API (a narrower grant than the app asks).
+const native = {
+  application_type: 'native',
+  token_endpoint_auth_method: 'none',
+  redirect_uris: ['http://127.0.0.1/', 'http://[::1]/', 'http://localhost/'],
+  response_types: ['code'],
+  scope: `openid offline_access ${apiScope}`,
+};
+const readOnly = `${clientId}-read-only`;
+
 const provider = new Provider(issuer, {
-  clients: [{
+  clients: [{ ...native, client_id: `${clientId}-no-refresh`, grant_types: ['authorization_code'] },
+    { ...native, client_id: readOnly, grant_types: ['authorization_code', 'refresh_token'] }, {
     client_id: clientId,
     // A native public client: RFC 8252 loopback redirects, any port
     // (oidc-provider ignores the port of a loopback redirect URI for
@@ -85,10 +99,10 @@ const provider = new Provider(issuer, {
       // has no mailboxes:write (what issue 14 saw).
       defaultResource: () => undefined,
       useGrantedResource: () => true,
-      getResourceServerInfo: (_ctx, indicator) => {
+      getResourceServerInfo: (_ctx, indicator, client) => {
         if (indicator !== resource) throw new errors.InvalidTarget(`unknown resource ${indicator}`);
         return {
-          scope: apiScope,
+          scope: client.clientId === readOnly ? 'mailboxes:read' : apiScope,
           audience: resource,
           accessTokenTTL: 600,
           accessTokenFormat: 'jwt',

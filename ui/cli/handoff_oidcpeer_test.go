@@ -35,6 +35,9 @@ type opWorld struct {
 	inf   *sandbox.Infino
 	dir   string
 	store *secrets.Memory
+	// clientID is the client the policy names (default the app's).
+	clientID string
+	check    sandbox.TokenCheck
 
 	mu        sync.Mutex
 	requests  []string // "METHOD URL STATUS" of the app's HTTP requests to the provider's origin
@@ -60,14 +63,18 @@ func newOPWorld(t *testing.T) *opWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &opWorld{t: t, op: op, sb: sb, inf: inf, dir: t.TempDir(), store: secrets.NewMemory()}
-	op.ServeAPI(t, inf.API(op.AccessTokenChecker(ctx, func(c oidcpeer.AccessClaims) {
+	w := &opWorld{t: t, op: op, sb: sb, inf: inf, dir: t.TempDir(), store: secrets.NewMemory(), clientID: op.ClientID}
+	w.check = op.AccessTokenChecker(ctx, func(c oidcpeer.AccessClaims) {
 		w.mu.Lock()
 		w.claims = append(w.claims, c)
 		w.mu.Unlock()
-	})))
+	})
 	return w
 }
+
+// serveAPI starts the Infino API stand-in behind the provider; until then
+// the provider answers 502 there.
+func (w *opWorld) serveAPI() { w.op.ServeAPI(w.t, w.inf.API(w.check)) }
 
 // recorder logs the app's requests.
 type recorder struct {
@@ -139,7 +146,7 @@ func (w *opWorld) opener(browser bool) func(ctx context.Context, u string) error
 func (w *opWorld) run(browser bool, stdin string, args ...string) (int, string, string) {
 	w.t.Helper()
 	pol := policy.Default()
-	if err := pol.Set("test", map[string]any{"infinoUrl": w.op.Issuer, "infino.clientId": w.op.ClientID}); err != nil {
+	if err := pol.Set("test", map[string]any{"infinoUrl": w.op.Issuer, "infino.clientId": w.clientID}); err != nil {
 		w.t.Fatal(err)
 	}
 	hc := w.op.HTTPClient()
@@ -186,6 +193,7 @@ func (w *opWorld) takeRequests() []string {
 // metadata is only at the OpenID location; every answer carries iss.
 func TestHandOffCertifiedOpenIDProvider(t *testing.T) {
 	w := newOPWorld(t)
+	w.serveAPI()
 	op := w.op
 
 	code, out, errOut := w.run(true, "", "signin", "infino")
@@ -313,4 +321,72 @@ func TestSigninCertifiedOpenIDProviderForgedIss(t *testing.T) {
 // newHandOffWorldFile writes the sandbox's demo settings for submit.
 func newHandOffWorldFile(t *testing.T, sb *sandbox.Sandbox) string {
 	return (&handOffWorld{t: t}).settingsFile(sb.DemoSettings())
+}
+
+// TestSigninCertifiedOpenIDProviderNoRefreshToken: a client the provider
+// does not let use refresh tokens signs in (offline_access is dropped, no
+// refresh token comes): a clear error, exit non-zero, nothing kept.
+func TestSigninCertifiedOpenIDProviderNoRefreshToken(t *testing.T) {
+	w := newOPWorld(t)
+	w.clientID = w.op.ClientID + "-no-refresh"
+	code, out, errOut := w.run(true, "", "signin", "infino")
+	if code == ExitOK || !strings.Contains(errOut, "issued the app no refresh token") {
+		t.Fatalf("no refresh token: exit %d\n%s\n%s", code, out, errOut)
+	}
+	t.Logf("no refresh token: %s", errOut)
+	if w.refreshToken() != "" || len(w.store.Keys()) != 0 {
+		t.Errorf("kept %q", w.store.Keys())
+	}
+}
+
+// TestSigninCertifiedOpenIDProviderNarrowerGrant: the provider grants the
+// API only mailboxes:read: the sign-in says so instead of a later 403.
+func TestSigninCertifiedOpenIDProviderNarrowerGrant(t *testing.T) {
+	w := newOPWorld(t)
+	w.clientID = w.op.ClientID + "-read-only"
+	code, out, errOut := w.run(true, "", "signin", "infino")
+	if code == ExitOK || !strings.Contains(errOut, "mailboxes:write") {
+		t.Fatalf("narrower grant: exit %d\n%s\n%s", code, out, errOut)
+	}
+	t.Logf("narrower grant: %s", errOut)
+	if w.refreshToken() != "" {
+		t.Error("a sign-in that cannot add mailboxes was kept")
+	}
+}
+
+// TestSubmitCertifiedOpenIDProviderAPIDown: signed in at the provider, but
+// Infino's API does not answer (the provider's proxy says 502): the
+// submission waits in the outbox, and a later flush, without the browser,
+// delivers it once.
+func TestSubmitCertifiedOpenIDProviderAPIDown(t *testing.T) {
+	w := newOPWorld(t)
+	if code, out, errOut := w.run(true, "", "signin", "infino"); code != ExitOK {
+		t.Fatalf("signin: %d\n%s\n%s", code, out, errOut)
+	}
+	f := newHandOffWorldFile(t, w.sb)
+	code, out, errOut := w.run(false, sandbox.DemoPassword+"\n", "submit", "--json", "--password-stdin", f)
+	var j submitJSON
+	if json.Unmarshal([]byte(out), &j); j.State != infino.StateQueued {
+		t.Fatalf("submit with the API down: exit %d\n%s\n%s", code, out, errOut)
+	}
+	w.serveAPI()
+	if code, out, errOut := w.run(false, "", "outbox", "flush"); code != ExitOK {
+		t.Fatalf("flush: %d\n%s\n%s", code, out, errOut)
+	}
+	if code, out, errOut := w.run(false, "", "outbox", "flush"); code != ExitOK {
+		t.Fatalf("second flush: %d\n%s\n%s", code, out, errOut)
+	}
+	posts := 0
+	for _, r := range w.inf.Requests() {
+		if r.Method == http.MethodPost && r.Status == http.StatusCreated {
+			posts++
+		}
+	}
+	if w.inf.Count() != 1 || posts != 1 {
+		t.Errorf("Infino holds %d mailboxes after %d creations, want 1 and 1", w.inf.Count(), posts)
+	}
+	if code, out, _ := w.run(false, "", "outbox", "list"); code != ExitOK || !strings.Contains(out, "The outbox is empty.") {
+		t.Errorf("outbox list: %d %s", code, out)
+	}
+	scanForSecrets(t, w.dir, append(w.store.Keys(), w.refreshToken(), sandbox.DemoPassword)...)
 }
