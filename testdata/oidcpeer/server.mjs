@@ -97,8 +97,9 @@ const provider = new Provider(issuer, {
       // Without a resource parameter the access token is opaque and for the
       // userinfo endpoint only: Infino's API cannot accept it, and the grant
       // has no mailboxes:write (what issue 14 saw).
+      // The app does not repeat resource at the code exchange; oidc-provider
+      // uses the granted one there because the app asks no openid scope.
       defaultResource: () => undefined,
-      useGrantedResource: () => true,
       getResourceServerInfo: (_ctx, indicator, client) => {
         if (indicator !== resource) throw new errors.InvalidTarget(`unknown resource ${indicator}`);
         return {

@@ -390,3 +390,71 @@ func TestSubmitCertifiedOpenIDProviderAPIDown(t *testing.T) {
 	}
 	scanForSecrets(t, w.dir, append(w.store.Keys(), w.refreshToken(), sandbox.DemoPassword)...)
 }
+
+// TestCertifiedOpenIDProviderLostRotation: oidc-provider has no refresh
+// token reuse interval: a rotated refresh token presented again is refused
+// and the whole grant revoked. A run that lost the rotated token (killed
+// before the keyring kept it) therefore loses the sign-in: the waiting entry
+// needs the browser again, and is then delivered once.
+func TestCertifiedOpenIDProviderLostRotation(t *testing.T) {
+	w := newOPWorld(t)
+	w.serveAPI()
+	ctx := context.Background()
+	key := infino.TokenKey(w.op.Issuer)
+	if code, out, errOut := w.run(true, "", "signin", "infino"); code != ExitOK {
+		t.Fatalf("signin: %d\n%s\n%s", code, out, errOut)
+	}
+	old, _ := w.store.Get(ctx, key)
+	oldRT := w.refreshToken()
+	// Infino is busy: the submission waits, after a refresh that rotated
+	// the refresh token.
+	w.inf.FailNext(100, http.StatusServiceUnavailable, "")
+	f := newHandOffWorldFile(t, w.sb)
+	code, out, errOut := w.run(false, sandbox.DemoPassword+"\n", "submit", "--json", "--password-stdin", f)
+	var j submitJSON
+	if json.Unmarshal([]byte(out), &j); j.State != infino.StateQueued {
+		t.Fatalf("submit while Infino is busy: exit %d\n%s\n%s", code, out, errOut)
+	}
+	w.inf.ClearFaults()
+	rotatedRT := w.refreshToken()
+	if rotatedRT == oldRT {
+		t.Fatal("the refresh token was not rotated")
+	}
+	// The keyring still holds the token the provider has rotated away.
+	w.store.Set(ctx, key, old)
+	w.mu.Lock()
+	opened := len(w.authURLs)
+	w.mu.Unlock()
+	if code, out, errOut := w.run(true, "", "outbox", "flush"); code != ExitOK {
+		t.Fatalf("flush: %d\n%s\n%s", code, out, errOut)
+	}
+	w.mu.Lock()
+	opened = len(w.authURLs) - opened
+	w.mu.Unlock()
+	if opened != 1 {
+		t.Errorf("the flush opened the browser %d times, want 1 (the refused refresh token ends the sign-in)", opened)
+	}
+	// The reuse revoked the grant: the rotated token is dead too.
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rotatedRT}, "client_id": {w.op.ClientID}}
+	res, err := w.op.HTTPClient().PostForm(w.op.Issuer+"/token", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "invalid_grant") {
+		t.Errorf("the rotated refresh token after the reuse: %d %s", res.StatusCode, body)
+	}
+	posts := 0
+	for _, r := range w.inf.Requests() {
+		if r.Method == http.MethodPost && r.Status == http.StatusCreated {
+			posts++
+		}
+	}
+	if w.inf.Count() != 1 || posts != 1 {
+		t.Errorf("Infino holds %d mailboxes after %d creations, want 1 and 1", w.inf.Count(), posts)
+	}
+	if code, out, _ := w.run(false, "", "outbox", "list"); code != ExitOK || !strings.Contains(out, "The outbox is empty.") {
+		t.Errorf("outbox list: %d %s", code, out)
+	}
+}
