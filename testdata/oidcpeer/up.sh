@@ -56,6 +56,11 @@ if [ "$major" -lt 18 ]; then
   op_log "Node.js $(node --version) is too old for oidc-provider 9 (needs 18 or later)"
   exit 1
 fi
+# oidc-provider 9 supports Node 22 LTS and later (it warns on older ones);
+# tested on 20. Node 18 (Debian 12's own) has WebCrypto's global only
+# behind a flag; jose needs it.
+NODE_FLAGS=()
+if [ "$major" -lt 19 ]; then NODE_FLAGS=(--experimental-global-webcrypto); fi
 
 # Whatever of ours runs (stale or older) is stopped first.
 mkdir -p "$RUN/log" "$RUN/app" "$RUN/certs"
@@ -111,7 +116,7 @@ fi
   export OIDCPEER_HOST=$HOST OIDCPEER_PORT=$PORT OIDCPEER_PATH=$ISSUER_PATH OIDCPEER_API_PORT=$API_PORT \
     OIDCPEER_CERT=$C/server.crt OIDCPEER_KEY=$C/server.key OIDCPEER_CLIENT_ID=$CLIENT_ID OIDCPEER_USER=$ACCOUNT \
     NODE_ENV=production
-  setsid node server.mjs </dev/null >>"$RUN/log/oidcpeer.log" 2>&1 9>&- &
+  setsid node "${NODE_FLAGS[@]}" server.mjs </dev/null >>"$RUN/log/oidcpeer.log" 2>&1 9>&- &
   echo $! >"$PID_FILE"
 )
 deadline=$((SECONDS + 20))
