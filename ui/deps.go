@@ -10,18 +10,49 @@ import (
 	"infino.legal/mailbox/mailcfg/discover"
 	"infino.legal/mailbox/mailcfg/infino"
 	"infino.legal/mailbox/mailcfg/policy"
+	"infino.legal/mailbox/mailcfg/signin"
 	"infino.legal/mailbox/mailcfg/verify"
 )
 
-// SignInFunc signs in with Microsoft: microsoft.Start, then
-// Session.Wait, then the account's settings and token. loginHint is the
-// address typed on Start, or "". showURL (callable from any goroutine) hands
-// the window the sign-in address, which it shows with a Copy button in case
-// the browser did not open. It returns the settings to verify and the
-// credential that logs in (a verify.TokenFunc or verify.OAuth2Token). An error
-// that errors.As turns into a *mailcfg.Failure (microsoft.Error does) is
-// shown in its own words; cancelling ctx must stop the sign-in.
-type SignInFunc func(ctx context.Context, loginHint string, showURL func(string)) (mailcfg.Settings, verify.Credential, error)
+// SignInRequest is one "Zaloguj przez …": the provider's sign-in in the
+// browser for an address, or for a shared mailbox reached with the user's
+// own sign-in.
+type SignInRequest struct {
+	// Provider is the OAuth provider id ("microsoft", "google", …).
+	Provider string
+	// LoginHint is the address typed on Start, or "".
+	LoginHint string
+	// Shared is a shared mailbox's address (Microsoft 365) the signed-in
+	// user has Full Access to; "": the user's own mailbox.
+	Shared string
+	// Protocol is the incoming protocol (IMAP, or POP3).
+	Protocol mailcfg.Protocol
+}
+
+// SignInFunc signs in with a mail provider (signin.Service.Start, then
+// Session.Wait, then the account's settings and token). showURL (callable
+// from any goroutine) hands the window the sign-in address, which it shows
+// with a Copy button in case the browser did not open. It returns the
+// settings to verify and the credential that logs in (a verify.TokenFunc or
+// verify.OAuth2Token). An error that errors.As turns into a
+// *mailcfg.Failure (signin.Error does) is shown in its own words, one that
+// holds a *signin.ConsentNeeded opens the screen about the administrator's
+// approval; cancelling ctx must stop the sign-in.
+type SignInFunc func(ctx context.Context, req SignInRequest, showURL func(string)) (mailcfg.Settings, verify.Credential, error)
+
+// SignInOffers tells the window which sign-ins it can offer; a
+// *signin.Service is one. ProvidersFor and ConsentFor may block (MX
+// lookups, a discovery document): the window calls them off the UI
+// goroutine. Provider reads data only.
+type SignInOffers interface {
+	// ProvidersFor lists the sign-ins for an address, best first.
+	ProvidersFor(ctx context.Context, address string) []signin.OAuthProvider
+	// Provider is one provider by id.
+	Provider(id string) (signin.OAuthProvider, bool)
+	// ConsentFor is the admin-consent link and request to IT for the
+	// address's tenant, without a failed sign-in.
+	ConsentFor(provider, tenant, address string) (*signin.ConsentNeeded, error)
+}
 
 // HandOffFunc sends verified settings to Infino Legal, typically
 // world.SecretFor then infino.Service.Submit: return resultOf(out).
@@ -100,6 +131,10 @@ type Outbox interface {
 type DemoInfo struct {
 	Email, Password string // the password account
 	MicrosoftEmail  string // the "Sign in with Microsoft" account
+	// GoogleEmail is the "Sign in with Google" account; ConsentEmail the
+	// Microsoft 365 account whose tenant needs the administrator's
+	// approval first. "": the demo has none.
+	GoogleEmail, ConsentEmail string
 }
 
 // Deps is everything the window uses from outside itself. Run fills it with
@@ -126,9 +161,14 @@ type Deps struct {
 	Verify VerifyFunc
 	// Discover finds settings for unknown domains; nil: bundled table only.
 	Discover DiscoverFunc
-	// SignIn is "Zaloguj przez Microsoft"; nil (or no microsoft.clientId in
-	// the policy) shows that firm IT must configure it.
+	// SignIn is "Zaloguj przez …" of every provider; nil: no sign-in
+	// runs (a tap says that firm IT must configure it).
 	SignIn SignInFunc
+	// Offers says which provider's sign-in fits an address, whether firm
+	// IT configured it, and builds the admin-consent request; nil: only
+	// Microsoft's sign-in is offered, configured when the policy has a
+	// microsoft.clientId.
+	Offers SignInOffers
 	// HandOff sends the result to Infino; nil: Done shows the summary only.
 	HandOff HandOffFunc
 	// Replace replaces what Infino keeps for a mailbox that was already

@@ -93,12 +93,12 @@ func newDoneScreen(wz *Wizard) *doneScreen {
 
 	d.signLbl = widget.NewLabel("")
 	d.signLbl.Truncation = fyne.TextTruncateEllipsis
-	copySign := widget.NewButtonWithIcon(tr("start.microsoft.copy"), theme.ContentCopyIcon(), func() {
+	copySign := widget.NewButtonWithIcon(tr("start.signin.copy"), theme.ContentCopyIcon(), func() {
 		if wz.deps.Clipboard != nil {
 			wz.deps.Clipboard(d.signLbl.Text)
 		}
 	})
-	d.signBox = container.NewBorder(wrapLabel(tr("start.microsoft.url")), nil, nil, copySign, d.signLbl)
+	d.signBox = container.NewBorder(wrapLabel(tr("start.signin.url")), nil, nil, copySign, d.signLbl)
 	d.signBox.Hide()
 	d.others = newNote(theme.NewWarningThemedResource(theme.HistoryIcon()), widget.MediumImportance)
 
@@ -294,7 +294,14 @@ func (d *doneScreen) fillSummary() {
 	}
 	how := tr("done.auth.password")
 	if s.Auth == mailcfg.AuthOAuth2 {
-		how = tr("done.auth.microsoft")
+		id := d.wz.signedInWith
+		if id == "" {
+			id = "microsoft"
+		}
+		how = trf("done.auth.signin", d.wz.providerName(id))
+		if s.SignedInAs != "" && !strings.EqualFold(s.SignedInAs, s.Email) {
+			how = trf("done.auth.shared", d.wz.providerName(id), s.SignedInAs)
+		}
 	}
 	add("done.auth", how)
 	add("done.incoming", d.serverText(s.Incoming))
@@ -380,16 +387,8 @@ func (d *doneScreen) onReplace() {
 	if a, err := mailcfg.ParseAddress(email); err == nil {
 		email = a.Display()
 	}
-	checked := "—"
-	if !ex.LastVerifiedAt.IsZero() {
-		checked = ex.LastVerifiedAt.Local().Format("2006-01-02 15:04")
-	}
-	state := ex.State
-	if state == "" {
-		state = "—"
-	}
 	target := *ex
-	msg := wrapLabel(trf("done.replace.confirm", email, trf("done.replace.state", state, checked)))
+	msg := wrapLabel(trf("done.replace.confirm", email, existingState(ex)))
 	d.replDlg = dialog.NewCustomConfirm(tr("done.replace.title"), tr("done.replace.yes"), tr("common.cancel"), msg, func(ok bool) {
 		if ok {
 			d.sendReplace(target)
@@ -397,6 +396,27 @@ func (d *doneScreen) onReplace() {
 	}, d.wz.win)
 	d.replDlg.Resize(fyne.NewSize(520, 0))
 	d.replDlg.Show()
+}
+
+// existingState is what Infino says of a mailbox it keeps: its state and
+// when it was last checked, in the window's language.
+func existingState(ex *infino.MailboxInfo) string {
+	checked := "—"
+	if !ex.LastVerifiedAt.IsZero() {
+		checked = ex.LastVerifiedAt.Local().Format("2006-01-02 15:04")
+	}
+	state := ex.State
+	switch state {
+	case "active":
+		state = tr("mailbox.state.active")
+	case "failing":
+		state = tr("mailbox.state.failing")
+	case "disabled":
+		state = tr("mailbox.state.disabled")
+	case "":
+		state = "—"
+	}
+	return trf("done.replace.state", state, checked)
 }
 
 // sendReplace replaces the settings Infino keeps for target with this
@@ -411,8 +431,12 @@ func (d *doneScreen) sendReplace(target infino.MailboxInfo) {
 }
 
 // retryStatus follows the background retrier: this run's waiting
-// submission delivered meanwhile, or when it is tried next.
+// submission delivered meanwhile, or when it is tried next, and what else
+// still waits.
 func (d *doneScreen) retryStatus(st infino.RetryStatus) {
+	if st.Last != nil && !st.Flushing && !d.send.running() {
+		d.refreshPending() // what else waits may have gone meanwhile
+	}
 	if d.last.State != infino.StateQueued || d.send.running() {
 		d.next.Hide()
 		return
@@ -510,7 +534,9 @@ func (d *doneScreen) showHandOff(res HandOffResult) {
 		d.sentFor = nil
 	}
 	msg := head
-	if t := d.wz.text(res.Message); t != "" && t != head {
+	if res.State == infino.StateExists && d.replace.Visible() {
+		msg += "\n" + trf("done.handoff.exists.replace", existingState(res.Existing))
+	} else if t := d.wz.text(res.Message); t != "" && t != head {
 		msg += "\n" + t
 	}
 	if res.State == infino.StateQueued {
@@ -541,7 +567,7 @@ func (d *doneScreen) showFields(fields mailcfg.ValidationError) {
 	}
 	d.fields.SetText(strings.Join(lines, "\n"))
 	d.fields.Show()
-	if _, _, ok := d.fixTarget(); ok && !d.wz.viaMicrosoft {
+	if _, _, ok := d.fixTarget(); ok && !d.wz.viaSignIn {
 		d.fix.Show()
 	} else {
 		d.fix.Hide()

@@ -15,6 +15,7 @@ import (
 
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/discover"
+	"infino.legal/mailbox/mailcfg/signin"
 	"infino.legal/mailbox/mailcfg/verify"
 	"infino.legal/mailbox/ui/form"
 )
@@ -52,6 +53,13 @@ type manualScreen struct {
 	source   *noteBox
 	help     *noteBox
 	helpLink *widget.Hyperlink
+	// signInWarn: the address's provider refuses passwords (Microsoft 365,
+	// Outlook.com); signInBtn offers its sign-in instead.
+	signInWarn *noteBox
+	signInBtn  *widget.Button
+	signInBox  *fyne.Container
+	signInID   string
+	lookup     *job // the address's provider by MX
 
 	back       *widget.Button
 	next       *widget.Button
@@ -85,7 +93,7 @@ var securityKeys = map[mailcfg.Security]string{
 }
 
 func newManualScreen(wz *Wizard) *manualScreen {
-	m := &manualScreen{wz: wz, form: form.New(), fields: map[form.Field]*field{}, typing: newJob(wz), discovery: newJob(wz)}
+	m := &manualScreen{wz: wz, form: form.New(), fields: map[form.Field]*field{}, typing: newJob(wz), discovery: newJob(wz), lookup: newJob(wz)}
 
 	m.email = newFieldEntry(tr("start.email.placeholder"))
 	m.password = newSecretEntry(tr("manual.password.placeholder"))
@@ -142,6 +150,15 @@ func newManualScreen(wz *Wizard) *manualScreen {
 	m.help = newNote(theme.HelpIcon(), widget.MediumImportance)
 	m.helpLink = widget.NewHyperlink(tr("manual.help.link"), nil)
 	m.helpLink.Hide()
+	m.signInWarn = newNote(theme.WarningIcon(), widget.WarningImportance)
+	m.signInWarn.box.Show()
+	m.signInBtn = widget.NewButtonWithIcon("", theme.LoginIcon(), func() {
+		m.stopDiscovery()
+		m.wz.signInWith(m.signInID, m.email.Text, m.proto())
+	})
+	m.signInBtn.Importance = widget.HighImportance
+	m.signInBox = container.NewVBox(m.signInWarn.box, container.NewHBox(m.signInBtn))
+	m.signInBox.Hide()
 
 	m.advanced = widget.NewAccordion(widget.NewAccordionItem(tr("manual.advanced"),
 		container.NewVBox(
@@ -165,6 +182,7 @@ func newManualScreen(wz *Wizard) *manualScreen {
 	body := container.NewVBox(
 		heading(tr("manual.title")),
 		container.NewGridWithColumns(2, m.fields["email"].stacked(), m.fields["password"].stacked()),
+		m.signInBox,
 		m.help.box,
 		widget.NewSeparator(),
 		container.NewBorder(nil, nil, nil, m.helpLink, m.source.box),
@@ -550,7 +568,10 @@ func (m *manualScreen) autofill(email string) {
 	m.stopDiscovery()
 	addr, err := mailcfg.ParseAddress(email)
 	if err != nil {
-		return // an unfinished address changes nothing
+		// An unfinished address changes nothing but the warning about it.
+		m.lookup.stop()
+		m.showPasswordRefused(nil)
+		return
 	}
 	if strings.TrimSpace(email) != "" {
 		m.fields["email"].shown = true
@@ -575,9 +596,56 @@ func (m *manualScreen) autofill(email string) {
 		}
 	}
 	m.validate()
+	m.warnPasswordRefused(addr)
 	if m.wz.deps.Discover != nil {
 		m.discover(addr)
 	}
+}
+
+// warnPasswordRefused warns, before any verification, when the address's
+// provider refuses passwords (Microsoft 365, Outlook.com: found by the
+// table at once, or for a firm domain by its MX hosts), and offers the
+// provider's sign-in instead — or says what IT must set for it.
+func (m *manualScreen) warnPasswordRefused(addr mailcfg.Address) {
+	m.lookup.stop()
+	if found := m.wz.local.ProvidersFor(context.Background(), addr.String()); len(found) > 0 {
+		m.showPasswordRefused(found)
+		return
+	}
+	m.showPasswordRefused(nil)
+	offers := m.wz.deps.Offers
+	if offers == nil {
+		return
+	}
+	email := addr.String()
+	start(m.lookup, func(ctx context.Context) []signin.OAuthProvider {
+		return offers.ProvidersFor(ctx, email)
+	}, m.showPasswordRefused)
+}
+
+func (m *manualScreen) showPasswordRefused(found []signin.OAuthProvider) {
+	for _, p := range found {
+		if !p.PasswordRefused {
+			continue
+		}
+		m.signInID = p.ID
+		msg := m.wz.text(p.PasswordWarning)
+		if msg == "" {
+			msg = trf("manual.signin.warning", m.wz.text(p.Name))
+		}
+		if p.Configured && m.wz.deps.SignIn != nil {
+			m.signInBtn.SetText(m.wz.text(p.ButtonText()))
+			m.signInBtn.Show()
+		} else {
+			msg += " " + m.wz.text(p.Setup)
+			m.signInBtn.Hide()
+		}
+		m.signInWarn.set(msg)
+		m.signInBox.Show()
+		return
+	}
+	m.signInID = ""
+	m.signInBox.Hide()
 }
 
 func (m *manualScreen) discover(addr mailcfg.Address) { m.discoverWith(addr, "") }

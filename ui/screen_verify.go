@@ -99,6 +99,8 @@ type verifyScreen struct {
 	report   *widget.Button
 	next     *widget.Button
 	trustDlg *dialog.ConfirmDialog
+	// signInBtn is the provider's sign-in a failure offers, or nil.
+	signInBtn *widget.Button
 
 	job       *job
 	fixField  string
@@ -178,7 +180,10 @@ func (v *verifyScreen) serverLine(srv mailcfg.Server) string {
 func (v *verifyScreen) run() {
 	v.abort()
 	s, cred := v.wz.settings, v.wz.cred
-	rec := &runRecord{Settings: s, Started: v.wz.deps.Now(), ViaMicrosoft: v.wz.viaMicrosoft}
+	rec := &runRecord{Settings: s, Started: v.wz.deps.Now()}
+	if v.wz.viaSignIn {
+		rec.SignIn = v.wz.providerNameEN(v.wz.signedInWith)
+	}
 	v.wz.record = rec
 
 	v.in.title.SetText(sideTitle(verify.Incoming, s.Incoming.Protocol))
@@ -188,6 +193,8 @@ func (v *verifyScreen) run() {
 	v.in.set(rowPending, tr("verify.step.resolve"))
 	v.out.set(rowPending, tr("verify.step.resolve"))
 	v.problems.RemoveAll()
+	v.signInBtn = nil
+	v.fix.Importance = widget.HighImportance
 	v.cert.RemoveAll()
 	v.copied.Hide()
 	v.lastFails = nil
@@ -338,10 +345,11 @@ func (v *verifyScreen) finish(rec *runRecord, res verify.Result) {
 	v.summary.Importance = widget.DangerImportance
 	v.summary.Refresh()
 	v.showProblems(fails)
+	v.offerSignIn(fails)
 	first := fails[0].f
 	v.fixField = first.Field
 	v.fixMsg = v.wz.text(first.Message)
-	if v.fixField == "" && !v.wz.viaMicrosoft {
+	if v.fixField == "" && !v.wz.viaSignIn {
 		v.fixField = "-" // still offer to go back and change things
 	}
 	v.otherHost = ""
@@ -353,11 +361,17 @@ func (v *verifyScreen) finish(rec *runRecord, res verify.Result) {
 		}
 	}
 	v.buttons(false, false)
-	if v.useHost.Visible() {
+	switch {
+	case v.signInBtn != nil:
+		// The provider's sign-in is the way forward, not the form.
+		v.fix.Importance = widget.MediumImportance
+		v.fix.Refresh()
+		v.wz.focus(v.signInBtn)
+	case v.useHost.Visible():
 		v.wz.focus(v.useHost)
-	} else if v.fix.Visible() {
+	case v.fix.Visible():
 		v.wz.focus(v.fix)
-	} else {
+	default:
 		v.wz.focus(v.retry)
 	}
 }
@@ -403,6 +417,38 @@ func (v *verifyScreen) showProblems(fails []*sideFailure) {
 			v.showCert(f.Certificate)
 			certShown = true
 		}
+	}
+}
+
+// offerSignIn offers the provider's sign-in where a failure says it gets
+// past it (Microsoft refusing passwords with 5.7.30 or 5.7.3, Gmail asking
+// for an app password): its button when firm IT configured it, else what
+// IT must set.
+func (v *verifyScreen) offerSignIn(fails []*sideFailure) {
+	for _, sf := range fails {
+		id := sf.f.SignIn
+		if id == "" {
+			continue
+		}
+		p, ok := v.wz.local.Provider(id)
+		if !ok {
+			continue
+		}
+		if p.Configured && v.wz.deps.SignIn != nil {
+			email, proto := v.wz.settings.Email, v.wz.settings.Incoming.Protocol
+			b := widget.NewButtonWithIcon(v.wz.text(p.ButtonText()), theme.LoginIcon(), func() {
+				v.abort()
+				v.wz.signInWith(id, email, proto)
+			})
+			b.Importance = widget.HighImportance
+			v.signInBtn = b
+			v.problems.Add(container.NewHBox(b))
+		} else {
+			n := newNote(theme.WarningIcon(), widget.WarningImportance)
+			n.set(v.wz.text(p.Setup))
+			v.problems.Add(n.box)
+		}
+		return
 	}
 }
 
@@ -480,7 +526,7 @@ func (v *verifyScreen) pinAndRetry() {
 		} else {
 			v.wz.settings.Outgoing.CertSHA256 = norm
 		}
-		if !v.wz.viaMicrosoft {
+		if !v.wz.viaSignIn {
 			v.wz.manualScreen().pin(sf.side, norm)
 		}
 	}
@@ -504,7 +550,7 @@ func (v *verifyScreen) onUseHost() {
 		} else {
 			v.wz.settings.Outgoing.Host = host
 		}
-		if !v.wz.viaMicrosoft {
+		if !v.wz.viaSignIn {
 			v.wz.manualScreen().useHost(sf.side, host)
 		}
 	}
@@ -518,7 +564,7 @@ func sameFingerprint(a, b string) bool {
 }
 
 func (v *verifyScreen) onFix() {
-	if v.wz.viaMicrosoft {
+	if v.wz.viaSignIn {
 		v.wz.show(v.wz.start)
 		return
 	}

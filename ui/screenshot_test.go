@@ -88,7 +88,8 @@ func TestScreenshotScriptListsEveryScreen(t *testing.T) {
 
 // The screenshot of the demo's Start screen names the sandbox's accounts.
 func TestScreenshotDemoIsTheSandboxs(t *testing.T) {
-	if d := screenshotDemo; d.Email != sandbox.DemoEmail || d.Password != sandbox.DemoPassword || d.MicrosoftEmail != sandbox.MicrosoftEmail {
+	if d := screenshotDemo; d.Email != sandbox.DemoEmail || d.Password != sandbox.DemoPassword || d.MicrosoftEmail != sandbox.MicrosoftEmail ||
+		d.GoogleEmail != sandbox.DemoGoogleAddress || d.ConsentEmail != sandbox.DemoConsentAddress {
 		t.Errorf("screenshot demo %+v", d)
 	}
 }

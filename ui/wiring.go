@@ -9,6 +9,7 @@ import (
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/discover"
 	"infino.legal/mailbox/mailcfg/infino"
+	"infino.legal/mailbox/mailcfg/signin"
 	"infino.legal/mailbox/mailcfg/verify"
 	"infino.legal/mailbox/mailcfg/world"
 )
@@ -53,6 +54,7 @@ func (wr *wiring) deps() Deps {
 		Verify:    wr.verify,
 		Discover:  wr.discover,
 		SignIn:    wr.signIn,
+		Offers:    &worldOffers{wr.w},
 		HandOff:   wr.handOff,
 		Replace:   wr.replace,
 		Outbox:    wr,
@@ -63,7 +65,7 @@ func (wr *wiring) deps() Deps {
 		PolicyFile: w.PolicyFile,
 	}
 	if dm := w.Demo; dm != nil {
-		d.Demo = &DemoInfo{Email: dm.Email, Password: dm.Password, MicrosoftEmail: dm.MicrosoftEmail}
+		d.Demo = demoInfo(dm)
 	}
 	return d
 }
@@ -78,13 +80,54 @@ func (wr *wiring) discover(ctx context.Context, email string, proto mailcfg.Prot
 	return DiscoverWith(wr.w.DiscoverOptions(false))(ctx, email, proto, password)
 }
 
-// signIn is "Zaloguj przez Microsoft": the world's Microsoft sign-in with
-// the window's login hint and sign-in address box.
-func (wr *wiring) signIn(ctx context.Context, hint string, showURL func(string)) (mailcfg.Settings, verify.Credential, error) {
-	cfg := wr.w.MicrosoftConfig()
-	cfg.OnURL = showURL
-	cfg.LoginHint = hint
-	return wr.w.MicrosoftSignIn(ctx, cfg)
+// signIn is "Zaloguj przez …": the world's sign-in of the provider with
+// the window's login hint, shared mailbox and sign-in address box; the
+// settings are the world's for the account (the demo's point at its own
+// servers), the credential refreshes from the refresh token the sign-in
+// stored, under the lock the command line shares.
+func (wr *wiring) signIn(ctx context.Context, req SignInRequest, showURL func(string)) (mailcfg.Settings, verify.Credential, error) {
+	s, err := wr.w.SignIn().Start(ctx, signin.Request{Provider: req.Provider, LoginHint: req.LoginHint,
+		Shared: req.Shared, Protocol: req.Protocol, OnURL: showURL})
+	if err != nil {
+		return mailcfg.Settings{}, nil, err
+	}
+	defer s.Close()
+	stop := context.AfterFunc(ctx, func() { s.Close() })
+	defer stop()
+	acc, err := s.Wait(ctx)
+	if err != nil {
+		return mailcfg.Settings{}, nil, err
+	}
+	settings, err := wr.w.SignedInSettings(acc)
+	if err != nil {
+		return mailcfg.Settings{}, nil, err
+	}
+	return settings, verify.TokenFunc(acc.Tokens().AccessToken), nil
+}
+
+// worldOffers are the world's sign-ins for the window: a new
+// signin.Service per call sees the world as it is, and building one (the
+// network, on first use) happens off the UI goroutine, where the window
+// calls ProvidersFor and ConsentFor; Provider reads the tables and the
+// policy only.
+type worldOffers struct{ w *world.World }
+
+func (o *worldOffers) ProvidersFor(ctx context.Context, address string) []signin.OAuthProvider {
+	return o.w.SignIn().ProvidersFor(ctx, address)
+}
+
+func (o *worldOffers) Provider(id string) (signin.OAuthProvider, bool) {
+	return signin.New(signin.Config{Policy: o.w.Policy, PolicyFile: o.w.PolicyFile, Table: o.w.Table}).Provider(id)
+}
+
+func (o *worldOffers) ConsentFor(provider, tenant, address string) (*signin.ConsentNeeded, error) {
+	return o.w.SignIn().ConsentFor(provider, tenant, address)
+}
+
+// demoInfo is the demo header's accounts.
+func demoInfo(dm *world.Demo) *DemoInfo {
+	return &DemoInfo{Email: dm.Email, Password: dm.Password, MicrosoftEmail: dm.MicrosoftEmail,
+		GoogleEmail: dm.GoogleEmail, ConsentEmail: dm.ConsentEmail}
 }
 
 // service is the window's one hand-off service.

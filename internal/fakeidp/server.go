@@ -89,21 +89,6 @@ type Profile struct {
 	// offline_access scope, as OpenID providers do; otherwise every token
 	// answer has one.
 	OfflineAccess bool
-	// AltScopes are further exact scope parameters accepted besides Scopes
-	// (the same mail access over another protocol: POP3 instead of IMAP).
-	// With Scopes set, a refresh that names scopes must name exactly the
-	// grant's; RefreshScopes makes naming them required (Microsoft).
-	AltScopes     []string
-	RefreshScopes bool
-	// ClientSecret, if set, must come in the token request body (Google's
-	// desktop clients); otherwise a client_secret is refused.
-	ClientSecret string
-	// AdminConsentPath serves Microsoft's v2.0 adminconsent endpoint
-	// ("" none); see RequireAdminConsent.
-	AdminConsentPath string
-	// ConsentError is the authorization answer for an account whose
-	// tenant needs admin consent first; zero: consent_required.
-	ConsentError ErrorResponse
 	// RefreshOK, if set, decides instead of OfflineAccess whether a grant
 	// with these scopes gets a refresh token (asked on every answer, so a
 	// test may change its mind).
@@ -119,6 +104,21 @@ type Profile struct {
 	// "reuse interval"): a client killed after the rotation but before it
 	// stored the new token can still refresh.
 	ReuseGrace time.Duration
+	// AltScopes are further exact scope parameters accepted besides Scopes
+	// (the same mail access over another protocol: POP3 instead of IMAP).
+	// With Scopes set, a refresh that names scopes must name exactly the
+	// grant's; RefreshScopes makes naming them required (Microsoft).
+	AltScopes     []string
+	RefreshScopes bool
+	// ClientSecret, if set, must come in the token request body (Google's
+	// desktop clients); otherwise a client_secret is refused.
+	ClientSecret string
+	// AdminConsentPath serves Microsoft's v2.0 adminconsent endpoint
+	// ("" none); see RequireAdminConsent.
+	AdminConsentPath string
+	// ConsentError is the authorization answer for an account whose
+	// tenant needs admin consent first; zero: consent_required.
+	ConsentError ErrorResponse
 }
 
 // Options are how a Server is run.
@@ -178,9 +178,9 @@ type Server struct {
 	codes        map[string]*grant
 	access       map[string]*grant
 	refresh      map[string]*grant
+	rotated      map[string]rotation
 	spent        map[string]*grant
 	needConsent  map[string]bool // tenant ids whose administrator has not approved yet
-	rotated      map[string]rotation
 	stats        Stats
 }
 
@@ -221,8 +221,7 @@ func New(p Profile, authority string, o Options) (*Server, error) {
 	return &Server{p: p, o: o, authority: authority, key: key, kid: base64.RawURLEncoding.EncodeToString(sum[:8]),
 		account: o.Account, ttl: time.Hour,
 		codes: map[string]*grant{}, access: map[string]*grant{}, refresh: map[string]*grant{},
-		spent: map[string]*grant{}, needConsent: map[string]bool{},
-		rotated: map[string]rotation{}}, nil
+		rotated: map[string]rotation{}, spent: map[string]*grant{}, needConsent: map[string]bool{}}, nil
 }
 
 // Mount adds the endpoints to mux under prefix (the authority's path).
@@ -600,9 +599,9 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		s.stats.CodeGrants++
 	case "refresh_token":
 		rt := one(f, "refresh_token")
-		r, graced := s.rotated[rt]
-		graced = graced && s.o.Now().Sub(r.at) < s.p.ReuseGrace
-		if old := s.spent[rt]; old != nil && !graced {
+		r, inGrace := s.rotated[rt]
+		inGrace = inGrace && s.o.Now().Sub(r.at) < s.p.ReuseGrace
+		if old := s.spent[rt]; old != nil && !inGrace {
 			// A refresh token used twice: one copy leaked, or two clients
 			// raced with a stale one. Either way the grant is revoked.
 			s.stats.RefreshReused++
@@ -617,8 +616,8 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		g = s.refresh[rt]
-		if g == nil && graced {
-			g = r.g
+		if g == nil && inGrace {
+			g = r.g // within the reuse interval a rotated token still works
 		}
 		if g != nil && one(f, "resource") != "" && g.resource != "" && one(f, "resource") != g.resource {
 			s.stats.RefreshRejected++

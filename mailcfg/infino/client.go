@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/urlcheck"
 )
 
@@ -372,6 +373,12 @@ func classify(resp *http.Response, data []byte, now func() time.Time, replace bo
 		e := fail(KindUnavailable)
 		e.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), now)
 		return Receipt{}, e
+	case !replace && (st == http.StatusNotFound || st == http.StatusMethodNotAllowed):
+		// Nothing at this address takes mailboxes: the Infino address (or
+		// a proxy in the way) is wrong, not the settings. It waits.
+		e := fail(KindConfig)
+		e.Message = noAPIMessage
+		return Receipt{}, e
 	case st >= 300 && st < 400:
 		e := fail(KindRejected)
 		e.Err = fmt.Errorf("unexpected redirect to %q (not followed)", resp.Header.Get("Location"))
@@ -379,6 +386,11 @@ func classify(resp *http.Response, data []byte, now func() time.Time, replace bo
 	default:
 		return Receipt{}, fail(KindRejected)
 	}
+}
+
+var noAPIMessage = mailcfg.Text{
+	PL: "Pod tym adresem Infino nie ma usługi przyjmującej skrzynki (HTTP 404), więc ustawień nie przyjęto. Sprawdź adres Infino albo przekaż tę wiadomość działowi IT; ustawienia czekają w skrzynce nadawczej.",
+	EN: "There is no mailbox service at this Infino address (HTTP 404), so the settings were not taken. Check the Infino address or pass this message on to your IT department; the settings are waiting in the outbox.",
 }
 
 // retryAfter reads Retry-After: delta-seconds or an HTTP date.

@@ -172,3 +172,21 @@ func TestDiscoverFallsBackOnlyOnMissingDocument(t *testing.T) {
 		t.Fatalf("down: %v", err)
 	}
 }
+
+// An Infino address where nothing takes mailboxes (404): the address is
+// wrong, not the settings; the submission waits and says so.
+func TestNoMailboxAPIAtTheAddressKeeps(t *testing.T) {
+	e := newEnv(t)
+	access, _ := e.sb.Infino.Mint()
+	e.opts.Tokens = &staticTokens{tok: access}
+	pol := e.opts.Policy
+	pol.InfinoURL = e.sb.InfinoURL + "/wrong"
+	e.opts.Policy = pol
+	e.svc = infino.NewService(e.opts)
+	out := demoSubmit(e)
+	wantState(t, out, infino.StateQueued)
+	if out.Kind() != infino.KindConfig || !strings.Contains(out.Message().In("en"), "no mailbox service") ||
+		strings.Contains(out.Message().In("en"), "rejected") {
+		t.Fatalf("%s %+v", out.Kind(), out.Message())
+	}
+}

@@ -19,6 +19,9 @@ type RetryStatus struct {
 	Flushing bool
 	// Last is the report of the last attempt (nil before the first).
 	Last *FlushReport
+	// Problems are outbox files found unreadable since the last status
+	// (quarantined; this is the one report of them).
+	Problems []Problem
 }
 
 // RetrierOptions configure a Retrier. Only Service is required.
@@ -100,12 +103,14 @@ func (r *Retrier) Run(ctx context.Context) {
 	s := r.o.Service
 	var last *FlushReport
 	var lastAt time.Time
+	var carry []Problem
 	var probeOK *bool // unknown until the first probe
 	for {
-		entries, _, err := s.Pending(ctx)
+		entries, problems, err := s.Pending(ctx)
 		if ctx.Err() != nil {
 			return
 		}
+		problems, carry = append(problems, carry...), nil
 		var next time.Time
 		if err == nil {
 			for i, e := range entries {
@@ -119,7 +124,7 @@ func (r *Retrier) Run(ctx context.Context) {
 			// (one whose bookkeeping could not be written stays "due").
 			next = lastAt.Add(minRetryGap)
 		}
-		r.set(RetryStatus{Pending: len(entries), Next: next, Last: last})
+		r.set(RetryStatus{Pending: len(entries), Next: next, Last: last, Problems: problems})
 		// Probing only matters after a network failure: then it notices
 		// that the network is back.
 		watch := netDown(entries) || probeOK != nil && !*probeOK
@@ -147,6 +152,7 @@ func (r *Retrier) Run(ctx context.Context) {
 		r.set(RetryStatus{Pending: len(entries), Next: next, Flushing: true, Last: last})
 		rep := s.flush(ctx, all, false)
 		last, lastAt = &rep, s.o.Now()
+		carry = rep.Problems // said with the next status, once
 	}
 }
 

@@ -2,6 +2,8 @@ package infino_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -114,5 +116,22 @@ func TestRetrierDueAndKick(t *testing.T) {
 	r.Kick()
 	if err := e.sb.Infino.Wait(e.ctx(), 3); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A file that turns unreadable while the window is open is reported once
+// through the status.
+func TestRetrierReportsDamagedFilesOnce(t *testing.T) {
+	e := newEnv(t)
+	r, statuses, _, _ := startRetrier(t, e, func(context.Context) bool { return true })
+	waitStatus(t, e, statuses, func(st infino.RetryStatus) bool { return true })
+	dir := filepath.Join(e.dir, "outbox")
+	os.MkdirAll(dir, 0o700)
+	os.WriteFile(filepath.Join(dir, infino.NewUUID()+".json"), []byte(`{`), 0o600)
+	r.Changed()
+	waitStatus(t, e, statuses, func(st infino.RetryStatus) bool { return len(st.Problems) == 1 })
+	r.Changed()
+	if st := waitStatus(t, e, statuses, func(infino.RetryStatus) bool { return true }); len(st.Problems) != 0 {
+		t.Fatalf("reported twice: %+v", st.Problems)
 	}
 }

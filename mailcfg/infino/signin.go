@@ -66,6 +66,9 @@ type Auth struct {
 	Browser *Browser
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// LockKey takes the cross-process lock of a keyring key (refreshes
+	// run under it); nil means secrets.LockKey.
+	LockKey func(ctx context.Context, key string) (unlock func(), err error)
 
 	mu   sync.Mutex
 	meta *Metadata
@@ -161,7 +164,7 @@ func (a *Auth) Renew(ctx context.Context, rejected string) (string, error) {
 
 func (a *Auth) renewLocked(ctx context.Context) (string, error) {
 	if a.tok != nil && a.tok.RefreshToken != "" {
-		tok, err := a.refresh(ctx, a.tok.RefreshToken)
+		tok, err := a.refreshShared(ctx)
 		if err == nil {
 			return tok, nil
 		}
@@ -183,6 +186,31 @@ func (a *Auth) renewLocked(ctx context.Context) (string, error) {
 		return "", err
 	}
 	return tok.AccessToken, nil
+}
+
+// refreshShared redeems the refresh token under the lock every process of
+// the app shares for it (the window's background retries, the command
+// line, a second window), after reading the keyring again: another process
+// may have rotated it meanwhile, and presenting a spent refresh token makes
+// many servers revoke the whole sign-in. Without the lock (no lock
+// directory) it refreshes anyway.
+func (a *Auth) refreshShared(ctx context.Context) (string, error) {
+	lock := a.LockKey
+	if lock == nil {
+		lock = secrets.LockKey
+	}
+	unlock, err := lock(ctx, TokenKey(a.BaseURL))
+	if err != nil {
+		if ctx.Err() != nil {
+			return "", newError(KindCancelled, 0, err)
+		}
+	} else {
+		defer unlock()
+	}
+	if st, err := a.load(ctx); err == nil && st != nil && st.RefreshToken != a.tok.RefreshToken {
+		a.tok = &oauth2.Token{RefreshToken: st.RefreshToken}
+	}
+	return a.refresh(ctx, a.tok.RefreshToken)
 }
 
 // grantError: the token endpoint refused the refresh token (a 400 or 401
