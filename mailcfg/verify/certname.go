@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/net/publicsuffix"
+
 	"infino.legal/mailbox/mailcfg"
 )
 
@@ -41,4 +43,35 @@ func trustedOtherName(leaf *x509.Certificate, inter *x509.CertPool, roots *x509.
 		}
 	}
 	return ""
+}
+
+// plausibleHost reports whether a server name taken from a certificate
+// belongs with the mailbox, so that offering it cannot send the user to a
+// stranger: it shares its registrable domain with the host the user typed or
+// with the address's domain, or a provider of the table names it as a
+// server or by an MX pattern (a hoster's per-customer servers,
+// server123456.nazwa.pl). Anyone on the network path who holds a trusted
+// certificate for a host of their own would otherwise get "Use server
+// their-host" offered, and the password with it.
+func plausibleHost(suggested, typed, mailDomain string, t *mailcfg.Table) bool {
+	site := func(h string) string {
+		h = strings.TrimSuffix(strings.ToLower(h), ".")
+		if s, err := publicsuffix.EffectiveTLDPlusOne(h); err == nil {
+			return s
+		}
+		return ""
+	}
+	want := site(suggested)
+	if want == "" {
+		return false
+	}
+	for _, h := range []string{typed, mailDomain} {
+		if h != "" && site(h) == want {
+			return true
+		}
+	}
+	if t == nil {
+		return false
+	}
+	return t.ByServerHost(suggested) != nil || t.ByMX(suggested) != nil
 }

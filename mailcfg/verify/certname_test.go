@@ -24,7 +24,9 @@ func TestCertificateForAnotherNameSuggestsIt(t *testing.T) {
 				fs := startFake(t, fakeServerFor(proto, o))
 				dns := discovertest.NewDNS(t)
 				dns.A("mail.other.example", "127.0.0.1")
-				opt := Options{RootCAs: pki.pool, StepTimeout: 2 * time.Second, Resolver: dns.Resolver()}
+				// other.example is a hoster the table knows by its MX.
+				opt := Options{RootCAs: pki.pool, StepTimeout: 2 * time.Second, Resolver: dns.Resolver(),
+					Table: hosterTable(t, "*.other.example")}
 				srv := fakeServerSetting(proto, fs.port(), sec)
 				f := wantKind(t, VerifyServer(t.Context(), fakeSide(proto), srv, Password(fakePassword), opt), mailcfg.KindTLSCertificate)
 				ci := f.Certificate
@@ -46,6 +48,59 @@ func TestCertificateForAnotherNameSuggestsIt(t *testing.T) {
 				}
 				assertNotInClear(t, fs, fakeUser, fakePassword)
 			})
+		}
+	}
+}
+
+// hosterTable is a table with one hoster known by the MX pattern.
+func hosterTable(t *testing.T, mxPattern string) *mailcfg.Table {
+	t.Helper()
+	p := *mailcfg.Bundled().ByID("wp.pl")
+	p.ID, p.Domains, p.MX = "hoster-test", []string{"hoster-test.example"}, []string{mxPattern}
+	tab, err := mailcfg.NewTable(1, []*mailcfg.Provider{&p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tab
+}
+
+// A trusted certificate for a host that has nothing to do with the mailbox
+// (someone on the network path with a certificate of their own) is refused
+// as usual, but never offered as the server to use: the user would hand the
+// password to a stranger with one click.
+func TestCertificateForAStrangerSuggestsNothing(t *testing.T) {
+	pki := pkiOnce()
+	f := wantKind(t, check(t, "imap", mailcfg.SecurityTLS, fakeOpts{implicit: true, okLogin: true, cert: pki.wrongHst},
+		Options{Table: hosterTable(t, "*.hoster-elsewhere.example")}), mailcfg.KindTLSCertificate)
+	if f.Certificate.Reason != mailcfg.CertWrongHost || f.Certificate.SuggestedHost != "" {
+		t.Errorf("certificate %+v", f.Certificate)
+	}
+	for _, lang := range []string{"pl", "en"} {
+		if strings.Contains(f.Hint.In(lang)+f.Message.In(lang), "mail.other.example") {
+			t.Errorf("%s: the stranger's host is offered: %q", lang, f.Hint.In(lang))
+		}
+	}
+}
+
+func TestPlausibleHost(t *testing.T) {
+	tab := hosterTable(t, "*.nazwa-test.example")
+	for _, tc := range []struct {
+		suggested, typed, domain string
+		want                     bool
+	}{
+		{"server1.nazwa-test.example", "mail.kancelaria.pl", "kancelaria.pl", true}, // the hoster, by MX pattern
+		{"mx.kancelaria.pl", "mail.kancelaria.pl", "", true},                        // same site as the typed host
+		{"poczta.kancelaria.pl", "10.0.0.5", "kancelaria.pl", true},                 // same site as the address
+		{"imap.wp.pl", "mail.kancelaria.pl", "kancelaria.pl", true},                 // a server the table names
+		{"evil.example", "mail.kancelaria.pl", "kancelaria.pl", false},
+		{"kancelaria.pl.evil.example", "mail.kancelaria.pl", "kancelaria.pl", false},
+		{"x.co.uk", "mail.other.co.uk", "other.co.uk", false}, // public suffixes are not a site
+		{"com.pl", "mail.kancelaria.com.pl", "kancelaria.com.pl", false},
+		{"MAIL.Kancelaria.PL.", "mail.kancelaria.pl", "", true},
+		{"", "mail.kancelaria.pl", "kancelaria.pl", false},
+	} {
+		if got := plausibleHost(tc.suggested, tc.typed, tc.domain, tab); got != tc.want {
+			t.Errorf("plausibleHost(%q, %q, %q) = %v, want %v", tc.suggested, tc.typed, tc.domain, got, tc.want)
 		}
 	}
 }

@@ -281,6 +281,10 @@ func (s *session) tlsConfig() *tls.Config {
 
 func (s *session) verifyConnection(cs tls.ConnectionState) error {
 	err := verifyPeer(cs.PeerCertificates, s.host, s.srv.CertSHA256, s.opt.RootCAs, s.opt.Now())
+	if ce, ok := err.(*mailcfg.CertificateError); ok && ce.SuggestedHost != "" &&
+		!plausibleHost(ce.SuggestedHost, s.host, s.opt.mailDomain, s.opt.Table) {
+		ce.SuggestedHost = ""
+	}
 	if err != nil {
 		s.mu.Lock()
 		s.certErr = err

@@ -121,6 +121,10 @@ type Options struct {
 	// missing permission (mailcfg.KindPermission). Verify sets it from the
 	// settings.
 	Shared bool
+
+	// mailDomain is the address's domain (Verify sets it): a certificate
+	// name under it may be offered as the server to use instead.
+	mailDomain string
 }
 
 func (o Options) withDefaults() Options {
@@ -179,6 +183,9 @@ func Verify(ctx context.Context, s mailcfg.Settings, cred Credential, opt Option
 		cred = onceToken(ctx, fn)
 	}
 	provider := opt.Table.ProviderFor(s)
+	if _, domain, ok := strings.Cut(s.Email, "@"); ok {
+		opt.mailDomain = domain
+	}
 	if s.SignedInAs != "" && !strings.EqualFold(s.SignedInAs, s.Email) {
 		opt.Shared = true
 	}
