@@ -234,3 +234,30 @@ func TestDiscoverFirmPreset(t *testing.T) {
 		t.Error("not locked")
 	}
 }
+
+// IT's locked servers hold on the command line too: settings for a preset
+// domain that name other servers are refused before anything is dialled.
+func TestVerifyRefusesChangedLockedServers(t *testing.T) {
+	pol := policy.Default()
+	if err := pol.Set("test", map[string]any{
+		"firmProvider.domains":  []any{"kancelaria-kowalski.pl"},
+		"firmProvider.incoming": []any{"imaps://poczta.kancelaria-kowalski.pl"},
+		"firmProvider.outgoing": []any{"submission://poczta.kancelaria-kowalski.pl"},
+		"lockServerSettings":    true,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s := mailcfg.Settings{Email: "jan@kancelaria-kowalski.pl", Auth: mailcfg.AuthPassword,
+		Incoming: mailcfg.Server{Protocol: mailcfg.IMAP, Host: "imap.elsewhere.example", Port: 993, Security: mailcfg.SecurityTLS, Username: "jan@kancelaria-kowalski.pl"},
+		Outgoing: mailcfg.Server{Protocol: mailcfg.SMTP, Host: "poczta.kancelaria-kowalski.pl", Port: 587, Security: mailcfg.SecurityStartTLS, Username: "jan@kancelaria-kowalski.pl"}}
+	for _, cmd := range []string{"verify", "submit"} {
+		var out, errb bytes.Buffer
+		env := &Env{Stdin: strings.NewReader("secret\n"), Stdout: &out, Stderr: &errb, Lang: "pl", Getenv: func(string) string { return "" },
+			World: &world.World{Policy: pol}}
+		code := Main(context.Background(), env, []string{cmd, "--password-stdin", writeSettings(t, s)})
+		if code != ExitUsage || !strings.Contains(errb.String(), "incoming.host") || !strings.Contains(errb.String(), "Dział IT kancelarii ustalił serwery") ||
+			strings.Contains(errb.String(), "outgoing.") {
+			t.Errorf("%s: code %d: %s", cmd, code, errb.String())
+		}
+	}
+}
