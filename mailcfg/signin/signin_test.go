@@ -416,3 +416,53 @@ func TestMicrosoftErrorCompat(t *testing.T) {
 		t.Fatalf("%v", err)
 	}
 }
+
+// The tenant of an admin-consent link is a tenant id or a domain: one
+// typed with a slash, "..", a query or a space (which could send the
+// administrator to another page of the sign-in server) is refused before
+// any browser opens, for the command and for the link sent to IT alike.
+func TestAdminConsentTenantValidated(t *testing.T) {
+	ms := microsofttest.NewServer(t)
+	cfg := microsoftService(t, ms, secrets.NewMemory()).Config()
+	opened := 0
+	cfg.Opener = func(context.Context, string) error { opened++; return nil }
+	svc := signin.New(cfg)
+	for _, tenant := range []string{"..", "../common/oauth2/v2.0/authorize", "kancelaria.pl/x", "kancelaria.pl?x=1",
+		"kancelaria pl", "-kancelaria.pl", "kancelaria..pl", "localhost", "consumers"} {
+		_, err := svc.AdminConsent(testCtx(t), signin.AdminConsentRequest{Provider: "microsoft", Tenant: tenant})
+		var se *signin.Error
+		if !errors.As(err, &se) || se.Code != signin.CodeMisconfigured || !strings.Contains(se.Message.EN, "tenant ID") {
+			t.Errorf("AdminConsent tenant %q: %v", tenant, err)
+		}
+		if _, err := svc.ConsentFor("microsoft", tenant, ""); err == nil {
+			t.Errorf("ConsentFor tenant %q accepted", tenant)
+		}
+	}
+	if opened != 0 || ms.Stats().AdminConsents != 0 {
+		t.Fatalf("a browser opened %d times, %d consents", opened, ms.Stats().AdminConsents)
+	}
+	for _, tenant := range []string{microsofttest.Work.TenantID, "kancelaria.onmicrosoft.com", "organizations"} {
+		if c, err := svc.ConsentFor("microsoft", tenant, ""); err != nil || c.Tenant != tenant {
+			t.Errorf("ConsentFor %q: %+v %v", tenant, c, err)
+		}
+	}
+}
+
+// An admin-consent answer that names another tenant than the tenant id
+// asked for (or none) is not reported as a grant.
+func TestAdminConsentAnswerNamesTheTenant(t *testing.T) {
+	ms := microsofttest.NewServer(t)
+	cfg := microsoftService(t, ms, secrets.NewMemory()).Config()
+	for name, edit := range map[string]func(url.Values){
+		"other tenant": func(q url.Values) { q.Set("tenant", "00000000-0000-0000-0000-000000000001") },
+		"no tenant":    func(q url.Values) { q.Del("tenant") },
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg.Opener = forgingOpener(t, ms.HTTPClient(), edit)
+			res, err := signin.New(cfg).AdminConsent(testCtx(t), signin.AdminConsentRequest{Provider: "microsoft", Tenant: microsofttest.Work.TenantID})
+			if err == nil {
+				t.Fatalf("granted: %+v", res)
+			}
+		})
+	}
+}
