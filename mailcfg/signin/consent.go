@@ -60,7 +60,9 @@ func validTenant(t string) bool {
 	}
 	for _, l := range strings.Split(t, ".") {
 		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' ||
-			strings.ContainsFunc(l, func(r rune) bool { return !(r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') }) {
+			strings.ContainsFunc(l, func(r rune) bool {
+				return !(r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+			}) {
 			return false
 		}
 	}
