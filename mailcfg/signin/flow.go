@@ -188,6 +188,12 @@ func safeOAuthCode(s string) string {
 	return s
 }
 
+// idTokenAlgs are the ID token signatures accepted: public-key ones only
+// (RS256 at Google and Microsoft; others may publish EC keys), never
+// "none" or an HMAC, which a key from the provider's JWKS cannot check.
+var idTokenAlgs = []string{oidc.RS256, oidc.RS384, oidc.RS512, oidc.PS256, oidc.PS384, oidc.PS512,
+	oidc.ES256, oidc.ES384, oidc.ES512, oidc.EdDSA}
+
 // idClaims are the ID token claims the app reads.
 type idClaims struct {
 	Email             string `json:"email"`
@@ -239,7 +245,8 @@ func (s *Service) account(ctx context.Context, e *endpoints, r Request, tok *oau
 			return nil, newError(p, CodeIDToken, errors.New("no id_token in the token response"))
 		}
 		keys := oidc.NewRemoteKeySet(oidc.ClientContext(ctx, s.cfg.httpClient()), e.jwksURL)
-		v := oidc.NewVerifier(e.issuer, keys, &oidc.Config{ClientID: e.clientID, Now: s.cfg.now, SkipIssuerCheck: isMicrosoft(p)})
+		v := oidc.NewVerifier(e.issuer, keys, &oidc.Config{ClientID: e.clientID, Now: s.cfg.now, SkipIssuerCheck: isMicrosoft(p),
+			SupportedSigningAlgs: idTokenAlgs})
 		idt, err := v.Verify(ctx, raw)
 		if err != nil {
 			return nil, newError(p, CodeIDToken, err)

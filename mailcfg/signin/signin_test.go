@@ -2,6 +2,17 @@ package signin_test
 
 import (
 	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"io"
 	"net/http"
@@ -462,6 +473,76 @@ func TestAdminConsentAnswerNamesTheTenant(t *testing.T) {
 			res, err := signin.New(cfg).AdminConsent(testCtx(t), signin.AdminConsentRequest{Provider: "microsoft", Tenant: microsofttest.Work.TenantID})
 			if err == nil {
 				t.Fatalf("granted: %+v", res)
+			}
+		})
+	}
+}
+
+func jwt(t *testing.T, header, claims map[string]any, sign func([]byte) []byte) string {
+	t.Helper()
+	h, _ := json.Marshal(header)
+	c, _ := json.Marshal(claims)
+	in := base64.RawURLEncoding.EncodeToString(h) + "." + base64.RawURLEncoding.EncodeToString(c)
+	return in + "." + base64.RawURLEncoding.EncodeToString(sign([]byte(in)))
+}
+
+// The ID token's signature is checked against the provider's published
+// keys with a public-key algorithm: "none", HS256 keyed with the public
+// key and a key the provider does not publish are refused; an ES256 key
+// the provider publishes (Yahoo's and AOL's kind) is accepted.
+func TestIDTokenSignature(t *testing.T) {
+	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]struct {
+		sign func(t *testing.T, g *googletest.Server, claims map[string]any) string
+		ok   bool
+	}{
+		"none": {sign: func(t *testing.T, _ *googletest.Server, claims map[string]any) string {
+			return jwt(t, map[string]any{"alg": "none", "typ": "JWT"}, claims, func([]byte) []byte { return nil })
+		}},
+		"HS256 keyed with the public key": {sign: func(t *testing.T, g *googletest.Server, claims map[string]any) string {
+			der, _ := x509.MarshalPKIXPublicKey(g.PublicKey())
+			secret := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+			return jwt(t, map[string]any{"alg": "HS256", "typ": "JWT"}, claims, func(in []byte) []byte {
+				m := hmac.New(sha256.New, secret)
+				m.Write(in)
+				return m.Sum(nil)
+			})
+		}},
+		"unpublished key": {sign: func(t *testing.T, _ *googletest.Server, claims map[string]any) string {
+			return jwt(t, map[string]any{"alg": "RS256", "typ": "JWT"}, claims, func(in []byte) []byte {
+				sum := sha256.Sum256(in)
+				sig, _ := rsa.SignPKCS1v15(rand.Reader, other, crypto.SHA256, sum[:])
+				return sig
+			})
+		}},
+		"published ES256 key": {ok: true, sign: func(t *testing.T, _ *googletest.Server, claims map[string]any) string {
+			return jwt(t, map[string]any{"alg": "ES256", "typ": "JWT", "kid": "ec-1"}, claims, func(in []byte) []byte {
+				sum := sha256.Sum256(in)
+				r, s, _ := ecdsa.Sign(rand.Reader, ec, sum[:])
+				return append(r.FillBytes(make([]byte, 32)), s.FillBytes(make([]byte, 32))...)
+			})
+		}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			g := googletest.NewServer(t)
+			g.AddJWK(map[string]string{"kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256", "kid": "ec-1",
+				"x": base64.RawURLEncoding.EncodeToString(ec.X.FillBytes(make([]byte, 32))),
+				"y": base64.RawURLEncoding.EncodeToString(ec.Y.FillBytes(make([]byte, 32)))})
+			g.SetIDTokenSigner(func(claims map[string]any) string { return c.sign(t, g, claims) })
+			acc, err := googleService(t, g, secrets.NewMemory()).SignIn(testCtx(t), signin.Request{Provider: "google"})
+			var se *signin.Error
+			switch {
+			case c.ok && (err != nil || acc.Address != googletest.Gmail.Email):
+				t.Fatalf("%v %v", acc, err)
+			case !c.ok && (!errors.As(err, &se) || se.Code != signin.CodeIDToken):
+				t.Fatalf("accepted: %v %v", acc, err)
 			}
 		})
 	}
