@@ -158,6 +158,7 @@ type Server struct {
 	claims       func(map[string]any)
 	signer       func(map[string]any) string
 	extraJWKs    []map[string]string
+	jwksTo       string
 	ttl          time.Duration
 	mint         func(Account) string
 	denyNext     int
@@ -269,6 +270,10 @@ func (s *Server) AddJWK(k map[string]string) {
 	s.extraJWKs = append(s.extraJWKs, k)
 	s.mu.Unlock()
 }
+
+// SetJWKSRedirect makes the JWKS endpoint answer with a redirect to to
+// (hostile tests: keys from another server); "" serves the keys.
+func (s *Server) SetJWKSRedirect(to string) { s.mu.Lock(); s.jwksTo = to; s.mu.Unlock() }
 
 // SetAccessTokenTTL sets the lifetime (expires_in) of new access tokens.
 func (s *Server) SetAccessTokenTTL(d time.Duration) { s.mu.Lock(); s.ttl = d; s.mu.Unlock() }
@@ -711,7 +716,12 @@ func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
 	}}
 	s.mu.Lock()
 	keys = append(keys, s.extraJWKs...)
+	to := s.jwksTo
 	s.mu.Unlock()
+	if to != "" {
+		http.Redirect(w, r, to, http.StatusFound)
+		return
+	}
 	writeJSON(w, map[string]any{"keys": keys})
 }
 

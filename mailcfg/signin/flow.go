@@ -244,7 +244,7 @@ func (s *Service) account(ctx context.Context, e *endpoints, r Request, tok *oau
 		if raw == "" {
 			return nil, newError(p, CodeIDToken, errors.New("no id_token in the token response"))
 		}
-		keys := oidc.NewRemoteKeySet(oidc.ClientContext(ctx, s.cfg.httpClient()), e.jwksURL)
+		keys := oidc.NewRemoteKeySet(oidc.ClientContext(ctx, s.cfg.oidcClient()), e.jwksURL)
 		v := oidc.NewVerifier(e.issuer, keys, &oidc.Config{ClientID: e.clientID, Now: s.cfg.now, SkipIssuerCheck: isMicrosoft(p),
 			SupportedSigningAlgs: idTokenAlgs})
 		idt, err := v.Verify(ctx, raw)

@@ -15,7 +15,9 @@ import (
 	"encoding/pem"
 	"errors"
 	"io"
+	"math/big"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -545,5 +547,36 @@ func TestIDTokenSignature(t *testing.T) {
 				t.Fatalf("accepted: %v %v", acc, err)
 			}
 		})
+	}
+}
+
+// The keys that vouch for ID tokens come from the provider's server only:
+// a JWKS endpoint redirecting to another server (whose key signed the
+// token) is not followed.
+func TestJWKSNotFromAnotherServer(t *testing.T) {
+	evil, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"keys": []map[string]string{{"kty": "RSA", "use": "sig", "alg": "RS256", "kid": "evil",
+			"n": base64.RawURLEncoding.EncodeToString(evil.N.Bytes()),
+			"e": base64.RawURLEncoding.EncodeToString(big.NewInt(int64(evil.E)).Bytes())}}})
+	}))
+	defer other.Close()
+	g := googletest.NewServer(t) // httptest servers share one certificate: g's client trusts other too
+	g.SetJWKSRedirect(other.URL + "/certs")
+	g.SetIDTokenSigner(func(claims map[string]any) string {
+		return jwt(t, map[string]any{"alg": "RS256", "typ": "JWT", "kid": "evil"}, claims, func(in []byte) []byte {
+			sum := sha256.Sum256(in)
+			sig, _ := rsa.SignPKCS1v15(rand.Reader, evil, crypto.SHA256, sum[:])
+			return sig
+		})
+	})
+	acc, err := googleService(t, g, secrets.NewMemory()).SignIn(testCtx(t), signin.Request{Provider: "google"})
+	var se *signin.Error
+	if !errors.As(err, &se) || se.Code != signin.CodeIDToken {
+		t.Fatalf("accepted: %v %v", acc, err)
 	}
 }
