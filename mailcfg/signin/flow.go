@@ -111,7 +111,18 @@ func (s *Session) Wait(ctx context.Context) (*Account, error) {
 		return nil, err
 	}
 	if s.svc.cfg.Store != nil {
-		if err := s.svc.cfg.Store.Set(ctx, secrets.RefreshKey(acc.Address, s.p.ID), tok.RefreshToken); err != nil {
+		// Under the refresh lock: a refresh of an earlier sign-in under way
+		// in another process must not write its token over this one.
+		unlock, err := acc.tokens.lock(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, newError(s.p, CodeCancelled, err)
+			}
+			return nil, keyringError(s.p, err)
+		}
+		err = s.svc.cfg.Store.Set(ctx, acc.tokens.key, tok.RefreshToken)
+		unlock()
+		if err != nil {
 			return nil, keyringError(s.p, err)
 		}
 	}

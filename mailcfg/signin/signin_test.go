@@ -580,3 +580,27 @@ func TestJWKSNotFromAnotherServer(t *testing.T) {
 		t.Fatalf("accepted: %v %v", acc, err)
 	}
 }
+
+// A new sign-in writes its refresh token under the lock the refreshes of
+// every process hold, so a refresh of an earlier sign-in under way
+// elsewhere cannot write its token over the new one; a lock that cannot
+// be had leaves nothing stored.
+func TestSignInStoresUnderTheRefreshLock(t *testing.T) {
+	g := googletest.NewServer(t)
+	store := secrets.NewMemory()
+	cfg := googleService(t, g, store).Config()
+	var locked []string
+	cfg.Lock = func(_ context.Context, key string) (func(), error) {
+		locked = append(locked, key)
+		return nil, errors.New("another process holds the lock")
+	}
+	_, err := signin.New(cfg).SignIn(testCtx(t), signin.Request{Provider: "google"})
+	var se *signin.Error
+	if !errors.As(err, &se) || se.Code != signin.CodeKeyring {
+		t.Fatalf("%v", err)
+	}
+	want := secrets.RefreshKey(googletest.Gmail.Email, "google")
+	if !slices.Equal(locked, []string{want}) || len(store.Keys()) != 0 {
+		t.Fatalf("locked %v, stored %v", locked, store.Keys())
+	}
+}
