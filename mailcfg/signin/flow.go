@@ -212,6 +212,7 @@ type idClaims struct {
 	PreferredUsername string `json:"preferred_username"`
 	Name              string `json:"name"`
 	HD                string `json:"hd"`
+	AZP               string `json:"azp"`
 }
 
 func (c idClaims) claim(name string) string {
@@ -265,6 +266,11 @@ func (s *Service) account(ctx context.Context, e *endpoints, r Request, tok *oau
 		var c idClaims
 		if err := idt.Claims(&c); err != nil {
 			return nil, newError(p, CodeIDToken, err)
+		}
+		// OpenID Connect Core §3.1.3.7: a token for several audiences must
+		// name this client as its authorized party.
+		if len(idt.Audience) > 1 && c.AZP != e.clientID {
+			return nil, newError(p, CodeIDToken, errors.New("ID token has several audiences and another authorized party (azp)"))
 		}
 		if isMicrosoft(p) {
 			mc, err := microsoft.ParseIDToken(raw, e.clientID, e.authority, e.tenant, s.cfg.now())

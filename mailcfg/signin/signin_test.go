@@ -269,8 +269,16 @@ func TestGoogleIDTokenChecks(t *testing.T) {
 	for name, edit := range map[string]func(map[string]any){
 		"unverified": func(c map[string]any) { c["email_verified"] = false },
 		"audience":   func(c map[string]any) { c["aud"] = "someone-else.apps.googleusercontent.com" },
-		"issuer":     func(c map[string]any) { c["iss"] = "https://accounts.evil.example" },
-		"expired":    func(c map[string]any) { c["exp"] = time.Now().Add(-time.Hour).Unix() },
+		"audiences with another azp": func(c map[string]any) {
+			c["aud"] = []string{c["aud"].(string), "someone-else.apps.googleusercontent.com"}
+			c["azp"] = "someone-else.apps.googleusercontent.com"
+		},
+		"audiences without azp": func(c map[string]any) {
+			c["aud"] = []string{c["aud"].(string), "someone-else.apps.googleusercontent.com"}
+			delete(c, "azp")
+		},
+		"issuer":  func(c map[string]any) { c["iss"] = "https://accounts.evil.example" },
+		"expired": func(c map[string]any) { c["exp"] = time.Now().Add(-time.Hour).Unix() },
 	} {
 		t.Run(name, func(t *testing.T) {
 			ctx := testCtx(t)
