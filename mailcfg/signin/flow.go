@@ -213,6 +213,21 @@ type idClaims struct {
 	Name              string `json:"name"`
 	HD                string `json:"hd"`
 	AZP               string `json:"azp"`
+	// EDOV is Microsoft's xms_edov: the email's domain is verified by the
+	// tenant.
+	EDOV any `json:"xms_edov"`
+}
+
+func (c idClaims) domainVerified() bool {
+	switch v := c.EDOV.(type) {
+	case bool:
+		return v
+	case string:
+		return strings.EqualFold(v, "true") || v == "1"
+	case float64:
+		return v == 1
+	}
+	return false
 }
 
 func (c idClaims) claim(name string) string {
@@ -284,6 +299,12 @@ func (s *Service) account(ctx context.Context, e *endpoints, r Request, tok *oau
 		}
 		found := false
 		for _, name := range p.IDToken.AddressClaims {
+			if isMicrosoft(p) && name == "email" && !acc.Personal && !c.domainVerified() {
+				// A work tenant's email claim is whatever its administrator
+				// typed (any domain); only Microsoft's own accounts, or a
+				// domain the tenant has verified (xms_edov), vouch for it.
+				continue
+			}
 			if a, err := mailcfg.ParseAddress(c.claim(name)); err == nil {
 				addr, found = a, true
 				break
