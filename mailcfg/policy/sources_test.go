@@ -297,6 +297,12 @@ func TestInstallerAndDocsCoverEveryKey(t *testing.T) {
 		if !strings.Contains(string(wxs), `<Property Id="`+k.MSIProperty+`"`) {
 			t.Errorf("infino-mailbox.wxs lacks the property %s", k.MSIProperty)
 		}
+		// No default of the installer's own: an unset property writes an
+		// empty value, which reads as "not set", so the code's default
+		// (the one docs/deployment.md states) applies.
+		if !strings.Contains(string(wxs), `<Property Id="`+k.MSIProperty+`" />`) {
+			t.Errorf("infino-mailbox.wxs gives the property %s a value of its own", k.MSIProperty)
+		}
 		for _, w := range []string{"`" + k.Name + "`", "`" + k.MSIProperty + "`"} {
 			if !strings.Contains(string(doc), w) {
 				t.Errorf("docs/deployment.md does not mention %s", w)
