@@ -273,13 +273,21 @@ func (s *Service) discover(ctx context.Context, e *endpoints) error {
 }
 
 // issuerMatch judges an iss from a server whose issuer is per tenant
-// (Microsoft's); nil for the others, whose issuer is one string.
+// (Microsoft's): an issuer of the authority, and of the policy's tenant
+// when that is a tenant id; nil for the others, whose issuer is one string.
 func (e *endpoints) issuerMatch() func(string) bool {
 	if !isMicrosoft(e.p) {
 		return nil
 	}
-	authority := e.authority
-	return func(iss string) bool { return microsoft.ValidIssuer(iss, authority) }
+	authority, tenant := e.authority, e.tenant
+	return func(iss string) bool {
+		if !microsoft.ValidIssuer(iss, authority) {
+			return false
+		}
+		// Endpoints of one tenant (its id in the policy) answer as that
+		// tenant's issuer; common and organizations as any tenant's.
+		return !tenantGUID.MatchString(tenant) || strings.EqualFold(iss, authority+"/"+tenant+"/v2.0")
+	}
 }
 
 func (e *endpoints) oauth2(scopes []string) oauth2.Config {

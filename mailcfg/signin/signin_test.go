@@ -243,12 +243,14 @@ func TestMicrosoftForgedIssRefused(t *testing.T) {
 		iss  func(authority string) string
 		code signin.Code
 	}{
-		"other server":  {func(string) string { return "https://login.evil.example/" + microsofttest.Work.TenantID + "/v2.0" }, signin.CodeIssuerMismatch},
-		"not a tenant":  {func(a string) string { return a + "/common/v2.0" }, signin.CodeIssuerMismatch},
-		"tenant issuer": {func(a string) string { return a + "/" + microsofttest.Work.TenantID + "/v2.0" }, ""},
+		"other server":                     {func(string) string { return "https://login.evil.example/" + microsofttest.Work.TenantID + "/v2.0" }, signin.CodeIssuerMismatch},
+		"not a tenant":                     {func(a string) string { return a + "/common/v2.0" }, signin.CodeIssuerMismatch},
+		"tenant issuer":                    {func(a string) string { return a + "/" + microsofttest.Work.TenantID + "/v2.0" }, ""},
+		"another tenant than the policy's": {func(a string) string { return a + "/" + microsofttest.ConsumerTenantID + "/v2.0" }, signin.CodeIssuerMismatch},
 	} {
 		t.Run(name, func(t *testing.T) {
 			ms := microsofttest.NewServer(t)
+			ms.SetTenant(microsofttest.Work.TenantID)
 			cfg := microsoftService(t, ms, secrets.NewMemory()).Config()
 			cfg.Opener = forgingOpener(t, ms.HTTPClient(), func(q url.Values) { q.Set("iss", c.iss(ms.URL)) })
 			_, err := signin.New(cfg).SignIn(testCtx(t), signin.Request{Provider: "microsoft"})
