@@ -2,6 +2,8 @@ package signin
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -56,6 +58,13 @@ func (s *Service) Start(ctx context.Context, r Request) (*Session, error) {
 	if p.LoginHint && hint != "" {
 		params["login_hint"] = hint
 	}
+	// The nonce binds the ID token to this sign-in (OpenID Connect Core
+	// §3.1.2.1), beside PKCE, which binds the code.
+	var nonce string
+	if p.IDToken != nil {
+		nonce = rand.Text()
+		params["nonce"] = nonce
+	}
 	lb, err := oauthloopback.Start(ctx, oauthloopback.Config{
 		OAuth2:        e.oauth2(p.ScopesFor(proto)),
 		RedirectHost:  p.RedirectHost,
@@ -77,7 +86,7 @@ func (s *Service) Start(ctx context.Context, r Request) (*Session, error) {
 		return nil, newError(p, CodeLoopback, err)
 	}
 	r.Protocol = proto
-	return &Session{AuthURL: lb.AuthURL, svc: s, req: r, p: p, e: e, lb: lb}, nil
+	return &Session{AuthURL: lb.AuthURL, svc: s, req: r, p: p, e: e, lb: lb, nonce: nonce}, nil
 }
 
 // SignIn is Start followed by Wait.
@@ -106,7 +115,7 @@ func (s *Session) Wait(ctx context.Context) (*Account, error) {
 	if err != nil {
 		return nil, s.svc.flowError(s.e, s.req.LoginHint, err)
 	}
-	acc, err := s.svc.account(ctx, s.e, s.req, tok)
+	acc, err := s.svc.account(ctx, s.e, s.req, tok, s.nonce)
 	if err != nil {
 		return nil, err
 	}
@@ -253,7 +262,7 @@ func (c idClaims) verified() bool {
 // account turns the token answer into an account: the ID token verified
 // against the provider's keys, the address from its claims (or the login
 // hint without ID tokens), the settings of the provider's servers.
-func (s *Service) account(ctx context.Context, e *endpoints, r Request, tok *oauth2.Token) (*Account, error) {
+func (s *Service) account(ctx context.Context, e *endpoints, r Request, tok *oauth2.Token, nonce string) (*Account, error) {
 	p := e.p
 	if tok.RefreshToken == "" {
 		return nil, newError(p, CodeNoRefreshToken, errors.New("no refresh_token in the token response"))
@@ -277,6 +286,9 @@ func (s *Service) account(ctx context.Context, e *endpoints, r Request, tok *oau
 		idt, err := v.Verify(ctx, raw)
 		if err != nil {
 			return nil, newError(p, CodeIDToken, err)
+		}
+		if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(nonce)) != 1 {
+			return nil, newError(p, CodeIDToken, errors.New("ID token nonce is not this sign-in's"))
 		}
 		var c idClaims
 		if err := idt.Claims(&c); err != nil {

@@ -279,8 +279,10 @@ func TestGoogleIDTokenChecks(t *testing.T) {
 			c["aud"] = []string{c["aud"].(string), "someone-else.apps.googleusercontent.com"}
 			delete(c, "azp")
 		},
-		"issuer":  func(c map[string]any) { c["iss"] = "https://accounts.evil.example" },
-		"expired": func(c map[string]any) { c["exp"] = time.Now().Add(-time.Hour).Unix() },
+		"issuer":      func(c map[string]any) { c["iss"] = "https://accounts.evil.example" },
+		"expired":     func(c map[string]any) { c["exp"] = time.Now().Add(-time.Hour).Unix() },
+		"other nonce": func(c map[string]any) { c["nonce"] = "a-nonce-of-another-sign-in" },
+		"no nonce":    func(c map[string]any) { delete(c, "nonce") },
 	} {
 		t.Run(name, func(t *testing.T) {
 			ctx := testCtx(t)
