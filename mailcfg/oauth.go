@@ -264,7 +264,7 @@ func ParseOAuthTable(data []byte) (*OAuthTable, error) {
 		for k, v := range p.AuthParams {
 			switch k {
 			case "response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge",
-				"code_challenge_method", "code_verifier", "client_secret", "login_hint":
+				"code_challenge_method", "code_verifier", "client_secret", "login_hint", "nonce":
 				bad(p, "authParams may not set %s", k)
 			}
 			if v == "" {

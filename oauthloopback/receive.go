@@ -22,7 +22,8 @@ import (
 // authorization-code flow: a page at the provider that redirects back once
 // with parameters of its own (Microsoft's admin consent answers
 // admin_consent=True&tenant=…). The listener rules are Start's: loopback
-// only, the Host header checked, only the right state ends the wait.
+// only, the Host header checked, only the right state ends the wait; its
+// pages never show what the answer carried.
 type ReceiveConfig struct {
 	// URL builds the page's address from the redirect URI and the state
 	// (both must go into it).
@@ -236,11 +237,10 @@ func (r *Receiver) serveHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	w.Header().Set("Connection", "close")
 	if failed {
-		details := v.Get("error")
-		if d := v.Get("error_description"); d != "" {
-			details += ": " + d
-		}
-		s.writePage(w, http.StatusOK, pageDenied, details)
+		// Nothing of the answer is shown: the page is served from this
+		// machine, so text put into it would look like the app's own. The
+		// caller reports the error.
+		s.writePage(w, http.StatusOK, pageDenied, "")
 		return
 	}
 	s.writePage(w, http.StatusOK, pageSuccess, "")

@@ -96,3 +96,78 @@ func FuzzParseAnswer(f *testing.F) {
 		}
 	})
 }
+
+// The page answering a refusal shows nothing the answer carried (error,
+// error_description): it comes from this machine, so injected text would
+// read as the app's own words.
+func TestReceivePageReflectsNothing(t *testing.T) {
+	ctx := context.Background()
+	opened := make(chan string, 1)
+	r, err := ReceiveStart(ctx, ReceiveConfig{
+		URL: func(redirect, state string) (string, error) {
+			return "https://idp.example/adminconsent?" + url.Values{"redirect_uri": {redirect}, "state": {state}}.Encode(), nil
+		},
+		Params:       []string{"admin_consent", "tenant", "error", "error_description"},
+		RedirectHost: HostIPv4,
+		Opener:       func(_ context.Context, u string) error { opened <- u; return nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	u, _ := url.Parse(<-opened)
+	q := url.Values{"state": {u.Query().Get("state")}, "error": {"call_0800_123_456_now"},
+		"error_description": {"Your account is locked. Call IT support at 0800 123 456 and read them your password."}}
+	res, err := http.Get(r.RedirectURL + "?" + q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || strings.Contains(string(body), "0800") || strings.Contains(string(body), "password") ||
+		!strings.Contains(string(body), "Sign-in was cancelled or denied") {
+		t.Fatalf("%d %s", res.StatusCode, body)
+	}
+	if v, err := r.Wait(ctx); err != nil || v.Get("error") != "call_0800_123_456_now" {
+		t.Fatalf("%v %v", v, err)
+	}
+}
+
+// A request naming another host (DNS rebinding: a web page whose name now
+// points at 127.0.0.1) is refused even with the right state, and the
+// receiver keeps waiting for the real answer.
+func TestReceiveHostChecked(t *testing.T) {
+	ctx := context.Background()
+	opened := make(chan string, 1)
+	r, err := ReceiveStart(ctx, ReceiveConfig{
+		URL: func(redirect, state string) (string, error) {
+			return "https://idp.example/adminconsent?" + url.Values{"redirect_uri": {redirect}, "state": {state}}.Encode(), nil
+		},
+		Params: []string{"admin_consent", "tenant"},
+		Opener: func(_ context.Context, u string) error { opened <- u; return nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	u, _ := url.Parse(<-opened)
+	q := "admin_consent=True&tenant=t&state=" + url.QueryEscape(u.Query().Get("state"))
+	req, _ := http.NewRequest(http.MethodGet, r.RedirectURL+"?"+q, nil)
+	req.Host = "rebound.example"
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusMisdirectedRequest {
+		t.Fatalf("foreign Host: %d", res.StatusCode)
+	}
+	res, err = http.Get(r.RedirectURL + "?" + q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if v, err := r.Wait(ctx); err != nil || v.Get("admin_consent") != "True" {
+		t.Fatalf("%v %v", v, err)
+	}
+}

@@ -172,6 +172,9 @@ type Server struct {
 	authorizeErr *ErrorResponse
 	tokenErr     *ErrorResponse
 	claims       func(map[string]any)
+	signer       func(map[string]any) string
+	extraJWKs    []map[string]string
+	jwksTo       string
 	ttl          time.Duration
 	mint         func(Account) string
 	denyNext     int
@@ -275,6 +278,26 @@ func (s *Server) SetTokenError(e *ErrorResponse) { s.mu.Lock(); s.tokenErr = e; 
 
 // SetClaims edits ID token claims before they are signed (nil: none).
 func (s *Server) SetClaims(f func(map[string]any)) { s.mu.Lock(); s.claims = f; s.mu.Unlock() }
+
+// SetIDTokenSigner replaces how ID tokens are signed (hostile tests: alg
+// none, HS256, a key of its own published with AddJWK); nil: RS256 with
+// the published key.
+func (s *Server) SetIDTokenSigner(f func(claims map[string]any) string) {
+	s.mu.Lock()
+	s.signer = f
+	s.mu.Unlock()
+}
+
+// AddJWK publishes one more key in the JWKS.
+func (s *Server) AddJWK(k map[string]string) {
+	s.mu.Lock()
+	s.extraJWKs = append(s.extraJWKs, k)
+	s.mu.Unlock()
+}
+
+// SetJWKSRedirect makes the JWKS endpoint answer with a redirect to to
+// (hostile tests: keys from another server); "" serves the keys.
+func (s *Server) SetJWKSRedirect(to string) { s.mu.Lock(); s.jwksTo = to; s.mu.Unlock() }
 
 // SetAccessTokenTTL sets the lifetime (expires_in) of new access tokens.
 func (s *Server) SetAccessTokenTTL(d time.Duration) { s.mu.Lock(); s.ttl = d; s.mu.Unlock() }
@@ -718,6 +741,9 @@ func (s *Server) idTokenLocked(g *grant) string {
 	if s.claims != nil {
 		s.claims(claims)
 	}
+	if s.signer != nil {
+		return s.signer(claims)
+	}
 	return s.sign(claims)
 }
 
@@ -736,11 +762,20 @@ func (s *Server) sign(claims map[string]any) string {
 
 func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
 	pub := s.key.PublicKey
-	writeJSON(w, map[string]any{"keys": []map[string]string{{
+	keys := []map[string]string{{
 		"kty": "RSA", "use": "sig", "alg": "RS256", "kid": s.kid,
 		"n": base64.RawURLEncoding.EncodeToString(pub.N.Bytes()),
 		"e": base64.RawURLEncoding.EncodeToString(big.NewInt(int64(pub.E)).Bytes()),
-	}}})
+	}}
+	s.mu.Lock()
+	keys = append(keys, s.extraJWKs...)
+	to := s.jwksTo
+	s.mu.Unlock()
+	if to != "" {
+		http.Redirect(w, r, to, http.StatusFound)
+		return
+	}
+	writeJSON(w, map[string]any{"keys": keys})
 }
 
 func (s *Server) config(w http.ResponseWriter, r *http.Request) {

@@ -181,6 +181,9 @@ type key struct {
 	// that writes this key, and an example value.
 	msi     string
 	example string
+	// secret: Display never shows the value (a client secret, even a
+	// non-confidential one, stays out of output people paste into tickets).
+	secret bool
 }
 
 // keys is the one list of everything a policy may say.
@@ -284,6 +287,7 @@ func oauthKey(id, field, example string) key {
 		k.set = func(p *Policy, v any) { edit(p, func(c *OAuthClient) { c.ClientID = v.(string) }) }
 		k.get = func(p *Policy) any { return p.OAuth[id].ClientID }
 	case "clientSecret":
+		k.secret = true
 		k.check = checkClientSecret
 		k.set = func(p *Policy, v any) { edit(p, func(c *OAuthClient) { c.ClientSecret = v.(string) }) }
 		k.get = func(p *Policy) any { return p.OAuth[id].ClientSecret }
@@ -455,7 +459,7 @@ func (p *Policy) Value(name string) any {
 }
 
 // Display formats the value of a key for people: lists joined by commas,
-// "(not set)" for an empty string.
+// "(not set)" for an empty string, "(set)" for a client secret.
 func (p *Policy) Display(name string) string {
 	switch v := p.Value(name).(type) {
 	case nil:
@@ -463,6 +467,9 @@ func (p *Policy) Display(name string) string {
 	case string:
 		if v == "" {
 			return "(not set)"
+		}
+		if k, ok := lookup(canonical(name)); ok && k.secret {
+			return "(set)"
 		}
 		return v
 	case []string:

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -296,6 +297,12 @@ func TestInstallerAndDocsCoverEveryKey(t *testing.T) {
 		if !strings.Contains(string(wxs), `<Property Id="`+k.MSIProperty+`"`) {
 			t.Errorf("infino-mailbox.wxs lacks the property %s", k.MSIProperty)
 		}
+		// No default of the installer's own: an unset property writes an
+		// empty value, which reads as "not set", so the code's default
+		// (the one docs/deployment.md states) applies.
+		if !strings.Contains(string(wxs), `<Property Id="`+k.MSIProperty+`" />`) {
+			t.Errorf("infino-mailbox.wxs gives the property %s a value of its own", k.MSIProperty)
+		}
 		for _, w := range []string{"`" + k.Name + "`", "`" + k.MSIProperty + "`"} {
 			if !strings.Contains(string(doc), w) {
 				t.Errorf("docs/deployment.md does not mention %s", w)
@@ -391,5 +398,50 @@ func TestOAuthKeys(t *testing.T) {
 	q := Default()
 	if err := q.Set("s", map[string]any{"oauth.google.authority": "http://127.0.0.1:9"}); err != nil {
 		t.Errorf("loopback http authority refused: %v", err)
+	}
+}
+
+// The documented default of every key with a default value is the one the
+// code applies (docs/deployment.md, section 1's table, third column), so
+// that IT reads what the app does when a key is not set.
+func TestDocsStateEveryDefault(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "deployment.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]string{}
+	for _, line := range strings.Split(string(doc), "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 5 || !strings.HasPrefix(strings.TrimSpace(cells[1]), "`") {
+			continue
+		}
+		name := strings.Trim(strings.TrimSpace(cells[1]), "`")
+		if _, seen := rows[name]; !seen {
+			rows[name] = strings.Trim(strings.TrimSpace(cells[3]), "`")
+		}
+	}
+	for _, k := range KeyInfos() {
+		var want string
+		switch d := k.Default.(type) {
+		case string:
+			want = d
+		case []string:
+			want = strings.Join(d, ",")
+		case bool:
+			want = strconv.FormatBool(d)
+		default:
+			continue
+		}
+		got, ok := rows[k.Name]
+		if !ok {
+			t.Errorf("docs/deployment.md has no table row for %s", k.Name)
+			continue
+		}
+		if want == "" {
+			continue // "not set" or a described default
+		}
+		if got != want {
+			t.Errorf("docs/deployment.md: %s defaults to %q, the code to %q", k.Name, got, want)
+		}
 	}
 }

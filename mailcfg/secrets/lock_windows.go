@@ -4,6 +4,7 @@ package secrets
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 
 	"golang.org/x/sys/windows"
@@ -22,3 +23,17 @@ func unlockFile(f *os.File) {
 	var ol windows.Overlapped
 	_ = windows.UnlockFileEx(windows.Handle(f.Fd()), 0, 1, 0, &ol)
 }
+
+// openLockFile opens (creating) a lock file. The directory is the user's
+// local application data, which other users cannot enter.
+func openLockFile(path string) (*os.File, error) {
+	fi, err := os.Lstat(path)
+	if err == nil && !fi.Mode().IsRegular() {
+		return nil, errors.New("the lock file is not a regular file")
+	}
+	return os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+}
+
+// checkOwner: Windows directories under the user's profile carry the
+// user's access control list; there is no owner id to compare here.
+func checkOwner(fs.FileInfo) error { return nil }

@@ -131,6 +131,9 @@ type Session struct {
 	p   *mailcfg.OAuthProvider
 	e   *endpoints
 	lb  *oauthloopback.Session
+	// nonce was sent with the authorization request; the ID token must
+	// carry it back ("" for providers without ID tokens).
+	nonce string
 }
 
 // Account is a signed-in mailbox.

@@ -45,6 +45,36 @@ func tenantFromError(desc string) string {
 	return ""
 }
 
+var tenantGUID = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// validTenant accepts what may name a tenant in an endpoint path: a tenant
+// id (GUID), a domain name (letters, digits and hyphens in dot-separated
+// labels) or "organizations"/"common". Anything else (a slash, "..", a
+// query, spaces) could reshape the URL an administrator is sent to.
+func validTenant(t string) bool {
+	if tenantGUID.MatchString(t) || t == "organizations" || t == "common" {
+		return true
+	}
+	if len(t) > 253 || !strings.Contains(t, ".") {
+		return false
+	}
+	for _, l := range strings.Split(t, ".") {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' ||
+			strings.ContainsFunc(l, func(r rune) bool {
+				return !(r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+			}) {
+			return false
+		}
+	}
+	return true
+}
+
+func badTenant(p *mailcfg.OAuthProvider) *Error {
+	return &Error{Provider: p.ID, Code: CodeMisconfigured,
+		Message: mailcfg.Text{PL: "Dzierżawa musi być identyfikatorem dzierżawy (GUID) albo domeną organizacji, np. kancelaria.onmicrosoft.com.",
+			EN: "The tenant must be a tenant ID (GUID) or a domain of the organisation, e.g. kancelaria.onmicrosoft.com."}}
+}
+
 // consentTenant picks the tenant an administrator approves for: the one
 // named (error, flag), else a specific tenant from the policy, else the
 // address's domain (a verified domain names its tenant), else
@@ -81,6 +111,9 @@ func (s *Service) consent(e *endpoints, tenant, address string) (*ConsentNeeded,
 		return nil, fmt.Errorf("signin: %s has no admin consent", p.ID)
 	}
 	tenant = consentTenant(tenant, e.tenant, address)
+	if !validTenant(tenant) {
+		return nil, badTenant(p)
+	}
 	scopes := consentScopes(p)
 	redirect := "http://localhost"
 	u := adminConsentURL(e, tenant, redirect, rand.Text(), scopes)
@@ -159,9 +192,12 @@ func (s *Service) AdminConsent(ctx context.Context, r AdminConsentRequest) (*Adm
 		return nil, &Error{Provider: p.ID, Code: CodeMisconfigured,
 			Message: mailcfg.Text{PL: p.Name.PL + " nie ma zgody administratora.", EN: p.Name.EN + " has no admin consent."}}
 	}
-	tenant := r.Tenant
+	tenant := strings.TrimSpace(r.Tenant)
 	if tenant == "" {
 		tenant = consentTenant("", e.tenant, "")
+	}
+	if !validTenant(tenant) {
+		return nil, badTenant(p)
 	}
 	scopes := consentScopes(p)
 	rc, err := oauthloopback.ReceiveStart(ctx, oauthloopback.ReceiveConfig{
@@ -200,5 +236,14 @@ func (s *Service) AdminConsent(ctx context.Context, r AdminConsentRequest) (*Adm
 		}
 		return nil, out
 	}
-	return &AdminConsentResult{Granted: true, Tenant: v.Get("tenant"), Scope: v.Get("scope")}, nil
+	// The answer names the tenant that approved: a tenant id, the one
+	// asked for when that was one.
+	got := v.Get("tenant")
+	if !tenantGUID.MatchString(got) || tenantGUID.MatchString(tenant) && !strings.EqualFold(got, tenant) {
+		return nil, &Error{Provider: p.ID, Code: CodeServer,
+			Message: mailcfg.Text{PL: "Odpowiedź " + p.Name.PL + " nie wskazuje dzierżawy, o którą proszono o zgodę.",
+				EN: "The answer from " + p.Name.EN + " does not name the tenant the consent was asked for."},
+			Err: errors.New("admin consent answer: tenant is not the one asked for")}
+	}
+	return &AdminConsentResult{Granted: true, Tenant: strings.ToLower(got), Scope: v.Get("scope")}, nil
 }

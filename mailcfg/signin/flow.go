@@ -2,6 +2,8 @@ package signin
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -56,6 +58,13 @@ func (s *Service) Start(ctx context.Context, r Request) (*Session, error) {
 	if p.LoginHint && hint != "" {
 		params["login_hint"] = hint
 	}
+	// The nonce binds the ID token to this sign-in (OpenID Connect Core
+	// §3.1.2.1), beside PKCE, which binds the code.
+	var nonce string
+	if p.IDToken != nil {
+		nonce = rand.Text()
+		params["nonce"] = nonce
+	}
 	lb, err := oauthloopback.Start(ctx, oauthloopback.Config{
 		OAuth2:        e.oauth2(p.ScopesFor(proto)),
 		RedirectHost:  p.RedirectHost,
@@ -77,7 +86,7 @@ func (s *Service) Start(ctx context.Context, r Request) (*Session, error) {
 		return nil, newError(p, CodeLoopback, err)
 	}
 	r.Protocol = proto
-	return &Session{AuthURL: lb.AuthURL, svc: s, req: r, p: p, e: e, lb: lb}, nil
+	return &Session{AuthURL: lb.AuthURL, svc: s, req: r, p: p, e: e, lb: lb, nonce: nonce}, nil
 }
 
 // SignIn is Start followed by Wait.
@@ -106,12 +115,23 @@ func (s *Session) Wait(ctx context.Context) (*Account, error) {
 	if err != nil {
 		return nil, s.svc.flowError(s.e, s.req.LoginHint, err)
 	}
-	acc, err := s.svc.account(ctx, s.e, s.req, tok)
+	acc, err := s.svc.account(ctx, s.e, s.req, tok, s.nonce)
 	if err != nil {
 		return nil, err
 	}
 	if s.svc.cfg.Store != nil {
-		if err := s.svc.cfg.Store.Set(ctx, secrets.RefreshKey(acc.Address, s.p.ID), tok.RefreshToken); err != nil {
+		// Under the refresh lock: a refresh of an earlier sign-in under way
+		// in another process must not write its token over this one.
+		unlock, err := acc.tokens.lock(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, newError(s.p, CodeCancelled, err)
+			}
+			return nil, keyringError(s.p, err)
+		}
+		err = s.svc.cfg.Store.Set(ctx, acc.tokens.key, tok.RefreshToken)
+		unlock()
+		if err != nil {
 			return nil, keyringError(s.p, err)
 		}
 	}
@@ -188,6 +208,12 @@ func safeOAuthCode(s string) string {
 	return s
 }
 
+// idTokenAlgs are the ID token signatures accepted: public-key ones only
+// (RS256 at Google and Microsoft; others may publish EC keys), never
+// "none" or an HMAC, which a key from the provider's JWKS cannot check.
+var idTokenAlgs = []string{oidc.RS256, oidc.RS384, oidc.RS512, oidc.PS256, oidc.PS384, oidc.PS512,
+	oidc.ES256, oidc.ES384, oidc.ES512, oidc.EdDSA}
+
 // idClaims are the ID token claims the app reads.
 type idClaims struct {
 	Email             string `json:"email"`
@@ -195,6 +221,22 @@ type idClaims struct {
 	PreferredUsername string `json:"preferred_username"`
 	Name              string `json:"name"`
 	HD                string `json:"hd"`
+	AZP               string `json:"azp"`
+	// EDOV is Microsoft's xms_edov: the email's domain is verified by the
+	// tenant.
+	EDOV any `json:"xms_edov"`
+}
+
+func (c idClaims) domainVerified() bool {
+	switch v := c.EDOV.(type) {
+	case bool:
+		return v
+	case string:
+		return strings.EqualFold(v, "true") || v == "1"
+	case float64:
+		return v == 1
+	}
+	return false
 }
 
 func (c idClaims) claim(name string) string {
@@ -220,7 +262,7 @@ func (c idClaims) verified() bool {
 // account turns the token answer into an account: the ID token verified
 // against the provider's keys, the address from its claims (or the login
 // hint without ID tokens), the settings of the provider's servers.
-func (s *Service) account(ctx context.Context, e *endpoints, r Request, tok *oauth2.Token) (*Account, error) {
+func (s *Service) account(ctx context.Context, e *endpoints, r Request, tok *oauth2.Token, nonce string) (*Account, error) {
 	p := e.p
 	if tok.RefreshToken == "" {
 		return nil, newError(p, CodeNoRefreshToken, errors.New("no refresh_token in the token response"))
@@ -238,15 +280,24 @@ func (s *Service) account(ctx context.Context, e *endpoints, r Request, tok *oau
 		if raw == "" {
 			return nil, newError(p, CodeIDToken, errors.New("no id_token in the token response"))
 		}
-		keys := oidc.NewRemoteKeySet(oidc.ClientContext(ctx, s.cfg.httpClient()), e.jwksURL)
-		v := oidc.NewVerifier(e.issuer, keys, &oidc.Config{ClientID: e.clientID, Now: s.cfg.now, SkipIssuerCheck: isMicrosoft(p)})
+		keys := oidc.NewRemoteKeySet(oidc.ClientContext(ctx, s.cfg.oidcClient()), e.jwksURL)
+		v := oidc.NewVerifier(e.issuer, keys, &oidc.Config{ClientID: e.clientID, Now: s.cfg.now, SkipIssuerCheck: isMicrosoft(p),
+			SupportedSigningAlgs: idTokenAlgs})
 		idt, err := v.Verify(ctx, raw)
 		if err != nil {
 			return nil, newError(p, CodeIDToken, err)
 		}
+		if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(nonce)) != 1 {
+			return nil, newError(p, CodeIDToken, errors.New("ID token nonce is not this sign-in's"))
+		}
 		var c idClaims
 		if err := idt.Claims(&c); err != nil {
 			return nil, newError(p, CodeIDToken, err)
+		}
+		// OpenID Connect Core §3.1.3.7: a token for several audiences must
+		// name this client as its authorized party.
+		if len(idt.Audience) > 1 && c.AZP != e.clientID {
+			return nil, newError(p, CodeIDToken, errors.New("ID token has several audiences and another authorized party (azp)"))
 		}
 		if isMicrosoft(p) {
 			mc, err := microsoft.ParseIDToken(raw, e.clientID, e.authority, e.tenant, s.cfg.now())
@@ -260,6 +311,12 @@ func (s *Service) account(ctx context.Context, e *endpoints, r Request, tok *oau
 		}
 		found := false
 		for _, name := range p.IDToken.AddressClaims {
+			if isMicrosoft(p) && name == "email" && !acc.Personal && !c.domainVerified() {
+				// A work tenant's email claim is whatever its administrator
+				// typed (any domain); only Microsoft's own accounts, or a
+				// domain the tenant has verified (xms_edov), vouch for it.
+				continue
+			}
 			if a, err := mailcfg.ParseAddress(c.claim(name)); err == nil {
 				addr, found = a, true
 				break

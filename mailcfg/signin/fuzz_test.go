@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -110,6 +111,34 @@ func FuzzTokenResponse(f *testing.F) {
 		}
 		if m := marginFor(fuzzNow, exp); m < 0 || !fuzzNow.Add(m).Before(exp) {
 			t.Fatalf("expires_in %s: margin %v, expiry %v", r.ExpiresIn, m, exp)
+		}
+	})
+}
+
+// FuzzConsentTenant: whatever tenant is typed or found, a consent link is
+// either refused or one whose host is the authority's and whose path is
+// /<tenant>/v2.0/adminconsent with the tenant as one path segment, so the
+// administrator is never sent to another page.
+func FuzzConsentTenant(f *testing.F) {
+	for _, s := range []string{"72f988bf-86f1-41af-91ab-2d7cd011db47", "kancelaria.onmicrosoft.com", "organizations", "..", "a/../b",
+		"kancelaria.pl?x=1", "kancelaria.pl#x", "%2e%2e", "xn--kancelaria-xyz.pl", "a..b", "-a.pl", "evil.example@login"} {
+		f.Add(s)
+	}
+	p := policy.Default()
+	if err := p.Set("fuzz", map[string]any{"microsoft.clientId": "11111111-2222-3333-4444-555555555555"}); err != nil {
+		f.Fatal(err)
+	}
+	svc := New(Config{Policy: p})
+	f.Fuzz(func(t *testing.T, tenant string) {
+		c, err := svc.ConsentFor("microsoft", tenant, "")
+		if err != nil {
+			return
+		}
+		u, err := url.Parse(c.URL)
+		if err != nil || u.Scheme != "https" || u.Host != "login.microsoftonline.com" || u.User != nil || u.Fragment != "" ||
+			u.EscapedPath() != "/"+c.Tenant+"/v2.0/adminconsent" || c.Tenant == "." || c.Tenant == ".." ||
+			strings.ContainsAny(c.Tenant, "/?#%@\\ ") {
+			t.Fatalf("tenant %q gave %s", tenant, c.URL)
 		}
 	})
 }

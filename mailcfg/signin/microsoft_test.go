@@ -182,8 +182,14 @@ func TestMicrosoftIDTokenClaims(t *testing.T) {
 		code    signin.Code
 		email   string
 	}{
-		{name: "email fallback", account: microsofttest.Account{PreferredUsername: "+48600100200", Email: "Ewa@Kancelaria.example", TenantID: microsofttest.Work.TenantID},
-			email: "Ewa@kancelaria.example"},
+		{name: "email fallback", account: microsofttest.Account{PreferredUsername: "+48600100200", Email: "Ewa@Outlook.example", TenantID: microsofttest.ConsumerTenantID},
+			email: "Ewa@outlook.example"},
+		// A work tenant's email claim is set by its administrator, to any
+		// domain: it names the mailbox only with xms_edov (domain verified).
+		{name: "work email unverified", account: microsofttest.Account{PreferredUsername: "+48600100200", Email: "Ewa@Kancelaria.example", TenantID: microsofttest.Work.TenantID},
+			code: signin.CodeNoAddress},
+		{name: "work email verified domain", account: microsofttest.Account{PreferredUsername: "+48600100200", Email: "Ewa@Kancelaria.example", TenantID: microsofttest.Work.TenantID},
+			edit: func(c map[string]any) { c["xms_edov"] = true }, email: "Ewa@kancelaria.example"},
 		{name: "no address", account: microsofttest.Account{PreferredUsername: "+48600100200", TenantID: microsofttest.ConsumerTenantID},
 			code: signin.CodeNoAddress},
 		{name: "aud", edit: func(c map[string]any) { c["aud"] = "another-app" }, code: signin.CodeIDToken},

@@ -33,6 +33,24 @@ func (c Config) httpClient() *http.Client {
 	return &http.Client{Timeout: DefaultHTTPTimeout}
 }
 
+// oidcClient is the client for discovery documents and keys: a redirect
+// may stay on the server asked (same scheme and host), never lead to
+// another one, so the keys that vouch for ID tokens come only from the
+// provider's configured server.
+func (c Config) oidcClient() *http.Client {
+	hc := *c.httpClient()
+	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if len(via) >= 5 {
+			return errors.New("stopped after 5 redirects")
+		}
+		if req.URL.Scheme != via[0].URL.Scheme || !strings.EqualFold(req.URL.Host, via[0].URL.Host) {
+			return errors.New("redirected to another server")
+		}
+		return nil
+	}
+	return &hc
+}
+
 func (c Config) table() *mailcfg.Table {
 	if c.Table != nil {
 		return c.Table
@@ -224,7 +242,7 @@ func (s *Service) discover(ctx context.Context, e *endpoints) error {
 	if base == doc {
 		return misconfigured(e.p, errors.New("discovery URL does not end in /.well-known/openid-configuration"), "")
 	}
-	dctx := oidc.InsecureIssuerURLContext(oidc.ClientContext(ctx, s.cfg.httpClient()), e.p.Issuer)
+	dctx := oidc.InsecureIssuerURLContext(oidc.ClientContext(ctx, s.cfg.oidcClient()), e.p.Issuer)
 	prov, err := oidc.NewProvider(dctx, base)
 	if err != nil {
 		var mm *oidc.IssuerMismatchError
@@ -255,13 +273,21 @@ func (s *Service) discover(ctx context.Context, e *endpoints) error {
 }
 
 // issuerMatch judges an iss from a server whose issuer is per tenant
-// (Microsoft's); nil for the others, whose issuer is one string.
+// (Microsoft's): an issuer of the authority, and of the policy's tenant
+// when that is a tenant id; nil for the others, whose issuer is one string.
 func (e *endpoints) issuerMatch() func(string) bool {
 	if !isMicrosoft(e.p) {
 		return nil
 	}
-	authority := e.authority
-	return func(iss string) bool { return microsoft.ValidIssuer(iss, authority) }
+	authority, tenant := e.authority, e.tenant
+	return func(iss string) bool {
+		if !microsoft.ValidIssuer(iss, authority) {
+			return false
+		}
+		// Endpoints of one tenant (its id in the policy) answer as that
+		// tenant's issuer; common and organizations as any tenant's.
+		return !tenantGUID.MatchString(tenant) || strings.EqualFold(iss, authority+"/"+tenant+"/v2.0")
+	}
 }
 
 func (e *endpoints) oauth2(scopes []string) oauth2.Config {

@@ -2,9 +2,22 @@ package signin_test
 
 import (
 	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"io"
+	"math/big"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -230,12 +243,14 @@ func TestMicrosoftForgedIssRefused(t *testing.T) {
 		iss  func(authority string) string
 		code signin.Code
 	}{
-		"other server":  {func(string) string { return "https://login.evil.example/" + microsofttest.Work.TenantID + "/v2.0" }, signin.CodeIssuerMismatch},
-		"not a tenant":  {func(a string) string { return a + "/common/v2.0" }, signin.CodeIssuerMismatch},
-		"tenant issuer": {func(a string) string { return a + "/" + microsofttest.Work.TenantID + "/v2.0" }, ""},
+		"other server":                     {func(string) string { return "https://login.evil.example/" + microsofttest.Work.TenantID + "/v2.0" }, signin.CodeIssuerMismatch},
+		"not a tenant":                     {func(a string) string { return a + "/common/v2.0" }, signin.CodeIssuerMismatch},
+		"tenant issuer":                    {func(a string) string { return a + "/" + microsofttest.Work.TenantID + "/v2.0" }, ""},
+		"another tenant than the policy's": {func(a string) string { return a + "/" + microsofttest.ConsumerTenantID + "/v2.0" }, signin.CodeIssuerMismatch},
 	} {
 		t.Run(name, func(t *testing.T) {
 			ms := microsofttest.NewServer(t)
+			ms.SetTenant(microsofttest.Work.TenantID)
 			cfg := microsoftService(t, ms, secrets.NewMemory()).Config()
 			cfg.Opener = forgingOpener(t, ms.HTTPClient(), func(q url.Values) { q.Set("iss", c.iss(ms.URL)) })
 			_, err := signin.New(cfg).SignIn(testCtx(t), signin.Request{Provider: "microsoft"})
@@ -256,8 +271,18 @@ func TestGoogleIDTokenChecks(t *testing.T) {
 	for name, edit := range map[string]func(map[string]any){
 		"unverified": func(c map[string]any) { c["email_verified"] = false },
 		"audience":   func(c map[string]any) { c["aud"] = "someone-else.apps.googleusercontent.com" },
-		"issuer":     func(c map[string]any) { c["iss"] = "https://accounts.evil.example" },
-		"expired":    func(c map[string]any) { c["exp"] = time.Now().Add(-time.Hour).Unix() },
+		"audiences with another azp": func(c map[string]any) {
+			c["aud"] = []string{c["aud"].(string), "someone-else.apps.googleusercontent.com"}
+			c["azp"] = "someone-else.apps.googleusercontent.com"
+		},
+		"audiences without azp": func(c map[string]any) {
+			c["aud"] = []string{c["aud"].(string), "someone-else.apps.googleusercontent.com"}
+			delete(c, "azp")
+		},
+		"issuer":      func(c map[string]any) { c["iss"] = "https://accounts.evil.example" },
+		"expired":     func(c map[string]any) { c["exp"] = time.Now().Add(-time.Hour).Unix() },
+		"other nonce": func(c map[string]any) { c["nonce"] = "a-nonce-of-another-sign-in" },
+		"no nonce":    func(c map[string]any) { delete(c, "nonce") },
 	} {
 		t.Run(name, func(t *testing.T) {
 			ctx := testCtx(t)
@@ -414,5 +439,180 @@ func TestMicrosoftErrorCompat(t *testing.T) {
 	var se *signin.Error
 	if !errors.As(err, &se) || se.Code != signin.CodeUnknownProvider || errors.As(err, &me) {
 		t.Fatalf("%v", err)
+	}
+}
+
+// The tenant of an admin-consent link is a tenant id or a domain: one
+// typed with a slash, "..", a query or a space (which could send the
+// administrator to another page of the sign-in server) is refused before
+// any browser opens, for the command and for the link sent to IT alike.
+func TestAdminConsentTenantValidated(t *testing.T) {
+	ms := microsofttest.NewServer(t)
+	cfg := microsoftService(t, ms, secrets.NewMemory()).Config()
+	opened := 0
+	cfg.Opener = func(context.Context, string) error { opened++; return nil }
+	svc := signin.New(cfg)
+	for _, tenant := range []string{"..", "../common/oauth2/v2.0/authorize", "kancelaria.pl/x", "kancelaria.pl?x=1",
+		"kancelaria pl", "-kancelaria.pl", "kancelaria..pl", "localhost", "consumers"} {
+		_, err := svc.AdminConsent(testCtx(t), signin.AdminConsentRequest{Provider: "microsoft", Tenant: tenant})
+		var se *signin.Error
+		if !errors.As(err, &se) || se.Code != signin.CodeMisconfigured || !strings.Contains(se.Message.EN, "tenant ID") {
+			t.Errorf("AdminConsent tenant %q: %v", tenant, err)
+		}
+		if _, err := svc.ConsentFor("microsoft", tenant, ""); err == nil {
+			t.Errorf("ConsentFor tenant %q accepted", tenant)
+		}
+	}
+	if opened != 0 || ms.Stats().AdminConsents != 0 {
+		t.Fatalf("a browser opened %d times, %d consents", opened, ms.Stats().AdminConsents)
+	}
+	for _, tenant := range []string{microsofttest.Work.TenantID, "kancelaria.onmicrosoft.com", "organizations"} {
+		if c, err := svc.ConsentFor("microsoft", tenant, ""); err != nil || c.Tenant != tenant {
+			t.Errorf("ConsentFor %q: %+v %v", tenant, c, err)
+		}
+	}
+}
+
+// An admin-consent answer that names another tenant than the tenant id
+// asked for (or none) is not reported as a grant.
+func TestAdminConsentAnswerNamesTheTenant(t *testing.T) {
+	ms := microsofttest.NewServer(t)
+	cfg := microsoftService(t, ms, secrets.NewMemory()).Config()
+	for name, edit := range map[string]func(url.Values){
+		"other tenant": func(q url.Values) { q.Set("tenant", "00000000-0000-0000-0000-000000000001") },
+		"no tenant":    func(q url.Values) { q.Del("tenant") },
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg.Opener = forgingOpener(t, ms.HTTPClient(), edit)
+			res, err := signin.New(cfg).AdminConsent(testCtx(t), signin.AdminConsentRequest{Provider: "microsoft", Tenant: microsofttest.Work.TenantID})
+			if err == nil {
+				t.Fatalf("granted: %+v", res)
+			}
+		})
+	}
+}
+
+func jwt(t *testing.T, header, claims map[string]any, sign func([]byte) []byte) string {
+	t.Helper()
+	h, _ := json.Marshal(header)
+	c, _ := json.Marshal(claims)
+	in := base64.RawURLEncoding.EncodeToString(h) + "." + base64.RawURLEncoding.EncodeToString(c)
+	return in + "." + base64.RawURLEncoding.EncodeToString(sign([]byte(in)))
+}
+
+// The ID token's signature is checked against the provider's published
+// keys with a public-key algorithm: "none", HS256 keyed with the public
+// key and a key the provider does not publish are refused; an ES256 key
+// the provider publishes (Yahoo's and AOL's kind) is accepted.
+func TestIDTokenSignature(t *testing.T) {
+	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]struct {
+		sign func(t *testing.T, g *googletest.Server, claims map[string]any) string
+		ok   bool
+	}{
+		"none": {sign: func(t *testing.T, _ *googletest.Server, claims map[string]any) string {
+			return jwt(t, map[string]any{"alg": "none", "typ": "JWT"}, claims, func([]byte) []byte { return nil })
+		}},
+		"HS256 keyed with the public key": {sign: func(t *testing.T, g *googletest.Server, claims map[string]any) string {
+			der, _ := x509.MarshalPKIXPublicKey(g.PublicKey())
+			secret := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+			return jwt(t, map[string]any{"alg": "HS256", "typ": "JWT"}, claims, func(in []byte) []byte {
+				m := hmac.New(sha256.New, secret)
+				m.Write(in)
+				return m.Sum(nil)
+			})
+		}},
+		"unpublished key": {sign: func(t *testing.T, _ *googletest.Server, claims map[string]any) string {
+			return jwt(t, map[string]any{"alg": "RS256", "typ": "JWT"}, claims, func(in []byte) []byte {
+				sum := sha256.Sum256(in)
+				sig, _ := rsa.SignPKCS1v15(rand.Reader, other, crypto.SHA256, sum[:])
+				return sig
+			})
+		}},
+		"published ES256 key": {ok: true, sign: func(t *testing.T, _ *googletest.Server, claims map[string]any) string {
+			return jwt(t, map[string]any{"alg": "ES256", "typ": "JWT", "kid": "ec-1"}, claims, func(in []byte) []byte {
+				sum := sha256.Sum256(in)
+				r, s, _ := ecdsa.Sign(rand.Reader, ec, sum[:])
+				return append(r.FillBytes(make([]byte, 32)), s.FillBytes(make([]byte, 32))...)
+			})
+		}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			g := googletest.NewServer(t)
+			g.AddJWK(map[string]string{"kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256", "kid": "ec-1",
+				"x": base64.RawURLEncoding.EncodeToString(ec.X.FillBytes(make([]byte, 32))),
+				"y": base64.RawURLEncoding.EncodeToString(ec.Y.FillBytes(make([]byte, 32)))})
+			g.SetIDTokenSigner(func(claims map[string]any) string { return c.sign(t, g, claims) })
+			acc, err := googleService(t, g, secrets.NewMemory()).SignIn(testCtx(t), signin.Request{Provider: "google"})
+			var se *signin.Error
+			switch {
+			case c.ok && (err != nil || acc.Address != googletest.Gmail.Email):
+				t.Fatalf("%v %v", acc, err)
+			case !c.ok && (!errors.As(err, &se) || se.Code != signin.CodeIDToken):
+				t.Fatalf("accepted: %v %v", acc, err)
+			}
+		})
+	}
+}
+
+// The keys that vouch for ID tokens come from the provider's server only:
+// a JWKS endpoint redirecting to another server (whose key signed the
+// token) is not followed.
+func TestJWKSNotFromAnotherServer(t *testing.T) {
+	evil, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"keys": []map[string]string{{"kty": "RSA", "use": "sig", "alg": "RS256", "kid": "evil",
+			"n": base64.RawURLEncoding.EncodeToString(evil.N.Bytes()),
+			"e": base64.RawURLEncoding.EncodeToString(big.NewInt(int64(evil.E)).Bytes())}}})
+	}))
+	defer other.Close()
+	g := googletest.NewServer(t) // httptest servers share one certificate: g's client trusts other too
+	g.SetJWKSRedirect(other.URL + "/certs")
+	g.SetIDTokenSigner(func(claims map[string]any) string {
+		return jwt(t, map[string]any{"alg": "RS256", "typ": "JWT", "kid": "evil"}, claims, func(in []byte) []byte {
+			sum := sha256.Sum256(in)
+			sig, _ := rsa.SignPKCS1v15(rand.Reader, evil, crypto.SHA256, sum[:])
+			return sig
+		})
+	})
+	acc, err := googleService(t, g, secrets.NewMemory()).SignIn(testCtx(t), signin.Request{Provider: "google"})
+	var se *signin.Error
+	if !errors.As(err, &se) || se.Code != signin.CodeIDToken {
+		t.Fatalf("accepted: %v %v", acc, err)
+	}
+}
+
+// A new sign-in writes its refresh token under the lock the refreshes of
+// every process hold, so a refresh of an earlier sign-in under way
+// elsewhere cannot write its token over the new one; a lock that cannot
+// be had leaves nothing stored.
+func TestSignInStoresUnderTheRefreshLock(t *testing.T) {
+	g := googletest.NewServer(t)
+	store := secrets.NewMemory()
+	cfg := googleService(t, g, store).Config()
+	var locked []string
+	cfg.Lock = func(_ context.Context, key string) (func(), error) {
+		locked = append(locked, key)
+		return nil, errors.New("another process holds the lock")
+	}
+	_, err := signin.New(cfg).SignIn(testCtx(t), signin.Request{Provider: "google"})
+	var se *signin.Error
+	if !errors.As(err, &se) || se.Code != signin.CodeKeyring {
+		t.Fatalf("%v", err)
+	}
+	want := secrets.RefreshKey(googletest.Gmail.Email, "google")
+	if !slices.Equal(locked, []string{want}) || len(store.Keys()) != 0 {
+		t.Fatalf("locked %v, stored %v", locked, store.Keys())
 	}
 }

@@ -110,7 +110,9 @@ func (w *World) isMicrosoft(s mailcfg.Settings) bool {
 // just accepted with cred: a verify.Password becomes a password secret; for
 // settings with auth "oauth2" the Microsoft refresh token is read from the
 // store (secrets.MicrosoftRefreshKey) — after verification, because using it
-// may have rotated it — with the policy's registration.
+// may have rotated it, and under the lock of the refreshes, so that a
+// rotation under way in another process is waited for — with the policy's
+// registration.
 func (w *World) SecretFor(ctx context.Context, s mailcfg.Settings, cred verify.Credential) (infino.Secret, error) {
 	switch s.Auth {
 	case mailcfg.AuthPassword:
@@ -131,7 +133,16 @@ func (w *World) SecretFor(ctx context.Context, s mailcfg.Settings, cred verify.C
 				provider = tokens.Provider()
 			}
 		}
-		rt, err := w.Store.Get(ctx, secrets.RefreshKey(s.Email, provider))
+		// Read under the lock a refresh holds: another process of the app
+		// may be redeeming this very token, and the one it writes back is
+		// the live one.
+		key := secrets.RefreshKey(s.Email, provider)
+		unlock, err := secrets.LockKey(ctx, key)
+		if err != nil {
+			return infino.Secret{}, infino.StoreError(err)
+		}
+		rt, err := w.Store.Get(ctx, key)
+		unlock()
 		if err != nil {
 			if errors.Is(err, secrets.ErrNotFound) {
 				name := w.SignIn().DisplayName(provider)

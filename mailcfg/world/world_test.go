@@ -227,6 +227,7 @@ func TestNetOverrides(t *testing.T) {
 }
 
 func TestSecretFor(t *testing.T) {
+	t.Setenv(secrets.LockDirEnv, t.TempDir())
 	ctx := context.Background()
 	store := secrets.NewMemory()
 	w := &world.World{Store: store}
@@ -253,6 +254,34 @@ func TestSecretFor(t *testing.T) {
 	}
 	if _, err := (&world.World{}).SecretFor(ctx, ms, nil); infino.KindOf(err) != infino.KindConfig {
 		t.Fatalf("no store: %v", err)
+	}
+}
+
+// The refresh token handed over is read under the lock a refresh holds:
+// while another process redeems it (holding the lock), SecretFor waits for
+// the token that process writes back rather than taking the spent one.
+func TestSecretForWaitsForARefreshUnderWay(t *testing.T) {
+	t.Setenv(secrets.LockDirEnv, t.TempDir())
+	store := secrets.NewMemory()
+	w := &world.World{Store: store}
+	w.Policy.Microsoft.ClientID = "cid"
+	ms := mailcfg.Settings{Email: "anna@kancelaria.pl", Auth: mailcfg.AuthOAuth2}
+	key := secrets.MicrosoftRefreshKey(ms.Email)
+	store.Set(context.Background(), key, "rt-spent")
+	unlock, err := secrets.LockKey(context.Background(), key) // the other process, mid-refresh
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if s, err := w.SecretFor(short, ms, nil); err == nil {
+		t.Fatalf("read %q while a refresh held the lock", s.RefreshToken)
+	}
+	store.Set(context.Background(), key, "rt-new")
+	unlock()
+	s, err := w.SecretFor(context.Background(), ms, nil)
+	if err != nil || s.RefreshToken != "rt-new" {
+		t.Fatalf("%+v %v", s, err)
 	}
 }
 
