@@ -80,17 +80,19 @@ core-check:
 	echo "core-check: mailcfg, oauthloopback, ui/cli and internal/ (but $(FYNE_INTERNAL)) import no fyne.io package;" \
 	  "the binary imports none of $(notdir $(TEST_FAKES))"
 
-# Real Dovecot + Postfix on loopback for the integration tests. Needs root on
-# Debian/Ubuntu (it installs the packages if missing); elsewhere the tests that
-# need them skip locally (and fail in CI).
+# Real Dovecot + Postfix, and Cyrus + Exim (the app against other servers too),
+# on loopback for the integration tests. Needs root on Debian/Ubuntu (it
+# installs the packages if missing); elsewhere the tests that need them skip
+# locally (and fail in CI).
 peers-up:
 	@if [ "$(UNAME)" = Linux ] && [ "$$(id -u)" = 0 ]; then \
-	  bash testdata/mailpeers/up.sh; \
+	  bash testdata/mailpeers/up.sh && bash testdata/otherpeers/up.sh; \
 	elif [ -n "$$CI" ]; then echo "peers-up: CI needs Linux and root to start the mail peers"; exit 1; \
 	else echo "peers-up: skipped (needs Linux and root); integration tests will skip"; fi
 
 peers-down:
 	bash testdata/mailpeers/down.sh
+	bash testdata/otherpeers/down.sh
 
 FUZZTIME ?= 30s
 fuzz:

@@ -63,9 +63,29 @@ op_all_ports() {
   done
 }
 
-# op_stop: stop whatever of ours runs under $RUN. Cyrus's master stops its
-# children on TERM; Exim's daemon has none that outlive a session.
+# op_stop: stop whatever of ours runs under $RUN. Cyrus's master passes TERM
+# on to its children and exits when the last one has; with none left (or when
+# they exit before it handles the signal) it can wait on, so after a second
+# master and children are killed (children by parent PID and only if their
+# command line names our unpacked tree). Exim's daemon has no child that
+# outlives a session.
 op_stop() {
-  mp_kill_pidfile "$CYRUS_PID" cyrus-master
+  local pid kids k i
+  if mp_pid_alive "$CYRUS_PID"; then
+    pid=$(tr -dc '0-9' <"$CYRUS_PID")
+    kids=$(pgrep -P "$pid" || true)
+    kill "$pid" 2>/dev/null || true
+    for ((i = 0; i < 20; i++)); do
+      mp_pid_alive "$CYRUS_PID" || break
+      sleep 0.05
+    done
+    if mp_pid_alive "$CYRUS_PID"; then
+      kill -9 "$pid" 2>/dev/null || true
+    fi
+    for k in $kids; do
+      grep -qF "$ROOT/" "/proc/$k/cmdline" 2>/dev/null && kill -9 "$k" 2>/dev/null || true
+    done
+  fi
+  rm -f "$CYRUS_PID"
   mp_kill_pidfile "$EXIM_PID" exim
 }
