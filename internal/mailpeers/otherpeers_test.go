@@ -3,11 +3,14 @@ package mailpeers
 import (
 	"crypto/tls"
 	"encoding/base64"
+	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"infino.legal/mailbox/internal/localca"
 )
@@ -146,6 +149,22 @@ func TestOtherServersWording(t *testing.T) {
 		}
 		if _, ok := c.c.(*tls.Conn); !ok {
 			t.Error("not TLS")
+		}
+
+		// Exim checks ALPN (tls_alpn, default "smtp : esmtp"): a
+		// ClientHello offering only HTTP gets alert 120, which Go reports
+		// as a *net.OpError "remote error", not as a tls.AlertError.
+		nc, err := net.DialTimeout("tcp", p.Addr(p.Host, p.SubmissionsPort), 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		_ = nc.SetDeadline(time.Now().Add(15 * time.Second))
+		err = tls.Client(nc, &tls.Config{RootCAs: p.CAPool, ServerName: ServerName, NextProtos: []string{"h2", "http/1.1"}}).Handshake()
+		var oe *net.OpError
+		var ae tls.AlertError
+		if !errors.As(err, &oe) || oe.Op != "remote error" || !strings.Contains(err.Error(), "no application protocol") || errors.As(err, &ae) {
+			t.Errorf("TLS with ALPN h2, http/1.1: %v (%T)", err, err)
 		}
 	})
 }

@@ -83,7 +83,9 @@ func TestOtherPeersWrongPassword(t *testing.T) {
 // The security of one port with the port of the other mode. Implicit TLS
 // against a STARTTLS port meets a plain greeting at once; STARTTLS against an
 // implicit-TLS port meets silence (both sides wait), which is a timeout unless
-// the check probes the port.
+// the check probes the port. Exim answers a probe that offers only HTTP by
+// ALPN with alert 120 (no_application_protocol): an alert received is TLS
+// spoken too.
 func TestOtherPeersWrongSecurity(t *testing.T) {
 	p := mailpeers.RequireOther(t)
 	// Whether this build probes a silent port with a TLS handshake.
