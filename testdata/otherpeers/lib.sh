@@ -63,6 +63,20 @@ op_all_ports() {
   done
 }
 
+# op_children PID: the PIDs whose parent is PID (from /proc: no procps needed).
+op_children() {
+  local f stat rest
+  for f in /proc/[0-9]*/stat; do
+    stat=$(cat "$f" 2>/dev/null) || continue
+    rest=${stat##*) } # "S PPID ...": the fields after the command name
+    rest=${rest#* }
+    if [ "${rest%% *}" = "$1" ]; then
+      f=${f#/proc/}
+      echo "${f%/stat}"
+    fi
+  done
+}
+
 # op_stop: stop whatever of ours runs under $RUN. Cyrus's master passes TERM
 # on to its children and exits when the last one has; with none left (or when
 # they exit before it handles the signal) it can wait on, so after a second
@@ -73,7 +87,7 @@ op_stop() {
   local pid kids k i
   if mp_pid_alive "$CYRUS_PID"; then
     pid=$(tr -dc '0-9' <"$CYRUS_PID")
-    kids=$(pgrep -P "$pid" || true)
+    kids=$(op_children "$pid")
     kill "$pid" 2>/dev/null || true
     for ((i = 0; i < 20; i++)); do
       mp_pid_alive "$CYRUS_PID" || break

@@ -28,11 +28,12 @@ ENV_FILE=$RUN/env
 # and the plaintext authenticator, all this needs.
 DEBS=(cyrus-common cyrus-imapd cyrus-pop3d exim4-daemon-light)
 # What the unpacked binaries link against (and saslpasswd2 plus the sasldb
-# plugin for the password database): none of them conflicts with anything.
+# plugin for the password database; adduser for Exim's user, as exim4-base
+# would create it): none of them conflicts with anything.
 PACKAGES=(sasl2-bin libsasl2-2 libsasl2-modules libsasl2-modules-db libcom-err2 libssl3 libwrap0 zlib1g
   libical3 libicu72 libjansson4 libkrb5-3 libldap-2.5-0 libpcre3 libpq5 libsqlite3-0 libstdc++6
   libxapian30 libxml2 libuuid1 libevent-2.1-7 libdb5.3 libgnutls30 libgnutls-dane0 libidn12 libidn2-0
-  libnsl2 libpcre2-8-0 libcrypt1 openssl ca-certificates)
+  libnsl2 libpcre2-8-0 libcrypt1 openssl ca-certificates adduser)
 
 if [ "$(id -u)" != 0 ]; then
   op_log "must run as root (apt-get, daemons that drop privileges); try: sudo bash $0"
