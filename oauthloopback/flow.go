@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"net"
 	"net/http"
 	"strconv"
@@ -84,6 +85,11 @@ type Config struct {
 	// "prompt": "select_account" or "login_hint". Parameters the flow
 	// sets itself (state, PKCE, redirect_uri, ...) are rejected.
 	AuthParams map[string]string
+	// TokenParams are extra token request parameters sent with the code,
+	// for example "resource" (RFC 8707 §2.2: the resource the access token
+	// is for, repeated from the authorization request). Parameters the flow
+	// sets itself are rejected, as for AuthParams.
+	TokenParams map[string]string
 
 	// Opener opens the authorization URL; nil means DefaultOpener. It runs
 	// in its own goroutine after the listener is up, with a context that
@@ -132,6 +138,10 @@ type Config struct {
 	Pages []PageText
 }
 
+// tokenReserved are token request parameters the flow sets besides
+// reservedParams.
+var tokenReserved = map[string]bool{"grant_type": true, "code": true}
+
 // reservedParams are set by the flow and may not be overridden.
 var reservedParams = map[string]bool{
 	"response_type": true, "client_id": true, "redirect_uri": true, "scope": true,
@@ -159,6 +169,7 @@ type Session struct {
 	httpClient      *http.Client
 	exchangeTimeout time.Duration
 	pages           []PageText
+	tokenParams     map[string]string
 	issuer          string
 	issuerMatch     func(string) bool
 	requireIssuer   bool
@@ -227,6 +238,7 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 		httpClient:      cfg.HTTPClient,
 		exchangeTimeout: cfg.ExchangeTimeout,
 		pages:           cfg.Pages,
+		tokenParams:     maps.Clone(cfg.TokenParams),
 		issuer:          cfg.Issuer,
 		issuerMatch:     cfg.IssuerMatch,
 		requireIssuer:   cfg.RequireIssuer,
@@ -383,7 +395,11 @@ func (s *Session) wait(ctx context.Context) (*oauth2.Token, error) {
 	stop := context.AfterFunc(s.ctx, cancel)
 	defer stop()
 	exCtx = context.WithValue(exCtx, oauth2.HTTPClient, s.httpClient)
-	tok, err := s.cfg.Exchange(exCtx, r.Code, oauth2.VerifierOption(s.verifier))
+	opts := []oauth2.AuthCodeOption{oauth2.VerifierOption(s.verifier)}
+	for k, v := range s.tokenParams {
+		opts = append(opts, oauth2.SetAuthURLParam(k, v))
+	}
+	tok, err := s.cfg.Exchange(exCtx, r.Code, opts...)
 	if err != nil {
 		if s.ctx.Err() != nil && ctx.Err() == nil {
 			return nil, s.abortErr()
@@ -508,6 +524,11 @@ func validate(cfg *Config) (host, path string, err error) {
 	for k := range cfg.AuthParams {
 		if reservedParams[strings.ToLower(k)] || k == "" {
 			return "", "", fmt.Errorf("oauthloopback: AuthParams may not set %q", k)
+		}
+	}
+	for k := range cfg.TokenParams {
+		if reservedParams[strings.ToLower(k)] || tokenReserved[strings.ToLower(k)] || k == "" {
+			return "", "", fmt.Errorf("oauthloopback: TokenParams may not set %q", k)
 		}
 	}
 	return host, path, nil

@@ -170,3 +170,30 @@ func TestRequireIssuerNeedsIssuer(t *testing.T) {
 		t.Fatal("RequireIssuer without Issuer accepted")
 	}
 }
+
+// TokenParams reach the token request (RFC 8707 §2.2 repeats the resource
+// there); the parameters the flow owns cannot be overridden.
+func TestTokenParams(t *testing.T) {
+	as := newTestAS(t, HostLocalhost, "/")
+	b := newFakeBrowser(as, true)
+	cfg := as.config()
+	cfg.Opener = b.open
+	cfg.TokenParams = map[string]string{"resource": "https://kancelaria.infino.example"}
+	s := start(t, t.Context(), cfg)
+	if _, err := s.Wait(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	as.mu.Lock()
+	got := as.lastToken.Get("resource")
+	as.mu.Unlock()
+	if got != "https://kancelaria.infino.example" {
+		t.Errorf("token request resource = %q", got)
+	}
+	for _, k := range []string{"code", "grant_type", "code_verifier", "redirect_uri", "client_id", ""} {
+		cfg := as.config()
+		cfg.TokenParams = map[string]string{k: "x"}
+		if _, err := Start(t.Context(), cfg); err == nil {
+			t.Errorf("TokenParams %q accepted", k)
+		}
+	}
+}

@@ -335,6 +335,9 @@ func (a *Auth) signInLocked(ctx context.Context) (*oauth2.Token, error) {
 	s, err := oauthloopback.Start(ctx, oauthloopback.Config{
 		OAuth2:     a.oauthConfig(m),
 		AuthParams: a.authParams(m),
+		// RFC 8707 §2.2: the token request names the resource too, so a
+		// server that binds tokens to it issues one for Infino's API.
+		TokenParams: map[string]string{"resource": a.resource()},
 		// RFC 9207: the answer must come from the issuer the metadata
 		// named; required when the server says it always sends iss.
 		Issuer:        m.Issuer,

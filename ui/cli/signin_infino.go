@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"infino.legal/mailbox/mailcfg/infino"
+	"infino.legal/mailbox/oauthloopback"
 )
 
 // runSigninInfino is "signin infino [--url URL]": sign in to the firm's
@@ -52,14 +53,19 @@ func runSigninInfino(ctx context.Context, env *Env, args []string) int {
 		if errors.As(err, &ie) && ie.Kind == infino.KindSignInSetup {
 			return Fail(env, ExitFailed, "%s\n  (%v)", signinSetupText(env, ie), err)
 		}
+		// An answer from another authorization server (RFC 9207) is
+		// refused as an attack and said in its own words.
+		if errors.As(err, &ie) && errors.Is(err, oauthloopback.ErrIssuerMismatch) && ie.Message.EN != "" {
+			return Fail(env, ExitFailed, "%s", signinSetupText(env, ie))
+		}
 		return Fail(env, ExitFailed, "%s (%v)", tr(env, "Nie udało się zalogować do Infino.", "Signing in to Infino failed."), err)
 	}
 	fmt.Fprintln(env.Stdout, tr(env, "Zalogowano do Infino: "+base, "Signed in to Infino: "+base))
 	return ExitOK
 }
 
-// signinSetupText is the message of a sign-in that Infino's configuration
-// defeats, without the outbox sentence (signin sends nothing).
+// signinSetupText is the message of a refused sign-in without the outbox
+// sentence (signin sends nothing).
 func signinSetupText(env *Env, e *infino.Error) string {
 	m := e.Message.In(env.Lang)
 	for _, cut := range []string{" Niczego nie wysłano;", " Nothing was sent;"} {
