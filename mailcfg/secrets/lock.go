@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"infino.legal/mailbox/mailcfg/internal/flock"
 )
 
 // LockDirEnv names a directory for the cross-process locks instead of the
@@ -41,26 +43,12 @@ func LockKey(ctx context.Context, key string) (unlock func(), err error) {
 		return nil, fmt.Errorf("secrets: lock directory: %w", err)
 	}
 	sum := sha256.Sum256([]byte(key))
-	f, err := os.OpenFile(filepath.Join(dir, hex.EncodeToString(sum[:16])+".lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	unlock, err = flock.Lock(ctx, filepath.Join(dir, hex.EncodeToString(sum[:16])+".lock"), lockPoll)
 	if err != nil {
-		return nil, fmt.Errorf("secrets: lock file: %w", err)
+		if ctx.Err() != nil {
+			return nil, errors.Join(errors.New("secrets: waiting for another process of the app"), err)
+		}
+		return nil, fmt.Errorf("secrets: %w", err)
 	}
-	for {
-		ok, err := tryLock(f)
-		if err != nil {
-			f.Close()
-			return nil, fmt.Errorf("secrets: lock: %w", err)
-		}
-		if ok {
-			return func() { unlockFile(f); f.Close() }, nil
-		}
-		t := time.NewTimer(lockPoll)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			f.Close()
-			return nil, errors.Join(errors.New("secrets: waiting for another process of the app"), ctx.Err())
-		case <-t.C:
-		}
-	}
+	return unlock, nil
 }

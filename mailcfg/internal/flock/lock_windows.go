@@ -1,6 +1,6 @@
 //go:build windows
 
-package infino
+package flock
 
 import (
 	"errors"
@@ -9,19 +9,18 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// tryLock takes an exclusive lock on f without blocking. Windows drops it
-// when the process ends, however it ends.
+// tryLock takes an exclusive lock on the first byte of f without blocking.
 func tryLock(f *os.File) (bool, error) {
 	var ol windows.Overlapped
 	err := windows.LockFileEx(windows.Handle(f.Fd()),
 		windows.LOCKFILE_EXCLUSIVE_LOCK|windows.LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, &ol)
-	if errors.Is(err, windows.ERROR_LOCK_VIOLATION) {
+	if errors.Is(err, windows.ERROR_LOCK_VIOLATION) || errors.Is(err, windows.ERROR_IO_PENDING) {
 		return false, nil
 	}
 	return err == nil, err
 }
 
-func unlock(f *os.File) error {
+func unlockFile(f *os.File) error {
 	var ol windows.Overlapped
 	return windows.UnlockFileEx(windows.Handle(f.Fd()), 0, 1, 0, &ol)
 }

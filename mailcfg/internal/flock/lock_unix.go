@@ -1,6 +1,6 @@
 //go:build unix
 
-package infino
+package flock
 
 import (
 	"errors"
@@ -8,8 +8,7 @@ import (
 	"syscall"
 )
 
-// tryLock takes an exclusive advisory lock on f without blocking. The kernel
-// drops it when the process ends, however it ends.
+// tryLock takes an exclusive advisory lock on f without blocking.
 func tryLock(f *os.File) (bool, error) {
 	err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 	if errors.Is(err, syscall.EWOULDBLOCK) {
@@ -18,4 +17,4 @@ func tryLock(f *os.File) (bool, error) {
 	return err == nil, err
 }
 
-func unlock(f *os.File) error { return syscall.Flock(int(f.Fd()), syscall.LOCK_UN) }
+func unlockFile(f *os.File) error { return syscall.Flock(int(f.Fd()), syscall.LOCK_UN) }
