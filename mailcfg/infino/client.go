@@ -88,13 +88,21 @@ type Client struct {
 	// BaseURL is the Infino URL (https://, or http:// to loopback).
 	BaseURL string
 	Tokens  TokenSource
+	ClientOptions
+}
+
+// ClientOptions are how a Client talks to Infino, whatever it asks: the
+// HTTP client, the language, the retries and the clock. A Service passes
+// its Options' on to every Client it makes.
+type ClientOptions struct {
 	// HTTP sends the requests; nil means NewHTTPClient(). Redirects are
 	// never followed (the body carries a secret).
 	HTTP *http.Client
 	// Info is sent as "client"; zero means DefaultClientInfo().
 	Info ClientInfo
 	// Lang is the preferred language of Infino's messages ("pl", "en").
-	Lang  string
+	Lang string
+	// Retry is the in-call retry schedule (zero fields: DefaultRetry).
 	Retry Retry
 	// Sleep waits between attempts; nil means a timer that ends with ctx.
 	Sleep func(ctx context.Context, d time.Duration) error

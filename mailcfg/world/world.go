@@ -265,16 +265,18 @@ func (w *World) Service(onURL func(string)) (*infino.Service, error) {
 		ConfigDir: dir,
 		Store:     w.Store,
 		Policy:    w.Policy,
-		HTTP:      w.Net().HTTP,
 		Browser: &infino.Browser{
 			Opener: w.Opener,
 			OnURL:  onURL,
 			Pages:  oauthloopback.PagesFor(w.Lang),
 		},
-		Lang:   w.Lang,
-		Retry:  w.Retry,
-		Sleep:  w.Sleep,
-		Now:    w.Now,
-		Jitter: w.Jitter,
+		ClientOptions: infino.ClientOptions{
+			HTTP:   w.Net().HTTP,
+			Lang:   w.Lang,
+			Retry:  w.Retry,
+			Sleep:  w.Sleep,
+			Now:    w.Now,
+			Jitter: w.Jitter,
+		},
 	}), nil
 }
