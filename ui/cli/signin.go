@@ -164,9 +164,7 @@ func browserSignIn(env *Env, timeout time.Duration, noBrowser bool) (*signin.Ser
 	if timeout <= 0 || timeout > time.Hour {
 		return nil, Fail(env, ExitUsage, "--timeout must be between 1s and 1h, not %v", timeout)
 	}
-	if env.World.PolicyErr != nil {
-		fmt.Fprintf(env.Stderr, "infino-mailbox: %v\n", env.World.PolicyErr)
-	}
+	env.warnPolicy()
 	env.net()
 	cfg := env.World.SignIn().Config()
 	cfg.Timeout = timeout
