@@ -84,7 +84,7 @@ func TestRetryWhileTheWindowIsOpen(t *testing.T) {
 		}}}
 	w := newWiring(&world.World{Policy: sb.Policy(), Store: secrets.NewMemory(), ConfigDir: t.TempDir(), Table: table,
 		HTTP: hc, RootCAs: sb.RootCAs, Offline: true, Opener: sb.Browser().Open,
-		Retry: infino.Retry{Attempts: 1}, Sleep: func(context.Context, time.Duration) error { return nil }}, "pl")
+		Infino: infino.ClientOptions{Retry: infino.Retry{Attempts: 1}, Sleep: func(context.Context, time.Duration) error { return nil }}}, "pl")
 	w.probeEvery = 5 * time.Millisecond
 	svc, err := w.service()
 	if err != nil {

@@ -527,20 +527,9 @@ func (v *verifyScreen) pinAndRetry() {
 		return
 	}
 	norm := fmt.Sprintf("%x", b)
-	for _, sf := range v.lastFails {
-		if sf.f.Certificate == nil || !sameFingerprint(sf.f.Certificate.SHA256, norm) {
-			continue
-		}
-		if sf.side == verify.Incoming {
-			v.wz.settings.Incoming.CertSHA256 = norm
-		} else {
-			v.wz.settings.Outgoing.CertSHA256 = norm
-		}
-		if !v.wz.viaSignIn {
-			v.wz.manualScreen().pin(sf.side, norm)
-		}
-	}
-	v.run()
+	v.fixCertSides(func(c *mailcfg.CertInfo) bool { return sameFingerprint(c.SHA256, norm) },
+		func(s *mailcfg.Server) { s.CertSHA256 = norm },
+		func(m *manualScreen, side verify.Side) { m.pin(side, norm) })
 }
 
 // onUseHost switches every side whose trusted certificate named the other
@@ -551,17 +540,29 @@ func (v *verifyScreen) onUseHost() {
 	if host == "" || v.wz.serversLocked() {
 		return // IT's locked servers are never switched
 	}
+	v.fixCertSides(func(c *mailcfg.CertInfo) bool { return c.SuggestedHost == host },
+		func(s *mailcfg.Server) { s.Host = host },
+		func(m *manualScreen, side verify.Side) { m.useHost(side, host) })
+}
+
+// fixCertSides applies a fix the user chose for a certificate failure to
+// every side whose last failure had a certificate that match accepts: fix
+// changes that side's server in the settings being verified, and form the
+// manual form (unless the settings came from a sign-in, which has no
+// form); then it verifies again.
+func (v *verifyScreen) fixCertSides(match func(*mailcfg.CertInfo) bool, fix func(*mailcfg.Server),
+	form func(m *manualScreen, side verify.Side)) {
 	for _, sf := range v.lastFails {
-		if c := sf.f.Certificate; c == nil || c.SuggestedHost != host {
+		if sf.f.Certificate == nil || !match(sf.f.Certificate) {
 			continue
 		}
 		if sf.side == verify.Incoming {
-			v.wz.settings.Incoming.Host = host
+			fix(&v.wz.settings.Incoming)
 		} else {
-			v.wz.settings.Outgoing.Host = host
+			fix(&v.wz.settings.Outgoing)
 		}
 		if !v.wz.viaSignIn {
-			v.wz.manualScreen().useHost(sf.side, host)
+			form(v.wz.manualScreen(), sf.side)
 		}
 	}
 	v.run()

@@ -80,29 +80,12 @@ func (wr *wiring) discover(ctx context.Context, email string, proto mailcfg.Prot
 	return DiscoverWith(wr.w.DiscoverOptions(false))(ctx, email, proto, password)
 }
 
-// signIn is "Zaloguj przez …": the world's sign-in of the provider with
-// the window's login hint, shared mailbox and sign-in address box; the
-// settings are the world's for the account (the demo's point at its own
-// servers), the credential refreshes from the refresh token the sign-in
-// stored, under the lock the command line shares.
+// signIn is "Zaloguj przez …": the world's sign-in of the provider
+// (ProviderSignIn) with the window's login hint, shared mailbox, protocol
+// and sign-in address box.
 func (wr *wiring) signIn(ctx context.Context, req SignInRequest, showURL func(string)) (mailcfg.Settings, verify.Credential, error) {
-	s, err := wr.w.SignIn().Start(ctx, signin.Request{Provider: req.Provider, LoginHint: req.LoginHint,
+	return wr.w.ProviderSignIn(ctx, signin.Request{Provider: req.Provider, LoginHint: req.LoginHint,
 		Shared: req.Shared, Protocol: req.Protocol, OnURL: showURL})
-	if err != nil {
-		return mailcfg.Settings{}, nil, err
-	}
-	defer s.Close()
-	stop := context.AfterFunc(ctx, func() { s.Close() })
-	defer stop()
-	acc, err := s.Wait(ctx)
-	if err != nil {
-		return mailcfg.Settings{}, nil, err
-	}
-	settings, err := wr.w.SignedInSettings(acc)
-	if err != nil {
-		return mailcfg.Settings{}, nil, err
-	}
-	return settings, verify.TokenFunc(acc.Tokens().AccessToken), nil
 }
 
 // worldOffers are the world's sign-ins for the window: a new
@@ -153,26 +136,29 @@ func (wr *wiring) withURL(showURL func(string), f func()) {
 	f()
 }
 
-// handOff is the Done screen's hand-off: the secret for the credential that
-// verification accepted, then Submit (outbox first, then Infino).
+// handOff is the Done screen's hand-off: Submit (outbox first, then
+// Infino).
 func (wr *wiring) handOff(ctx context.Context, s mailcfg.Settings, cred verify.Credential, verifiedAt time.Time, showURL func(string)) HandOffResult {
-	svc, err := wr.service()
-	if err != nil {
-		return failedResult(err)
-	}
-	sec, err := wr.w.SecretFor(ctx, s, cred)
-	if err != nil {
-		return failedResult(err)
-	}
-	var out infino.Outcome
-	wr.withURL(showURL, func() { out = svc.Submit(ctx, s, sec, verifiedAt) })
-	return resultOf(out)
+	return wr.handOver(ctx, s, cred, showURL, func(svc *infino.Service, sec infino.Secret) infino.Outcome {
+		return svc.Submit(ctx, s, sec, verifiedAt)
+	})
 }
 
-// replace is "Zastąp zapisane ustawienia": the secret for the credential
-// that verification accepted, then Replace (outbox first, then PUT).
+// replace is "Zastąp zapisane ustawienia": Replace (outbox first, then
+// PUT).
 func (wr *wiring) replace(ctx context.Context, s mailcfg.Settings, cred verify.Credential, verifiedAt time.Time,
 	target infino.MailboxInfo, showURL func(string)) HandOffResult {
+	return wr.handOver(ctx, s, cred, showURL, func(svc *infino.Service, sec infino.Secret) infino.Outcome {
+		return svc.Replace(ctx, s, sec, verifiedAt, target)
+	})
+}
+
+// handOver is what handOff and replace share: the hand-off service, the
+// world's secret for the credential that verification accepted
+// (SecretFor), then send, with the Infino sign-in address shown in
+// showURL.
+func (wr *wiring) handOver(ctx context.Context, s mailcfg.Settings, cred verify.Credential, showURL func(string),
+	send func(*infino.Service, infino.Secret) infino.Outcome) HandOffResult {
 	svc, err := wr.service()
 	if err != nil {
 		return failedResult(err)
@@ -182,7 +168,7 @@ func (wr *wiring) replace(ctx context.Context, s mailcfg.Settings, cred verify.C
 		return failedResult(err)
 	}
 	var out infino.Outcome
-	wr.withURL(showURL, func() { out = svc.Replace(ctx, s, sec, verifiedAt, target) })
+	wr.withURL(showURL, func() { out = send(svc, sec) })
 	return resultOf(out)
 }
 

@@ -132,7 +132,7 @@ func sandboxWiring(t *testing.T) (*wiring, *sandbox.Sandbox) {
 	}
 	w := newWiring(&world.World{Policy: sb.Policy(), Store: secrets.NewMemory(), ConfigDir: t.TempDir(), Table: table,
 		HTTP: sb.HTTPClient(), RootCAs: sb.RootCAs, Offline: true, Opener: sb.Browser().Open,
-		Retry: infino.Retry{Attempts: 1}, Sleep: func(context.Context, time.Duration) error { return nil }}, "pl")
+		Infino: infino.ClientOptions{Retry: infino.Retry{Attempts: 1}, Sleep: func(context.Context, time.Duration) error { return nil }}}, "pl")
 	return w, sb
 }
 
@@ -230,7 +230,7 @@ func TestEarlierRunsWaiting(t *testing.T) {
 	// A later run on the same outbox and keyring.
 	o := w.w
 	w2 := newWiring(&world.World{Policy: o.Policy, Store: o.Store, ConfigDir: o.ConfigDir, Table: o.Table, HTTP: o.HTTP,
-		RootCAs: o.RootCAs, Offline: true, Opener: o.Opener, Retry: o.Retry, Sleep: o.Sleep}, "pl")
+		RootCAs: o.RootCAs, Offline: true, Opener: o.Opener, Infino: o.Infino}, "pl")
 	h2 := newHarness(t, "pl_PL.UTF-8", useDeps(w2.deps()))
 	s := h2.wz.start
 	h2.q.until(t, "the outbox note", func() bool { return s.pendingBox.Visible() })

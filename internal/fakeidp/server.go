@@ -415,6 +415,25 @@ func LoopbackRedirect(raw string) bool {
 	return false
 }
 
+// clientRedirect checks the client_id and redirect_uri of a request to a
+// page that sends the browser back (endpoint names it): the registered
+// client, and a redirect URI the profile accepts. If either is wrong it
+// answers 400 itself, never redirecting to an unverified URI (RFC 6749
+// §4.1.2.1), and records the violation.
+func (s *Server) clientRedirect(w http.ResponseWriter, q url.Values, endpoint string) (redirect string, ok bool) {
+	redirect = one(q, "redirect_uri")
+	redirectOK := s.p.RedirectOK
+	if redirectOK == nil {
+		redirectOK = LoopbackRedirect
+	}
+	if one(q, "client_id") != s.p.ClientID || !redirectOK(redirect) {
+		msg := s.violation("%s: unknown client_id %q or redirect_uri %q", endpoint, one(q, "client_id"), redirect)
+		http.Error(w, msg, http.StatusBadRequest)
+		return "", false
+	}
+	return redirect, true
+}
+
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.stats.AuthorizeRequests++
@@ -424,15 +443,8 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	redirect := one(q, "redirect_uri")
-	redirectOK := s.p.RedirectOK
-	if redirectOK == nil {
-		redirectOK = LoopbackRedirect
-	}
-	if one(q, "client_id") != s.p.ClientID || !redirectOK(redirect) {
-		// Never redirect to an unverified URI (RFC 6749 §4.1.2.1).
-		msg := s.violation("authorize: unknown client_id %q or redirect_uri %q", one(q, "client_id"), redirect)
-		http.Error(w, msg, http.StatusBadRequest)
+	redirect, ok := s.clientRedirect(w, q, "authorize")
+	if !ok {
 		return
 	}
 	back := func(params url.Values) {
@@ -811,14 +823,8 @@ func pkceOK(verifier, challenge string) bool {
 // the state.
 func (s *Server) adminConsent(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	redirect := one(q, "redirect_uri")
-	redirectOK := s.p.RedirectOK
-	if redirectOK == nil {
-		redirectOK = LoopbackRedirect
-	}
-	if one(q, "client_id") != s.p.ClientID || !redirectOK(redirect) {
-		msg := s.violation("adminconsent: unknown client_id %q or redirect_uri %q", one(q, "client_id"), redirect)
-		http.Error(w, msg, http.StatusBadRequest)
+	redirect, ok := s.clientRedirect(w, q, "adminconsent")
+	if !ok {
 		return
 	}
 	u, _ := url.Parse(redirect)

@@ -251,11 +251,17 @@ func (s *Server) ServeIMAP(tlsLn, plainLn net.Listener) {
 		TLSConfig: s.opts.TLS, // STARTTLS on the plain listener
 		Logger:    log.New(io.Discard, "", 0),
 	})
+	s.serve(s.imap, tlsLn, plainLn)
+}
+
+// serve runs srv with implicit TLS on tlsLn and as is (STARTTLS) on
+// plainLn; either may be nil.
+func (s *Server) serve(srv interface{ Serve(net.Listener) error }, tlsLn, plainLn net.Listener) {
 	if tlsLn != nil {
-		go s.imap.Serve(tls.NewListener(tlsLn, s.opts.TLS))
+		go srv.Serve(tls.NewListener(tlsLn, s.opts.TLS))
 	}
 	if plainLn != nil {
-		go s.imap.Serve(plainLn)
+		go srv.Serve(plainLn)
 	}
 }
 
@@ -317,12 +323,7 @@ func (s *Server) ServeSMTP(tlsLn, plainLn net.Listener) {
 	s.smtp.ErrorLog = log.New(io.Discard, "", 0)
 	s.smtp.MaxMessageBytes = 10 << 20
 	s.smtp.MaxRecipients = 50
-	if tlsLn != nil {
-		go s.smtp.Serve(tls.NewListener(tlsLn, s.opts.TLS))
-	}
-	if plainLn != nil {
-		go s.smtp.Serve(plainLn)
-	}
+	s.serve(s.smtp, tlsLn, plainLn)
 }
 
 type smtpSession struct {

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -14,11 +15,19 @@ import (
 
 	"infino.legal/mailbox/internal/fakemail"
 	"infino.legal/mailbox/internal/localca"
+	"infino.legal/mailbox/mailcfg"
 )
 
-// start runs the pair with implicit-TLS IMAP and STARTTLS SMTP and returns
-// their addresses and a client TLS config.
+// start runs the pair on loopback with implicit-TLS IMAP and STARTTLS SMTP
+// and returns their addresses and a client TLS config.
 func start(t *testing.T, opts fakemail.Options) (s *fakemail.Server, imapAddr, smtpAddr string, client *tls.Config) {
+	t.Helper()
+	s, lb, client := startLoopback(t, opts, true)
+	return s, net.JoinHostPort(lb.Host, strconv.Itoa(lb.IMAPPort)), net.JoinHostPort(lb.Host, strconv.Itoa(lb.SMTPPort)), client
+}
+
+// startLoopback runs the pair with ServeLoopback.
+func startLoopback(t *testing.T, opts fakemail.Options, smtpSTARTTLS bool) (*fakemail.Server, fakemail.Loopback, *tls.Config) {
 	t.Helper()
 	ca, err := localca.New(localca.Subject{CommonName: "fakemail test CA"})
 	if err != nil {
@@ -29,19 +38,42 @@ func start(t *testing.T, opts fakemail.Options) (s *fakemail.Server, imapAddr, s
 		t.Fatal(err)
 	}
 	opts.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	s = fakemail.New(opts)
-	il, err := net.Listen("tcp4", "127.0.0.1:0")
+	s := fakemail.New(opts)
+	lb, err := s.ServeLoopback(smtpSTARTTLS)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sl, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.ServeIMAP(il, nil)
-	s.ServeSMTP(nil, sl)
 	t.Cleanup(s.Close)
-	return s, il.Addr().String(), sl.Addr().String(), &tls.Config{RootCAs: ca.Pool, ServerName: "127.0.0.1"}
+	return s, lb, &tls.Config{RootCAs: ca.Pool, ServerName: "127.0.0.1"}
+}
+
+// ServeLoopback with implicit-TLS SMTP (Gmail's way) answers TLS on both
+// ports, and Settings points settings there, keeping the rest.
+func TestServeLoopbackImplicitTLS(t *testing.T) {
+	s, lb, tc := startLoopback(t, fakemail.Options{}, false)
+	s.AddUser("jan@kancelaria.example", "secret")
+	addr := net.JoinHostPort(lb.Host, strconv.Itoa(lb.SMTPPort))
+	cl, err := smtp.DialTLS(addr, tc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := cl.Auth(sasl.NewPlainClient("", "jan@kancelaria.example", "secret")); err != nil {
+		t.Fatalf("SMTP over implicit TLS: %v", err)
+	}
+	if err := imapAuth(t, net.JoinHostPort(lb.Host, strconv.Itoa(lb.IMAPPort)), tc, sasl.NewPlainClient("", "jan@kancelaria.example", "secret")); err != nil {
+		t.Fatalf("IMAP over implicit TLS: %v", err)
+	}
+	in := mailcfg.Settings{Email: "jan@kancelaria.example",
+		Incoming: mailcfg.Server{Protocol: mailcfg.IMAP, Host: "imap.gmail.com", Port: 993, Security: mailcfg.SecurityTLS, Username: "jan"},
+		Outgoing: mailcfg.Server{Protocol: mailcfg.SMTP, Host: "smtp.gmail.com", Port: 465, Security: mailcfg.SecurityTLS, Username: "jan"}}
+	got := lb.Settings(in)
+	want := in
+	want.Incoming.Host, want.Incoming.Port = "127.0.0.1", lb.IMAPPort
+	want.Outgoing.Host, want.Outgoing.Port = "127.0.0.1", lb.SMTPPort
+	if got != want {
+		t.Fatalf("Settings:\n%+v\nwant\n%+v", got, want)
+	}
 }
 
 // xoauth2 is a client XOAUTH2 mechanism.

@@ -12,7 +12,6 @@ package googletest
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -22,7 +21,6 @@ import (
 
 	"infino.legal/mailbox/internal/fakeidp"
 	"infino.legal/mailbox/internal/fakemail"
-	"infino.legal/mailbox/mailcfg"
 )
 
 // The registration the app is given.
@@ -85,9 +83,8 @@ func (s *Server) Browser() fakeidp.Browser { return fakeidp.Browser{HTTP: s.HTTP
 // issued to.
 type Mail struct {
 	*fakemail.Server
-	Host               string
-	IMAPPort, SMTPPort int
-	RootCAs            *x509.CertPool
+	fakemail.Loopback // Settings points Gmail settings at these servers
+	RootCAs           *x509.CertPool
 }
 
 // StartMail starts the mail servers; they stop when the test ends.
@@ -95,34 +92,19 @@ func (s *Server) StartMail(t testing.TB) *Mail {
 	t.Helper()
 	roots := x509.NewCertPool()
 	roots.AddCert(s.TLS.Certificate())
-	m := &Mail{Host: "127.0.0.1", RootCAs: roots}
+	m := &Mail{RootCAs: roots}
 	m.Server = fakemail.New(fakemail.Options{
 		TLS: &tls.Config{Certificates: s.TLS.TLS.Certificates, MinVersion: tls.VersionTLS12}, Domain: "smtp.gmail.example", OAuthOnly: true,
 		CheckToken: func(_, user, token string) bool {
 			a, ok := s.ValidAccessToken(token)
 			return ok && s.HasScope(token, "https://mail.google.com/") && strings.EqualFold(a.Email, user)
 		}})
-	var ls []net.Listener
-	for range 2 {
-		l, err := net.Listen("tcp4", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls = append(ls, l)
+	var err error
+	if m.Loopback, err = m.ServeLoopback(false); err != nil {
+		t.Fatal(err)
 	}
-	m.IMAPPort, m.SMTPPort = ls[0].Addr().(*net.TCPAddr).Port, ls[1].Addr().(*net.TCPAddr).Port
-	m.ServeIMAP(ls[0], nil)
-	m.ServeSMTP(ls[1], nil)
 	t.Cleanup(m.Close)
 	return m
-}
-
-// Settings points Gmail settings (as the sign-in filled them) at these
-// servers.
-func (m *Mail) Settings(s mailcfg.Settings) mailcfg.Settings {
-	s.Incoming.Host, s.Incoming.Port = m.Host, m.IMAPPort
-	s.Outgoing.Host, s.Outgoing.Port = m.Host, m.SMTPPort
-	return s
 }
 
 // XOAUTH2Logins are the successful XOAUTH2 logins by protocol.

@@ -4,13 +4,11 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
-	"net"
 	"strings"
 	"sync"
 	"testing"
 
 	"infino.legal/mailbox/internal/fakemail"
-	"infino.legal/mailbox/mailcfg"
 )
 
 // Mail is an IMAP server (implicit TLS) and an SMTP submission server
@@ -25,8 +23,7 @@ import (
 // to it (SetFullAccess), as Exchange Online does.
 type Mail struct {
 	*fakemail.Server
-	Host               string // "127.0.0.1"
-	IMAPPort, SMTPPort int
+	fakemail.Loopback // Settings points Microsoft settings at these servers
 	// RootCAs trusts the servers' certificate (valid for 127.0.0.1);
 	// CertPEM is that certificate (for a --ca file).
 	RootCAs *x509.CertPool
@@ -63,7 +60,7 @@ func (s *Server) StartMail(t testing.TB) *Mail {
 	cfg := &tls.Config{Certificates: s.TLS.TLS.Certificates, MinVersion: tls.VersionTLS12}
 	roots := x509.NewCertPool()
 	roots.AddCert(s.TLS.Certificate())
-	m := &Mail{Host: "127.0.0.1", RootCAs: roots,
+	m := &Mail{RootCAs: roots,
 		CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.TLS.Certificate().Raw})}
 	m.Server = fakemail.New(fakemail.Options{TLS: cfg, Domain: "smtp.office365.example", OAuthOnly: true,
 		CheckToken: func(protocol, user, token string) bool {
@@ -77,26 +74,10 @@ func (s *Server) StartMail(t testing.TB) *Mail {
 			return protocol == fakemail.IMAP && m.hasFullAccess(user, a.PreferredUsername)
 		}})
 
-	il, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
+	var err error
+	if m.Loopback, err = m.ServeLoopback(true); err != nil {
 		t.Fatal(err)
 	}
-	sl, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		il.Close()
-		t.Fatal(err)
-	}
-	m.IMAPPort, m.SMTPPort = il.Addr().(*net.TCPAddr).Port, sl.Addr().(*net.TCPAddr).Port
-	m.ServeIMAP(il, nil)
-	m.ServeSMTP(nil, sl)
 	t.Cleanup(m.Close)
 	return m
-}
-
-// Settings points Microsoft settings (as the sign-in filled them) at these
-// servers: same protocols, security, user name and provider.
-func (m *Mail) Settings(s mailcfg.Settings) mailcfg.Settings {
-	s.Incoming.Host, s.Incoming.Port = m.Host, m.IMAPPort
-	s.Outgoing.Host, s.Outgoing.Port = m.Host, m.SMTPPort
-	return s
 }

@@ -32,9 +32,10 @@ func TestOversizedAnswerIsNotTrusted(t *testing.T) {
 	}))
 	defer srv.Close()
 	c := &Client{
-		BaseURL: srv.URL, Tokens: fixedToken("t"), HTTP: srv.Client(),
-		Retry: Retry{Attempts: 2},
-		Sleep: func(context.Context, time.Duration) error { return nil },
+		BaseURL: srv.URL, Tokens: fixedToken("t"), ClientOptions: ClientOptions{HTTP: srv.Client(),
+			Retry: Retry{Attempts: 2},
+			Sleep: func(context.Context, time.Duration) error { return nil },
+		},
 	}
 	s, _ := mailcfg.Autofill("jan@wp.pl", "")
 	_, err := c.CreateMailbox(t.Context(), "11111111-1111-4111-8111-111111111111",

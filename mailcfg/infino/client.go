@@ -88,13 +88,21 @@ type Client struct {
 	// BaseURL is the Infino URL (https://, or http:// to loopback).
 	BaseURL string
 	Tokens  TokenSource
+	ClientOptions
+}
+
+// ClientOptions are how a Client talks to Infino, whatever it asks: the
+// HTTP client, the language, the retries and the clock. A Service passes
+// its Options' on to every Client it makes.
+type ClientOptions struct {
 	// HTTP sends the requests; nil means NewHTTPClient(). Redirects are
 	// never followed (the body carries a secret).
 	HTTP *http.Client
 	// Info is sent as "client"; zero means DefaultClientInfo().
 	Info ClientInfo
 	// Lang is the preferred language of Infino's messages ("pl", "en").
-	Lang  string
+	Lang string
+	// Retry is the in-call retry schedule (zero fields: DefaultRetry).
 	Retry Retry
 	// Sleep waits between attempts; nil means a timer that ends with ctx.
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -276,6 +284,29 @@ func tokenErr(ctx context.Context, err error) *Error {
 // post makes one request and classifies the answer.
 func (c *Client) post(ctx context.Context, hc *http.Client, method, url, key, ifMatch, token string, body []byte,
 	info ClientInfo, now func() time.Time) (Receipt, *Error) {
+	// An answer cut off or too large to trust is a transport error: the
+	// mailbox may or may not exist; the retry with the same key tells.
+	resp, data, e := c.do(ctx, hc, method, url, token, bytes.NewReader(body), info, maxResponse, errTooLargeAnswer, func(h http.Header) {
+		h.Set("Idempotency-Key", key)
+		if ifMatch != "" {
+			h.Set("If-Match", ifMatch)
+		}
+		h.Set("Content-Type", "application/json")
+	})
+	if e != nil {
+		return Receipt{}, e
+	}
+	return classify(resp, data, now, method == http.MethodPut)
+}
+
+// do makes one request to Infino and reads the whole answer: the request
+// is bounded by RequestTimeout and carries the bearer token, the JSON
+// Accept, the language and the User-Agent, and header adds its own. An
+// answer longer than limit bytes fails with tooLarge. Failing to send the
+// request or to read the whole answer is a transport error (KindCancelled
+// when ctx ended).
+func (c *Client) do(ctx context.Context, hc *http.Client, method, url, token string, body io.Reader, info ClientInfo,
+	limit int, tooLarge error, header func(http.Header)) (*http.Response, []byte, *Error) {
 	timeout := c.RequestTimeout
 	if timeout <= 0 {
 		timeout = DefaultRequestTimeout
@@ -283,34 +314,30 @@ func (c *Client) post(ctx context.Context, hc *http.Client, method, url, key, if
 	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, method, url, body)
 	if err != nil {
-		return Receipt{}, newError(KindConfig, 0, err)
+		return nil, nil, newError(KindConfig, 0, err)
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Idempotency-Key", key)
-	if ifMatch != "" {
-		req.Header.Set("If-Match", ifMatch)
-	}
-	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("Accept-Language", acceptLanguage(c.Lang))
 	req.Header.Set("User-Agent", info.userAgent())
+	if header != nil {
+		header(req.Header)
+	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return Receipt{}, transportError(parent, err)
+		return nil, nil, transportError(parent, err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
-	if err == nil && len(data) > maxResponse {
-		err = errTooLargeAnswer
+	data, err := io.ReadAll(io.LimitReader(resp.Body, int64(limit)+1))
+	if err == nil && len(data) > limit {
+		err = tooLarge
 	}
 	if err != nil {
-		// The answer was cut off or is too large to trust: the mailbox may
-		// or may not exist; the retry with the same key tells.
-		return Receipt{}, transportError(parent, err)
+		return nil, nil, transportError(parent, err)
 	}
-	return classify(resp, data, now, method == http.MethodPut)
+	return resp, data, nil
 }
 
 // classify maps an answer to a receipt or an error (see docs/infino-api.md).

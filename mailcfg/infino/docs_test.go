@@ -67,7 +67,7 @@ func TestDocsMatchTheWire(t *testing.T) {
 	// Every key the app sends is in the schema; every required key is sent.
 	props := get(doc, "components", "schemas", "MailboxSubmission", "properties").(map[string]any)
 	required := get(doc, "components", "schemas", "MailboxSubmission", "required").([]any)
-	c := &infino.Client{BaseURL: e.sb.InfinoURL, Tokens: &staticTokens{tok: access}, HTTP: e.sb.HTTPClient()}
+	c := &infino.Client{BaseURL: e.sb.InfinoURL, Tokens: &staticTokens{tok: access}, ClientOptions: infino.ClientOptions{HTTP: e.sb.HTTPClient()}}
 	s := e.sb.DemoSettings()
 	s.LowTrust = true
 	if _, err := c.CreateMailbox(e.ctx(), infino.NewUUID(), infino.Submission{Settings: s,

@@ -37,9 +37,9 @@ func Example() {
 		ConfigDir: dir,
 		Store:     store,
 		Policy:    pol,
-		HTTP:      sb.HTTPClient(), // a face: netconf's client for the policy
 		Browser:   &infino.Browser{Opener: sb.Browser().Visit, OnURL: func(string) {}},
-		Lang:      "en",
+		// A face passes netconf's client for the policy.
+		ClientOptions: infino.ClientOptions{HTTP: sb.HTTPClient(), Lang: "en"},
 	})
 	report := svc.Flush(ctx, false) // at start-up: what is due, never a browser
 	fmt.Println("due at start-up:", len(report.Results))

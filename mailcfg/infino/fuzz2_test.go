@@ -84,7 +84,7 @@ func FuzzMailboxList(f *testing.F) {
 	f.Add(500, []byte(``))
 	f.Fuzz(func(t *testing.T, status int, body []byte) {
 		status = fuzzStatus(status)
-		c := &Client{BaseURL: "https://kancelaria.infino.legal", Tokens: staticToken("t"), HTTP: fuzzHTTP(status, body)}
+		c := &Client{BaseURL: "https://kancelaria.infino.legal", Tokens: staticToken("t"), ClientOptions: ClientOptions{HTTP: fuzzHTTP(status, body)}}
 		list, err := c.ListMailboxes(context.Background())
 		if err != nil {
 			var e *Error

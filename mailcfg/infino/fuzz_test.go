@@ -362,7 +362,7 @@ func FuzzStoredValues(f *testing.F) {
 			t.Fatal("loaded an empty refresh token")
 		}
 
-		s := NewService(Options{ConfigDir: dir, Store: store, Now: fuzzClock, HTTP: fuzzHTTP(500, nil)})
+		s := NewService(Options{ConfigDir: dir, Store: store, ClientOptions: ClientOptions{Now: fuzzClock, HTTP: fuzzHTTP(500, nil)}})
 		u, fromPolicy, err := s.InfinoURL()
 		if fromPolicy {
 			t.Fatal("no policy here")

@@ -53,11 +53,13 @@ func newEnv(t *testing.T) *env {
 		ConfigDir: e.dir,
 		Store:     e.store,
 		Policy:    sb.Policy(),
-		HTTP:      e.httpClient(),
 		Browser:   &infino.Browser{Opener: e.browser, Timeout: 20 * time.Second},
-		Lang:      "en",
-		Sleep:     e.sleep,
-		Jitter:    func(time.Duration) time.Duration { return 0 },
+		ClientOptions: infino.ClientOptions{
+			HTTP:   e.httpClient(),
+			Lang:   "en",
+			Sleep:  e.sleep,
+			Jitter: func(time.Duration) time.Duration { return 0 },
+		},
 	}
 	e.svc = infino.NewService(e.opts)
 	return e

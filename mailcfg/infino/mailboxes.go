@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"time"
@@ -104,32 +103,9 @@ func (c *Client) ListMailboxes(ctx context.Context) ([]MailboxInfo, error) {
 }
 
 func (c *Client) list(ctx context.Context, hc *http.Client, u, token string, info ClientInfo, now func() time.Time) ([]MailboxInfo, *Error) {
-	timeout := c.RequestTimeout
-	if timeout <= 0 {
-		timeout = DefaultRequestTimeout
-	}
-	parent := ctx
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, newError(KindConfig, 0, err)
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("Accept-Language", acceptLanguage(c.Lang))
-	req.Header.Set("User-Agent", info.userAgent())
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, transportError(parent, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxListResponse+1))
-	if err == nil && len(data) > maxListResponse {
-		err = errors.New("infino: mailbox list larger than 1 MiB")
-	}
-	if err != nil {
-		return nil, transportError(parent, err)
+	resp, data, e := c.do(ctx, hc, http.MethodGet, u, token, nil, info, maxListResponse, errTooLargeList, nil)
+	if e != nil {
+		return nil, e
 	}
 	if resp.StatusCode != http.StatusOK {
 		_, e := classify(resp, data, now, false)
@@ -155,3 +131,5 @@ func (c *Client) list(ctx context.Context, hc *http.Client, u, token string, inf
 
 // maxListResponse bounds what is read of the mailbox list.
 const maxListResponse = 1 << 20
+
+var errTooLargeList = errors.New("infino: mailbox list larger than 1 MiB")

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"infino.legal/mailbox/mailcfg"
+	"infino.legal/mailbox/mailcfg/internal/flock"
 	"infino.legal/mailbox/mailcfg/secrets"
 )
 
@@ -35,6 +36,8 @@ const (
 	quarantineDir = "quarantine"
 	reasonSuffix  = ".reason"
 	lockName      = ".lock"
+	// lockPoll is how often a held outbox lock is tried again.
+	lockPoll = 50 * time.Millisecond
 	// staleTmp: temporary files older than this are left-overs of a crash.
 	staleTmp = time.Hour
 	// entryVersion is the format of entry files.
@@ -189,31 +192,18 @@ func (o *Outbox) Lock(ctx context.Context) (unlockFn func(), err error) {
 		return nil, err
 	}
 	o.mu.Lock()
-	f, err := os.OpenFile(filepath.Join(o.dir, lockName), os.O_RDWR|os.O_CREATE, 0o600)
+	unlock, err := flock.Lock(ctx, filepath.Join(o.dir, lockName), lockPoll)
 	if err != nil {
 		o.mu.Unlock()
-		return nil, err
-	}
-	for {
-		ok, err := tryLock(f)
-		if err != nil {
-			f.Close()
-			o.mu.Unlock()
-			return nil, fmt.Errorf("outbox lock: %w", err)
-		}
-		if ok {
-			return func() {
-				unlock(f)
-				f.Close()
-				o.mu.Unlock()
-			}, nil
-		}
-		if err := SleepContext(ctx, 50*time.Millisecond); err != nil {
-			f.Close()
-			o.mu.Unlock()
+		if ctx.Err() != nil {
 			return nil, err
 		}
+		return nil, fmt.Errorf("outbox lock: %w", err)
 	}
+	return func() {
+		unlock()
+		o.mu.Unlock()
+	}, nil
 }
 
 // Add writes a new entry; the caller holds the lock. First a marker

@@ -3,7 +3,6 @@ package infino
 import (
 	"context"
 	"errors"
-	"reflect"
 	"strings"
 	"time"
 
@@ -36,46 +35,16 @@ func (s *Service) Replace(ctx context.Context, settings mailcfg.Settings, secret
 				Message: mailcfg.Text{PL: "Adres nie zgadza się z zastępowaną skrzynką.", EN: "The address differs from the mailbox being replaced."}}}}
 		return out
 	}
-	if err := settings.Validate(mailcfg.ValidateOptions{AllowInsecure: s.o.Policy.AllowInsecure, InsecureOverride: true}); err != nil {
-		var v mailcfg.ValidationError
-		errors.As(err, &v)
-		out.Err = &Error{Kind: KindInvalid, Fields: v, Err: err, Message: messages[KindInvalid]}
+	if e := s.checkInput(settings, secret); e != nil {
+		out.Err = e
 		return out
 	}
-	if err := secret.Check(settings.Auth); err != nil {
-		out.Err = &Error{Kind: KindInvalid, Err: err, Message: messages[KindInvalid]}
-		return out
-	}
-	if verifiedAt.IsZero() {
-		verifiedAt = s.o.Now()
-	}
-	unlock, err := s.outbox.Lock(ctx)
-	if err != nil {
-		out.Err = lockErr(ctx, err)
-		return out
-	}
-	defer unlock()
 	// A replacement of this mailbox may already wait: the same one goes
 	// out again under its key; anything else waiting for the address is
 	// superseded.
-	if prev, old := s.pendingFor(ctx, base, settings.Email); prev != nil {
-		if prev.Op == OpReplace && prev.MailboxID == target.ID && old != nil &&
-			reflect.DeepEqual(prev.Settings, settings) && reflect.DeepEqual(*old, secret) {
-			return s.send(ctx, *prev, secret, s.outbox)
-		}
-		if err := s.outbox.Complete(context.WithoutCancel(ctx), prev.ID); err != nil {
-			out.Err = localError(err)
-			return out
-		}
-	}
-	info := s.o.Info
-	if info.Name == "" {
-		info = DefaultClientInfo()
-	}
-	en := Entry{ID: NewUUID(), IdempotencyKey: NewUUID(), InfinoURL: base, Settings: settings,
-		VerifiedAt: verifiedAt.UTC().Truncate(time.Second), CreatedAt: s.o.Now().UTC(), Client: info,
-		Op: OpReplace, MailboxID: target.ID, IfMatch: target.ETag}
-	return s.addAndSend(ctx, en, secret)
+	return s.handOver(ctx, Entry{InfinoURL: base, Settings: settings, VerifiedAt: verifiedAt,
+		Op: OpReplace, MailboxID: target.ID, IfMatch: target.ETag}, secret,
+		func(prev *Entry) bool { return prev.Op == OpReplace && prev.MailboxID == target.ID })
 }
 
 // Mailboxes lists the mailboxes of the signed-in Infino account (GET
@@ -85,6 +54,5 @@ func (s *Service) Mailboxes(ctx context.Context) ([]MailboxInfo, error) {
 	if e != nil {
 		return nil, e
 	}
-	c := &Client{BaseURL: base, Tokens: s.tokens(base, true), HTTP: s.o.HTTP, Info: s.o.Info, Lang: s.o.Lang, Now: s.o.Now}
-	return c.ListMailboxes(ctx)
+	return s.client(base, true).ListMailboxes(ctx)
 }

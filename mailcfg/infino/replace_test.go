@@ -139,3 +139,21 @@ func TestSubmitOrReplaceFromTheOutbox(t *testing.T) {
 		t.Fatal("replaced without consent")
 	}
 }
+
+// Replace checks its input as Submit does: a secret that does not fit the
+// settings is a field error on the form's password, and nothing is sent.
+func TestReplaceRejectsAnEmptyPasswordOnTheField(t *testing.T) {
+	e := newEnv(t)
+	wantState(t, demoSubmit(e), infino.StateSent)
+	out := e.svc.Submit(e.ctx(), e.sb.DemoSettings(), infino.PasswordSecret("nowe-haslo-2026"), time.Now())
+	wantState(t, out, infino.StateExists)
+	rep := e.svc.Replace(e.ctx(), e.sb.DemoSettings(), infino.PasswordSecret(""), time.Now(), *out.Existing)
+	wantState(t, rep, infino.StateFailed)
+	f := rep.Fields()
+	if rep.Kind() != infino.KindInvalid || len(f) != 1 || f[0].Field != "password" || f[0].Code != "secret_invalid" {
+		t.Fatalf("%s %+v", rep.Kind(), f)
+	}
+	if mbs := e.sb.Infino.Mailboxes(); len(mbs) != 1 || mbs[0].Version != 1 {
+		t.Fatalf("replaced: %+v", mbs)
+	}
+}

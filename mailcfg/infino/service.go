@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -42,21 +41,13 @@ type Options struct {
 	Store secrets.Store
 	// Policy gives infinoUrl, infino.clientId and allowInsecure.
 	Policy policy.Policy
-	// HTTP reaches Infino; nil means NewHTTPClient().
-	HTTP *http.Client
 	// Browser allows interactive sign-in; nil means none (background
 	// flushes): a missing sign-in then leaves entries waiting.
 	Browser *Browser
-	// Lang is the language for Infino's messages ("pl" or "en").
-	Lang string
-	// Info is sent as "client"; zero means DefaultClientInfo().
-	Info ClientInfo
-	// Retry is the in-call retry schedule (zero fields: DefaultRetry).
-	Retry Retry
-	// Sleep, Now and Jitter replace the real ones in tests.
-	Sleep  func(ctx context.Context, d time.Duration) error
-	Now    func() time.Time
-	Jitter func(d time.Duration) time.Duration
+	// ClientOptions reach Infino: HTTP (nil means NewHTTPClient(); also
+	// for the sign-in), Lang, Info (zero means DefaultClientInfo()),
+	// Retry, and Sleep, Now and Jitter (replaced in tests).
+	ClientOptions
 	// Tokens, if set, replaces the sign-in (tests).
 	Tokens TokenSource
 }
@@ -167,6 +158,9 @@ func NewService(o Options) *Service {
 	if o.HTTP == nil {
 		o.HTTP = NewHTTPClient()
 	}
+	if o.Info.Name == "" {
+		o.Info = DefaultClientInfo()
+	}
 	if o.Policy.Infino.ClientID == "" {
 		o.Policy.Infino.ClientID = policy.Default().Infino.ClientID
 	}
@@ -251,6 +245,11 @@ func (s *Service) tokens(base string, interactive bool) TokenSource {
 	return s.auth(base, interactive)
 }
 
+// client is a Client for base with the service's options.
+func (s *Service) client(base string, interactive bool) *Client {
+	return &Client{BaseURL: base, Tokens: s.tokens(base, interactive), ClientOptions: s.o.ClientOptions}
+}
+
 func (s *Service) base() (string, *Error) {
 	u, _, err := s.InfinoURL()
 	if err == nil && u == "" {
@@ -303,57 +302,68 @@ func (s *Service) SubmitOrReplace(ctx context.Context, settings mailcfg.Settings
 
 func (s *Service) submit(ctx context.Context, settings mailcfg.Settings, secret Secret, verifiedAt time.Time, replace bool) Outcome {
 	settings = settings.Normalized()
-	out := Outcome{Email: settings.Email, State: StateFailed}
 	base, e := s.base()
-	if e != nil {
-		out.Err = e
-		return out
+	if e == nil {
+		e = s.checkInput(settings, secret)
 	}
+	if e != nil {
+		return Outcome{Email: settings.Email, State: StateFailed, Err: e}
+	}
+	// The same mailbox may already wait in the outbox (the user pressed
+	// "Send now", or submits again after a failure): the same submission
+	// goes out again under its key; different settings replace it.
+	return s.handOver(ctx, Entry{InfinoURL: base, Settings: settings, VerifiedAt: verifiedAt, ReplaceIfExists: replace}, secret,
+		func(prev *Entry) bool { return prev.Op == OpReplace || prev.ReplaceIfExists == replace })
+}
+
+// checkInput checks what Submit and Replace are given: settings that
+// validate under the policy, and a secret that fits their auth.
+func (s *Service) checkInput(settings mailcfg.Settings, secret Secret) *Error {
 	if err := settings.Validate(mailcfg.ValidateOptions{AllowInsecure: s.o.Policy.AllowInsecure, InsecureOverride: true}); err != nil {
 		var v mailcfg.ValidationError
 		errors.As(err, &v)
-		out.Err = &Error{Kind: KindInvalid, Fields: v, Err: err, Message: messages[KindInvalid]}
-		return out
+		return &Error{Kind: KindInvalid, Fields: v, Err: err, Message: messages[KindInvalid]}
 	}
 	if err := secret.Check(settings.Auth); err != nil {
 		field := "secret"
 		if settings.Auth == mailcfg.AuthPassword {
 			field = "password"
 		}
-		out.Err = &Error{Kind: KindInvalid, Err: err, Message: messages[KindInvalid],
+		return &Error{Kind: KindInvalid, Err: err, Message: messages[KindInvalid],
 			Fields: mailcfg.ValidationError{{Field: field, Code: "secret_invalid", Message: mailcfg.Text{PL: err.Error(), EN: err.Error()}}}}
-		return out
 	}
-	if verifiedAt.IsZero() {
-		verifiedAt = s.o.Now()
+	return nil
+}
+
+// handOver is what Submit and Replace share once their input is checked:
+// under the outbox lock, an entry already waiting for the same address at
+// the same Infino goes out again under its key when it holds the same
+// settings and secret and same(it) agrees; any other waiting one is
+// superseded; else e (InfinoURL, Settings, VerifiedAt and what it asks
+// Infino to do set; zero VerifiedAt: now) becomes a new entry that is
+// written and sent.
+func (s *Service) handOver(ctx context.Context, e Entry, secret Secret, same func(prev *Entry) bool) Outcome {
+	if e.VerifiedAt.IsZero() {
+		e.VerifiedAt = s.o.Now()
 	}
 	unlock, err := s.outbox.Lock(ctx)
 	if err != nil {
-		out.Err = lockErr(ctx, err)
-		return out
+		return Outcome{Email: e.Settings.Email, State: StateFailed, Err: lockErr(ctx, err)}
 	}
 	defer unlock()
-	// The same mailbox may already wait in the outbox (the user pressed
-	// "Send now", or submits again after a failure): the same submission
-	// goes out again under its key; different settings replace it.
-	if prev, old := s.pendingFor(ctx, base, settings.Email); prev != nil {
-		if old != nil && reflect.DeepEqual(prev.Settings, settings) && reflect.DeepEqual(*old, secret) &&
-			(prev.Op == OpReplace || prev.ReplaceIfExists == replace) {
+	if prev, old := s.pendingFor(ctx, e.InfinoURL, e.Settings.Email); prev != nil {
+		if old != nil && reflect.DeepEqual(prev.Settings, e.Settings) && reflect.DeepEqual(*old, secret) && same(prev) {
 			return s.send(ctx, *prev, secret, s.outbox)
 		}
 		if err := s.outbox.Complete(context.WithoutCancel(ctx), prev.ID); err != nil {
-			out.Err = &Error{Kind: KindConfig, Err: fmt.Errorf("outbox: %w", err), Message: messages[KindConfig]}
-			return out
+			return Outcome{Email: e.Settings.Email, State: StateFailed, Err: localError(err)}
 		}
 	}
-	now := s.o.Now().UTC()
-	info := s.o.Info
-	if info.Name == "" {
-		info = DefaultClientInfo()
-	}
-	e2 := Entry{ID: NewUUID(), IdempotencyKey: NewUUID(), InfinoURL: base, Settings: settings,
-		VerifiedAt: verifiedAt.UTC().Truncate(time.Second), CreatedAt: now, Client: info, ReplaceIfExists: replace}
-	return s.addAndSend(ctx, e2, secret)
+	e.ID, e.IdempotencyKey = NewUUID(), NewUUID()
+	e.VerifiedAt = e.VerifiedAt.UTC().Truncate(time.Second)
+	e.CreatedAt = s.o.Now().UTC()
+	e.Client = s.o.Info
+	return s.addAndSend(ctx, e, secret)
 }
 
 // addAndSend writes a new entry and sends it (the caller holds the lock).
@@ -424,8 +434,8 @@ func (s *Service) sendWith(ctx context.Context, e Entry, secret Secret, ob *Outb
 			return out
 		}
 	}
-	c := &Client{BaseURL: e.InfinoURL, Tokens: s.tokens(e.InfinoURL, interactive), HTTP: s.o.HTTP, Info: e.Client,
-		Lang: s.o.Lang, Retry: s.o.Retry, Sleep: s.o.Sleep, Now: s.o.Now, Jitter: s.o.Jitter}
+	c := s.client(e.InfinoURL, interactive)
+	c.Info = e.Client // as it was when the entry was written
 	sub := Submission{Settings: e.Settings, Secret: secret, VerifiedAt: e.VerifiedAt}
 	var rec Receipt
 	var err error

@@ -92,7 +92,7 @@ func TestHappyPath(t *testing.T) {
 func TestReplaySameKeyReturnsSameID(t *testing.T) {
 	e := newEnv(t)
 	access, _ := e.sb.Infino.Mint()
-	c := &infino.Client{BaseURL: e.sb.InfinoURL, Tokens: &staticTokens{tok: access}, HTTP: e.sb.HTTPClient(), Sleep: e.sleep}
+	c := &infino.Client{BaseURL: e.sb.InfinoURL, Tokens: &staticTokens{tok: access}, ClientOptions: infino.ClientOptions{HTTP: e.sb.HTTPClient(), Sleep: e.sleep}}
 	sub := infino.Submission{Settings: e.sb.DemoSettings(), Secret: infino.PasswordSecret(sandbox.DemoPassword), VerifiedAt: time.Now()}
 	key := infino.NewUUID()
 	r1, err := c.CreateMailbox(e.ctx(), key, sub)
@@ -140,7 +140,7 @@ func TestBadRequestMapsToFields(t *testing.T) {
 	// The sandbox's own validation (the client bypasses the local check):
 	// field names come back as sent, in the language asked for.
 	access, _ := e.sb.Infino.Mint()
-	c := &infino.Client{BaseURL: e.sb.InfinoURL, Tokens: &staticTokens{tok: access}, HTTP: e.sb.HTTPClient(), Lang: "pl"}
+	c := &infino.Client{BaseURL: e.sb.InfinoURL, Tokens: &staticTokens{tok: access}, ClientOptions: infino.ClientOptions{HTTP: e.sb.HTTPClient(), Lang: "pl"}}
 	s := e.sb.DemoSettings()
 	s.Incoming.Port = 0
 	s.Outgoing.Host = ""
@@ -426,7 +426,7 @@ func TestUntrustedCertificateRefused(t *testing.T) {
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	srv.StartTLS()
 	defer srv.Close()
-	c := &infino.Client{BaseURL: srv.URL, Tokens: &staticTokens{tok: "t"}, Sleep: e.sleep}
+	c := &infino.Client{BaseURL: srv.URL, Tokens: &staticTokens{tok: "t"}, ClientOptions: infino.ClientOptions{Sleep: e.sleep}}
 	_, err = c.CreateMailbox(e.ctx(), infino.NewUUID(), infino.Submission{Settings: e.sb.DemoSettings(), Secret: infino.PasswordSecret("p"), VerifiedAt: time.Now()})
 	if infino.KindOf(err) != infino.KindTLS || hits.Load() != 0 {
 		t.Fatalf("self-signed: %v, %d hits", err, hits.Load())
@@ -490,6 +490,7 @@ func TestRedirectNotFollowed(t *testing.T) {
 	}))
 	defer srv.Close()
 	c := &infino.Client{BaseURL: srv.URL, Tokens: &staticTokens{tok: "t"}}
+
 	_, err := c.CreateMailbox(context.Background(), infino.NewUUID(), infino.Submission{
 		Settings: mailcfg.Settings{Email: "a@b.pl"}, Secret: infino.PasswordSecret("p"), VerifiedAt: time.Now()})
 	if infino.KindOf(err) != infino.KindRejected || hits.Load() != 1 || target.Load() != 0 {

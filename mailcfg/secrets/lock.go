@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"infino.legal/mailbox/mailcfg/internal/flock"
 )
 
 // LockDirEnv names a directory for the cross-process locks instead of the
@@ -50,34 +52,21 @@ func LockKey(ctx context.Context, key string) (unlock func(), err error) {
 		return nil, err
 	}
 	sum := sha256.Sum256([]byte(key))
-	f, err := openLockFile(filepath.Join(dir, hex.EncodeToString(sum[:16])+".lock"))
+	// The wait is bounded: a holder that hangs must not hang every other
+	// process of the app with it.
+	lctx, cancel := context.WithTimeout(ctx, lockWait)
+	defer cancel()
+	unlock, err = flock.Lock(lctx, filepath.Join(dir, hex.EncodeToString(sum[:16])+".lock"), lockPoll)
 	if err != nil {
-		return nil, fmt.Errorf("secrets: lock file: %w", err)
-	}
-	limit := time.NewTimer(lockWait)
-	defer limit.Stop()
-	for {
-		ok, err := tryLock(f)
-		if err != nil {
-			f.Close()
-			return nil, fmt.Errorf("secrets: lock: %w", err)
-		}
-		if ok {
-			return func() { unlockFile(f); f.Close() }, nil
-		}
-		t := time.NewTimer(lockPoll)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			f.Close()
+		switch {
+		case ctx.Err() != nil:
 			return nil, errors.Join(errors.New("secrets: waiting for another process of the app"), ctx.Err())
-		case <-limit.C:
-			t.Stop()
-			f.Close()
+		case lctx.Err() != nil:
 			return nil, &Error{Op: "lock", Key: key, Kind: ErrBusy, Timeout: lockWait}
-		case <-t.C:
 		}
+		return nil, fmt.Errorf("secrets: %w", err)
 	}
+	return unlock, nil
 }
 
 // lockDir is the directory of the lock files, created 0700 and checked.

@@ -45,22 +45,7 @@ func (w *World) MicrosoftSignIn(ctx context.Context, cfg microsoft.Config) (mail
 		sc.Now = cfg.Now
 	}
 	sc.Timeout = cfg.Timeout
-	s, err := signin.New(sc).Start(ctx, signin.Request{Provider: "microsoft", LoginHint: cfg.LoginHint, OnURL: cfg.OnURL, OnOpen: cfg.OnOpen})
-	if err != nil {
-		return mailcfg.Settings{}, nil, err
-	}
-	defer s.Close()
-	stop := context.AfterFunc(ctx, func() { s.Close() })
-	defer stop()
-	acc, err := s.Wait(ctx)
-	if err != nil {
-		return mailcfg.Settings{}, nil, err
-	}
-	settings, err := w.SignedInSettings(acc)
-	if err != nil {
-		return mailcfg.Settings{}, nil, err
-	}
-	return settings, verify.TokenFunc(acc.Tokens().AccessToken), nil
+	return w.signInWith(ctx, signin.New(sc), signin.Request{Provider: "microsoft", LoginHint: cfg.LoginHint, OnURL: cfg.OnURL, OnOpen: cfg.OnOpen})
 }
 
 // OAuthCredential is the credential for settings with auth "oauth2": access

@@ -7,6 +7,7 @@ import (
 
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/signin"
+	"infino.legal/mailbox/mailcfg/verify"
 )
 
 // SignIn is "Sign in with your mail provider" in this world: every provider
@@ -44,6 +45,37 @@ func (w *World) SignIn() *signin.Service {
 		}
 	}
 	return signin.New(cfg)
+}
+
+// ProviderSignIn is a browser sign-in with a provider (req) on the world's
+// sign-in, waited for to its end: the settings are the world's for the
+// account (SignedInSettings), and the credential refreshes access tokens
+// from the refresh token the sign-in stored, under the lock every process
+// of the app shares. Errors are *signin.Error. Cancelling ctx ends the
+// sign-in.
+func (w *World) ProviderSignIn(ctx context.Context, req signin.Request) (mailcfg.Settings, verify.Credential, error) {
+	return w.signInWith(ctx, w.SignIn(), req)
+}
+
+// signInWith is ProviderSignIn on svc (the world's sign-in, or one
+// configured from it).
+func (w *World) signInWith(ctx context.Context, svc *signin.Service, req signin.Request) (mailcfg.Settings, verify.Credential, error) {
+	s, err := svc.Start(ctx, req)
+	if err != nil {
+		return mailcfg.Settings{}, nil, err
+	}
+	defer s.Close()
+	stop := context.AfterFunc(ctx, func() { s.Close() })
+	defer stop()
+	acc, err := s.Wait(ctx)
+	if err != nil {
+		return mailcfg.Settings{}, nil, err
+	}
+	settings, err := w.SignedInSettings(acc)
+	if err != nil {
+		return mailcfg.Settings{}, nil, err
+	}
+	return settings, verify.TokenFunc(acc.Tokens().AccessToken), nil
 }
 
 // SignedInSettings are a signed-in account's settings in this world:

@@ -11,7 +11,6 @@
 package world
 
 import (
-	"context"
 	"crypto/x509"
 	"fmt"
 	"net/http"
@@ -75,12 +74,12 @@ type World struct {
 	// Discover is the base of discovery's options: its resolver, dialer,
 	// prober and HTTP client when set (tests point them at local servers).
 	Discover discover.Options
-	// Retry, Sleep, Now and Jitter tune the hand-off's in-call retries
-	// (tests); zero: the real ones.
-	Retry  infino.Retry
-	Sleep  func(ctx context.Context, d time.Duration) error
-	Now    func() time.Time
-	Jitter func(d time.Duration) time.Duration
+	// Infino is the base of the hand-off's client options: its in-call
+	// Retry, Sleep and Jitter when set (tests); the world gives HTTP,
+	// Lang, and Now where it sets none.
+	Infino infino.ClientOptions
+	// Now is the clock of the sign-ins and the hand-off; nil: time.Now.
+	Now func() time.Time
 
 	caOnce    sync.Once
 	ca        netconf.CA
@@ -261,20 +260,20 @@ func (w *World) Service(onURL func(string)) (*infino.Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	co := w.Infino
+	co.HTTP, co.Lang = w.Net().HTTP, w.Lang
+	if co.Now == nil {
+		co.Now = w.Now
+	}
 	return infino.NewService(infino.Options{
 		ConfigDir: dir,
 		Store:     w.Store,
 		Policy:    w.Policy,
-		HTTP:      w.Net().HTTP,
 		Browser: &infino.Browser{
 			Opener: w.Opener,
 			OnURL:  onURL,
 			Pages:  oauthloopback.PagesFor(w.Lang),
 		},
-		Lang:   w.Lang,
-		Retry:  w.Retry,
-		Sleep:  w.Sleep,
-		Now:    w.Now,
-		Jitter: w.Jitter,
+		ClientOptions: co,
 	}), nil
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"infino.legal/mailbox/mailcfg/signin"
 	"infino.legal/mailbox/oauthloopback"
@@ -54,19 +53,11 @@ func runAdminConsent(ctx context.Context, env *Env, args []string) int {
 		fs.Usage()
 		return ExitUsage
 	}
-	if *timeout <= 0 || *timeout > time.Hour {
-		return Fail(env, ExitUsage, "--timeout must be between 1s and 1h, not %v", *timeout)
+	svc, code := browserSignIn(env, *timeout, *noBrowser)
+	if svc == nil {
+		return code
 	}
-	if env.World.PolicyErr != nil {
-		fmt.Fprintf(env.Stderr, "infino-mailbox: %v\n", env.World.PolicyErr)
-	}
-	env.net()
-	cfg := env.World.SignIn().Config()
-	cfg.Timeout = *timeout
-	if *noBrowser {
-		cfg.Opener = func(context.Context, string) error { return nil }
-	}
-	res, err := signin.New(cfg).AdminConsent(ctx, signin.AdminConsentRequest{
+	res, err := svc.AdminConsent(ctx, signin.AdminConsentRequest{
 		Provider: "microsoft",
 		Tenant:   *tenant,
 		OnURL: func(u string) {

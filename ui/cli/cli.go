@@ -129,6 +129,14 @@ func (env *Env) net() netconf.Net {
 	return n
 }
 
+// warnPolicy reports on stderr what went wrong reading the policy, if
+// anything, for a command that goes on with what could be read.
+func (env *Env) warnPolicy() {
+	if env.World.PolicyErr != nil {
+		fmt.Fprintf(env.Stderr, "infino-mailbox: %v\n", env.World.PolicyErr)
+	}
+}
+
 // verifier is Verify, else verify.Verify.
 func (env *Env) verifier() func(ctx context.Context, s mailcfg.Settings, cred verify.Credential, opt verify.Options) verify.Result {
 	if env.Verify != nil {

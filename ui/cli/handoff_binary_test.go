@@ -103,7 +103,7 @@ func TestKilledBetweenSentAndResponse(t *testing.T) {
 	// Sign in to the sandbox Infino in this process, into the same keyring
 	// and config directory the binary uses.
 	svc := infino.NewService(infino.Options{ConfigDir: configDir, Store: store, Policy: sb.Policy(),
-		HTTP: sb.HTTPClient(), Browser: &infino.Browser{Opener: sb.Browser().Open}})
+		ClientOptions: infino.ClientOptions{HTTP: sb.HTTPClient()}, Browser: &infino.Browser{Opener: sb.Browser().Open}})
 	if err := svc.SignIn(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -55,7 +55,7 @@ func TestKilledAtRandomMoments(t *testing.T) {
 	certDir := filepath.Join(tmp, "certs")
 	os.MkdirAll(certDir, 0o700)
 	svc := infino.NewService(infino.Options{ConfigDir: filepath.Join(configHome, infino.DirName), Store: store, Policy: sb.Policy(),
-		HTTP: sb.HTTPClient(), Browser: &infino.Browser{Opener: func(ctx context.Context, u string) error {
+		ClientOptions: infino.ClientOptions{HTTP: sb.HTTPClient()}, Browser: &infino.Browser{Opener: func(ctx context.Context, u string) error {
 			go func() {
 				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 				if resp, err := sb.HTTPClient().Do(req); err == nil {

@@ -154,8 +154,10 @@ func (w *opWorld) run(browser bool, stdin string, args ...string) (int, string, 
 	wo := &world.World{
 		Policy: pol, Lang: "en", ConfigDir: w.dir, Store: w.store, HTTP: hc,
 		Opener: w.opener(browser), RootCAs: w.sb.RootCAs, Table: w.sb.Table(),
-		Sleep:  func(ctx context.Context, _ time.Duration) error { return ctx.Err() },
-		Jitter: func(time.Duration) time.Duration { return 0 },
+		Infino: infino.ClientOptions{
+			Sleep:  func(ctx context.Context, _ time.Duration) error { return ctx.Err() },
+			Jitter: func(time.Duration) time.Duration { return 0 },
+		},
 	}
 	var out, errb bytes.Buffer
 	env := &Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, Lang: "en", World: wo,

@@ -88,23 +88,14 @@ func runSigninProvider(ctx context.Context, env *Env, id string, args []string) 
 		fs.Usage()
 		return ExitUsage
 	}
-	if *timeout <= 0 || *timeout > time.Hour {
-		return Fail(env, ExitUsage, "--timeout must be between 1s and 1h, not %v", *timeout)
-	}
 	protocol := mailcfg.Protocol(strings.ToLower(*proto))
 	if protocol != mailcfg.IMAP && protocol != mailcfg.POP3 {
 		return Fail(env, ExitUsage, "--protocol must be imap or pop3, not %q", *proto)
 	}
-	if env.World.PolicyErr != nil {
-		fmt.Fprintf(env.Stderr, "infino-mailbox: %v\n", env.World.PolicyErr)
+	svc, code = browserSignIn(env, *timeout, *noBrowser)
+	if svc == nil {
+		return code
 	}
-	env.net()
-	cfg := svc.Config()
-	cfg.Timeout = *timeout
-	if *noBrowser {
-		cfg.Opener = func(context.Context, string) error { return nil }
-	}
-	svc = signin.New(cfg)
 	req := signin.Request{Provider: id, LoginHint: *hint, Shared: *shared, Protocol: protocol}
 	req.OnURL = func(u string) {
 		if *noBrowser {
@@ -161,6 +152,26 @@ func runSigninProvider(ctx context.Context, env *Env, id string, args []string) 
 	}
 	printSettings(env, settings, nil)
 	return ExitOK
+}
+
+// browserSignIn is the world's sign-in for a command that waits for the
+// browser (signin <provider>, admin-consent), or nil and the exit code: a
+// --timeout outside 1s..1h is bad usage; a policy that could not be read
+// and an unusable CA file are reported on stderr first; the sign-in waits
+// at most timeout, and with --no-browser it opens nothing (the command
+// prints the address).
+func browserSignIn(env *Env, timeout time.Duration, noBrowser bool) (*signin.Service, int) {
+	if timeout <= 0 || timeout > time.Hour {
+		return nil, Fail(env, ExitUsage, "--timeout must be between 1s and 1h, not %v", timeout)
+	}
+	env.warnPolicy()
+	env.net()
+	cfg := env.World.SignIn().Config()
+	cfg.Timeout = timeout
+	if noBrowser {
+		cfg.Opener = func(context.Context, string) error { return nil }
+	}
+	return signin.New(cfg), ExitOK
 }
 
 // signinFail reports a failed sign-in: message and hint on stderr (with the

@@ -103,9 +103,7 @@ func runSubmit(ctx context.Context, env *Env, args []string) int {
 	// The credential for verification; the secret for Infino follows from
 	// it after verification (World.SecretFor).
 	r, oauthErr, code := f.prepare(ctx, env, args, func() int {
-		if env.World.PolicyErr != nil {
-			fmt.Fprintf(env.Stderr, "infino-mailbox: %v\n", env.World.PolicyErr)
-		}
+		env.warnPolicy()
 		return 0
 	}, true, "submit")
 	if oauthErr != nil {

@@ -69,8 +69,10 @@ func (w *handOffWorld) world(pol policy.Policy) *world.World {
 		Opener:    w.sb.Browser().Open,
 		RootCAs:   w.sb.RootCAs,
 		Table:     w.sb.Table(),
-		Sleep:     func(ctx context.Context, _ time.Duration) error { return ctx.Err() },
-		Jitter:    func(time.Duration) time.Duration { return 0 },
+		Infino: infino.ClientOptions{
+			Sleep:  func(ctx context.Context, _ time.Duration) error { return ctx.Err() },
+			Jitter: func(time.Duration) time.Duration { return 0 },
+		},
 	}
 }
 
