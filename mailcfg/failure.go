@@ -172,12 +172,20 @@ const (
 	VariantClosed          Variant = "closed"           // KindProtocol: the server hung up
 	VariantServerTemporary Variant = "server_temporary" // KindProtocol: a temporary server problem
 	VariantNoMechanism     Variant = "no_mechanism"     // KindProtocol: no usable sign-in method
+	// The port expects the other TLS mode; another server answers on it
+	// (%[2]s in other_protocol's message: what it speaks, %[3]s: what was
+	// expected, for the caller to fill in).
+	VariantExpectsTLS      Variant = "expects_tls"      // KindTLSUnavailable: STARTTLS chosen, the port wants SSL/TLS
+	VariantExpectsStartTLS Variant = "expects_starttls" // KindTLSUnavailable: SSL/TLS chosen, the port wants STARTTLS
+	VariantWebServer       Variant = "web_server"       // KindProtocol: HTTP or HTTPS on the port
+	VariantOtherProtocol   Variant = "other_protocol"   // KindProtocol: a mail server of another protocol
 )
 
 // Variants lists every variant, in the order above.
 var Variants = []Variant{VariantDNSTemporary, VariantRefused, VariantUnreachable, VariantGreetingRefused,
 	VariantTLSNotSpoken, VariantTLSHandshake, VariantPasswordExpired, VariantMicrosoft573, VariantClosed,
-	VariantServerTemporary, VariantNoMechanism}
+	VariantServerTemporary, VariantNoMechanism, VariantExpectsTLS, VariantExpectsStartTLS, VariantWebServer,
+	VariantOtherProtocol}
 
 // Cause is what a classifier found out about an error, before it is put
 // into words: Failure renders it for a side and a provider.

@@ -36,7 +36,7 @@ func (s *session) imap(cred Credential) error {
 		if err != nil {
 			return err
 		}
-		stream = tc
+		stream = s.inner(tc)
 	case mailcfg.SecurityStartTLS:
 		if err := s.imapStartTLS(conn); err != nil {
 			return err
@@ -54,11 +54,19 @@ func (s *session) imap(cred Credential) error {
 	}
 
 	c := imapclient.New(stream, nil)
-	defer func() { _ = s.await(c.Close) }()
+	signedOff := false
+	defer func() {
+		if !signedOff {
+			_ = s.await(c.Close)
+		}
+	}()
 	if s.srv.Security != mailcfg.SecurityStartTLS {
 		s.begin(StepGreeting)
+		s.watchGreeting()
 	}
-	if err := s.await(func() error { return waitGreeting(c) }); err != nil {
+	err = s.await(func() error { return waitGreeting(c) })
+	s.greeted()
+	if err != nil {
 		var ie *imap.Error
 		if errors.As(err, &ie) {
 			return fmt.Errorf("%w: %w", ErrGreetingRefused, err)
@@ -95,8 +103,15 @@ func (s *session) imap(cred Credential) error {
 	}
 	s.end()
 
+	// The result is known: LOGOUT is written now, its answer (a server
+	// that hangs up instead of BYE is fine) is left to the background.
 	s.begin(StepDone)
-	_ = s.await(func() error { return c.Logout().Wait() }) // a server that hangs up instead of BYE is fine
+	logout := c.Logout()
+	signedOff = true
+	s.farewell(func() {
+		_ = logout.Wait()
+		_ = c.Close()
+	})
 	return nil
 }
 
@@ -157,7 +172,9 @@ func imapCapList(caps imap.CapSet) []string {
 func (s *session) imapStartTLS(conn net.Conn) error {
 	br := bufio.NewReaderSize(conn, imapMaxLine)
 	s.begin(StepGreeting)
+	s.watchGreeting()
 	line, err := readLine(br, imapMaxLine)
+	s.greeted()
 	if err != nil {
 		return err
 	}

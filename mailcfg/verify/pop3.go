@@ -197,12 +197,15 @@ func (s *session) pop3(cred Credential) error {
 		if err != nil {
 			return err
 		}
-		stream = tc
+		stream = s.inner(tc)
 	}
 	p := newPOP3(stream)
 
 	s.begin(StepGreeting)
-	if _, err := p.status("greeting"); err != nil {
+	s.watchGreeting()
+	_, err = p.status("greeting")
+	s.greeted()
+	if err != nil {
 		if _, isERR := err.(*POP3Error); isERR {
 			return fmt.Errorf("%w: %w", ErrGreetingRefused, err)
 		}
@@ -255,9 +258,11 @@ func (s *session) pop3(cred Credential) error {
 	}
 	s.end()
 
+	// The result is known: QUIT is written now, its answer is left to the
+	// background.
 	s.begin(StepDone)
 	if p.send("QUIT") == nil {
-		_, _ = p.status("QUIT")
+		s.farewell(func() { _, _ = p.status("QUIT") })
 	}
 	return nil
 }

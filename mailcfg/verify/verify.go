@@ -18,7 +18,9 @@
 //     the pin counts). Otherwise tls_certificate, with the leaf described in
 //     Failure.Certificate.
 //   - Nothing is ever sent: SMTP stops after AUTH and says QUIT; IMAP says
-//     LOGOUT; POP3 says QUIT without touching a message.
+//     LOGOUT; POP3 says QUIT without touching a message. The result is
+//     known when the sign-in is answered, so the goodbye is written and its
+//     answer is left to the background (goodbye.go).
 //   - Credentials never appear in events, results, failures or errors.
 //
 // # Limits
@@ -116,6 +118,11 @@ type Options struct {
 	Progress func(Event)
 	// Table finds provider help texts for hints; nil: mailcfg.Bundled().
 	Table *mailcfg.Table
+	// ProbeAfter is how long a greeting may be silent before a TLS probe on
+	// a second connection checks whether the port expects another security
+	// (probe.go); 0: DefaultProbeAfter or three connection times, whichever
+	// is longer; negative: never probe.
+	ProbeAfter time.Duration
 }
 
 func (o Options) withDefaults() Options {
