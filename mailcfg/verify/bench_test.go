@@ -4,125 +4,21 @@ import (
 	"context"
 	"crypto/x509"
 	"net"
-	"sync"
 	"testing"
 	"time"
 
+	"infino.legal/mailbox/internal/latency"
 	"infino.legal/mailbox/internal/mailpeers"
 	"infino.legal/mailbox/mailcfg"
 )
 
-// latencyProxy forwards TCP to a target, delaying every chunk by delay in
-// each direction (a 2×delay round trip), and counts round trips: a client
-// burst answered by the server. A greeting nobody asked for and the final
-// TLS close_notify are not round trips; the TCP connection itself (one more,
-// simulated by the proxy) is not counted either.
-type latencyProxy struct {
-	ln     net.Listener
-	target string
-	delay  time.Duration
-
-	mu    sync.Mutex
-	turns int
-}
-
-func startProxy(tb testing.TB, target string, delay time.Duration) *latencyProxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func startProxy(tb testing.TB, target string, oneWay time.Duration) *latency.Proxy {
+	p, err := latency.Start(target, oneWay)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	p := &latencyProxy{ln: ln, target: target, delay: delay}
-	go p.serve()
-	tb.Cleanup(func() { ln.Close() })
+	tb.Cleanup(func() { p.Close() })
 	return p
-}
-
-func (p *latencyProxy) serve() {
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		go p.handle(c)
-	}
-}
-
-func (p *latencyProxy) handle(client net.Conn) {
-	defer client.Close()
-	// The connection itself costs a round trip, as on a real link.
-	time.Sleep(2 * p.delay)
-	server, err := net.Dial("tcp", p.target)
-	if err != nil {
-		return
-	}
-	defer server.Close()
-	clientSpoke := false
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		p.pipe(server, client, func() {
-			mu.Lock()
-			clientSpoke = true
-			mu.Unlock()
-		})
-		server.(*net.TCPConn).CloseWrite()
-	}()
-	go func() {
-		defer wg.Done()
-		p.pipe(client, server, func() {
-			mu.Lock()
-			if clientSpoke {
-				p.mu.Lock()
-				p.turns++
-				p.mu.Unlock()
-				clientSpoke = false
-			}
-			mu.Unlock()
-		})
-		client.(*net.TCPConn).CloseWrite()
-	}()
-	wg.Wait()
-}
-
-// pipe copies src to dst, each chunk delay later than it was read.
-func (p *latencyProxy) pipe(dst, src net.Conn, onRead func()) {
-	type chunk struct {
-		b  []byte
-		at time.Time
-	}
-	ch := make(chan chunk, 1024)
-	go func() {
-		defer close(ch)
-		for {
-			buf := make([]byte, 32<<10)
-			n, err := src.Read(buf)
-			if n > 0 {
-				onRead()
-				ch <- chunk{buf[:n], time.Now().Add(p.delay)}
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
-	for c := range ch {
-		time.Sleep(time.Until(c.at))
-		if _, err := dst.Write(c.b); err != nil {
-			for range ch {
-			}
-			return
-		}
-	}
-}
-
-func (p *latencyProxy) takeTurns() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	t := p.turns
-	p.turns = 0
-	return t
 }
 
 // routeDialer sends each target address to its proxy.
@@ -179,8 +75,8 @@ func BenchmarkVerifyLatency(b *testing.B) {
 			inProxy := startProxy(b, s.Incoming.Addr(), delay)
 			outProxy := startProxy(b, s.Outgoing.Addr(), delay)
 			opt := Options{RootCAs: roots, Dialer: routeDialer{
-				s.Incoming.Addr(): inProxy.ln.Addr().String(),
-				s.Outgoing.Addr(): outProxy.ln.Addr().String(),
+				s.Incoming.Addr(): inProxy.Addr(),
+				s.Outgoing.Addr(): outProxy.Addr(),
 			}}
 			run := func(b *testing.B, what string) {
 				var wall time.Duration
@@ -202,8 +98,8 @@ func BenchmarkVerifyLatency(b *testing.B) {
 					}
 					// Let the proxies finish forwarding the goodbyes.
 					time.Sleep(3 * delay)
-					inTurns += inProxy.takeTurns()
-					outTurns += outProxy.takeTurns()
+					inTurns += inProxy.TakeTurns()
+					outTurns += outProxy.TakeTurns()
 				}
 				b.ReportMetric(float64(wall.Milliseconds())/float64(b.N), "wall-ms/op")
 				if what != "smtp" {
