@@ -8,6 +8,12 @@
 // greeting the server sends unasked therefore arrives 1.5 round trips after
 // the client connected, and every exchange the client starts costs one.
 //
+// The proxy acknowledges what it reads at once, so the only delays are the
+// configured ones. A server that holds a reply behind Nagle's algorithm
+// until its previous write is acknowledged (Postfix after a TLS 1.3
+// handshake) costs nothing extra here; on a real link it can cost up to
+// another round trip.
+//
 // The proxy also counts turns: a burst from the client followed by an
 // answer from the server. A greeting nobody asked for is not a turn, nor is
 // a goodbye the server never answers.
@@ -155,6 +161,7 @@ func (p *Proxy) pipe(dst, src net.Conn, onRead func()) {
 		defer close(ch)
 		for {
 			buf := make([]byte, 32<<10)
+			quickAck(src)
 			n, err := src.Read(buf)
 			if n > 0 {
 				onRead()

@@ -395,6 +395,7 @@ func (c *limitConn) Read(p []byte) (int, error) {
 	if int64(len(p)) > left {
 		p = p[:left]
 	}
+	quickAck(c.Conn)
 	n, err := c.Conn.Read(p)
 	c.mu.Lock()
 	c.left -= int64(n)

@@ -237,8 +237,10 @@ func runScenario(binPath string, sc scenario, peers *mailpeers.Peers, rtt time.D
 	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
 		fmt.Fprintf(os.Stderr, "latencybench: %s: no JSON (%v): %s %s\n", sc.name, err, out.String(), errb.String())
 	}
-	// Let the proxies see the goodbyes before they are counted and closed.
-	time.Sleep(rtt)
+	// Let the proxies see the goodbyes before they are counted and closed,
+	// and the servers finish the session: Dovecot's POP3, for one, makes
+	// the next session of the same mailbox wait while it ends the last.
+	time.Sleep(max(5*rtt, 500*time.Millisecond))
 	turns := 0
 	for _, p := range slowOnes {
 		turns += p.TakeTurns()
