@@ -29,6 +29,8 @@ import (
 type Proxy struct {
 	Target string
 	OneWay time.Duration
+	// Source is the local address the proxy connects from ("" any).
+	Source string
 
 	ln net.Listener
 	wg sync.WaitGroup
@@ -42,11 +44,19 @@ type Proxy struct {
 // Start listens on a free loopback port and forwards every connection to
 // target with oneWay delay in each direction.
 func Start(target string, oneWay time.Duration) (*Proxy, error) {
+	return StartFrom("", target, oneWay)
+}
+
+// StartFrom is Start with the onward connections made from the address
+// source (an IP): a server that slows down an address after failed
+// sign-ins from it (Dovecot's auth penalty) then cannot mix up the
+// measurement with other clients on the same machine.
+func StartFrom(source, target string, oneWay time.Duration) (*Proxy, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	p := &Proxy{Target: target, OneWay: oneWay, ln: ln, conns: map[net.Conn]struct{}{}}
+	p := &Proxy{Target: target, OneWay: oneWay, Source: source, ln: ln, conns: map[net.Conn]struct{}{}}
 	p.wg.Go(p.serve)
 	return p, nil
 }
@@ -114,7 +124,11 @@ func (p *Proxy) handle(client net.Conn) {
 	defer client.Close()
 	// The connection itself costs a round trip, as on a real link.
 	time.Sleep(2 * p.OneWay)
-	server, err := net.DialTimeout("tcp", p.Target, 10*time.Second)
+	d := net.Dialer{Timeout: 10 * time.Second}
+	if p.Source != "" {
+		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(p.Source)}
+	}
+	server, err := d.Dial("tcp", p.Target)
 	if err != nil {
 		return
 	}

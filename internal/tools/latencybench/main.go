@@ -93,6 +93,7 @@ func main() {
 	fn := flag.Int("failn", 2, "runs of each failure scenario per binary")
 	only := flag.String("run", "", "only scenarios whose name contains this")
 	failures := flag.Bool("failures", true, "measure the failure paths too")
+	source := flag.String("source", "127.0.0.77", "loopback address the proxies connect to the peers from (other tests' failed sign-ins from 127.0.0.1 make Dovecot slow that address down)")
 	flag.Parse()
 
 	peers, err := mailpeers.Load(mailpeers.EnvFile())
@@ -188,7 +189,7 @@ func main() {
 		samples := make([][]sample, len(bs))
 		for i := 0; i < runs; i++ {
 			for j, b := range bs {
-				samples[j] = append(samples[j], runScenario(b.path, sc, peers, *rtt, work))
+				samples[j] = append(samples[j], runScenario(b.path, sc, peers, *rtt, *source, work))
 			}
 		}
 		for j, b := range bs {
@@ -197,7 +198,7 @@ func main() {
 	}
 }
 
-func runScenario(binPath string, sc scenario, peers *mailpeers.Peers, rtt time.Duration, work string) sample {
+func runScenario(binPath string, sc scenario, peers *mailpeers.Peers, rtt time.Duration, source, work string) sample {
 	var proxies, slowOnes []*latency.Proxy
 	server := func(e endpoint) mailcfg.Server {
 		addr := e.direct
@@ -206,7 +207,7 @@ func runScenario(binPath string, sc scenario, peers *mailpeers.Peers, rtt time.D
 			if e.slow {
 				delay = rtt / 2
 			}
-			p, err := latency.Start(e.target, delay)
+			p, err := latency.StartFrom(source, e.target, delay)
 			check(err)
 			proxies = append(proxies, p)
 			if e.slow {
