@@ -182,7 +182,9 @@ func (s *session) explain(err error) error {
 		return err
 	}
 	var rh tls.RecordHeaderError
-	if errors.As(err, &rh) {
+	if errors.As(err, &rh) && s.srv.Security == mailcfg.SecurityTLS {
+		// Implicit TLS met plain text from the first byte. (After an
+		// accepted STARTTLS it is a broken server, not a wrong setting.)
 		b := s.first.raw.bytes()
 		if len(b) == 0 {
 			b = rh.RecordHeader[:]

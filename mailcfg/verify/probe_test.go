@@ -186,3 +186,29 @@ func FuzzGreetingProtocol(f *testing.F) {
 		t.Fatalf("%q named %s", b, got)
 	})
 }
+
+// A server that accepts STARTTLS and then answers the ClientHello in plain
+// text is broken, not a port for the other mode: its greeting, read long
+// before, must not make the failure say "expects STARTTLS".
+func TestPlainAfterAcceptedStartTLS(t *testing.T) {
+	fs := startFake(t, func(f *fakeConn) {
+		f.send("* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] ready")
+		l, ok := f.line()
+		if !ok {
+			return
+		}
+		tag, _, _ := strings.Cut(l, " ")
+		f.send(tag + " OK begin TLS")
+		if _, err := f.br.ReadByte(); err != nil { // the ClientHello
+			return
+		}
+		f.send("* BYE not TLS after all")
+	})
+	r := VerifyServer(t.Context(), Incoming, fakeServerSetting("imap", fs.port(), mailcfg.SecurityStartTLS),
+		Password(fakePassword), Options{RootCAs: pkiOnce().pool, StepTimeout: time.Minute})
+	f := wantKind(t, r, mailcfg.KindTLSUnavailable)
+	if strings.Contains(f.Detail, "expects") {
+		t.Errorf("a broken STARTTLS was taken for the other mode: %+v", f)
+	}
+	assertNotInClear(t, fs, fakeUser, fakePassword)
+}
