@@ -31,6 +31,13 @@
 // send at most MaxRead bytes per connection; POP3 lines are bounded too.
 // Cancelling the context stops everything at once and closes the
 // connections.
+//
+// A wrong setting is named rather than waited out: a greeting that does not
+// come within Options.ProbeAfter starts a TLS probe on a second connection
+// (probe.go), so STARTTLS on an implicit-TLS port or a web server on the
+// port fails in about a second, saying what the port expects; the server's
+// first bytes name a plain greeting where TLS was chosen, or another
+// protocol.
 package verify
 
 import (
