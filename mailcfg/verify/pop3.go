@@ -213,6 +213,7 @@ func (s *session) pop3(cred Credential) error {
 	}
 	s.end()
 
+	pipelining := false // announced before STLS
 	if s.srv.Security == mailcfg.SecurityStartTLS {
 		s.begin(StepTLS)
 		caps, err := p.capa()
@@ -242,15 +243,22 @@ func (s *session) pop3(cred Credential) error {
 		}
 		s.end()
 		p = newPOP3(tc)
+		pipelining = caps.pipelining
 	}
 
 	s.begin(StepLogin)
-	caps, err := p.capa() // again after STLS: RFC 2595 §4
-	if err != nil {
-		return err
+	var caps pop3Caps
+	signedIn := false
+	if pw, ok := cred.(Password); ok && pipelining {
+		caps, signedIn, err = s.pop3PipelinedLogin(p, pw)
+	} else {
+		caps, err = p.capa() // again after STLS: RFC 2595 §4
 	}
 	s.caps = caps.list
-	if err := s.pop3Login(p, caps, cred); err != nil {
+	if err == nil && !signedIn {
+		err = s.pop3Login(p, caps, cred)
+	}
+	if err != nil {
 		if _, isERR := err.(*POP3Error); isERR {
 			return fmt.Errorf("%w: %w", ErrAuthRejected, err)
 		}

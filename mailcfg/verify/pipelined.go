@@ -1,5 +1,8 @@
 package verify
 
+// Signing in after STARTTLS/STLS in one round trip: the capabilities asked
+// anew and the sign-in go out together.
+
 import (
 	"bufio"
 	"encoding/base64"
@@ -105,4 +108,55 @@ func readIMAPAuthReply(br *bufio.Reader, w net.Conn, tag string) (imapStatus, er
 		}
 	}
 	return imapStatus{}, fmt.Errorf("%w: too many untagged replies", ErrProtocol)
+}
+
+// pop3PipelinedLogin is the same for POP3 after STLS, where the server
+// announced PIPELINING (RFC 2449 §6.6) before TLS: the CAPA that RFC 2595 §4
+// asks for anew and AUTH PLAIN with its initial response (RFC 5034) go out
+// together, inside TLS. signedIn is true when the server took it; a -ERR
+// from a server that offers SASL PLAIN (or says [AUTH]) is returned as the
+// refusal; otherwise caps are what CAPA said and the caller signs in the
+// way the server offers.
+func (s *session) pop3PipelinedLogin(p *pop3Conn, pw Password) (caps pop3Caps, signedIn bool, err error) {
+	auth := "AUTH PLAIN " + base64.StdEncoding.EncodeToString([]byte("\x00"+s.srv.Username+"\x00"+string(pw)))
+	if len(auth)+2 > pop3MaxCommand {
+		caps, err := p.capa()
+		return caps, false, err
+	}
+	if _, err := p.conn.Write([]byte("CAPA\r\n" + auth + "\r\n")); err != nil {
+		return pop3Caps{}, false, err
+	}
+	if _, err := p.status("CAPA"); err == nil {
+		lines, err := p.multiline()
+		if err != nil {
+			return pop3Caps{}, false, err
+		}
+		caps = parseCAPA(lines)
+	} else if _, isERR := err.(*POP3Error); !isERR {
+		return pop3Caps{}, false, err
+	}
+	for i := 0; i < pop3MaxRounds; i++ {
+		line, err := readLine(p.br, pop3MaxLine)
+		if err != nil {
+			return caps, false, err
+		}
+		if line == "+" || strings.HasPrefix(line, "+ ") {
+			// The server wants the response apart after all: cancel.
+			if err := p.send("*"); err != nil {
+				return caps, false, err
+			}
+			continue
+		}
+		ok, code, text, err := parsePOP3Status(line)
+		switch {
+		case err != nil:
+			return caps, false, err
+		case ok:
+			return caps, true, nil
+		case hasWord(caps.sasl, "PLAIN") || code == "AUTH":
+			return caps, false, &POP3Error{Command: "AUTH", Code: code, Text: text}
+		}
+		return caps, false, nil
+	}
+	return caps, false, fmt.Errorf("%w: too many SASL rounds", ErrProtocol)
 }

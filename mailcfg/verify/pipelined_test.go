@@ -101,3 +101,93 @@ func TestIMAPPipelinedLoginAfterStartTLS(t *testing.T) {
 		})
 	}
 }
+
+// starttlsPOP3 is a POP3 server on a STARTTLS port announcing PIPELINING,
+// whose CAPA after TLS is afterCaps and which answers AUTH with authReply.
+func starttlsPOP3(afterCaps []string, authReply string, seen *[]string, mu *sync.Mutex) func(*fakeConn) {
+	return func(f *fakeConn) {
+		f.send("+OK ready")
+		for {
+			l, ok := f.line()
+			if !ok {
+				return
+			}
+			cmd, _, _ := strings.Cut(strings.ToUpper(l), " ")
+			if f.tls {
+				mu.Lock()
+				*seen = append(*seen, cmd)
+				mu.Unlock()
+			}
+			switch {
+			case cmd == "CAPA" && !f.tls:
+				f.send("+OK", "PIPELINING", "STLS", ".")
+			case cmd == "STLS" && !f.tls:
+				f.send("+OK go")
+				if !f.upgrade(pkiOnce().good) {
+					return
+				}
+			case cmd == "CAPA":
+				f.send(append(append([]string{"+OK"}, afterCaps...), ".")...)
+			case cmd == "AUTH":
+				if authReply == "+ " {
+					f.send("+ ")
+					if l, _ := f.line(); l != "*" {
+						f.send("-ERR expected a cancel")
+						continue
+					}
+					f.send("-ERR cancelled")
+					continue
+				}
+				f.send(authReply)
+			case cmd == "USER":
+				f.send("+OK")
+			case cmd == "PASS":
+				f.send("+OK in")
+			case cmd == "QUIT":
+				f.send("+OK bye")
+				return
+			default:
+				f.send("-ERR what")
+			}
+		}
+	}
+}
+
+func TestPOP3PipelinedLoginAfterSTLS(t *testing.T) {
+	cases := []struct {
+		name      string
+		afterCaps []string
+		authReply string
+		wantOK    bool
+		wantSeen  string
+	}{
+		{"plain accepted", []string{"SASL PLAIN", "USER"}, "+OK in", true, "CAPA AUTH QUIT"},
+		{"plain refused", []string{"SASL PLAIN", "USER"}, "-ERR [AUTH] no", false, "CAPA AUTH"},
+		{"no plain: user/pass instead", []string{"USER"}, "-ERR no such mechanism", true, "CAPA AUTH USER PASS QUIT"},
+		{"continuation cancelled, then user/pass", []string{"USER"}, "+ ", true, "CAPA AUTH USER PASS QUIT"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var mu sync.Mutex
+			var seen []string
+			fs := startFake(t, starttlsPOP3(c.afterCaps, c.authReply, &seen, &mu))
+			r := VerifyServer(t.Context(), Incoming, fakeServerSetting("pop3", fs.port(), mailcfg.SecurityStartTLS),
+				Password(fakePassword), Options{RootCAs: pkiOnce().pool, StepTimeout: time.Minute})
+			goodbyes.Wait()
+			if r.OK != c.wantOK {
+				t.Fatalf("ok=%v, want %v: %v", r.OK, c.wantOK, r.Failure)
+			}
+			if !c.wantOK && r.Failure.Kind != mailcfg.KindAuthFailed {
+				t.Errorf("failure %v, want auth_failed", r.Failure)
+			}
+			fs.wg.Wait()
+			mu.Lock()
+			got := strings.Join(seen, " ")
+			mu.Unlock()
+			if got != c.wantSeen {
+				t.Errorf("commands after TLS %q, want %q", got, c.wantSeen)
+			}
+			assertNotInClear(t, fs, fakeUser, fakePassword)
+		})
+	}
+}
