@@ -62,7 +62,8 @@ func benchSetup(b *testing.B, sec mailcfg.Security) (mailcfg.Settings, Credentia
 // IMAP on 993: TCP (1, not a turn), TLS 1.3 handshake (1), Finished→greeting
 // with capabilities (1, no CAPABILITY command), AUTHENTICATE PLAIN with
 // SASL-IR (1). On 143: the greeting comes unasked after 1.5, then STARTTLS,
-// handshake, CAPABILITY (required after TLS), AUTHENTICATE. SMTP on 465:
+// handshake, CAPABILITY (required after TLS) pipelined with AUTHENTICATE
+// (pipelined.go). SMTP on 465:
 // TCP, handshake, greeting, EHLO, AUTH; on 587 EHLO and STARTTLS come first
 // and EHLO again after TLS. The same for the real binary, and the figures:
 // make bench-latency, docs/latency.md.
