@@ -154,11 +154,16 @@ func probeTLS(ctx context.Context, d Dialer, addr, host string) (probeResult, bo
 	err = tc.HandshakeContext(ctx)
 	var alert tls.AlertError
 	var rh tls.RecordHeaderError
+	var oe *net.OpError
 	switch {
 	case err == nil:
 		p := tc.ConnectionState().NegotiatedProtocol
 		return probeResult{tls: true, https: p == "h2" || p == "http/1.1"}, true
-	case errors.As(err, &alert):
+	case errors.As(err, &alert), errors.As(err, &oe) && oe.Op == "remote error":
+		// The server answered with a TLS alert: it speaks TLS. (A mail
+		// server with ALPN of its own, Exim's, refuses an offer of HTTP
+		// only with no_application_protocol, which Go reports as a
+		// "remote error".)
 		return probeResult{tls: true}, true
 	case errors.As(err, &rh):
 		b := rec.rec.bytes()

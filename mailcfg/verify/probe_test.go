@@ -1,6 +1,9 @@
 package verify
 
 import (
+	"crypto/tls"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -211,4 +214,38 @@ func TestPlainAfterAcceptedStartTLS(t *testing.T) {
 		t.Errorf("a broken STARTTLS was taken for the other mode: %+v", f)
 	}
 	assertNotInClear(t, fs, fakeUser, fakePassword)
+}
+
+// A TLS port whose server has ALPN of its own (Exim's "smtp") refuses the
+// probe's offer of HTTP with an alert; that still shows the port speaks
+// TLS, and the STARTTLS setting is named as the mistake.
+func TestProbeTakesAnAlertForTLS(t *testing.T) {
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{
+		Certificates: []tls.Certificate{pkiOnce().good},
+		NextProtos:   []string{"smtp"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				_ = c.(*tls.Conn).Handshake() // the probe's HTTP-only offer ends here with alert 120
+				_, _ = io.Copy(io.Discard, c)
+			}()
+		}
+	}()
+	port := ln.Addr().(*net.TCPAddr).Port
+	r := VerifyServer(t.Context(), Outgoing, fakeServerSetting("smtp", port, mailcfg.SecurityStartTLS),
+		Password(fakePassword), Options{RootCAs: pkiOnce().pool, StepTimeout: time.Minute})
+	f := wantKind(t, r, mailcfg.KindTLSUnavailable)
+	if f.Detail != "the port expects SSL/TLS" {
+		t.Errorf("failure %+v does not say the port expects SSL/TLS", f)
+	}
 }
