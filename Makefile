@@ -68,7 +68,7 @@ vet:
 CORE_PKGS     := ./mailcfg/... ./oauthloopback/... ./ui/cli/...
 FYNE_INTERNAL := ./internal/probe/... ./internal/tools/...
 # Test fakes that the shipped binary must not contain.
-TEST_FAKES    := infino.legal/mailbox/internal/microsofttest infino.legal/mailbox/internal/discovertest
+TEST_FAKES    := infino.legal/mailbox/internal/microsofttest infino.legal/mailbox/internal/googletest infino.legal/mailbox/internal/discovertest
 core-check:
 	@fyne=$$($(GO) list $(FYNE_INTERNAL) 2>/dev/null); \
 	internal=$$($(GO) list ./internal/... | grep -vxF "$${fyne:-(none)}") || exit 1; \
@@ -81,17 +81,27 @@ core-check:
 	echo "core-check: mailcfg, oauthloopback, ui/cli and internal/ (but $(FYNE_INTERNAL)) import no fyne.io package;" \
 	  "the binary imports none of $(notdir $(TEST_FAKES))"
 
-# Real Dovecot + Postfix on loopback for the integration tests. Needs root on
-# Debian/Ubuntu (it installs the packages if missing); elsewhere the tests that
-# need them skip locally (and fail in CI).
+# Real Dovecot + Postfix, and Cyrus + Exim (the app against other servers too),
+# on loopback for the integration tests. Needs root on Debian/Ubuntu (it
+# installs the packages if missing); elsewhere the tests that need them skip
+# locally (and fail in CI).
+# And a certified OpenID provider (oidc-provider, testdata/oidcpeer) as
+# Infino's authorization server: needs Node.js and npm (check-deps installs
+# them for test; up.sh runs npm ci once and keeps node_modules in its run dir).
 peers-up:
 	@if [ "$(UNAME)" = Linux ] && [ "$$(id -u)" = 0 ]; then \
-	  bash testdata/mailpeers/up.sh; \
+	  bash testdata/mailpeers/up.sh && bash testdata/otherpeers/up.sh; \
 	elif [ -n "$$CI" ]; then echo "peers-up: CI needs Linux and root to start the mail peers"; exit 1; \
 	else echo "peers-up: skipped (needs Linux and root); integration tests will skip"; fi
+	@if [ "$(UNAME)" = Linux ] && { [ "$$(id -u)" = 0 ] || command -v node >/dev/null; }; then \
+	  bash testdata/oidcpeer/up.sh; \
+	elif [ -n "$$CI" ]; then echo "peers-up: CI needs Linux and Node.js (or root to install it) for the OpenID provider"; exit 1; \
+	else echo "peers-up: OpenID provider skipped (needs Linux and Node.js); its tests will skip"; fi
 
 peers-down:
 	bash testdata/mailpeers/down.sh
+	bash testdata/oidcpeer/down.sh
+	bash testdata/otherpeers/down.sh
 
 FUZZTIME ?= 30s
 fuzz:

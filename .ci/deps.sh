@@ -8,7 +8,8 @@
 #   build        a C compiler and, on Linux, the X11/GL/Wayland headers Fyne's
 #                cgo needs
 #   test         a private D-Bus with GNOME Keyring and secret-tool (the
-#                Secret Service test; without them it skips, except in CI)
+#                Secret Service test; without them it skips, except in CI);
+#                Node.js and npm (the OpenID provider of testdata/oidcpeer)
 #   screenshots  Xvfb, xdotool, ImageMagick (.ci/screenshots.sh)
 #   dist         mingw-w64, wixl, msitools, osslsigncode, Wine (.ci/dist.sh,
 #                .ci/wine/check.sh)
@@ -45,6 +46,8 @@ build  dir:/usr/share/wayland-protocols wayland-protocols
 test   cmd:dbus-run-session           dbus
 test   cmd:gnome-keyring-daemon       gnome-keyring
 test   cmd:secret-tool                libsecret-tools
+test   cmd:node                       nodejs
+test   cmd:npm                        npm
 screenshots cmd:Xvfb                  xvfb
 screenshots cmd:xauth                 xauth
 screenshots cmd:xdotool               xdotool
@@ -139,7 +142,7 @@ echo "  sudo apt-get install -y --no-install-recommends $pkgs"
 # Without the Secret Service tools the keyring test skips locally: worth
 # saying, not worth stopping for. In CI it must run.
 if [ -z "${CI:-}" ] && [ -z "$(awk '$1 != "test"' <<<"$rows")" ]; then
-  echo "(without them the Secret Service test skips)"
+  echo "(without them the Secret Service and OpenID provider tests skip)"
   exit 0
 fi
 exit 1

@@ -20,7 +20,9 @@ OUT=${SCREENSHOTS_OUT:-docs/screenshots}
 DISPLAY_NUM=${SCREENSHOTS_DISPLAY:-:93}
 SETTLE=${SCREENSHOTS_SETTLE:-1.5}
 ALL=(start start-microsoft start-microsoft-off manual-empty manual-filled manual-unknown manual-errors manual-insecure manual-advanced
-     verify-running verify-ok verify-failed verify-cert verify-cert-confirm done done-sent done-queued done-url done-fields start-demo)
+     manual-redirect manual-exchange-only verify-running verify-ok verify-failed verify-cert verify-cert-confirm verify-cert-host
+     done done-sent done-queued done-url done-fields done-exists start-demo
+     start-google start-shared start-waiting consent manual-microsoft verify-signin)
 if [ $# -gt 0 ]; then SCREENS=("$@"); else SCREENS=("${ALL[@]}" demo); fi
 
 for tool in Xvfb xdotool import; do

@@ -30,11 +30,19 @@ const (
 	// KindInsecureRefused: security "none" without the policy and the user's
 	// explicit consent; nothing was sent.
 	KindInsecureRefused Kind = "insecure_refused"
+	// KindSignInRequired: the provider refuses passwords for this mailbox
+	// and wants its own sign-in (Microsoft 550 5.7.30, 535 5.7.3 to a
+	// password); Failure.SignIn names the OAuth provider to offer.
+	KindSignInRequired Kind = "signin_required"
+	// KindPermission: the signed-in user may not use this (shared) mailbox:
+	// IT must grant Full Access (and Send As for sending).
+	KindPermission Kind = "permission"
 )
 
 // Kinds lists every kind, in the order above.
 var Kinds = []Kind{KindDNS, KindConnect, KindTimeout, KindTLSCertificate, KindTLSUnavailable,
-	KindAuthFailed, KindAppPasswordRequired, KindAuthDisabled, KindProtocol, KindCancelled, KindInsecureRefused}
+	KindAuthFailed, KindAppPasswordRequired, KindAuthDisabled, KindProtocol, KindCancelled, KindInsecureRefused,
+	KindSignInRequired, KindPermission}
 
 // Certificate failure reasons (CertInfo.Reason).
 const (
@@ -61,6 +69,11 @@ type CertInfo struct {
 	// Names are the DNS names and IP addresses the certificate is valid for.
 	Names  []string `json:"names"`
 	Reason string   `json:"reason"`
+	// SuggestedHost is set when the certificate is valid and trusted, only
+	// for another name (Reason CertWrongHost): the server of that name, to
+	// switch to and verify again. Hosted mail answers for the firm's domain
+	// with the hoster's certificate. Nothing is trusted by suggesting it.
+	SuggestedHost string `json:"suggestedHost,omitempty"`
 }
 
 // NewCertInfo describes a leaf certificate and why it was refused.
@@ -93,6 +106,8 @@ type CertificateError struct {
 	Leaf   *x509.Certificate
 	Reason string // CertUnknownAuthority, …
 	Err    error  // the x509 error, the pin mismatch, …
+	// SuggestedHost: see CertInfo.SuggestedHost.
+	SuggestedHost string
 }
 
 func (e *CertificateError) Error() string {
@@ -115,6 +130,10 @@ type Failure struct {
 	// Detail is safe technical detail: a status or enhanced code, an errno,
 	// a step name. Never server text, never a password or token.
 	Detail string `json:"detail,omitempty"`
+	// SignIn is the OAuth provider id ("microsoft", "google") whose sign-in
+	// would get past this failure (KindSignInRequired, a Gmail
+	// KindAppPasswordRequired), or "". The face offers it when configured.
+	SignIn string `json:"signIn,omitempty"`
 }
 
 func (f *Failure) Error() string {
@@ -134,6 +153,7 @@ type FailureJSON struct {
 	Field       string    `json:"field,omitempty"`
 	Detail      string    `json:"detail,omitempty"`
 	Certificate *CertInfo `json:"certificate,omitempty"`
+	SignIn      string    `json:"signIn,omitempty"`
 }
 
 // JSON renders the failure in a language ("pl", "en", a locale).
@@ -145,6 +165,7 @@ func (f *Failure) JSON(lang string) FailureJSON {
 		Field:       f.Field,
 		Detail:      f.Detail,
 		Certificate: f.Certificate,
+		SignIn:      f.SignIn,
 	}
 }
 
@@ -169,9 +190,14 @@ const (
 	VariantTLSHandshake    Variant = "tls_handshake"    // KindTLSUnavailable: no common TLS version or cipher
 	VariantPasswordExpired Variant = "password_expired" // KindAuthFailed
 	VariantMicrosoft573    Variant = "microsoft_573"    // KindAuthDisabled: Microsoft's ambiguous 5.7.3
-	VariantClosed          Variant = "closed"           // KindProtocol: the server hung up
-	VariantServerTemporary Variant = "server_temporary" // KindProtocol: a temporary server problem
-	VariantNoMechanism     Variant = "no_mechanism"     // KindProtocol: no usable sign-in method
+	// VariantMicrosoft573SignIn: KindSignInRequired for Microsoft's 5.7.3
+	// answer to a password.
+	VariantMicrosoft573SignIn Variant = "microsoft_573_signin"
+	VariantClosed             Variant = "closed"           // KindProtocol: the server hung up
+	VariantServerTemporary    Variant = "server_temporary" // KindProtocol: a temporary server problem
+	VariantNoMechanism        Variant = "no_mechanism"     // KindProtocol: no usable sign-in method
+	VariantAuthTemporary      Variant = "auth_temporary"   // KindAuthFailed: a 4xx reply to the sign-in itself
+	VariantCertOtherHost      Variant = "cert_other_host"  // KindTLSCertificate: valid and trusted, for another name
 	// The port expects the other TLS mode; another server answers on it
 	// (%[2]s in other_protocol's message: what it speaks, %[3]s: what was
 	// expected, for the caller to fill in).
@@ -183,9 +209,9 @@ const (
 
 // Variants lists every variant, in the order above.
 var Variants = []Variant{VariantDNSTemporary, VariantRefused, VariantUnreachable, VariantGreetingRefused,
-	VariantTLSNotSpoken, VariantTLSHandshake, VariantPasswordExpired, VariantMicrosoft573, VariantClosed,
-	VariantServerTemporary, VariantNoMechanism, VariantExpectsTLS, VariantExpectsStartTLS, VariantWebServer,
-	VariantOtherProtocol}
+	VariantTLSNotSpoken, VariantTLSHandshake, VariantPasswordExpired, VariantMicrosoft573, VariantMicrosoft573SignIn, VariantClosed,
+	VariantServerTemporary, VariantNoMechanism, VariantAuthTemporary, VariantCertOtherHost,
+	VariantExpectsTLS, VariantExpectsStartTLS, VariantWebServer, VariantOtherProtocol}
 
 // Cause is what a classifier found out about an error, before it is put
 // into words: Failure renders it for a side and a provider.
@@ -200,6 +226,8 @@ type Cause struct {
 	// Certificate is the refused certificate of a KindTLSCertificate; its
 	// reason picks the hint and the field.
 	Certificate *CertInfo
+	// SignIn is Failure.SignIn.
+	SignIn string
 }
 
 // Failure puts the cause into words for a side ("incoming", "outgoing" or
@@ -213,6 +241,9 @@ func (c Cause) Failure(side string, provider *Provider) *Failure {
 		if f.Hint.IsZero() {
 			f.Hint = certHints[CertOther]
 		}
+		if h := c.Certificate.SuggestedHost; h != "" {
+			f.Hint = Text{PL: strings.ReplaceAll(otherHostHint.PL, "%[1]s", h), EN: strings.ReplaceAll(otherHostHint.EN, "%[1]s", h)}
+		}
 		if c.Certificate.Reason == CertWrongHost && provider != nil {
 			f.Hint = joinText(f.Hint, provider.Help)
 		}
@@ -221,6 +252,7 @@ func (c Cause) Failure(side string, provider *Provider) *Failure {
 	if c.Field != "" {
 		f.Field = fieldFor(side, c.Field)
 	}
+	f.SignIn = c.SignIn
 	return f
 }
 
@@ -254,6 +286,8 @@ var defaultFields = map[Kind]string{
 	KindInsecureRefused:     "security",
 	KindAuthFailed:          "password",
 	KindAppPasswordRequired: "password",
+	KindSignInRequired:      "auth",
+	KindPermission:          "email",
 	KindProtocol:            "port",
 }
 

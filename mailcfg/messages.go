@@ -50,6 +50,10 @@ var messages = map[string]Text{
 		"%[1]s requires an app password instead of the normal account password."},
 	"auth_disabled": {"%[1]s nie pozwala na logowanie z programów pocztowych dla tej skrzynki.",
 		"%[1]s does not allow sign-in from mail programs for this mailbox."},
+	"auth_temporary": {"%[1]s odrzucił logowanie kodem błędu tymczasowego (4xx) – niektóre serwery tak odpowiadają na błędną nazwę użytkownika lub hasło.",
+		"%[1]s refused the sign-in with a temporary error code (4xx) – some servers answer a wrong user name or password like this."},
+	"cert_other_host": {"%[1]s przedstawił ważny i zaufany certyfikat, ale wystawiony dla innej nazwy serwera.",
+		"%[1]s presented a valid, trusted certificate, but for a different server name."},
 	"microsoft_573": {"%[1]s (Microsoft) odrzucił logowanie: hasło jest błędne albo logowanie z programów pocztowych jest wyłączone dla tej skrzynki.",
 		"%[1]s (Microsoft) refused the sign-in: either the password is wrong or sign-in from mail programs is switched off for this mailbox."},
 	"protocol":         {"%[1]s odpowiada w nieoczekiwany sposób.", "%[1]s answers in an unexpected way."},
@@ -57,6 +61,12 @@ var messages = map[string]Text{
 	"server_temporary": {"%[1]s zgłasza chwilowy problem.", "%[1]s reports a temporary problem."},
 	"no_mechanism":     {"%[1]s nie oferuje sposobu logowania, którego program może bezpiecznie użyć.", "%[1]s offers no sign-in method the app can use safely."},
 	"cancelled":        {"Sprawdzanie przerwano.", "The check was stopped."},
+	"signin_required": {"%[1]s nie przyjmuje hasła do tej skrzynki: dostawca wymaga logowania na swojej stronie.",
+		"%[1]s does not accept a password for this mailbox: the provider requires signing in on its own page."},
+	"microsoft_573_signin": {"%[1]s (Microsoft) odrzucił hasło. Microsoft nie przyjmuje już haseł w programach pocztowych dla większości skrzynek.",
+		"%[1]s (Microsoft) refused the password. Microsoft no longer accepts passwords in mail programs for most mailboxes."},
+	"permission": {"%[1]s nie pozwala zalogowanemu użytkownikowi korzystać z tej skrzynki (brak uprawnień do skrzynki współdzielonej).",
+		"%[1]s does not let the signed-in user use this mailbox (no permission for the shared mailbox)."},
 	"insecure_refused": {"%[1]s: połączenie bez szyfrowania nie jest dozwolone. Hasło nie zostało wysłane.", "%[1]s: a connection without encryption is not allowed. The password was not sent."},
 	"expects_tls":      {"%[1]s na tym porcie oczekuje szyfrowania SSL/TLS od początku połączenia, a nie STARTTLS. Hasło nie zostało wysłane.", "%[1]s expects SSL/TLS from the start of the connection on this port, not STARTTLS. The password was not sent."},
 	"expects_starttls": {"%[1]s na tym porcie zaczyna bez szyfrowania i oczekuje STARTTLS, a nie SSL/TLS. Hasło nie zostało wysłane.", "%[1]s starts unencrypted on this port and expects STARTTLS, not SSL/TLS. The password was not sent."},
@@ -88,6 +98,17 @@ var hints = map[Kind]Text{
 	KindCancelled: {"Uruchom sprawdzanie ponownie, gdy zechcesz.", "Start the check again whenever you like."},
 	KindInsecureRefused: {"Włącz szyfrowanie (SSL/TLS lub STARTTLS).",
 		"Turn encryption on (SSL/TLS or STARTTLS)."},
+	KindSignInRequired: {"Użyj przycisku logowania przez dostawcę (np. „Zaloguj przez Microsoft”) zamiast hasła.",
+		"Use the provider's sign-in button (e.g. “Sign in with Microsoft”) instead of a password."},
+	KindPermission: {"Poproś dział IT o pełny dostęp (Full Access) do tej skrzynki współdzielonej, a do wysyłania także o uprawnienie „Wyślij jako” (Send As). Zmiana działa po kilkunastu minutach.",
+		"Ask your IT department for Full Access to this shared mailbox and, for sending, the Send As permission. The change takes effect after a few minutes."},
+}
+
+// otherHostHint is the hint of a valid, trusted certificate for another
+// name; %[1]s is that name.
+var otherHostHint = Text{
+	"Twoja poczta działa zapewne na serwerze %[1]s (tak jest u wielu firm hostingowych). Użyj serwera %[1]s – certyfikat zostanie sprawdzony ponownie.",
+	"Your mail most likely runs on the server %[1]s (as with many hosting companies). Use the server %[1]s – its certificate is checked again.",
 }
 
 var certHints = map[string]Text{

@@ -17,11 +17,14 @@ type UsernameForm string
 const (
 	UsernameAddress   UsernameForm = "address"   // the full address
 	UsernameLocalPart UsernameForm = "localpart" // the part before @
+	// UsernameLocalDotDomain is the part before @, a dot and the domain
+	// (jan.example.jp), as some Japanese ISPs in ISPDB want.
+	UsernameLocalDotDomain UsernameForm = "localpart.domain"
 )
 
 // ServerTemplate is a provider's server as the table lists it. Host may hold
 // the placeholder %EMAILDOMAIN% for hosters that name servers after the
-// customer's domain.
+// customer's domain, or %MXHOST% (see MXHostPlaceholder).
 type ServerTemplate struct {
 	Protocol Protocol     `json:"protocol"`
 	Host     string       `json:"host"`
@@ -59,7 +62,7 @@ type Table struct {
 //go:embed providers.json
 var bundledProviders []byte
 
-var bundled = sync.OnceValues(func() (*Table, error) { return ParseTable(bundledProviders) })
+var bundled = sync.OnceValues(parseBundled)
 
 // Bundled returns the provider table shipped inside the binary. The table is
 // checked by the tests, so an error here means a broken build.
@@ -120,6 +123,9 @@ func NewTable(version int, ps []*Provider) (*Table, error) {
 				bad(p, "mx pattern %q is not a lower-case host or *.suffix", m)
 			}
 		}
+		if err := p.checkMXHost(); err != nil {
+			bad(p, "%v", err)
+		}
 		if len(p.Domains) == 0 && len(p.MX) == 0 {
 			bad(p, "neither domains nor mx: it could never be found")
 		}
@@ -174,10 +180,10 @@ func (s ServerTemplate) check() error {
 	case s.Security != SecurityTLS && s.Security != SecurityStartTLS:
 		// The bundled table never offers an unencrypted server.
 		return fmt.Errorf("server %s: security %q", s.Host, s.Security)
-	case s.Username != UsernameAddress && s.Username != UsernameLocalPart:
+	case s.Username != UsernameAddress && s.Username != UsernameLocalPart && s.Username != UsernameLocalDotDomain:
 		return fmt.Errorf("server %s: username %q", s.Host, s.Username)
 	}
-	h := strings.ReplaceAll(s.Host, "%EMAILDOMAIN%", "example.com")
+	h := strings.NewReplacer("%EMAILDOMAIN%", "example.com", MXHostPlaceholder, "mx.example.com").Replace(s.Host)
 	if _, ok := NormalizeHost(h); !ok || strings.Contains(h, "%") {
 		return fmt.Errorf("server host %q", s.Host)
 	}
@@ -254,7 +260,7 @@ func (p *Provider) Settings(addr Address, proto Protocol) Settings {
 		Incoming: in.fill(addr),
 		Outgoing: out.fill(addr),
 		Provider: &ProviderRef{ID: p.ID, Name: p.Name},
-		Source:   SourceBundled,
+		Source:   p.source(),
 	}
 }
 
@@ -283,8 +289,11 @@ func pickServer(list []ServerTemplate, proto Protocol) (ServerTemplate, bool) {
 
 func (s ServerTemplate) fill(addr Address) Server {
 	user := addr.String()
-	if s.Username == UsernameLocalPart {
+	switch s.Username {
+	case UsernameLocalPart:
 		user = addr.Local
+	case UsernameLocalDotDomain:
+		user = addr.Local + "." + addr.Domain
 	}
 	return Server{
 		Protocol: s.Protocol,

@@ -38,8 +38,11 @@ func TestEveryAliasResolves(t *testing.T) {
 			}
 			in, _ := pickServer(p.Incoming, s.Incoming.Protocol)
 			wantUser := "Jan.Kowalski@" + d
-			if in.Username == UsernameLocalPart {
+			switch in.Username {
+			case UsernameLocalPart:
 				wantUser = "Jan.Kowalski"
+			case UsernameLocalDotDomain:
+				wantUser = "Jan.Kowalski." + d
 			}
 			if s.Incoming.Username != wantUser {
 				t.Errorf("%s: username %q, want %q", d, s.Incoming.Username, wantUser)

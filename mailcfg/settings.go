@@ -49,6 +49,11 @@ const (
 	SourceGuess      Source = "guess"
 	SourceManual     Source = "manual"
 	SourceMicrosoft  Source = "microsoft"
+	// SourceAutodiscover is Exchange Autodiscover (POX).
+	SourceAutodiscover Source = "autodiscover"
+	// SourceOAuth: filled by a provider's sign-in other than Microsoft's
+	// (which keeps SourceMicrosoft).
+	SourceOAuth Source = "oauth"
 )
 
 // defaultPorts is the one port table: the standard port of each protocol
@@ -111,6 +116,10 @@ type Settings struct {
 	// tampered with (plain-http autoconfig, a guess); the window asks the user
 	// to confirm them before use.
 	LowTrust bool `json:"lowTrust,omitempty"`
+	// SignedInAs is set for a shared mailbox (Microsoft 365): the user
+	// whose sign-in (auth oauth2) reaches Email, which has no password of
+	// its own. Empty: the mailbox's own sign-in.
+	SignedInAs string `json:"signedInAs,omitempty"`
 }
 
 // ValidateOptions carries the decisions that are not part of the settings.

@@ -44,8 +44,9 @@ type testAS struct {
 
 	mu        sync.Mutex
 	grants    map[string]*grant
-	codes     []string // issued codes
-	verifiers []string // verifiers received
+	codes     []string   // issued codes
+	verifiers []string   // verifiers received
+	lastToken url.Values // the last token request's form
 }
 
 type grant struct {
@@ -226,6 +227,7 @@ func (as *testAS) token(w http.ResponseWriter, r *http.Request) {
 	}
 	verifier := f.Get("code_verifier")
 	as.mu.Lock()
+	as.lastToken = f
 	as.verifiers = append(as.verifiers, verifier)
 	g := as.grants[f.Get("code")]
 	reused := g != nil && g.used

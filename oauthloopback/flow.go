@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"net"
 	"net/http"
 	"strconv"
@@ -84,6 +85,11 @@ type Config struct {
 	// "prompt": "select_account" or "login_hint". Parameters the flow
 	// sets itself (state, PKCE, redirect_uri, ...) are rejected.
 	AuthParams map[string]string
+	// TokenParams are extra token request parameters sent with the code,
+	// for example "resource" (RFC 8707 §2.2: the resource the access token
+	// is for, repeated from the authorization request). Parameters the flow
+	// sets itself are rejected, as for AuthParams.
+	TokenParams map[string]string
 
 	// Opener opens the authorization URL; nil means DefaultOpener. It runs
 	// in its own goroutine after the listener is up, with a context that
@@ -115,6 +121,11 @@ type Config struct {
 	// comparison); a different value ends the flow with ErrIssuerMismatch.
 	// Empty: an "iss" that arrives cannot be checked and is ignored.
 	Issuer string
+	// IssuerMatch, when Issuer is empty, decides an "iss" that arrives for
+	// a server whose identifier is not one fixed string (Microsoft's
+	// per-tenant https://login.microsoftonline.com/{tid}/v2.0); false ends
+	// the flow with ErrIssuerMismatch. nil: such an "iss" is ignored.
+	IssuerMatch func(iss string) bool
 	// RequireIssuer refuses a redirect without "iss" (ErrIssuerMismatch):
 	// set it when the server's metadata says
 	// authorization_response_iss_parameter_supported, or the provider is
@@ -126,6 +137,10 @@ type Config struct {
 	// See PagesFor.
 	Pages []PageText
 }
+
+// tokenReserved are token request parameters the flow sets besides
+// reservedParams.
+var tokenReserved = map[string]bool{"grant_type": true, "code": true}
 
 // reservedParams are set by the flow and may not be overridden.
 var reservedParams = map[string]bool{
@@ -154,7 +169,9 @@ type Session struct {
 	httpClient      *http.Client
 	exchangeTimeout time.Duration
 	pages           []PageText
+	tokenParams     map[string]string
 	issuer          string
+	issuerMatch     func(string) bool
 	requireIssuer   bool
 
 	ctx       context.Context
@@ -221,7 +238,9 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 		httpClient:      cfg.HTTPClient,
 		exchangeTimeout: cfg.ExchangeTimeout,
 		pages:           cfg.Pages,
+		tokenParams:     maps.Clone(cfg.TokenParams),
 		issuer:          cfg.Issuer,
+		issuerMatch:     cfg.IssuerMatch,
 		requireIssuer:   cfg.RequireIssuer,
 		listeners:       listeners,
 		resultCh:        make(chan redirectParams, 1),
@@ -376,7 +395,11 @@ func (s *Session) wait(ctx context.Context) (*oauth2.Token, error) {
 	stop := context.AfterFunc(s.ctx, cancel)
 	defer stop()
 	exCtx = context.WithValue(exCtx, oauth2.HTTPClient, s.httpClient)
-	tok, err := s.cfg.Exchange(exCtx, r.Code, oauth2.VerifierOption(s.verifier))
+	opts := []oauth2.AuthCodeOption{oauth2.VerifierOption(s.verifier)}
+	for k, v := range s.tokenParams {
+		opts = append(opts, oauth2.SetAuthURLParam(k, v))
+	}
+	tok, err := s.cfg.Exchange(exCtx, r.Code, opts...)
 	if err != nil {
 		if s.ctx.Err() != nil && ctx.Err() == nil {
 			return nil, s.abortErr()
@@ -501,6 +524,11 @@ func validate(cfg *Config) (host, path string, err error) {
 	for k := range cfg.AuthParams {
 		if reservedParams[strings.ToLower(k)] || k == "" {
 			return "", "", fmt.Errorf("oauthloopback: AuthParams may not set %q", k)
+		}
+	}
+	for k := range cfg.TokenParams {
+		if reservedParams[strings.ToLower(k)] || tokenReserved[strings.ToLower(k)] || k == "" {
+			return "", "", fmt.Errorf("oauthloopback: TokenParams may not set %q", k)
 		}
 	}
 	return host, path, nil

@@ -239,9 +239,12 @@ func (s *Session) accept(p redirectParams) (*redirectParams, <-chan struct{}) {
 
 // issuerOK applies RFC 9207 §2.4: with a known issuer, an "iss" that is
 // present must equal it exactly, and one that is absent is refused when the
-// server is known to send it.
+// server is known to send it; without one, IssuerMatch judges an "iss"
+// that arrives.
 func (s *Session) issuerOK(iss string) bool {
 	switch {
+	case s.issuer == "" && iss != "" && s.issuerMatch != nil:
+		return s.issuerMatch(iss)
 	case s.issuer == "":
 		return true
 	case iss == "":

@@ -83,6 +83,39 @@ func TestIssuer(t *testing.T) {
 	}
 }
 
+// Without a fixed issuer, IssuerMatch judges an iss that arrives (a
+// per-tenant issuer); an answer without iss is not its business.
+func TestIssuerMatch(t *testing.T) {
+	match := func(iss string) bool {
+		return strings.HasPrefix(iss, "https://login.example.test/") && strings.HasSuffix(iss, "/v2.0")
+	}
+	for _, tc := range []struct {
+		name, sent string
+		mismatch   bool
+	}{
+		{"tenant issuer", "https://login.example.test/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0", false},
+		{"none", "", false},
+		{"forged", "https://evil.example.test/x/v2.0", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			as := newTestAS(t, HostLocalhost, "/")
+			b := newFakeBrowser(as, false)
+			cfg := as.config()
+			cfg.IssuerMatch = match
+			s := start(t, t.Context(), cfg)
+			ch := waitAsync(t.Context(), s)
+			redirectWith(t, b, s, tc.sent, nil)
+			r := result(t, ch)
+			if tc.mismatch != errors.Is(r.err, ErrIssuerMismatch) || !tc.mismatch && r.err != nil {
+				t.Fatalf("Wait = %v", r.err)
+			}
+			if tc.mismatch && as.tokenRequests.Load() != 0 {
+				t.Error("a code was redeemed after an issuer mismatch")
+			}
+		})
+	}
+}
+
 // An error answer with another server's iss is a mix-up too: it must not be
 // reported as the provider's refusal.
 func TestIssuerCheckedOnErrorAnswers(t *testing.T) {
@@ -135,5 +168,32 @@ func TestRequireIssuerNeedsIssuer(t *testing.T) {
 	cfg.RequireIssuer = true
 	if _, err := Start(t.Context(), cfg); err == nil {
 		t.Fatal("RequireIssuer without Issuer accepted")
+	}
+}
+
+// TokenParams reach the token request (RFC 8707 §2.2 repeats the resource
+// there); the parameters the flow owns cannot be overridden.
+func TestTokenParams(t *testing.T) {
+	as := newTestAS(t, HostLocalhost, "/")
+	b := newFakeBrowser(as, true)
+	cfg := as.config()
+	cfg.Opener = b.open
+	cfg.TokenParams = map[string]string{"resource": "https://kancelaria.infino.example"}
+	s := start(t, t.Context(), cfg)
+	if _, err := s.Wait(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	as.mu.Lock()
+	got := as.lastToken.Get("resource")
+	as.mu.Unlock()
+	if got != "https://kancelaria.infino.example" {
+		t.Errorf("token request resource = %q", got)
+	}
+	for _, k := range []string{"code", "grant_type", "code_verifier", "redirect_uri", "client_id", ""} {
+		cfg := as.config()
+		cfg.TokenParams = map[string]string{k: "x"}
+		if _, err := Start(t.Context(), cfg); err == nil {
+			t.Errorf("TokenParams %q accepted", k)
+		}
 	}
 }

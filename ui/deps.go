@@ -10,18 +10,49 @@ import (
 	"infino.legal/mailbox/mailcfg/discover"
 	"infino.legal/mailbox/mailcfg/infino"
 	"infino.legal/mailbox/mailcfg/policy"
+	"infino.legal/mailbox/mailcfg/signin"
 	"infino.legal/mailbox/mailcfg/verify"
 )
 
-// SignInFunc signs in with Microsoft: microsoft.Start, then
-// Session.Wait, then the account's settings and token. loginHint is the
-// address typed on Start, or "". showURL (callable from any goroutine) hands
-// the window the sign-in address, which it shows with a Copy button in case
-// the browser did not open. It returns the settings to verify and the
-// credential that logs in (a verify.TokenFunc or verify.OAuth2Token). An error
-// that errors.As turns into a *mailcfg.Failure (microsoft.Error does) is
-// shown in its own words; cancelling ctx must stop the sign-in.
-type SignInFunc func(ctx context.Context, loginHint string, showURL func(string)) (mailcfg.Settings, verify.Credential, error)
+// SignInRequest is one "Zaloguj przez …": the provider's sign-in in the
+// browser for an address, or for a shared mailbox reached with the user's
+// own sign-in.
+type SignInRequest struct {
+	// Provider is the OAuth provider id ("microsoft", "google", …).
+	Provider string
+	// LoginHint is the address typed on Start, or "".
+	LoginHint string
+	// Shared is a shared mailbox's address (Microsoft 365) the signed-in
+	// user has Full Access to; "": the user's own mailbox.
+	Shared string
+	// Protocol is the incoming protocol (IMAP, or POP3).
+	Protocol mailcfg.Protocol
+}
+
+// SignInFunc signs in with a mail provider (signin.Service.Start, then
+// Session.Wait, then the account's settings and token). showURL (callable
+// from any goroutine) hands the window the sign-in address, which it shows
+// with a Copy button in case the browser did not open. It returns the
+// settings to verify and the credential that logs in (a verify.TokenFunc or
+// verify.OAuth2Token). An error that errors.As turns into a
+// *mailcfg.Failure (signin.Error does) is shown in its own words, one that
+// holds a *signin.ConsentNeeded opens the screen about the administrator's
+// approval; cancelling ctx must stop the sign-in.
+type SignInFunc func(ctx context.Context, req SignInRequest, showURL func(string)) (mailcfg.Settings, verify.Credential, error)
+
+// SignInOffers tells the window which sign-ins it can offer; a
+// *signin.Service is one. ProvidersFor and ConsentFor may block (MX
+// lookups, a discovery document): the window calls them off the UI
+// goroutine. Provider reads data only.
+type SignInOffers interface {
+	// ProvidersFor lists the sign-ins for an address, best first.
+	ProvidersFor(ctx context.Context, address string) []signin.OAuthProvider
+	// Provider is one provider by id.
+	Provider(id string) (signin.OAuthProvider, bool)
+	// ConsentFor is the admin-consent link and request to IT for the
+	// address's tenant, without a failed sign-in.
+	ConsentFor(provider, tenant, address string) (*signin.ConsentNeeded, error)
+}
 
 // HandOffFunc sends verified settings to Infino Legal, typically
 // world.SecretFor then infino.Service.Submit: return resultOf(out).
@@ -30,9 +61,27 @@ type SignInFunc func(ctx context.Context, loginHint string, showURL func(string)
 // has to sign in. It runs off the UI goroutine; cancelling ctx must stop it.
 type HandOffFunc func(ctx context.Context, s mailcfg.Settings, cred verify.Credential, verifiedAt time.Time, showURL func(string)) HandOffResult
 
+// ReplaceFunc replaces the settings Infino keeps for target (named by a
+// StateExists result) with verified ones, typically world.SecretFor then
+// infino.Service.Replace. Like HandOffFunc it runs off the UI goroutine.
+type ReplaceFunc func(ctx context.Context, s mailcfg.Settings, cred verify.Credential, verifiedAt time.Time,
+	target infino.MailboxInfo, showURL func(string)) HandOffResult
+
+// Retry sends what waits in the outbox in the background while the window
+// is open: each submission when it is due, and everything at once when the
+// network comes back (infino.Retrier). It never opens the browser.
+type Retry interface {
+	// Run retries until ctx ends (the window closes) and returns when it
+	// has stopped; status gets every change, from Run's goroutine.
+	Run(ctx context.Context, status func(infino.RetryStatus))
+	// Changed tells it that a submission was queued (any goroutine).
+	Changed()
+}
+
 // HandOffResult is what the Done screen tells about the hand-off.
 type HandOffResult struct {
-	// State is infino.StateSent, StateExists, StateQueued or StateFailed.
+	// State is infino.StateSent, StateExists, StateQueued, StateFailed or
+	// StateReplaced.
 	State infino.State
 	// Message is the one sentence to show (infino.Outcome.Message()).
 	Message mailcfg.Text
@@ -41,11 +90,14 @@ type HandOffResult struct {
 	EntryID string
 	// Fields are the fields Infino refused (a 400 answer), for the form.
 	Fields mailcfg.ValidationError
+	// Existing is the mailbox Infino already keeps (StateExists, when it
+	// named it): "Zastąp zapisane ustawienia" replaces it.
+	Existing *infino.MailboxInfo
 }
 
 // resultOf is what the Done screen shows of an infino.Outcome.
 func resultOf(out infino.Outcome) HandOffResult {
-	r := HandOffResult{State: out.State, Message: out.Message(), Fields: out.Fields()}
+	r := HandOffResult{State: out.State, Message: out.Message(), Fields: out.Fields(), Existing: out.Existing}
 	if out.State == infino.StateQueued {
 		r.EntryID = out.EntryID
 	}
@@ -79,6 +131,10 @@ type Outbox interface {
 type DemoInfo struct {
 	Email, Password string // the password account
 	MicrosoftEmail  string // the "Sign in with Microsoft" account
+	// GoogleEmail is the "Sign in with Google" account; ConsentEmail the
+	// Microsoft 365 account whose tenant needs the administrator's
+	// approval first. "": the demo has none.
+	GoogleEmail, ConsentEmail string
 }
 
 // Deps is everything the window uses from outside itself. Run fills it with
@@ -105,11 +161,22 @@ type Deps struct {
 	Verify VerifyFunc
 	// Discover finds settings for unknown domains; nil: bundled table only.
 	Discover DiscoverFunc
-	// SignIn is "Zaloguj przez Microsoft"; nil (or no microsoft.clientId in
-	// the policy) shows that firm IT must configure it.
+	// SignIn is "Zaloguj przez …" of every provider; nil: no sign-in
+	// runs (a tap says that firm IT must configure it).
 	SignIn SignInFunc
+	// Offers says which provider's sign-in fits an address, whether firm
+	// IT configured it, and builds the admin-consent request; nil: only
+	// Microsoft's sign-in is offered, configured when the policy has a
+	// microsoft.clientId.
+	Offers SignInOffers
 	// HandOff sends the result to Infino; nil: Done shows the summary only.
 	HandOff HandOffFunc
+	// Replace replaces what Infino keeps for a mailbox that was already
+	// connected; nil: Done offers no replacement.
+	Replace ReplaceFunc
+	// Retry retries the outbox while the window is open; nil: only at
+	// start-up and on "Spróbuj teraz".
+	Retry Retry
 	// Outbox is the Infino address and the outbox behind HandOff; nil: no
 	// address field and no word about earlier submissions. NewWizard flushes
 	// it once at start-up, off the UI goroutine.
@@ -173,14 +240,17 @@ func VerifyWith(base verify.Options) VerifyFunc {
 }
 
 // DiscoverFunc streams ever better settings for an address and closes the
-// channel when done.
-type DiscoverFunc func(ctx context.Context, email string, proto mailcfg.Protocol) <-chan discover.Result
+// channel when done. password is what the user typed, for an Exchange
+// Autodiscover server that answers only signed-in requests ("" until the
+// user typed one; see discover.Options.Password).
+type DiscoverFunc func(ctx context.Context, email string, proto mailcfg.Protocol, password string) <-chan discover.Result
 
 // DiscoverWith adapts discover.Stream.
 func DiscoverWith(base discover.Options) DiscoverFunc {
-	return func(ctx context.Context, email string, proto mailcfg.Protocol) <-chan discover.Result {
+	return func(ctx context.Context, email string, proto mailcfg.Protocol, password string) <-chan discover.Result {
 		o := base
 		o.Protocol = proto
+		o.Password = password
 		return discover.Stream(ctx, email, o)
 	}
 }

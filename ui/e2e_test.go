@@ -192,8 +192,10 @@ func TestSilentServerWithTheRealVerifier(t *testing.T) {
 		for i := 0; i < 2; i++ {
 			select {
 			case <-closed:
-			case <-time.After(2 * time.Second):
-				t.Fatalf("connection %d still open 2 s after Cancel", i+1)
+			// The verifier's own limits are a minute: a connection closed
+			// well before that was closed by the Cancel.
+			case <-time.After(20 * time.Second):
+				t.Fatalf("connection %d still open 20 s after Cancel", i+1)
 			}
 		}
 		t.Logf("both connections closed %v after Cancel", time.Since(start).Round(time.Millisecond))

@@ -27,10 +27,12 @@ func newQueue() *uiQueue { return &uiQueue{ch: make(chan func(), 4096)} }
 
 func (q *uiQueue) post(f func()) { q.ch <- f }
 
-// until runs queued UI work until cond holds (or fails the test after 5 s).
+// until runs queued UI work until cond holds (or fails the test after 30 s:
+// a bound for a hang, generous enough for a loaded CI machine, never a
+// claim about speed).
 func (q *uiQueue) until(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.After(5 * time.Second)
+	deadline := time.After(30 * time.Second)
 	for !cond() {
 		select {
 		case f := <-q.ch:
@@ -86,6 +88,12 @@ func newHarness(t *testing.T, locale string, mod func(*Deps)) *harness {
 	h.w = test.NewTempWindow(t, nil)
 	h.wz = NewWizard(d, h.w)
 	h.w.Resize(WindowSize)
+	t.Cleanup(func() {
+		// As when the window closes: everything stops, the background
+		// retrier included, before the test's servers and folders go.
+		h.wz.Shutdown()
+		h.wz.background.Wait()
+	})
 	return h
 }
 

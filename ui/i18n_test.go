@@ -74,7 +74,7 @@ func keysInCode(t *testing.T) map[string]bool {
 		keys["verify.security."+string(s)] = true
 	}
 	for _, s := range []mailcfg.Source{mailcfg.SourceBundled, mailcfg.SourceAutoconfig, mailcfg.SourceISPDB, mailcfg.SourceSRV,
-		mailcfg.SourceMX, mailcfg.SourceGuess, mailcfg.SourceManual, mailcfg.SourceMicrosoft} {
+		mailcfg.SourceMX, mailcfg.SourceGuess, mailcfg.SourceManual, mailcfg.SourceMicrosoft, mailcfg.SourceAutodiscover, mailcfg.SourcePolicy, mailcfg.SourceOAuth} {
 		keys["source."+string(s)] = true
 	}
 	for _, k := range []string{"step.start", "step.manual", "step.verify", "step.done", "done.email", "done.provider", "done.auth",

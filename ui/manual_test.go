@@ -249,16 +249,16 @@ func TestContinueWithProblemsShowsThemAll(t *testing.T) {
 }
 
 func TestStartHighlightsMicrosoft(t *testing.T) {
-	h := newHarness(t, "pl_PL.UTF-8", nil)
+	h := newHarness(t, "pl_PL.UTF-8", func(d *Deps) { d.Policy.Microsoft.ClientID = "x" })
 	s := h.wz.start
 	h.typeInto(s.email, "jan@outlook.com")
-	if s.microsoft.Importance != widget.HighImportance || s.manual.Importance == widget.HighImportance {
-		t.Errorf("Microsoft address: importance ms=%v manual=%v", s.microsoft.Importance, s.manual.Importance)
+	if ms := s.button("microsoft"); ms == nil || ms.Importance != widget.HighImportance || s.manual.Importance == widget.HighImportance {
+		t.Errorf("Microsoft address: ms=%v manual=%v", ms, s.manual.Importance)
 	}
 	h.mustShow("To adres Microsoft")
 	h.typeInto(s.email, "jan@wp.pl")
-	if s.microsoft.Importance == widget.HighImportance || s.manual.Importance != widget.HighImportance {
-		t.Errorf("WP address: importance ms=%v manual=%v", s.microsoft.Importance, s.manual.Importance)
+	if ms := s.button("microsoft"); ms == nil || ms.Importance == widget.HighImportance || s.manual.Importance != widget.HighImportance {
+		t.Errorf("WP address: ms=%v manual=%v", ms, s.manual.Importance)
 	}
 	// Enter takes the highlighted way, carrying the address.
 	s.email.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
@@ -272,5 +272,5 @@ func TestPolicyWithoutManual(t *testing.T) {
 	if h.wz.start.manual.Visible() {
 		t.Error("manual way offered against the policy")
 	}
-	h.mustShow("tylko przez logowanie Microsoft")
+	h.mustShow("tylko przez logowanie u dostawcy poczty")
 }

@@ -51,7 +51,7 @@ func TestPolicyWithoutMicrosoft(t *testing.T) {
 	pol := itPolicy(t, map[string]any{"allowedMethods": []any{"manual"}, "microsoft.clientId": "11111111-2222-3333-4444-555555555555"})
 	h := newHarness(t, "pl_PL.UTF-8", func(d *Deps) { d.Policy = pol })
 	s := h.wz.start
-	if s.microsoft.Visible() || !s.manual.Visible() {
+	if s.signInCol.Visible() || !s.manual.Visible() {
 		t.Fatal("Microsoft offered against the policy")
 	}
 	h.mustShow("tylko ręcznie")

@@ -12,12 +12,14 @@ import (
 
 // runRecord is one verification as the report tells it.
 type runRecord struct {
-	Settings     mailcfg.Settings
-	Started      time.Time
-	Events       []verify.Event
-	Result       *verify.Result
-	Cancelled    bool
-	ViaMicrosoft bool
+	Settings  mailcfg.Settings
+	Started   time.Time
+	Events    []verify.Event
+	Result    *verify.Result
+	Cancelled bool
+	// SignIn is the provider whose sign-in gave the settings (its English
+	// name), or "" for the form.
+	SignIn string
 }
 
 // reportInfo is what the report says about the app and the machine.
@@ -65,13 +67,16 @@ func buildReport(info reportInfo, rec *runRecord, secrets ...string) string {
 	}
 	s := rec.Settings
 	way := "manual form"
-	if rec.ViaMicrosoft {
-		way = "Microsoft sign-in"
+	if rec.SignIn != "" {
+		way = rec.SignIn + " sign-in"
 	}
 	p("way in: %s", way)
 	p("settings:")
 	p("  email: %s", s.Email)
 	p("  auth: %s", s.Auth)
+	if s.SignedInAs != "" {
+		p("  signed in as: %s (shared mailbox)", s.SignedInAs)
+	}
 	if s.Provider != nil {
 		p("  provider: %s (%s)", s.Provider.ID, s.Provider.Name)
 	} else {

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -39,6 +41,9 @@ type doneScreen struct {
 	signBox  *fyne.Container
 	signLbl  *widget.Label
 	retry    *widget.Button
+	next     *widget.Label  // when the background retrier tries next
+	replace  *widget.Button // "Zastąp zapisane ustawienia" (already connected)
+	replDlg  *dialog.ConfirmDialog
 	others   *noteBox // waiting from earlier runs
 	copied   *widget.Label
 	closeBtn *widget.Button
@@ -65,6 +70,10 @@ func newDoneScreen(wz *Wizard) *doneScreen {
 	d.fields.Hide()
 	d.fix = widget.NewButtonWithIcon(tr("done.handoff.fix"), theme.DocumentCreateIcon(), d.onFix)
 	d.fix.Hide()
+	d.replace = widget.NewButtonWithIcon(tr("done.replace"), theme.ViewRefreshIcon(), d.onReplace)
+	d.replace.Hide()
+	d.next = wrapLabel("")
+	d.next.Hide()
 
 	d.urlFixed = wrapLabel("")
 	d.urlFixed.Hide()
@@ -84,19 +93,19 @@ func newDoneScreen(wz *Wizard) *doneScreen {
 
 	d.signLbl = widget.NewLabel("")
 	d.signLbl.Truncation = fyne.TextTruncateEllipsis
-	copySign := widget.NewButtonWithIcon(tr("start.microsoft.copy"), theme.ContentCopyIcon(), func() {
+	copySign := widget.NewButtonWithIcon(tr("start.signin.copy"), theme.ContentCopyIcon(), func() {
 		if wz.deps.Clipboard != nil {
 			wz.deps.Clipboard(d.signLbl.Text)
 		}
 	})
-	d.signBox = container.NewBorder(wrapLabel(tr("start.microsoft.url")), nil, nil, copySign, d.signLbl)
+	d.signBox = container.NewBorder(wrapLabel(tr("start.signin.url")), nil, nil, copySign, d.signLbl)
 	d.signBox.Hide()
 	d.others = newNote(theme.NewWarningThemedResource(theme.HistoryIcon()), widget.MediumImportance)
 
 	d.handoff = container.NewVBox(
 		d.urlFixed, d.urlBox,
-		container.NewHBox(d.activity), d.status.box, d.signBox, d.fields,
-		container.NewHBox(d.retry, d.fix),
+		container.NewHBox(d.activity), d.status.box, d.next, d.signBox, d.fields,
+		container.NewHBox(d.retry, d.fix, d.replace),
 		d.others.box,
 	)
 	d.copied = widget.NewLabel(tr("report.copied"))
@@ -241,7 +250,8 @@ func (d *doneScreen) onSaveURL() {
 			return
 		}
 		d.urlMsg.Hide()
-		if !d.send.running() && (d.sentFor != d.wz.record || (d.last.State != infino.StateSent && d.last.State != infino.StateExists)) {
+		if !d.send.running() && (d.sentFor != d.wz.record || (d.last.State != infino.StateSent && d.last.State != infino.StateExists &&
+			d.last.State != infino.StateReplaced)) {
 			d.sendHandOff()
 		}
 	})
@@ -284,7 +294,14 @@ func (d *doneScreen) fillSummary() {
 	}
 	how := tr("done.auth.password")
 	if s.Auth == mailcfg.AuthOAuth2 {
-		how = tr("done.auth.microsoft")
+		id := d.wz.signedInWith
+		if id == "" {
+			id = "microsoft"
+		}
+		how = trf("done.auth.signin", d.wz.providerName(id))
+		if s.SignedInAs != "" && !strings.EqualFold(s.SignedInAs, s.Email) {
+			how = trf("done.auth.shared", d.wz.providerName(id), s.SignedInAs)
+		}
 	}
 	add("done.auth", how)
 	add("done.incoming", d.serverText(s.Incoming))
@@ -307,6 +324,8 @@ func (d *doneScreen) setStatus(imp widget.Importance, icon fyne.Resource, msg st
 func (d *doneScreen) busy() {
 	d.retry.Hide()
 	d.fix.Hide()
+	d.replace.Hide()
+	d.next.Hide()
 	d.fields.Hide()
 	d.activity.Show()
 	d.activity.Start()
@@ -340,17 +359,102 @@ func (d *doneScreen) sendHandOff() {
 	if h == nil {
 		return
 	}
-	rec := d.wz.record
-	d.sentFor = rec
+	d.sentFor = d.wz.record
 	d.busy()
-	s, cred := d.wz.settings, d.wz.cred
-	verifiedAt := d.wz.deps.Now()
-	if rec != nil && rec.Result != nil {
-		verifiedAt = rec.Started.Add(rec.Result.Elapsed)
-	}
+	s, cred, verifiedAt := d.wz.settings, d.wz.cred, d.verifiedAt()
 	startWith(d.send, func(ctx context.Context, deliver func(func())) HandOffResult {
 		return h(ctx, s, cred, verifiedAt, d.signInURL(deliver))
 	}, d.finish)
+}
+
+// verifiedAt is when this run's verification succeeded.
+func (d *doneScreen) verifiedAt() time.Time {
+	if rec := d.wz.record; rec != nil && rec.Result != nil {
+		return rec.Started.Add(rec.Result.Elapsed)
+	}
+	return d.wz.deps.Now()
+}
+
+// onReplace asks before the settings Infino keeps are overwritten: the
+// mailbox, its state and when it was last checked, and what replacing
+// means.
+func (d *doneScreen) onReplace() {
+	ex := d.last.Existing
+	if ex == nil || d.wz.deps.Replace == nil || d.wz.win == nil {
+		return
+	}
+	email := ex.Email
+	if a, err := mailcfg.ParseAddress(email); err == nil {
+		email = a.Display()
+	}
+	target := *ex
+	msg := wrapLabel(trf("done.replace.confirm", email, existingState(ex)))
+	d.replDlg = dialog.NewCustomConfirm(tr("done.replace.title"), tr("done.replace.yes"), tr("common.cancel"), msg, func(ok bool) {
+		if ok {
+			d.sendReplace(target)
+		}
+	}, d.wz.win)
+	d.replDlg.Resize(fyne.NewSize(520, 0))
+	d.replDlg.Show()
+}
+
+// existingState is what Infino says of a mailbox it keeps: its state and
+// when it was last checked, in the window's language.
+func existingState(ex *infino.MailboxInfo) string {
+	checked := "—"
+	if !ex.LastVerifiedAt.IsZero() {
+		checked = ex.LastVerifiedAt.Local().Format("2006-01-02 15:04")
+	}
+	state := ex.State
+	switch state {
+	case "active":
+		state = tr("mailbox.state.active")
+	case "failing":
+		state = tr("mailbox.state.failing")
+	case "disabled":
+		state = tr("mailbox.state.disabled")
+	case "":
+		state = "—"
+	}
+	return trf("done.replace.state", state, checked)
+}
+
+// sendReplace replaces the settings Infino keeps for target with this
+// run's verified ones, off the UI goroutine.
+func (d *doneScreen) sendReplace(target infino.MailboxInfo) {
+	r := d.wz.deps.Replace
+	d.busy()
+	s, cred, verifiedAt := d.wz.settings, d.wz.cred, d.verifiedAt()
+	startWith(d.send, func(ctx context.Context, deliver func(func())) HandOffResult {
+		return r(ctx, s, cred, verifiedAt, target, d.signInURL(deliver))
+	}, d.finish)
+}
+
+// retryStatus follows the background retrier: this run's waiting
+// submission delivered meanwhile, or when it is tried next, and what else
+// still waits.
+func (d *doneScreen) retryStatus(st infino.RetryStatus) {
+	if st.Last != nil && !st.Flushing && !d.send.running() {
+		d.refreshPending() // what else waits may have gone meanwhile
+	}
+	if d.last.State != infino.StateQueued || d.send.running() {
+		d.next.Hide()
+		return
+	}
+	if st.Last != nil {
+		for _, r := range st.Last.Results {
+			if r.Tried && r.Entry.ID == d.last.EntryID && r.Outcome.State != infino.StateQueued {
+				d.finish(resultOf(r.Outcome))
+				return
+			}
+		}
+	}
+	if st.Pending == 0 || st.Next.IsZero() || st.Flushing {
+		d.next.Hide()
+		return
+	}
+	d.next.SetText(trf("done.handoff.next", st.Next.Local().Format("15:04")))
+	d.next.Show()
 }
 
 // onRetry is "Spróbuj teraz" for a submission waiting in the outbox (it and
@@ -394,6 +498,9 @@ func (d *doneScreen) showHandOff(res HandOffResult) {
 	d.activity.Stop()
 	d.activity.Hide()
 	d.signBox.Hide()
+	d.retry.Hide() // shown again below where it applies
+	d.replace.Hide()
+	d.next.Hide()
 	var head string
 	switch res.State {
 	case infino.StateSent:
@@ -402,11 +509,20 @@ func (d *doneScreen) showHandOff(res HandOffResult) {
 	case infino.StateExists:
 		head = tr("done.handoff.exists")
 		d.setStatus(widget.SuccessImportance, theme.NewSuccessThemedResource(theme.InfoIcon()), "")
+		if res.Existing != nil && d.wz.deps.Replace != nil {
+			d.replace.Show()
+		}
+	case infino.StateReplaced:
+		head = tr("done.handoff.replaced")
+		d.setStatus(widget.SuccessImportance, theme.NewSuccessThemedResource(theme.UploadIcon()), "")
 	case infino.StateQueued:
 		head = tr("done.handoff.queued")
 		d.setStatus(widget.WarningImportance, theme.NewWarningThemedResource(theme.HistoryIcon()), "")
 		d.retry.SetText(tr("done.handoff.sendNow"))
 		d.retry.Show()
+		if r := d.wz.deps.Retry; r != nil {
+			r.Changed() // it looks at the outbox again and says when it tries
+		}
 	default:
 		head = tr("done.handoff.failed")
 		if len(res.Fields) > 0 {
@@ -418,11 +534,17 @@ func (d *doneScreen) showHandOff(res HandOffResult) {
 		d.sentFor = nil
 	}
 	msg := head
-	if t := d.wz.text(res.Message); t != "" && t != head {
+	if res.State == infino.StateExists && d.replace.Visible() {
+		msg += "\n" + trf("done.handoff.exists.replace", existingState(res.Existing))
+	} else if t := d.wz.text(res.Message); t != "" && t != head {
 		msg += "\n" + t
 	}
 	if res.State == infino.StateQueued {
-		msg += "\n" + tr("done.handoff.queued.when")
+		if d.wz.deps.Retry != nil {
+			msg += "\n" + tr("done.handoff.queued.auto")
+		} else {
+			msg += "\n" + tr("done.handoff.queued.when")
+		}
 	}
 	d.status.set(msg)
 	d.showFields(res.Fields)
@@ -445,7 +567,7 @@ func (d *doneScreen) showFields(fields mailcfg.ValidationError) {
 	}
 	d.fields.SetText(strings.Join(lines, "\n"))
 	d.fields.Show()
-	if _, _, ok := d.fixTarget(); ok && !d.wz.viaMicrosoft {
+	if _, _, ok := d.fixTarget(); ok && !d.wz.viaSignIn {
 		d.fix.Show()
 	} else {
 		d.fix.Hide()

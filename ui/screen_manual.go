@@ -8,11 +8,14 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"infino.legal/mailbox/mailcfg"
+	"infino.legal/mailbox/mailcfg/discover"
+	"infino.legal/mailbox/mailcfg/signin"
 	"infino.legal/mailbox/mailcfg/verify"
 	"infino.legal/mailbox/ui/form"
 )
@@ -50,6 +53,13 @@ type manualScreen struct {
 	source   *noteBox
 	help     *noteBox
 	helpLink *widget.Hyperlink
+	// signInWarn: the address's provider refuses passwords (Microsoft 365,
+	// Outlook.com); signInBtn offers its sign-in instead.
+	signInWarn *noteBox
+	signInBtn  *widget.Button
+	signInBox  *fyne.Container
+	signInID   string
+	lookup     *job // the address's provider by MX
 
 	back       *widget.Button
 	next       *widget.Button
@@ -66,6 +76,12 @@ type manualScreen struct {
 
 	typing    *job // waits for typing to pause, then autofills
 	discovery *job // only the latest discovery may fill
+	// discNote is what the latest discovery learnt that is not settings
+	// (an Exchange without IMAP), shown when nothing better is found.
+	discNote discover.Note
+	// redirectDlg asks whether Exchange Autodiscover may follow a redirect
+	// out of the address's domain; it goes when the discovery does.
+	redirectDlg *dialog.ConfirmDialog
 
 	obj    fyne.CanvasObject
 	scroll *container.Scroll
@@ -77,7 +93,7 @@ var securityKeys = map[mailcfg.Security]string{
 }
 
 func newManualScreen(wz *Wizard) *manualScreen {
-	m := &manualScreen{wz: wz, form: form.New(), fields: map[form.Field]*field{}, typing: newJob(wz), discovery: newJob(wz)}
+	m := &manualScreen{wz: wz, form: form.New(), fields: map[form.Field]*field{}, typing: newJob(wz), discovery: newJob(wz), lookup: newJob(wz)}
 
 	m.email = newFieldEntry(tr("start.email.placeholder"))
 	m.password = newSecretEntry(tr("manual.password.placeholder"))
@@ -107,6 +123,11 @@ func newManualScreen(wz *Wizard) *manualScreen {
 			m.validate()
 		}
 	}
+	passwordLeft := m.password.onFocusLost
+	m.password.onFocusLost = func() {
+		passwordLeft()
+		m.retryAutodiscoverSignedIn()
+	}
 
 	m.tls = widget.NewCheck(tr("manual.tls"), func(bool) { m.onTLSChanged() })
 	m.tls.Checked = true
@@ -129,6 +150,15 @@ func newManualScreen(wz *Wizard) *manualScreen {
 	m.help = newNote(theme.HelpIcon(), widget.MediumImportance)
 	m.helpLink = widget.NewHyperlink(tr("manual.help.link"), nil)
 	m.helpLink.Hide()
+	m.signInWarn = newNote(theme.WarningIcon(), widget.WarningImportance)
+	m.signInWarn.box.Show()
+	m.signInBtn = widget.NewButtonWithIcon("", theme.LoginIcon(), func() {
+		m.stopDiscovery()
+		m.wz.signInWith(m.signInID, m.email.Text, m.proto())
+	})
+	m.signInBtn.Importance = widget.HighImportance
+	m.signInBox = container.NewVBox(m.signInWarn.box, container.NewHBox(m.signInBtn))
+	m.signInBox.Hide()
 
 	m.advanced = widget.NewAccordion(widget.NewAccordionItem(tr("manual.advanced"),
 		container.NewVBox(
@@ -152,6 +182,7 @@ func newManualScreen(wz *Wizard) *manualScreen {
 	body := container.NewVBox(
 		heading(tr("manual.title")),
 		container.NewGridWithColumns(2, m.fields["email"].stacked(), m.fields["password"].stacked()),
+		m.signInBox,
 		m.help.box,
 		widget.NewSeparator(),
 		container.NewBorder(nil, nil, nil, m.helpLink, m.source.box),
@@ -537,7 +568,10 @@ func (m *manualScreen) autofill(email string) {
 	m.stopDiscovery()
 	addr, err := mailcfg.ParseAddress(email)
 	if err != nil {
-		return // an unfinished address changes nothing
+		// An unfinished address changes nothing but the warning about it.
+		m.lookup.stop()
+		m.showPasswordRefused(nil)
+		return
 	}
 	if strings.TrimSpace(email) != "" {
 		m.fields["email"].shown = true
@@ -548,6 +582,7 @@ func (m *manualScreen) autofill(email string) {
 		m.apply(s, m.wz.table().ByID(s.Provider.ID), false)
 	default:
 		m.form.Reset(&addr)
+		m.lockServers(false)
 		m.showModel()
 		m.lowNote.set("")
 		m.lowOK.Hide()
@@ -561,35 +596,161 @@ func (m *manualScreen) autofill(email string) {
 		}
 	}
 	m.validate()
+	m.warnPasswordRefused(addr)
 	if m.wz.deps.Discover != nil {
 		m.discover(addr)
 	}
 }
 
-func (m *manualScreen) discover(addr mailcfg.Address) {
+// warnPasswordRefused warns, before any verification, when the address's
+// provider refuses passwords (Microsoft 365, Outlook.com: found by the
+// table at once, or for a firm domain by its MX hosts), and offers the
+// provider's sign-in instead — or says what IT must set for it.
+func (m *manualScreen) warnPasswordRefused(addr mailcfg.Address) {
+	m.lookup.stop()
+	if found := m.wz.local.ProvidersFor(context.Background(), addr.String()); len(found) > 0 {
+		m.showPasswordRefused(found)
+		return
+	}
+	m.showPasswordRefused(nil)
+	offers := m.wz.deps.Offers
+	if offers == nil {
+		return
+	}
+	email := addr.String()
+	start(m.lookup, func(ctx context.Context) []signin.OAuthProvider {
+		return offers.ProvidersFor(ctx, email)
+	}, m.showPasswordRefused)
+}
+
+func (m *manualScreen) showPasswordRefused(found []signin.OAuthProvider) {
+	for _, p := range found {
+		if !p.PasswordRefused {
+			continue
+		}
+		m.signInID = p.ID
+		msg := m.wz.text(p.PasswordWarning)
+		if msg == "" {
+			msg = trf("manual.signin.warning", m.wz.text(p.Name))
+		}
+		if p.Configured && m.wz.deps.SignIn != nil {
+			m.signInBtn.SetText(m.wz.text(p.ButtonText()))
+			m.signInBtn.Show()
+		} else {
+			msg += " " + m.wz.text(p.Setup)
+			m.signInBtn.Hide()
+		}
+		m.signInWarn.set(msg)
+		m.signInBox.Show()
+		return
+	}
+	m.signInID = ""
+	m.signInBox.Hide()
+}
+
+func (m *manualScreen) discover(addr mailcfg.Address) { m.discoverWith(addr, "") }
+
+// discoverWith streams discovery's answers into the form; password is what
+// the user typed, for an Exchange that answers only signed-in requests.
+func (m *manualScreen) discoverWith(addr mailcfg.Address, password string) {
 	stream := m.wz.deps.Discover
 	email, proto := addr.String(), m.proto()
+	m.discNote = ""
 	startWith(m.discovery, func(ctx context.Context, deliver func(func())) struct{} {
-		for r := range stream(ctx, email, proto) {
-			deliver(func() { m.apply(r.Settings, r.Provider, false) })
+		for r := range stream(ctx, email, proto, password) {
+			if r.Question != nil {
+				// Unanswered (the discovery was dropped) counts as no.
+				q := r.Question
+				context.AfterFunc(ctx, func() { q.Answer(false) })
+			}
+			deliver(func() {
+				switch {
+				case r.Question != nil:
+					m.askRedirect(r.Question)
+				case r.Settings.Email == "":
+					if r.Note != "" && m.form.Source == "" {
+						m.discNote = r.Note
+						m.source.icon.SetResource(theme.WarningIcon())
+						m.source.set(m.wz.text(r.Note.Message()))
+					}
+				default:
+					m.apply(r.Settings, r.Provider, false)
+				}
+			})
 		}
 		return struct{}{}
 	}, func(struct{}) {
-		if m.form.Source == "" {
+		m.closeRedirectQuestion()
+		if password == "" && m.form.Password != "" && m.retryAutodiscoverSignedIn() {
+			return // the password was typed while this discovery ran
+		}
+		if m.form.Source == "" && m.discNote == "" {
 			m.source.icon.SetResource(theme.InfoIcon())
 			m.source.set(m.wz.text(mailcfg.NotFoundMessage))
 		}
 	})
 }
 
+// retryAutodiscoverSignedIn asks discovery again, now with the password the
+// user typed, when all it found was an Exchange that answers only signed-in
+// requests; the password goes only to that server, only over https. It
+// reports whether it started.
+func (m *manualScreen) retryAutodiscoverSignedIn() bool {
+	if m.discNote != discover.NoteAutodiscoverPassword || m.form.Source != "" || m.discovery.running() || m.form.Password == "" {
+		return false
+	}
+	addr, err := mailcfg.ParseAddress(m.form.Email)
+	if err != nil {
+		return false
+	}
+	m.source.icon.SetResource(theme.SearchIcon())
+	m.source.set(tr("manual.source.searching"))
+	m.discoverWith(addr, m.form.Password)
+	return true
+}
+
+// askRedirect asks the person whether the firm's Exchange may send the
+// discovery on to a host outside the address's domain (where the address,
+// and later the password, would go), as Thunderbird does.
+func (m *manualScreen) askRedirect(q *discover.RedirectQuestion) {
+	m.closeRedirectQuestion()
+	if m.wz.win == nil {
+		q.Answer(false)
+		return
+	}
+	d := dialog.NewConfirm(tr("manual.redirect.title"), trf("manual.redirect.ask", q.Domain, q.Host), q.Answer, m.wz.win)
+	d.SetConfirmText(trf("manual.redirect.yes", q.Host))
+	d.SetDismissText(tr("manual.redirect.no"))
+	m.redirectDlg = d
+	d.Show()
+}
+
+func (m *manualScreen) closeRedirectQuestion() {
+	if m.redirectDlg != nil {
+		m.redirectDlg.Hide()
+		m.redirectDlg = nil
+	}
+}
+
 // stopDiscovery cancels a running discovery and ignores what it still sends.
-func (m *manualScreen) stopDiscovery() { m.discovery.stop() }
+func (m *manualScreen) stopDiscovery() {
+	m.discovery.stop()
+	m.closeRedirectQuestion()
+}
 
 // apply puts found settings into every server field the user has not typed
 // in (see form.Model.Apply) and says where they came from. keepProto leaves
 // the protocol choice alone.
 func (m *manualScreen) apply(s mailcfg.Settings, p *mailcfg.Provider, keepProto bool) {
-	m.form.Apply(s, p, keepProto)
+	// The firm's servers that IT preset and locked are not the user's to
+	// change: they replace whatever was typed, and the fields go read-only.
+	locked := s.Source == mailcfg.SourcePolicy && m.wz.deps.Policy.FirmServersLocked()
+	if locked {
+		m.form.ApplyLocked(s, p)
+	} else {
+		m.form.Apply(s, p, keepProto)
+	}
+	m.lockServers(locked)
 	m.showModel()
 	m.showFound(s, p)
 	m.validate()
@@ -641,4 +802,41 @@ func (m *manualScreen) showHelp() {
 	} else {
 		m.helpLink.Hide()
 	}
+}
+
+// lockServers makes the server fields read-only (the firm's preset, locked
+// servers) or editable again.
+func (m *manualScreen) lockServers(on bool) {
+	set := func(w fyne.Disableable) {
+		if on {
+			w.Disable()
+		} else {
+			w.Enable()
+		}
+	}
+	for _, b := range []*serverBlock{m.in, m.out} {
+		set(b.host)
+		set(b.port)
+		set(b.user)
+		set(b.pin)
+		if m.tls.Checked {
+			set(b.sec)
+		}
+	}
+	set(m.in.proto)
+	if p := m.wz.deps.Policy; !(p.Locked("allowInsecure") && !p.AllowInsecure) {
+		set(m.tls)
+	}
+}
+
+// useHost puts the server a certificate named into a side's host field, as
+// the user's choice (the Verify screen's "Use server X").
+func (m *manualScreen) useHost(side verify.Side, host string) {
+	s := form.Incoming
+	if side == verify.Outgoing {
+		s = form.Outgoing
+	}
+	m.form.Edit(s.Field(form.Host), host)
+	m.showModel()
+	m.validate()
 }

@@ -2,7 +2,7 @@ package ui
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -12,47 +12,80 @@ import (
 
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/infino"
-	"infino.legal/mailbox/mailcfg/microsoft"
 	"infino.legal/mailbox/mailcfg/policy"
-	"infino.legal/mailbox/mailcfg/verify"
+	"infino.legal/mailbox/mailcfg/signin"
 )
 
-// startScreen offers the two ways in: Microsoft sign-in and the manual form.
+// startScreen offers the ways in: the sign-in of the address's mail
+// provider ("Zaloguj przez Google", "… Microsoft"), found by the provider
+// table and, for firm domains, by MX, and the manual form beside it.
 type startScreen struct {
 	wz *Wizard
 
-	email     *fieldEntry
-	microsoft *widget.Button
-	msNote    *widget.Label
-	manual    *widget.Button
-	manNote   *widget.Label
-	policy    *noteBox
+	email *fieldEntry
+	// The sign-in column: one button per offered provider, a note, what IT
+	// must set for a provider that is not configured, and the shared
+	// mailbox (Microsoft 365).
+	signInCol   *fyne.Container
+	buttons     *fyne.Container
+	offered     []signin.OAuthProvider
+	byAddress   bool   // offered are the typed address's provider's
+	shownSig    string // which offer the buttons show
+	defaults    []signin.OAuthProvider
+	signNote    *widget.Label
+	setup       *noteBox
+	setupTitle  *widget.Label
+	shared      *widget.Check
+	sharedAddr  *field
+	sharedEntry *fieldEntry
+	sharedBox   *fyne.Container
+	lookup      *job // the address's provider by MX
+
+	manual  *widget.Button
+	manNote *widget.Label
+	policy  *noteBox
 	// what earlier runs left in the outbox
 	pending      *noteBox
 	pendingRetry *widget.Button
 	pendingBox   *fyne.Container
+	damaged      *noteBox // outbox files a flush found unreadable (said once)
 	flushing     *job
-	// signing-in state
-	waiting   *fyne.Container
-	urlBox    *fyne.Container
-	urlLbl    *widget.Label
-	copyURL   *widget.Button
-	activity  *widget.Activity
-	cancelBtn *widget.Button
-	errNote   *noteBox
-	signIn    *job
+	// the sign-in under way
+	wait    *signInWait
+	errNote *noteBox
 
 	obj fyne.CanvasObject
 }
 
 func newStartScreen(wz *Wizard) *startScreen {
-	s := &startScreen{wz: wz, signIn: newJob(wz), flushing: newJob(wz)}
+	s := &startScreen{wz: wz, flushing: newJob(wz), lookup: newJob(wz)}
 	s.email = newFieldEntry(tr("start.email.placeholder"))
 	s.email.OnChanged = func(string) { s.updateChoice() }
 	s.email.OnSubmitted = func(string) { s.submit() }
 
-	s.microsoft = widget.NewButtonWithIcon(tr("start.microsoft"), theme.LoginIcon(), s.onMicrosoft)
-	s.msNote = wrapLabel(tr("start.microsoft.note"))
+	s.buttons = container.NewVBox()
+	s.signNote = wrapLabel(tr("start.signin.note"))
+	s.setup = newNote(theme.WarningIcon(), widget.WarningImportance)
+	s.sharedEntry = newFieldEntry(tr("start.shared.placeholder"))
+	s.sharedEntry.OnChanged = func(string) { s.sharedAddr.setMsg("") }
+	s.sharedEntry.OnSubmitted = func(string) { s.submit() }
+	s.sharedAddr = newField("shared", tr("start.shared.address"), s.sharedEntry)
+	s.shared = widget.NewCheck(tr("start.shared"), func(on bool) {
+		if on {
+			s.sharedBox.Show()
+			s.wz.focus(s.sharedEntry)
+		} else {
+			s.sharedBox.Hide()
+		}
+	})
+	s.sharedBox = container.NewVBox(s.sharedAddr.stacked(), wrapLabel(tr("start.shared.note")))
+	s.sharedBox.Hide()
+	s.shared.Hide()
+	s.setupTitle = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	s.setupTitle.Wrapping = fyne.TextWrapWord
+	s.setupTitle.Hide()
+	s.signInCol = container.NewVBox(s.buttons, s.setupTitle, s.signNote, s.setup.box, s.shared, s.sharedBox)
+
 	s.manual = widget.NewButtonWithIcon(tr("start.manual"), theme.DocumentCreateIcon(), s.onManual)
 	s.manNote = wrapLabel(tr("start.manual.note"))
 
@@ -60,11 +93,10 @@ func newStartScreen(wz *Wizard) *startScreen {
 	if !s.manualAllowed() {
 		s.manual.Hide()
 		s.manNote.Hide()
-		s.policy.set(tr("start.policy.microsoftOnly"))
+		s.policy.set(tr("start.policy.signInOnly"))
 	}
-	if !s.microsoftAllowed() {
-		s.microsoft.Hide()
-		s.msNote.Hide()
+	if !s.signInAllowed() {
+		s.signInCol.Hide()
 		s.policy.set(tr("start.policy.manualOnly"))
 	}
 	if wz.deps.PolicyErr != nil {
@@ -80,34 +112,20 @@ func newStartScreen(wz *Wizard) *startScreen {
 		s.policy.set(msg)
 	}
 
-	s.activity = widget.NewActivity()
-	s.cancelBtn = widget.NewButtonWithIcon(tr("common.cancel"), theme.CancelIcon(), s.onCancel)
-	s.urlLbl = widget.NewLabel("")
-	s.urlLbl.Truncation = fyne.TextTruncateEllipsis
-	s.copyURL = widget.NewButtonWithIcon(tr("start.microsoft.copy"), theme.ContentCopyIcon(), func() {
-		if wz.deps.Clipboard != nil {
-			wz.deps.Clipboard(s.urlLbl.Text)
-		}
-	})
-	s.urlBox = container.NewBorder(wrapLabel(tr("start.microsoft.url")), nil, nil, s.copyURL, s.urlLbl)
-	s.urlBox.Hide()
-	s.waiting = container.NewVBox(
-		container.NewHBox(s.activity, widget.NewLabel(tr("start.microsoft.waiting")), s.cancelBtn),
-		s.urlBox,
-	)
-	s.waiting.Hide()
+	s.wait = newSignInWait(wz, s.setBusy)
 	s.errNote = newNote(theme.ErrorIcon(), widget.DangerImportance)
 	s.pending = newNote(theme.NewWarningThemedResource(theme.HistoryIcon()), widget.MediumImportance)
 	s.pending.box.Show()
 	s.pendingRetry = widget.NewButtonWithIcon(tr("done.handoff.sendNow"), theme.ViewRefreshIcon(), s.onRetryPending)
 	s.pendingBox = container.NewVBox(widget.NewSeparator(), s.pending.box, container.NewHBox(s.pendingRetry))
 	s.pendingBox.Hide()
+	s.damaged = newNote(theme.NewWarningThemedResource(theme.WarningIcon()), widget.WarningImportance)
 
 	purpose := wrapLabel(tr("start.purpose"))
 	emailLbl := widget.NewLabelWithStyle(tr("start.email"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	var ways []fyne.CanvasObject
-	if s.microsoftAllowed() {
-		ways = append(ways, container.NewVBox(s.microsoft, s.msNote))
+	if s.signInAllowed() {
+		ways = append(ways, s.signInCol)
 	}
 	if s.manualAllowed() {
 		ways = append(ways, container.NewVBox(s.manual, s.manNote))
@@ -121,10 +139,11 @@ func newStartScreen(wz *Wizard) *startScreen {
 		widget.NewLabel(""),
 		widget.NewLabelWithStyle(tr("start.choose"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		choices,
-		s.waiting,
+		s.wait.box,
 		s.errNote.box,
 		s.policy.box,
 		s.pendingBox,
+		s.damaged.box,
 	)
 	s.obj, _ = page(narrow(body), nil)
 	s.updateChoice()
@@ -135,53 +154,181 @@ func (s *startScreen) content() fyne.CanvasObject { return s.obj }
 func (s *startScreen) stepKey() string            { return "step.start" }
 func (s *startScreen) shown()                     { s.wz.focus(s.email) }
 
-// isMicrosoft: the bundled table says the address's provider prefers
-// Microsoft sign-in (outlook.com, hotmail.com, live.com, …).
-func (s *startScreen) isMicrosoft() bool {
-	a, err := mailcfg.ParseAddress(s.email.Text)
-	if err != nil {
-		return false
+// button is the sign-in button of a provider on screen (it may be hidden:
+// a provider that is not configured shows what IT must set instead), or
+// nil.
+func (s *startScreen) button(id string) *widget.Button {
+	for i, p := range s.offered {
+		if p.ID == id && i < len(s.buttons.Objects) {
+			b, _ := s.buttons.Objects[i].(*widget.Button)
+			return b
+		}
 	}
-	p := s.wz.table().ByDomain(a.Domain)
-	return p != nil && p.OAuth == "microsoft"
+	return nil
 }
 
-// updateChoice highlights the choice that fits the typed address.
+// defaultOffers are the sign-ins shown before the address names its
+// provider: every configured one the policy allows, or else the first the
+// policy allows (Microsoft's, the usual one for firms), whose button then
+// tells what IT must set.
+func (s *startScreen) defaultOffers() []signin.OAuthProvider {
+	if s.defaults != nil {
+		return s.defaults
+	}
+	s.defaults = s.computeDefaults()
+	return s.defaults
+}
+
+func (s *startScreen) computeDefaults() []signin.OAuthProvider {
+	var configured, allowed []signin.OAuthProvider
+	for _, p := range s.wz.local.All() {
+		if !s.methodAllowed(p.ID) {
+			continue
+		}
+		allowed = append(allowed, p)
+		if p.Configured {
+			configured = append(configured, p)
+		}
+	}
+	if len(configured) > 0 {
+		return configured
+	}
+	if len(allowed) > 0 {
+		return allowed[:1]
+	}
+	return []signin.OAuthProvider{}
+}
+
+// updateChoice offers the sign-in that fits the typed address: at once by
+// the provider table; for a domain the table does not know, by its MX
+// hosts once typing pauses (a firm domain on Microsoft 365 or Google
+// Workspace).
 func (s *startScreen) updateChoice() {
-	ms := s.isMicrosoft()
-	typed := strings.TrimSpace(s.email.Text) != ""
+	s.lookup.stop()
+	text := strings.TrimSpace(s.email.Text)
+	addr, err := mailcfg.ParseAddress(text)
+	if err != nil {
+		s.offer(nil, false)
+		return
+	}
+	if found := s.wz.local.ProvidersFor(context.Background(), addr.String()); len(found) > 0 {
+		s.offer(found, true)
+		return
+	}
+	s.offer(nil, true)
+	if s.wz.deps.Offers == nil {
+		return
+	}
+	offers := s.wz.deps.Offers
+	startAfter(s.lookup, s.wz.deps.Debounce, func(ctx context.Context) []signin.OAuthProvider {
+		return offers.ProvidersFor(ctx, addr.String())
+	}, func(found []signin.OAuthProvider) {
+		if len(found) > 0 {
+			s.offer(found, true)
+		}
+	})
+}
+
+// offer shows the sign-in column for found (the address's providers), or
+// the default sign-ins when found is empty; typed: an address is typed.
+func (s *startScreen) offer(found []signin.OAuthProvider, typed bool) {
+	s.byAddress = len(found) > 0
+	list := found
+	if !s.byAddress {
+		list = s.defaultOffers()
+	}
+	s.offered = list
+	recommended, sharedOK := false, false
+	sig := fmt.Sprint(s.byAddress)
+	for _, p := range list {
+		sig += "|" + p.ID + fmt.Sprint(p.Configured)
+		if s.byAddress && p.Configured {
+			recommended = true
+			sharedOK = sharedOK || p.SharedMailbox
+		}
+	}
+	// Typing mostly keeps the same offer: the buttons are rebuilt only
+	// when it changes.
+	if sig != s.shownSig {
+		s.shownSig = sig
+		s.buttons.RemoveAll()
+		s.setup.set("")
+		s.setupTitle.Hide()
+		for _, p := range list {
+			p := p
+			b := widget.NewButtonWithIcon(s.wz.text(p.ButtonText()), theme.LoginIcon(), func() { s.onSignIn(p) })
+			if s.byAddress && !p.Configured {
+				// What IT must set, where the user expected the button.
+				b.Hide()
+				s.setupTitle.SetText(trf("start.signin.unconfigured", s.wz.text(p.Name)))
+				s.setupTitle.Show()
+				s.setup.set(s.wz.text(p.Setup))
+			}
+			if s.byAddress && p.Configured || !s.manualAllowed() {
+				b.Importance = widget.HighImportance
+			}
+			if s.wait.running() {
+				b.Disable()
+			}
+			s.buttons.Add(b)
+		}
+		s.buttons.Refresh()
+	}
+	note, imp := tr("start.signin.note"), widget.MediumImportance
 	switch {
-	case ms:
-		s.microsoft.Importance = widget.HighImportance
-		s.manual.Importance = widget.MediumImportance
-		s.msNote.SetText(tr("start.microsoft.recommended"))
-		s.msNote.Importance = widget.SuccessImportance
-	case typed || !s.manualAllowed():
-		s.microsoft.Importance = widget.MediumImportance
-		s.manual.Importance = widget.HighImportance
-		s.msNote.SetText(tr("start.microsoft.note"))
-		s.msNote.Importance = widget.MediumImportance
-	default:
-		s.microsoft.Importance = widget.MediumImportance
-		s.manual.Importance = widget.MediumImportance
-		s.msNote.SetText(tr("start.microsoft.note"))
-		s.msNote.Importance = widget.MediumImportance
+	case recommended && found[0].ByMX:
+		a, _ := mailcfg.ParseAddress(s.email.Text)
+		note, imp = trf("start.signin.byMX", a.DomainUnicode, s.wz.text(found[0].Name)), widget.SuccessImportance
+	case recommended:
+		note, imp = trf("start.signin.recommended", s.wz.text(found[0].Name)), widget.SuccessImportance
+	case s.byAddress:
+		note = ""
 	}
-	if !s.manualAllowed() {
-		s.microsoft.Importance = widget.HighImportance
+	if note != s.signNote.Text || imp != s.signNote.Importance {
+		s.signNote.Importance = imp
+		s.signNote.SetText(note)
 	}
-	if !s.microsoftAllowed() {
-		s.manual.Importance = widget.HighImportance
+	if note == "" {
+		s.signNote.Hide()
+	} else {
+		s.signNote.Show()
 	}
-	s.msNote.Refresh()
-	s.microsoft.Refresh()
-	s.manual.Refresh()
+	if sharedOK {
+		s.shared.Show()
+	} else {
+		s.shared.SetChecked(false)
+		s.shared.Hide()
+	}
+	imp = widget.MediumImportance
+	if !recommended && s.manualAllowed() && (typed || s.byAddress) {
+		imp = widget.HighImportance
+	}
+	if imp != s.manual.Importance {
+		s.manual.Importance = imp
+		s.manual.Refresh()
+	}
+}
+
+// recommended is the address's provider's sign-in when it is configured.
+func (s *startScreen) recommended() (signin.OAuthProvider, bool) {
+	if s.byAddress {
+		for _, p := range s.offered {
+			if p.Configured {
+				return p, true
+			}
+		}
+	}
+	return signin.OAuthProvider{}, false
 }
 
 // submit is Enter in the address: take the highlighted way.
 func (s *startScreen) submit() {
-	if s.microsoftAllowed() && (s.microsoft.Importance == widget.HighImportance || !s.manualAllowed()) {
-		s.onMicrosoft()
+	if p, ok := s.recommended(); ok {
+		s.onSignIn(p)
+		return
+	}
+	if !s.manualAllowed() && len(s.offered) > 0 {
+		s.onSignIn(s.offered[0])
 		return
 	}
 	s.onManual()
@@ -192,8 +339,21 @@ func (s *startScreen) manualAllowed() bool {
 	p := s.wz.deps.Policy
 	return p.AllowManual && p.Allows(policy.MethodManual)
 }
-func (s *startScreen) microsoftAllowed() bool {
-	return s.wz.deps.Policy.Allows(policy.MethodMicrosoft)
+
+// methodAllowed: the policy allows a provider's sign-in.
+func (s *startScreen) methodAllowed(id string) bool {
+	p := s.wz.deps.Policy
+	return len(p.AllowedMethods) == 0 || p.Allows(id)
+}
+
+// signInAllowed: the policy allows some provider's sign-in.
+func (s *startScreen) signInAllowed() bool {
+	for _, p := range s.wz.local.All() {
+		if s.methodAllowed(p.ID) {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *startScreen) onManual() {
@@ -205,90 +365,74 @@ func (s *startScreen) onManual() {
 	s.wz.goManual("", "")
 }
 
-// microsoftReady says whether sign-in can run: the feature is built in and
-// firm IT registered the app (microsoft.clientId).
-func (s *startScreen) microsoftReady() bool {
-	return s.wz.deps.SignIn != nil && s.wz.deps.Policy.Microsoft.ClientID != ""
+// signIn starts the sign-in of a provider by id for the incoming protocol
+// proto (the form's warning and a verification failure offer it, with the
+// protocol chosen in the form: POP3 asks the provider for POP3's scope).
+func (s *startScreen) signIn(id string, proto mailcfg.Protocol) {
+	if p, ok := s.wz.local.Provider(id); ok {
+		s.signInFor(p, proto)
+	}
 }
 
-func (s *startScreen) onMicrosoft() {
-	if !s.microsoftAllowed() {
+// onSignIn is "Zaloguj przez …" on Start, for IMAP.
+func (s *startScreen) onSignIn(p signin.OAuthProvider) { s.signInFor(p, mailcfg.IMAP) }
+
+// signInFor is the provider's sign-in in the browser with the typed
+// address as the hint (and the shared mailbox, if any); a provider firm IT
+// has not configured says what IT must set instead.
+func (s *startScreen) signInFor(p signin.OAuthProvider, proto mailcfg.Protocol) {
+	if s.wait.running() {
 		return
 	}
 	s.errNote.set("")
-	if !s.microsoftReady() {
+	if !p.Configured || s.wz.deps.SignIn == nil {
 		s.errNote.text.Importance = widget.WarningImportance
 		s.errNote.icon.SetResource(theme.WarningIcon())
-		e := microsoft.NotConfigured(s.wz.deps.PolicyFile)
-		s.errNote.set(strings.TrimSpace(s.wz.text(e.Message) + " " + s.wz.text(e.Hint)))
+		setup := p.Setup
+		if setup.IsZero() {
+			if q, ok := s.wz.local.Provider(p.ID); ok {
+				setup = q.Setup
+			}
+		}
+		s.errNote.set(s.wz.text(setup))
 		return
 	}
-	if s.signIn.running() {
-		return // already signing in
+	if proto != mailcfg.POP3 {
+		proto = mailcfg.IMAP
 	}
-	s.setBusy(true)
-	hint := ""
+	req := SignInRequest{Provider: p.ID, Protocol: proto}
 	if a, err := mailcfg.ParseAddress(s.email.Text); err == nil {
-		hint = a.String()
+		req.LoginHint = a.String()
 	}
-	signIn := s.wz.deps.SignIn
-	type signedIn struct {
-		settings  mailcfg.Settings
-		cred      verify.Credential
-		err       error
-		cancelled bool
+	if s.shared.Visible() && s.shared.Checked {
+		a, err := mailcfg.ParseAddress(s.sharedEntry.Text)
+		if err != nil {
+			s.sharedAddr.setMsg(tr("start.shared.invalid"))
+			s.wz.focus(s.sharedEntry)
+			return
+		}
+		req.Shared = a.String()
 	}
-	startWith(s.signIn, func(ctx context.Context, deliver func(func())) signedIn {
-		showURL := func(u string) {
-			deliver(func() {
-				if s.signIn.running() {
-					s.urlLbl.SetText(u)
-					s.urlBox.Show()
-				}
-			})
-		}
-		settings, cred, err := signIn(ctx, hint, showURL)
-		return signedIn{settings, cred, err, ctx.Err() != nil}
-	}, func(r signedIn) {
-		s.setBusy(false)
-		switch {
-		case r.cancelled || errors.Is(r.err, context.Canceled):
-			s.errNote.text.Importance = widget.MediumImportance
-			s.errNote.icon.SetResource(theme.InfoIcon())
-			s.errNote.set(tr("start.microsoft.cancelled"))
-		case r.err != nil:
-			s.errNote.text.Importance = widget.DangerImportance
-			s.errNote.icon.SetResource(theme.ErrorIcon())
-			msg := tr("start.microsoft.failed")
-			var f *mailcfg.Failure
-			if errors.As(r.err, &f) && f != nil {
-				msg = strings.TrimSpace(s.wz.text(f.Message) + " " + s.wz.text(f.Hint))
-			}
-			s.errNote.set(msg)
-		default:
-			s.wz.viaMicrosoft = true
-			s.wz.goVerify(r.settings, r.cred, false)
-		}
-	})
+	s.wait.run(req, func(r signedIn) { s.wz.afterSignIn(req, r, s.errNote) })
 }
 
-func (s *startScreen) onCancel() { s.signIn.interrupt() }
-
 func (s *startScreen) setBusy(busy bool) {
-	if busy {
-		s.waiting.Show()
-		s.activity.Start()
-		s.microsoft.Disable()
-		s.manual.Disable()
-		s.email.Disable()
-		return
+	for _, o := range s.buttons.Objects {
+		if b, ok := o.(*widget.Button); ok {
+			if busy {
+				b.Disable()
+			} else {
+				b.Enable()
+			}
+		}
 	}
-	s.activity.Stop()
-	s.waiting.Hide()
-	s.urlBox.Hide()
-	s.microsoft.Enable()
-	s.manual.Enable()
-	s.email.Enable()
+	for _, w := range []fyne.Disableable{s.manual, s.email, s.shared, s.sharedEntry} {
+		if busy {
+			w.Disable()
+		} else {
+			w.Enable()
+		}
+	}
 }
 
 // takeEmail shows the address typed in the form when coming back to Start.
@@ -319,15 +463,25 @@ func (s *startScreen) onRetryPending() {
 	type pending struct {
 		entries []infino.Entry
 		err     error
+		damaged int
 	}
 	start(s.flushing, func(ctx context.Context) pending {
-		ob.Flush(ctx, true, nil)
+		rep := ob.Flush(ctx, true, nil)
 		entries, err := ob.Pending(ctx)
-		return pending{entries, err}
+		return pending{entries, err, len(rep.Problems)}
 	}, func(p pending) {
 		s.pendingRetry.Enable()
 		if p.err == nil {
 			s.showPending(p.entries)
 		}
+		s.showDamaged(p.damaged)
 	})
+}
+
+// showDamaged says that a flush found outbox files it could not read (it
+// set them aside: this is the one time they are mentioned).
+func (s *startScreen) showDamaged(n int) {
+	if n > 0 {
+		s.damaged.set(trf("start.outbox.damaged", n))
+	}
 }

@@ -85,16 +85,22 @@ type verifyScreen struct {
 	problems *fyne.Container
 	cert     *fyne.Container
 	trustSHA string
-	copied   *widget.Label
+	// otherHost is the server a valid, trusted certificate named instead of
+	// the one asked for: offered as "Use server …".
+	otherHost string
+	copied    *widget.Label
 
 	back     *widget.Button
 	fix      *widget.Button
 	cancel   *widget.Button
 	retry    *widget.Button
 	trust    *widget.Button
+	useHost  *widget.Button
 	report   *widget.Button
 	next     *widget.Button
 	trustDlg *dialog.ConfirmDialog
+	// signInBtn is the provider's sign-in a failure offers, or nil.
+	signInBtn *widget.Button
 
 	job       *job
 	fixField  string
@@ -130,6 +136,8 @@ func newVerifyScreen(wz *Wizard) *verifyScreen {
 	v.retry = widget.NewButtonWithIcon(tr("verify.retry"), theme.ViewRefreshIcon(), v.run)
 	v.trust = widget.NewButtonWithIcon(tr("verify.cert.trust"), theme.ConfirmIcon(), v.onTrust)
 	v.trust.Importance = widget.WarningImportance
+	v.useHost = widget.NewButtonWithIcon("", theme.ConfirmIcon(), v.onUseHost)
+	v.useHost.Importance = widget.HighImportance
 	v.report = widget.NewButtonWithIcon(tr("report.copy"), theme.ContentCopyIcon(), v.onReport)
 	v.next = widget.NewButtonWithIcon(tr("verify.next"), theme.NavigateNextIcon(), func() { v.wz.goDone() })
 	v.next.Importance = widget.HighImportance
@@ -147,7 +155,7 @@ func newVerifyScreen(wz *Wizard) *verifyScreen {
 		v.cert,
 		container.NewHBox(v.report, v.copied),
 	)
-	v.obj, _ = page(body, buttonBar([]fyne.CanvasObject{v.back}, v.cancel, v.retry, v.trust, v.fix, v.next))
+	v.obj, _ = page(body, buttonBar([]fyne.CanvasObject{v.back}, v.cancel, v.retry, v.trust, v.useHost, v.fix, v.next))
 	return v
 }
 
@@ -172,7 +180,10 @@ func (v *verifyScreen) serverLine(srv mailcfg.Server) string {
 func (v *verifyScreen) run() {
 	v.abort()
 	s, cred := v.wz.settings, v.wz.cred
-	rec := &runRecord{Settings: s, Started: v.wz.deps.Now(), ViaMicrosoft: v.wz.viaMicrosoft}
+	rec := &runRecord{Settings: s, Started: v.wz.deps.Now()}
+	if v.wz.viaSignIn {
+		rec.SignIn = v.wz.providerNameEN(v.wz.signedInWith)
+	}
 	v.wz.record = rec
 
 	v.in.title.SetText(sideTitle(verify.Incoming, s.Incoming.Protocol))
@@ -182,10 +193,13 @@ func (v *verifyScreen) run() {
 	v.in.set(rowPending, tr("verify.step.resolve"))
 	v.out.set(rowPending, tr("verify.step.resolve"))
 	v.problems.RemoveAll()
+	v.signInBtn = nil
+	v.fix.Importance = widget.HighImportance
 	v.cert.RemoveAll()
 	v.copied.Hide()
 	v.lastFails = nil
 	v.trustSHA = ""
+	v.otherHost = ""
 	v.fixField, v.fixMsg = "", ""
 	v.summary.SetText(tr("verify.running"))
 	v.summary.Importance = widget.MediumImportance
@@ -223,7 +237,7 @@ func (v *verifyScreen) onEvent(rec *runRecord, e verify.Event) {
 	r := v.row(e.Side)
 	switch {
 	case e.Failure != nil:
-		r.set(rowFailed, tr("kind."+string(e.Failure.Kind)))
+		r.set(rowFailed, kindTitle(e.Failure))
 	case e.Step == verify.StepDone:
 		r.set(rowOK, trf("verify.ok", v.wz.seconds(e.Elapsed.Seconds())))
 	default:
@@ -275,6 +289,7 @@ func (v *verifyScreen) buttons(running, ok bool) {
 	show(v.fix, !running && !ok && v.fixField != "")
 	show(v.next, !running && ok)
 	show(v.trust, !running && !ok && v.trustSHA != "")
+	show(v.useHost, !running && !ok && v.otherHost != "")
 	if running {
 		v.report.Disable()
 	} else {
@@ -303,7 +318,7 @@ func (v *verifyScreen) finish(rec *runRecord, res verify.Result) {
 			r.set(rowCancelled, tr("verify.cancelled.row"))
 			rec.Cancelled = true
 		case x.sr.Failure != nil:
-			r.set(rowFailed, tr("kind."+string(x.sr.Failure.Kind)))
+			r.set(rowFailed, kindTitle(x.sr.Failure))
 			fails = append(fails, &sideFailure{x.side, x.sr.Failure})
 		default:
 			r.set(rowFailed, tr("kind.protocol"))
@@ -329,17 +344,36 @@ func (v *verifyScreen) finish(rec *runRecord, res verify.Result) {
 	v.summary.SetText(tr("verify.failed"))
 	v.summary.Importance = widget.DangerImportance
 	v.summary.Refresh()
+	// A trusted certificate that names another server offers that server
+	// (unless IT locked the servers); showProblems then leaves pinning out.
+	v.otherHost = ""
+	for _, sf := range fails {
+		if c := sf.f.Certificate; c != nil && c.SuggestedHost != "" && !v.wz.serversLocked() {
+			v.otherHost = c.SuggestedHost
+			v.useHost.SetText(trf("verify.cert.usehost", c.SuggestedHost))
+			break
+		}
+	}
 	v.showProblems(fails)
+	v.offerSignIn(fails)
 	first := fails[0].f
 	v.fixField = first.Field
 	v.fixMsg = v.wz.text(first.Message)
-	if v.fixField == "" && !v.wz.viaMicrosoft {
+	if v.fixField == "" && !v.wz.viaSignIn {
 		v.fixField = "-" // still offer to go back and change things
 	}
 	v.buttons(false, false)
-	if v.fix.Visible() {
+	switch {
+	case v.signInBtn != nil:
+		// The provider's sign-in is the way forward, not the form.
+		v.fix.Importance = widget.MediumImportance
+		v.fix.Refresh()
+		v.wz.focus(v.signInBtn)
+	case v.useHost.Visible():
+		v.wz.focus(v.useHost)
+	case v.fix.Visible():
 		v.wz.focus(v.fix)
-	} else {
+	default:
 		v.wz.focus(v.retry)
 	}
 }
@@ -354,7 +388,7 @@ func (v *verifyScreen) showProblems(fails []*sideFailure) {
 	for i, sf := range fails {
 		f := sf.f
 		if !sameKind || i == 0 {
-			title := tr("kind." + string(f.Kind))
+			title := kindTitle(f)
 			if sameKind {
 				title = trf("verify.problem.both", title)
 			} else {
@@ -385,6 +419,38 @@ func (v *verifyScreen) showProblems(fails []*sideFailure) {
 			v.showCert(f.Certificate)
 			certShown = true
 		}
+	}
+}
+
+// offerSignIn offers the provider's sign-in where a failure says it gets
+// past it (Microsoft refusing passwords with 5.7.30 or 5.7.3, Gmail asking
+// for an app password): its button when firm IT configured it, else what
+// IT must set.
+func (v *verifyScreen) offerSignIn(fails []*sideFailure) {
+	for _, sf := range fails {
+		id := sf.f.SignIn
+		if id == "" {
+			continue
+		}
+		p, ok := v.wz.local.Provider(id)
+		if !ok {
+			continue
+		}
+		if p.Configured && v.wz.deps.SignIn != nil {
+			email, proto := v.wz.settings.Email, v.wz.settings.Incoming.Protocol
+			b := widget.NewButtonWithIcon(v.wz.text(p.ButtonText()), theme.LoginIcon(), func() {
+				v.abort()
+				v.wz.signInWith(id, email, proto)
+			})
+			b.Importance = widget.HighImportance
+			v.signInBtn = b
+			v.problems.Add(container.NewHBox(b))
+		} else {
+			n := newNote(theme.WarningIcon(), widget.WarningImportance)
+			n.set(v.wz.text(p.Setup))
+			v.problems.Add(n.box)
+		}
+		return
 	}
 }
 
@@ -422,9 +488,17 @@ func (v *verifyScreen) showCert(c *mailcfg.CertInfo) {
 	}
 	add("verify.cert.fingerprint", widget.NewLabelWithStyle(fp, fyne.TextAlignLeading, fyne.TextStyle{Monospace: true}))
 	title := widget.NewLabelWithStyle(tr("verify.cert.title"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	v.cert.Add(container.NewVBox(widget.NewSeparator(), title, rows, wrapLabel(tr("verify.cert.explain"))))
+	// A valid, trusted certificate for the server offered instead is not
+	// pinned: switching to the name it carries is the way forward, and a
+	// pin would break at the certificate's next renewal.
+	offered := c.SuggestedHost != "" && c.SuggestedHost == v.otherHost
+	box := container.NewVBox(widget.NewSeparator(), title, rows)
+	if !offered {
+		box.Add(wrapLabel(tr("verify.cert.explain")))
+	}
+	v.cert.Add(box)
 	v.trustSHA = ""
-	if ok {
+	if ok && !offered {
 		v.trustSHA = c.SHA256
 	}
 }
@@ -462,11 +536,44 @@ func (v *verifyScreen) pinAndRetry() {
 		} else {
 			v.wz.settings.Outgoing.CertSHA256 = norm
 		}
-		if !v.wz.viaMicrosoft {
+		if !v.wz.viaSignIn {
 			v.wz.manualScreen().pin(sf.side, norm)
 		}
 	}
 	v.run()
+}
+
+// onUseHost switches every side whose trusted certificate named the other
+// server to that server, keeps it in the form, and verifies again. Nothing
+// is trusted on the way: the new name is checked like any other.
+func (v *verifyScreen) onUseHost() {
+	host := v.otherHost
+	if host == "" || v.wz.serversLocked() {
+		return // IT's locked servers are never switched
+	}
+	for _, sf := range v.lastFails {
+		if c := sf.f.Certificate; c == nil || c.SuggestedHost != host {
+			continue
+		}
+		if sf.side == verify.Incoming {
+			v.wz.settings.Incoming.Host = host
+		} else {
+			v.wz.settings.Outgoing.Host = host
+		}
+		if !v.wz.viaSignIn {
+			v.wz.manualScreen().useHost(sf.side, host)
+		}
+	}
+	v.run()
+}
+
+// kindTitle names a failure in a row and a headline. A certificate that
+// names another server is not "unknown": it is said what it is.
+func kindTitle(f *mailcfg.Failure) string {
+	if f.Kind == mailcfg.KindTLSCertificate && f.Certificate != nil && f.Certificate.Reason == mailcfg.CertWrongHost {
+		return tr("kind.tls_certificate.wronghost")
+	}
+	return tr("kind." + string(f.Kind))
 }
 
 func sameFingerprint(a, b string) bool {
@@ -476,7 +583,7 @@ func sameFingerprint(a, b string) bool {
 }
 
 func (v *verifyScreen) onFix() {
-	if v.wz.viaMicrosoft {
+	if v.wz.viaSignIn {
 		v.wz.show(v.wz.start)
 		return
 	}

@@ -10,6 +10,7 @@ import (
 
 	"infino.legal/mailbox/internal/sandbox"
 	"infino.legal/mailbox/mailcfg"
+	"infino.legal/mailbox/mailcfg/discover"
 )
 
 // These tests open every screen of the screenshot harness; they run with
@@ -27,6 +28,7 @@ func TestNoEnglishOnPolishScreens(t *testing.T) {
 		}
 	}
 	english[mailcfg.NotFoundMessage.EN] = true
+	english[discover.NoteExchangeOnly.Message().EN] = true
 	for _, p := range mailcfg.Bundled().Providers {
 		english[p.Help.EN] = true
 	}
@@ -34,9 +36,7 @@ func TestNoEnglishOnPolishScreens(t *testing.T) {
 		h := newHarness(t, "pl_PL.UTF-8", func(d *Deps) { *d = screenshotDeps(*d, shot) })
 		h.wz.openForScreenshot(shot)
 		h.q.settle()
-		if shot == "verify-cert-confirm" {
-			h.q.until(t, "the dialog", func() bool { return h.wz.verify.trustDlg != nil })
-		}
+		waitForShot(t, h, shot)
 		for _, line := range strings.Split(h.screenText(), "\n") {
 			for e := range english {
 				if line == e || len(e) > 12 && strings.Contains(line, e) {
@@ -61,6 +61,7 @@ func TestScreensFitTheWindow(t *testing.T) {
 			h := newHarness(t, locale, func(d *Deps) { *d = screenshotDeps(*d, shot) })
 			h.wz.openForScreenshot(shot)
 			h.q.settle()
+			waitForShot(t, h, shot)
 			if min := h.wz.root.MinSize(); min.Width > WindowSize.Width || min.Height > WindowSize.Height {
 				t.Errorf("%s %s: needs %v, window is %v", locale, shot, min, WindowSize)
 			}
@@ -68,6 +69,22 @@ func TestScreensFitTheWindow(t *testing.T) {
 	}
 	if WindowSize.Width > 1366 || WindowSize.Height > 768-60 {
 		t.Errorf("window %v does not fit a 1366×768 screen with a task bar", WindowSize)
+	}
+}
+
+// waitForShot waits until what a shot shows has arrived: a dialog, or what
+// discovery or verification sends from their own goroutines.
+func waitForShot(t *testing.T, h *harness, shot string) {
+	t.Helper()
+	switch shot {
+	case "verify-cert-confirm":
+		h.q.until(t, "the dialog", func() bool { return h.wz.verify.trustDlg != nil })
+	case "manual-redirect":
+		h.q.until(t, "the question", func() bool { return h.wz.manualScreen().redirectDlg != nil })
+	case "manual-exchange-only":
+		h.q.until(t, "the note", func() bool { return h.wz.manualScreen().discNote == discover.NoteExchangeOnly })
+	case "verify-cert-host":
+		h.q.until(t, "the offer", func() bool { return h.wz.verify.useHost.Visible() })
 	}
 }
 
@@ -88,7 +105,8 @@ func TestScreenshotScriptListsEveryScreen(t *testing.T) {
 
 // The screenshot of the demo's Start screen names the sandbox's accounts.
 func TestScreenshotDemoIsTheSandboxs(t *testing.T) {
-	if d := screenshotDemo; d.Email != sandbox.DemoEmail || d.Password != sandbox.DemoPassword || d.MicrosoftEmail != sandbox.MicrosoftEmail {
+	if d := screenshotDemo; d.Email != sandbox.DemoEmail || d.Password != sandbox.DemoPassword || d.MicrosoftEmail != sandbox.MicrosoftEmail ||
+		d.GoogleEmail != sandbox.DemoGoogleAddress || d.ConsentEmail != sandbox.DemoConsentAddress {
 		t.Errorf("screenshot demo %+v", d)
 	}
 }

@@ -17,7 +17,7 @@ import (
 
 func TestMicrosoftNeedsClientID(t *testing.T) {
 	called := false
-	signIn := func(context.Context, string, func(string)) (mailcfg.Settings, verify.Credential, error) {
+	signIn := func(context.Context, SignInRequest, func(string)) (mailcfg.Settings, verify.Credential, error) {
 		called = true
 		return mailcfg.Settings{}, nil, nil
 	}
@@ -26,7 +26,7 @@ func TestMicrosoftNeedsClientID(t *testing.T) {
 		signIn SignInFunc
 	}{{"not built in", nil}, {"no client id", signIn}} {
 		h := newHarness(t, "pl_PL.UTF-8", func(d *Deps) { d.SignIn = tc.signIn })
-		test.Tap(h.wz.start.microsoft)
+		test.Tap(h.wz.start.button("microsoft"))
 		h.mustShow("microsoft.clientId")
 		if called || h.wz.current != h.wz.start {
 			t.Errorf("%s: sign-in ran", tc.name)
@@ -38,7 +38,8 @@ func TestMicrosoftSignInSeam(t *testing.T) {
 	tok := verify.OAuth2Token{Username: "jan@outlook.com", AccessToken: "eyJ-secret-token"}
 	got := make(chan string, 1)
 	proceed := make(chan struct{})
-	signIn := func(ctx context.Context, hint string, showURL func(string)) (mailcfg.Settings, verify.Credential, error) {
+	signIn := func(ctx context.Context, req SignInRequest, showURL func(string)) (mailcfg.Settings, verify.Credential, error) {
+		hint := req.LoginHint
 		got <- hint
 		showURL("https://login.microsoftonline.com/common/oauth2/v2.0/authorize?client_id=x")
 		<-proceed
@@ -53,14 +54,14 @@ func TestMicrosoftSignInSeam(t *testing.T) {
 		d.Policy.Microsoft.ClientID = "00000000-0000-0000-0000-000000000000"
 	})
 	h.typeInto(h.wz.start.email, "jan@outlook.com")
-	test.Tap(h.wz.start.microsoft)
+	test.Tap(h.wz.start.button("microsoft"))
 	h.mustShow("Dokończ logowanie w przeglądarce")
 	if hint := <-got; hint != "jan@outlook.com" {
 		t.Errorf("login hint %q", hint)
 	}
-	h.q.until(t, "sign-in address", func() bool { return h.wz.start.urlBox.Visible() })
+	h.q.until(t, "sign-in address", func() bool { return h.wz.start.wait.urlBox.Visible() })
 	h.mustShow("https://login.microsoftonline.com/common")
-	test.Tap(h.wz.start.copyURL)
+	test.Tap(h.wz.start.wait.copyURL)
 	if !strings.HasPrefix(h.clip, "https://login.microsoftonline.com/") {
 		t.Errorf("copied %q", h.clip)
 	}
@@ -87,7 +88,7 @@ func TestMicrosoftSignInCancelAndFailure(t *testing.T) {
 	block := make(chan struct{})
 	sawCancel := make(chan bool, 1)
 	fail := false
-	signIn := func(ctx context.Context, _ string, _ func(string)) (mailcfg.Settings, verify.Credential, error) {
+	signIn := func(ctx context.Context, _ SignInRequest, _ func(string)) (mailcfg.Settings, verify.Credential, error) {
 		if fail {
 			return mailcfg.Settings{}, nil, errors.New("invalid_grant")
 		}
@@ -101,19 +102,19 @@ func TestMicrosoftSignInCancelAndFailure(t *testing.T) {
 	}
 	h := newHarness(t, "pl_PL.UTF-8", func(d *Deps) { d.SignIn = signIn; d.Policy.Microsoft.ClientID = "x" })
 	s := h.wz.start
-	test.Tap(s.microsoft)
-	if !s.waiting.Visible() || !s.manual.Disabled() {
+	test.Tap(s.button("microsoft"))
+	if !s.wait.box.Visible() || !s.manual.Disabled() {
 		t.Fatal("no waiting state")
 	}
-	test.Tap(s.cancelBtn)
+	test.Tap(s.wait.cancel)
 	if !<-sawCancel {
 		t.Fatal("sign-in not cancelled")
 	}
-	h.q.until(t, "cancel shown", func() bool { return !s.waiting.Visible() })
+	h.q.until(t, "cancel shown", func() bool { return !s.wait.box.Visible() })
 	h.mustShow("Logowanie przez Microsoft przerwane.")
 	fail = true
-	test.Tap(s.microsoft)
-	h.q.until(t, "failure shown", func() bool { return !s.waiting.Visible() })
+	test.Tap(s.button("microsoft"))
+	h.q.until(t, "failure shown", func() bool { return !s.wait.box.Visible() })
 	h.mustShow("nie powiodło się")
 	h.mustNotShow("invalid_grant")
 	close(block)
@@ -166,7 +167,7 @@ func TestHandOffSeam(t *testing.T) {
 }
 
 func TestDiscoverySeamAndLowTrust(t *testing.T) {
-	found := func(ctx context.Context, email string, proto mailcfg.Protocol) <-chan discover.Result {
+	found := func(ctx context.Context, email string, proto mailcfg.Protocol, _ string) <-chan discover.Result {
 		ch := make(chan discover.Result, 1)
 		s := mailcfg.Settings{Email: email, Auth: mailcfg.AuthPassword, Source: mailcfg.SourceGuess, LowTrust: true,
 			Incoming: mailcfg.Server{Protocol: proto, Host: "mail.kancelaria-nowak.pl", Port: 993, Security: mailcfg.SecurityTLS, Username: email},

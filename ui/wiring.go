@@ -9,6 +9,7 @@ import (
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/discover"
 	"infino.legal/mailbox/mailcfg/infino"
+	"infino.legal/mailbox/mailcfg/signin"
 	"infino.legal/mailbox/mailcfg/verify"
 	"infino.legal/mailbox/mailcfg/world"
 )
@@ -27,6 +28,10 @@ type wiring struct {
 	// showURL is where the Infino sign-in address goes while a hand-off
 	// that may sign in runs (the Done screen's Copy box).
 	showURL atomic.Pointer[func(string)]
+	// retrier is the background retrier while Run runs; probeEvery is
+	// how often it checks whether the network is back (0: its default).
+	retrier    atomic.Pointer[infino.Retrier]
+	probeEvery time.Duration
 }
 
 // newWiring wires the window to a world; lang is the window's language
@@ -43,21 +48,24 @@ func (wr *wiring) deps() Deps {
 		Policy:    w.Policy,
 		PolicyErr: w.PolicyErr,
 		Lang:      w.Lang,
-		Table:     w.Table,
+		Table:     w.ProviderTable(),
 		Debounce:  300 * time.Millisecond,
 		OS:        osDescription(),
 		Verify:    wr.verify,
 		Discover:  wr.discover,
 		SignIn:    wr.signIn,
+		Offers:    &worldOffers{wr.w},
 		HandOff:   wr.handOff,
+		Replace:   wr.replace,
 		Outbox:    wr,
+		Retry:     wr,
 		// Reads the policy's CA file only, if it names one; the rest of
 		// the network is built on first use.
 		NetWarning: w.NetWarning(),
 		PolicyFile: w.PolicyFile,
 	}
 	if dm := w.Demo; dm != nil {
-		d.Demo = &DemoInfo{Email: dm.Email, Password: dm.Password, MicrosoftEmail: dm.MicrosoftEmail}
+		d.Demo = demoInfo(dm)
 	}
 	return d
 }
@@ -68,17 +76,58 @@ func (wr *wiring) verify(ctx context.Context, s mailcfg.Settings, cred verify.Cr
 }
 
 // discover is DiscoverWith through the world's proxy and roots.
-func (wr *wiring) discover(ctx context.Context, email string, proto mailcfg.Protocol) <-chan discover.Result {
-	return DiscoverWith(wr.w.DiscoverOptions(false))(ctx, email, proto)
+func (wr *wiring) discover(ctx context.Context, email string, proto mailcfg.Protocol, password string) <-chan discover.Result {
+	return DiscoverWith(wr.w.DiscoverOptions(false))(ctx, email, proto, password)
 }
 
-// signIn is "Zaloguj przez Microsoft": the world's Microsoft sign-in with
-// the window's login hint and sign-in address box.
-func (wr *wiring) signIn(ctx context.Context, hint string, showURL func(string)) (mailcfg.Settings, verify.Credential, error) {
-	cfg := wr.w.MicrosoftConfig()
-	cfg.OnURL = showURL
-	cfg.LoginHint = hint
-	return wr.w.MicrosoftSignIn(ctx, cfg)
+// signIn is "Zaloguj przez …": the world's sign-in of the provider with
+// the window's login hint, shared mailbox and sign-in address box; the
+// settings are the world's for the account (the demo's point at its own
+// servers), the credential refreshes from the refresh token the sign-in
+// stored, under the lock the command line shares.
+func (wr *wiring) signIn(ctx context.Context, req SignInRequest, showURL func(string)) (mailcfg.Settings, verify.Credential, error) {
+	s, err := wr.w.SignIn().Start(ctx, signin.Request{Provider: req.Provider, LoginHint: req.LoginHint,
+		Shared: req.Shared, Protocol: req.Protocol, OnURL: showURL})
+	if err != nil {
+		return mailcfg.Settings{}, nil, err
+	}
+	defer s.Close()
+	stop := context.AfterFunc(ctx, func() { s.Close() })
+	defer stop()
+	acc, err := s.Wait(ctx)
+	if err != nil {
+		return mailcfg.Settings{}, nil, err
+	}
+	settings, err := wr.w.SignedInSettings(acc)
+	if err != nil {
+		return mailcfg.Settings{}, nil, err
+	}
+	return settings, verify.TokenFunc(acc.Tokens().AccessToken), nil
+}
+
+// worldOffers are the world's sign-ins for the window: a new
+// signin.Service per call sees the world as it is, and building one (the
+// network, on first use) happens off the UI goroutine, where the window
+// calls ProvidersFor and ConsentFor; Provider reads the tables and the
+// policy only.
+type worldOffers struct{ w *world.World }
+
+func (o *worldOffers) ProvidersFor(ctx context.Context, address string) []signin.OAuthProvider {
+	return o.w.SignIn().ProvidersFor(ctx, address)
+}
+
+func (o *worldOffers) Provider(id string) (signin.OAuthProvider, bool) {
+	return signin.New(signin.Config{Policy: o.w.Policy, PolicyFile: o.w.PolicyFile, Table: o.w.Table}).Provider(id)
+}
+
+func (o *worldOffers) ConsentFor(provider, tenant, address string) (*signin.ConsentNeeded, error) {
+	return o.w.SignIn().ConsentFor(provider, tenant, address)
+}
+
+// demoInfo is the demo header's accounts.
+func demoInfo(dm *world.Demo) *DemoInfo {
+	return &DemoInfo{Email: dm.Email, Password: dm.Password, MicrosoftEmail: dm.MicrosoftEmail,
+		GoogleEmail: dm.GoogleEmail, ConsentEmail: dm.ConsentEmail}
 }
 
 // service is the window's one hand-off service.
@@ -118,6 +167,43 @@ func (wr *wiring) handOff(ctx context.Context, s mailcfg.Settings, cred verify.C
 	var out infino.Outcome
 	wr.withURL(showURL, func() { out = svc.Submit(ctx, s, sec, verifiedAt) })
 	return resultOf(out)
+}
+
+// replace is "Zastąp zapisane ustawienia": the secret for the credential
+// that verification accepted, then Replace (outbox first, then PUT).
+func (wr *wiring) replace(ctx context.Context, s mailcfg.Settings, cred verify.Credential, verifiedAt time.Time,
+	target infino.MailboxInfo, showURL func(string)) HandOffResult {
+	svc, err := wr.service()
+	if err != nil {
+		return failedResult(err)
+	}
+	sec, err := wr.w.SecretFor(ctx, s, cred)
+	if err != nil {
+		return failedResult(err)
+	}
+	var out infino.Outcome
+	wr.withURL(showURL, func() { out = svc.Replace(ctx, s, sec, verifiedAt, target) })
+	return resultOf(out)
+}
+
+// Run is the window's background retrier (Retry): an infino.Retrier on the
+// hand-off service, until ctx ends.
+func (wr *wiring) Run(ctx context.Context, status func(infino.RetryStatus)) {
+	svc, err := wr.service()
+	if err != nil {
+		return
+	}
+	r := infino.NewRetrier(infino.RetrierOptions{Service: svc, OnChange: status, ProbeEvery: wr.probeEvery})
+	wr.retrier.Store(r)
+	defer wr.retrier.CompareAndSwap(r, nil)
+	r.Run(ctx)
+}
+
+// Changed tells the retrier that a submission was queued.
+func (wr *wiring) Changed() {
+	if r := wr.retrier.Load(); r != nil {
+		r.Changed()
+	}
 }
 
 // failedResult is a hand-off that could not start (no config directory,

@@ -64,7 +64,7 @@ func TestRealMicrosoftSignIn(t *testing.T) {
 		}}, "pl")
 	h := newHarness(t, "pl_PL.UTF-8", useDeps(w.deps()))
 	h.typeInto(h.wz.start.email, microsofttest.Work.Email)
-	test.Tap(h.wz.start.microsoft)
+	test.Tap(h.wz.start.button("microsoft"))
 	h.q.until(t, "verification after sign-in", func() bool {
 		return h.wz.current == h.wz.verify && !h.wz.verify.job.running() && (h.wz.verify.next.Visible() || h.wz.verify.retry.Visible())
 	})
@@ -72,7 +72,7 @@ func TestRealMicrosoftSignIn(t *testing.T) {
 		t.Fatalf("verification failed:\n%s\n%s", h.screenText(), h.wz.report())
 	}
 	h.mustShow("Połączono i zalogowano")
-	if !h.wz.viaMicrosoft || h.wz.settings.Auth != mailcfg.AuthOAuth2 || h.wz.settings.Email != microsofttest.Work.Email {
+	if !h.wz.viaSignIn || h.wz.settings.Auth != mailcfg.AuthOAuth2 || h.wz.settings.Email != microsofttest.Work.Email {
 		t.Fatalf("settings %+v", h.wz.settings)
 	}
 	n := 0
@@ -106,13 +106,13 @@ func TestRealMicrosoftSignInCancel(t *testing.T) {
 		Opener: func(_ context.Context, u string) error { opened <- u; return nil }}, "pl") // a browser nobody uses
 	h := newHarness(t, "pl_PL.UTF-8", useDeps(w.deps()))
 	s := h.wz.start
-	test.Tap(s.microsoft)
-	h.q.until(t, "sign-in address", func() bool { return s.urlBox.Visible() })
-	if u := <-opened; !strings.HasPrefix(u, srv.URL) || s.urlLbl.Text != u {
-		t.Errorf("opened %q, shown %q", u, s.urlLbl.Text)
+	test.Tap(s.button("microsoft"))
+	h.q.until(t, "sign-in address", func() bool { return s.wait.urlBox.Visible() })
+	if u := <-opened; !strings.HasPrefix(u, srv.URL) || s.wait.urlLbl.Text != u {
+		t.Errorf("opened %q, shown %q", u, s.wait.urlLbl.Text)
 	}
-	test.Tap(s.cancelBtn)
-	h.q.until(t, "cancelled", func() bool { return !s.waiting.Visible() })
+	test.Tap(s.wait.cancel)
+	h.q.until(t, "cancelled", func() bool { return !s.wait.box.Visible() })
 	h.mustShow("Logowanie przez Microsoft przerwane.")
 }
 
@@ -402,6 +402,8 @@ func TestDemoMode(t *testing.T) {
 	h.mustShow(sandbox.DemoEmail)
 	h.mustShow(sandbox.DemoPassword)
 	h.mustShow(sandbox.MicrosoftEmail)
+	h.mustShow(sandbox.DemoGoogleAddress)
+	h.mustShow(sandbox.DemoConsentAddress)
 	d := toDone(t, h)
 	handedOff(t, h, d)
 	h.mustShow("(serwer demonstracyjny w aplikacji)")
@@ -412,10 +414,10 @@ func TestDemoMode(t *testing.T) {
 	// Microsoft, in a second window of the same process.
 	h2 := newHarness(t, "pl_PL.UTF-8", useDeps(deps))
 	h2.typeInto(h2.wz.start.email, sandbox.MicrosoftEmail)
-	if h2.wz.start.microsoft.Importance != widgetHigh {
+	if b := h2.wz.start.button("microsoft"); b == nil || b.Importance != widgetHigh {
 		t.Error("the Microsoft demo domain is not recommended Microsoft sign-in")
 	}
-	test.Tap(h2.wz.start.microsoft)
+	test.Tap(h2.wz.start.button("microsoft"))
 	vs := func() *verifyScreen { return h2.wz.verify }
 	h2.q.until(t, "verified after Microsoft", func() bool {
 		return h2.wz.current == vs() && !vs().job.running() && (vs().next.Visible() || vs().retry.Visible())

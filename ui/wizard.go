@@ -2,6 +2,8 @@ package ui
 
 import (
 	"context"
+	"strings"
+	"sync"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -13,6 +15,7 @@ import (
 	"infino.legal/mailbox/assets"
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/infino"
+	"infino.legal/mailbox/mailcfg/signin"
 	"infino.legal/mailbox/mailcfg/verify"
 )
 
@@ -36,15 +39,23 @@ type Wizard struct {
 	stepLbl *widget.Label
 	current screen
 
-	start  *startScreen
-	manual *manualScreen
-	verify *verifyScreen
-	done   *doneScreen
+	start   *startScreen
+	manual  *manualScreen
+	verify  *verifyScreen
+	done    *doneScreen
+	consent *consentScreen
+
+	// local says which sign-in fits an address by the provider table and
+	// the policy alone, at once (Deps.Offers may also ask DNS).
+	local *signin.Service
 
 	// What flows between the screens.
-	settings     mailcfg.Settings
-	cred         verify.Credential
-	viaMicrosoft bool
+	settings mailcfg.Settings
+	cred     verify.Credential
+	// viaSignIn: the settings came from a provider's sign-in (signedInWith,
+	// its OAuth id), not from the form.
+	viaSignIn    bool
+	signedInWith string
 	insecureOK   bool
 	// record is the last verification, for the report and the Done screen.
 	record *runRecord
@@ -55,6 +66,10 @@ type Wizard struct {
 	shutdown context.CancelFunc
 	flush    *job
 	closed   bool
+	retrying bool // the background retrier runs
+	// background counts goroutines that outlive every job (the retrier);
+	// they end soon after Shutdown.
+	background sync.WaitGroup
 }
 
 // NewWizard builds the wizard into w (deps are completed with defaults) and
@@ -72,6 +87,7 @@ func NewWizard(deps Deps, w fyne.Window) *Wizard {
 		go mailcfg.Bundled()
 	}
 	wz := &Wizard{deps: deps, win: w}
+	wz.local = signin.New(signin.Config{Policy: deps.Policy, PolicyFile: deps.PolicyFile, Table: deps.Table})
 	wz.ctx, wz.shutdown = context.WithCancel(context.Background())
 	wz.flush = newJob(wz)
 	wz.start = newStartScreen(wz)
@@ -88,7 +104,7 @@ func NewWizard(deps Deps, w fyne.Window) *Wizard {
 		badge.Importance = widget.WarningImportance
 		top.Add(widget.NewIcon(theme.NewWarningThemedResource(theme.InfoIcon())))
 		top.Add(badge)
-		hint := wrapLabel(trf("demo.hint", d.Email, d.Password, d.MicrosoftEmail))
+		hint := wrapLabel(demoHint(d))
 		wz.demo = container.NewBorder(nil, nil, widget.NewIcon(theme.HelpIcon()), nil, hint)
 		header.Add(container.NewPadded(wz.demo))
 	}
@@ -115,16 +131,45 @@ func (wz *Wizard) startUpFlush() {
 	type pending struct {
 		entries []infino.Entry
 		err     error
+		damaged int
 	}
 	start(wz.flush, func(ctx context.Context) pending {
-		ob.Flush(ctx, false, nil)
+		rep := ob.Flush(ctx, false, nil)
 		entries, err := ob.Pending(ctx)
-		return pending{entries, err}
+		return pending{entries, err, len(rep.Problems)}
 	}, func(p pending) {
 		if p.err == nil {
 			wz.start.showPending(p.entries)
 		}
+		wz.start.showDamaged(p.damaged)
+		wz.startRetry() // after the start-up flush, so that the two never try one entry twice
 	})
+}
+
+// startRetry runs the background retrier (Deps.Retry) until the window
+// closes; its statuses reach the Done screen on the UI goroutine.
+func (wz *Wizard) startRetry() {
+	r := wz.deps.Retry
+	if r == nil || wz.retrying {
+		return
+	}
+	wz.retrying = true
+	ctx, do := wz.ctx, wz.deps.Do
+	wz.background.Add(1)
+	go func() {
+		defer wz.background.Done()
+		r.Run(ctx, func(st infino.RetryStatus) {
+			do(func() {
+				if ctx.Err() != nil {
+					return
+				}
+				wz.start.showDamaged(len(st.Problems))
+				if wz.done != nil {
+					wz.done.retryStatus(st)
+				}
+			})
+		})
+	}()
 }
 
 // The other screens are built when first needed: building one makes Fyne
@@ -141,6 +186,13 @@ func (wz *Wizard) verifyScreen() *verifyScreen {
 		wz.verify = newVerifyScreen(wz)
 	}
 	return wz.verify
+}
+
+func (wz *Wizard) consentScreen() *consentScreen {
+	if wz.consent == nil {
+		wz.consent = newConsentScreen(wz)
+	}
+	return wz.consent
 }
 
 func (wz *Wizard) doneScreen() *doneScreen {
@@ -199,7 +251,7 @@ func (wz *Wizard) canvas() fyne.Canvas {
 
 // goManual opens the form; fixField, if set, is focused and shows msg.
 func (wz *Wizard) goManual(fixField, msg string) {
-	wz.viaMicrosoft = false
+	wz.viaSignIn, wz.signedInWith = false, ""
 	wz.show(wz.manualScreen())
 	if fixField != "" {
 		wz.manual.markServerProblem(fixField, msg)
@@ -215,7 +267,7 @@ func (wz *Wizard) goVerify(s mailcfg.Settings, cred verify.Credential, insecureO
 
 // goBackFromVerify returns to where the settings came from.
 func (wz *Wizard) goBackFromVerify() {
-	if wz.viaMicrosoft {
+	if wz.viaSignIn {
 		wz.show(wz.start)
 		return
 	}
@@ -223,3 +275,51 @@ func (wz *Wizard) goBackFromVerify() {
 }
 
 func (wz *Wizard) goDone() { wz.show(wz.doneScreen()) }
+
+// offers answers which sign-in fits an address and builds admin-consent
+// requests: Deps.Offers, or the table and policy alone.
+func (wz *Wizard) offers() SignInOffers {
+	if wz.deps.Offers != nil {
+		return wz.deps.Offers
+	}
+	return wz.local
+}
+
+// goConsent opens the screen about the administrator's approval for req's
+// sign-in; ce is the failed sign-in's link and request, or nil to build
+// them for the address (the user asked while the browser waited).
+func (wz *Wizard) goConsent(req SignInRequest, ce *signin.ConsentNeeded) {
+	c := wz.consentScreen()
+	wz.show(c)
+	c.open(req, ce)
+}
+
+// signInWith goes to Start and signs in with a provider for email and the
+// incoming protocol (the form's warning and a verification failure offer
+// it).
+func (wz *Wizard) signInWith(provider, email string, proto mailcfg.Protocol) {
+	wz.start.takeEmail(email)
+	wz.show(wz.start)
+	wz.start.signIn(provider, proto)
+}
+
+// demoHint names the demo's accounts, each with the way to try it.
+func demoHint(d *DemoInfo) string {
+	ways := []string{trf("demo.hint.password", d.Email, d.Password)}
+	if d.MicrosoftEmail != "" {
+		ways = append(ways, trf("demo.hint.microsoft", d.MicrosoftEmail))
+	}
+	if d.GoogleEmail != "" {
+		ways = append(ways, trf("demo.hint.google", d.GoogleEmail))
+	}
+	if d.ConsentEmail != "" {
+		ways = append(ways, trf("demo.hint.consent", d.ConsentEmail))
+	}
+	return tr("demo.hint") + " " + strings.Join(ways, "; ") + "."
+}
+
+// serversLocked reports whether the settings are the firm's servers that IT
+// preset and locked, which the user may not change.
+func (wz *Wizard) serversLocked() bool {
+	return wz.settings.Source == mailcfg.SourcePolicy && wz.deps.Policy.FirmServersLocked()
+}

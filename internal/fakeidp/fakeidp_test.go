@@ -11,7 +11,9 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"infino.legal/mailbox/internal/fakeidp"
 )
@@ -230,5 +232,64 @@ func TestIssInRedirect(t *testing.T) {
 	w := start(t, func(p *fakeidp.Profile) { p.IssInRedirect = true })
 	if q := w.authorize(nil); q.Get("iss") != w.srv.URL+"/{tenantid}/v2.0" {
 		t.Fatalf("iss %q", q.Get("iss"))
+	}
+}
+
+// ReuseGrace: a rotated refresh token still works within the interval (a
+// client killed before it stored the new one); after it, presenting it is a
+// reuse that revokes the grant. GrantScopes and RefreshOK decide per
+// request; the resource of the authorization binds the grant (RFC 8707).
+func TestReuseGraceGrantScopesAndResource(t *testing.T) {
+	var now atomic.Int64
+	now.Store(time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC).UnixNano())
+	refreshOK := true
+	w := &world{t: t}
+	mux := http.NewServeMux()
+	w.srv = httptest.NewTLSServer(mux)
+	t.Cleanup(w.srv.Close)
+	p := fakeidp.MicrosoftProfile("client-1", func(tenant string) bool { return tenant == "common" })
+	p.ReuseGrace = time.Minute
+	p.RefreshOK = func([]string) bool { return refreshOK }
+	p.GrantScopes = func(q url.Values, sc []string) []string {
+		if q.Get("resource") != "https://api.example" {
+			return sc[:1]
+		}
+		return sc
+	}
+	var err error
+	w.idp, err = fakeidp.New(p, w.srv.URL, fakeidp.Options{Account: anna, Now: func() time.Time { return time.Unix(0, now.Load()) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.idp.Mount(mux, "")
+	code := w.authorize(func(q url.Values) { q.Set("resource", "https://api.example") }).Get("code")
+	_, tok := w.token(redeem(code))
+	last := strings.Fields(fakeidp.MicrosoftScopes)[len(strings.Fields(fakeidp.MicrosoftScopes))-1]
+	if !w.idp.HasScope(tok["access_token"].(string), last) {
+		t.Fatalf("with the resource, %s not granted", last)
+	}
+	rt := tok["refresh_token"].(string)
+	refresh := url.Values{"client_id": {"client-1"}, "grant_type": {"refresh_token"}, "refresh_token": {rt}, "scope": {fakeidp.MicrosoftScopes}}
+	if st, _ := w.token(refresh); st != 200 {
+		t.Fatal("first refresh", st)
+	}
+	if st, m := w.token(refresh); st != 200 {
+		t.Fatalf("the rotated token within the interval: %d %v", st, m)
+	}
+	other := url.Values{"client_id": {"client-1"}, "grant_type": {"refresh_token"}, "refresh_token": {rt},
+		"scope": {fakeidp.MicrosoftScopes}, "resource": {"https://other.example"}}
+	if st, m := w.token(other); st != 400 || m["error"] != "invalid_target" {
+		t.Fatalf("another resource: %d %v", st, m)
+	}
+	now.Add(int64(2 * time.Minute))
+	if st, _ := w.token(refresh); st != 400 || w.idp.Stats().RefreshReused != 1 {
+		t.Fatalf("after the interval: %d, %+v", st, w.idp.Stats())
+	}
+	// Without the resource, fewer scopes; RefreshOK false: no refresh token.
+	refreshOK = false
+	code = w.authorize(nil).Get("code")
+	_, tok = w.token(redeem(code))
+	if w.idp.HasScope(tok["access_token"].(string), last) || tok["refresh_token"] != nil {
+		t.Fatalf("%v", tok)
 	}
 }

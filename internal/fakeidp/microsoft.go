@@ -14,8 +14,12 @@ import (
 // (Outlook.com): its tid in ID tokens.
 const ConsumerTenantID = "9188040d-6c67-4c5b-b112-36a304b66dad"
 
-// MicrosoftScopes is what a mail app must request from Microsoft, in order.
-const MicrosoftScopes = "https://outlook.office.com/IMAP.AccessAsUser.All https://outlook.office.com/SMTP.Send offline_access openid email profile"
+// MicrosoftScopes is what a mail app must request from Microsoft, in order;
+// MicrosoftPOPScopes the same for a mailbox read over POP3.
+const (
+	MicrosoftScopes    = "https://outlook.office.com/IMAP.AccessAsUser.All https://outlook.office.com/SMTP.Send offline_access openid email profile"
+	MicrosoftPOPScopes = "https://outlook.office.com/POP.AccessAsUser.All https://outlook.office.com/SMTP.Send offline_access openid email profile"
+)
 
 // MicrosoftProfile is the Microsoft identity platform (Entra ID) v2.0
 // endpoints at {authority}/{tenant}/oauth2/v2.0/…, for the public client
@@ -42,7 +46,12 @@ func MicrosoftProfile(clientID string, tenants func(string) bool) Profile {
 			}
 			return authority + "/" + tid + "/v2.0"
 		},
-		Scopes:        MicrosoftScopes,
+		Scopes:           MicrosoftScopes,
+		AltScopes:        []string{MicrosoftPOPScopes},
+		RefreshScopes:    true,
+		AdminConsentPath: "/{tenant}/v2.0/adminconsent",
+		ConsentError: ErrorResponse{Error: "invalid_client",
+			Description: "AADSTS90094: The grant requires admin permission. Need admin approval."},
 		GrantedScope:  "https://outlook.office.com/IMAP.AccessAsUser.All https://outlook.office.com/SMTP.Send",
 		RedirectOK:    entraRedirect,
 		Require:       map[string]string{"prompt": "select_account"},
@@ -69,8 +78,14 @@ func MicrosoftProfile(clientID string, tenants func(string) bool) Profile {
 	}
 }
 
-// entraRedirect: Entra matches http://localhost with any port, path "/".
+// entraRedirect: Entra matches the registered http://localhost with any
+// port, path "/" (the sign-in's redirect), or as it is (the admin-consent
+// link a user sends to IT, which nothing on the administrator's machine
+// receives).
 func entraRedirect(raw string) bool {
+	if raw == "http://localhost" {
+		return true
+	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme != "http" || u.Hostname() != "localhost" || u.RawQuery != "" || u.Fragment != "" {
 		return false

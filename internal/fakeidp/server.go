@@ -89,6 +89,36 @@ type Profile struct {
 	// offline_access scope, as OpenID providers do; otherwise every token
 	// answer has one.
 	OfflineAccess bool
+	// RefreshOK, if set, decides instead of OfflineAccess whether a grant
+	// with these scopes gets a refresh token (asked on every answer, so a
+	// test may change its mind).
+	RefreshOK func(scopes []string) bool
+	// GrantScopes, if set, decides which of the requested scopes a sign-in
+	// grants (q is the authorization request): a real server may grant
+	// fewer, e.g. without a resource indicator (RFC 8707).
+	GrantScopes func(q url.Values, requested []string) []string
+	// IssParam, if set, decides instead of IssInRedirect which iss the
+	// authorization response carries ("" none): a test's mix-up.
+	IssParam func() string
+	// ReuseGrace keeps a rotated refresh token usable for this long (a
+	// "reuse interval"): a client killed after the rotation but before it
+	// stored the new token can still refresh.
+	ReuseGrace time.Duration
+	// AltScopes are further exact scope parameters accepted besides Scopes
+	// (the same mail access over another protocol: POP3 instead of IMAP).
+	// With Scopes set, a refresh that names scopes must name exactly the
+	// grant's; RefreshScopes makes naming them required (Microsoft).
+	AltScopes     []string
+	RefreshScopes bool
+	// ClientSecret, if set, must come in the token request body (Google's
+	// desktop clients); otherwise a client_secret is refused.
+	ClientSecret string
+	// AdminConsentPath serves Microsoft's v2.0 adminconsent endpoint
+	// ("" none); see RequireAdminConsent.
+	AdminConsentPath string
+	// ConsentError is the authorization answer for an account whose
+	// tenant needs admin consent first; zero: consent_required.
+	ConsentError ErrorResponse
 }
 
 // Options are how a Server is run.
@@ -113,11 +143,16 @@ type Stats struct {
 	CodeGrants        int // codes redeemed
 	RefreshGrants     int // refresh tokens redeemed
 	RefreshRejected   int // refresh requests refused
-	Failures          int // token requests refused
+	// RefreshReused counts spent (rotated) refresh tokens presented again:
+	// each revokes the whole grant, as strict servers do.
+	RefreshReused int
+	Failures      int // token requests refused
+	AdminConsents int // adminconsent approvals given
 }
 
 type grant struct {
 	redirectURI, challenge, nonce string
+	resource                      string // RFC 8707, from the authorization request
 	scopes                        []string
 	account                       Account
 	expires                       time.Time
@@ -137,13 +172,26 @@ type Server struct {
 	authorizeErr *ErrorResponse
 	tokenErr     *ErrorResponse
 	claims       func(map[string]any)
+	signer       func(map[string]any) string
+	extraJWKs    []map[string]string
+	jwksTo       string
 	ttl          time.Duration
 	mint         func(Account) string
 	denyNext     int
 	codes        map[string]*grant
 	access       map[string]*grant
 	refresh      map[string]*grant
+	rotated      map[string]rotation
+	spent        map[string]*grant
+	needConsent  map[string]bool // tenant ids whose administrator has not approved yet
 	stats        Stats
+}
+
+// rotation is a refresh token replaced by a newer one (kept for
+// Profile.ReuseGrace).
+type rotation struct {
+	g  *grant
+	at time.Time
 }
 
 var (
@@ -175,7 +223,8 @@ func New(p Profile, authority string, o Options) (*Server, error) {
 	sum := sha256.Sum256(key.PublicKey.N.Bytes())
 	return &Server{p: p, o: o, authority: authority, key: key, kid: base64.RawURLEncoding.EncodeToString(sum[:8]),
 		account: o.Account, ttl: time.Hour,
-		codes: map[string]*grant{}, access: map[string]*grant{}, refresh: map[string]*grant{}}, nil
+		codes: map[string]*grant{}, access: map[string]*grant{}, refresh: map[string]*grant{},
+		rotated: map[string]rotation{}, spent: map[string]*grant{}, needConsent: map[string]bool{}}, nil
 }
 
 // Mount adds the endpoints to mux under prefix (the authority's path).
@@ -188,6 +237,25 @@ func (s *Server) Mount(mux *http.ServeMux, prefix string) {
 	if s.p.ConfigPath != "" {
 		mux.HandleFunc("GET "+prefix+s.p.ConfigPath, s.config)
 	}
+	if s.p.AdminConsentPath != "" {
+		mux.HandleFunc("GET "+prefix+s.p.AdminConsentPath, s.adminConsent)
+	}
+}
+
+// RequireAdminConsent makes sign-ins of accounts in tenant (a tenant id)
+// fail with ConsentError (Microsoft's "Need admin approval", AADSTS90094)
+// until an administrator approves the app at the adminconsent endpoint.
+func (s *Server) RequireAdminConsent(tenant string) {
+	s.mu.Lock()
+	s.needConsent[strings.ToLower(tenant)] = true
+	s.mu.Unlock()
+}
+
+// ConsentGiven reports whether tenant needs no (more) admin consent.
+func (s *Server) ConsentGiven(tenant string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.needConsent[strings.ToLower(tenant)]
 }
 
 // Authority is the base URL of the endpoints.
@@ -210,6 +278,26 @@ func (s *Server) SetTokenError(e *ErrorResponse) { s.mu.Lock(); s.tokenErr = e; 
 
 // SetClaims edits ID token claims before they are signed (nil: none).
 func (s *Server) SetClaims(f func(map[string]any)) { s.mu.Lock(); s.claims = f; s.mu.Unlock() }
+
+// SetIDTokenSigner replaces how ID tokens are signed (hostile tests: alg
+// none, HS256, a key of its own published with AddJWK); nil: RS256 with
+// the published key.
+func (s *Server) SetIDTokenSigner(f func(claims map[string]any) string) {
+	s.mu.Lock()
+	s.signer = f
+	s.mu.Unlock()
+}
+
+// AddJWK publishes one more key in the JWKS.
+func (s *Server) AddJWK(k map[string]string) {
+	s.mu.Lock()
+	s.extraJWKs = append(s.extraJWKs, k)
+	s.mu.Unlock()
+}
+
+// SetJWKSRedirect makes the JWKS endpoint answer with a redirect to to
+// (hostile tests: keys from another server); "" serves the keys.
+func (s *Server) SetJWKSRedirect(to string) { s.mu.Lock(); s.jwksTo = to; s.mu.Unlock() }
 
 // SetAccessTokenTTL sets the lifetime (expires_in) of new access tokens.
 func (s *Server) SetAccessTokenTTL(d time.Duration) { s.mu.Lock(); s.ttl = d; s.mu.Unlock() }
@@ -288,7 +376,7 @@ func (s *Server) RevokeAccessTokens() { s.mu.Lock(); s.access = map[string]*gran
 func (s *Server) RevokeAll() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.access, s.refresh = map[string]*grant{}, map[string]*grant{}
+	s.access, s.refresh, s.rotated = map[string]*grant{}, map[string]*grant{}, map[string]rotation{}
 }
 
 func (s *Server) violation(format string, a ...any) string {
@@ -349,7 +437,12 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	back := func(params url.Values) {
 		params.Set("state", one(q, "state"))
-		if s.p.IssInRedirect {
+		switch {
+		case s.p.IssParam != nil:
+			if iss := s.p.IssParam(); iss != "" {
+				params.Set("iss", iss)
+			}
+		case s.p.IssInRedirect:
 			params.Set("iss", s.issuer(Account{}))
 		}
 		u, _ := url.Parse(redirect)
@@ -371,9 +464,6 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	for k, v := range s.p.Require {
 		want[k] = v
 	}
-	if s.p.Scopes != "" {
-		want["scope"] = s.p.Scopes
-	}
 	for k, v := range want {
 		if got := one(q, k); got != v {
 			fail("invalid_request", s.violation("authorize: %s=%q, want %q", k, got, v))
@@ -381,6 +471,10 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	scopes := strings.Fields(one(q, "scope"))
+	if s.p.Scopes != "" && one(q, "scope") != s.p.Scopes && !slices.Contains(s.p.AltScopes, one(q, "scope")) {
+		fail("invalid_scope", s.violation("authorize: scope=%q, want %q", one(q, "scope"), s.p.Scopes))
+		return
+	}
 	switch {
 	case len(one(q, "state")) < s.p.MinState:
 		fail("invalid_request", s.violation("authorize: state shorter than %d", s.p.MinState))
@@ -411,10 +505,21 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		fail("access_denied", "the user declined")
 		return
 	}
+	s.mu.Lock()
+	needConsent := s.needConsent[strings.ToLower(account.TenantID)]
+	s.mu.Unlock()
+	if needConsent {
+		e := orDefault(s.p.ConsentError, "consent_required", "the administrator must approve the app for tenant "+account.TenantID)
+		fail(e.Error, e.Description)
+		return
+	}
+	if s.p.GrantScopes != nil {
+		scopes = s.p.GrantScopes(q, scopes)
+	}
 	code := randomToken("code-")
 	s.mu.Lock()
 	s.codes[code] = &grant{redirectURI: redirect, challenge: one(q, "code_challenge"), nonce: one(q, "nonce"),
-		scopes: scopes, account: account, expires: s.o.Now().Add(5 * time.Minute)}
+		resource: one(q, "resource"), scopes: scopes, account: account, expires: s.o.Now().Add(5 * time.Minute)}
 	s.stats.Authorizations++
 	s.mu.Unlock()
 	resp := url.Values{"code": {code}}
@@ -473,7 +578,12 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, http.StatusUnauthorized, "token: client_id %q (it must be in the body)", one(f, "client_id"))
 		return
 	}
-	if _, ok := f["client_secret"]; ok {
+	if s.p.ClientSecret != "" {
+		if subtle.ConstantTimeCompare([]byte(one(f, "client_secret")), []byte(s.p.ClientSecret)) != 1 {
+			s.reject(w, http.StatusUnauthorized, "token: wrong or missing client_secret")
+			return
+		}
+	} else if _, ok := f["client_secret"]; ok {
 		s.reject(w, http.StatusBadRequest, "token: client_secret from a public client")
 		return
 	}
@@ -499,6 +609,10 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 			g.used = true
 			s.failLocked(w, orDefault(s.p.ErrVerifier, "invalid_grant", "PKCE verification failed"))
 			return
+		case one(f, "resource") != "" && one(f, "resource") != g.resource:
+			g.used = true
+			s.failLocked(w, ErrorResponse{Error: "invalid_target", Description: "resource differs from the authorization request (RFC 8707)"})
+			return
 		}
 		g.used = true
 		if s.tokenErr != nil {
@@ -507,13 +621,32 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		}
 		s.stats.CodeGrants++
 	case "refresh_token":
-		if s.p.Scopes != "" && one(f, "scope") != s.p.Scopes {
+		rt := one(f, "refresh_token")
+		r, inGrace := s.rotated[rt]
+		inGrace = inGrace && s.o.Now().Sub(r.at) < s.p.ReuseGrace
+		if old := s.spent[rt]; old != nil && !inGrace {
+			// A refresh token used twice: one copy leaked, or two clients
+			// raced with a stale one. Either way the grant is revoked.
+			s.stats.RefreshReused++
+			s.stats.RefreshRejected++
+			s.revokeLocked(old.account)
+			s.failLocked(w, orDefault(s.p.ErrRefresh, "invalid_grant", "refresh token reused: grant revoked"))
+			return
+		}
+		if g0 := s.refresh[rt]; g0 != nil && s.p.Scopes != "" && (s.p.RefreshScopes || one(f, "scope") != "") && one(f, "scope") != strings.Join(g0.scopes, " ") {
 			s.stats.RefreshRejected++
 			s.failLocked(w, ErrorResponse{Error: "invalid_scope", Description: s.violation("token: refresh scope %q", one(f, "scope"))})
 			return
 		}
-		rt := one(f, "refresh_token")
 		g = s.refresh[rt]
+		if g == nil && inGrace {
+			g = r.g // within the reuse interval a rotated token still works
+		}
+		if g != nil && one(f, "resource") != "" && g.resource != "" && one(f, "resource") != g.resource {
+			s.stats.RefreshRejected++
+			s.failLocked(w, ErrorResponse{Error: "invalid_target", Description: "resource differs from the grant (RFC 8707)"})
+			return
+		}
 		if g == nil || s.tokenErr != nil {
 			s.stats.RefreshRejected++
 			if s.tokenErr != nil {
@@ -523,14 +656,18 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 			}
 			return
 		}
-		delete(s.refresh, rt) // rotation: every refresh token works once
+		delete(s.refresh, rt) // rotation: every refresh token works once (again within ReuseGrace)
+		s.spent[rt] = g
+		if _, again := s.rotated[rt]; s.p.ReuseGrace > 0 && !again {
+			s.rotated[rt] = rotation{g: g, at: s.o.Now()}
+		}
 		s.stats.RefreshGrants++
 	default:
 		s.failLocked(w, ErrorResponse{Error: "unsupported_grant_type",
 			Description: s.violation("token: grant_type %q", one(f, "grant_type"))})
 		return
 	}
-	ng := &grant{scopes: g.scopes, account: g.account, nonce: g.nonce}
+	ng := &grant{scopes: g.scopes, account: g.account, nonce: g.nonce, resource: g.resource}
 	access, refresh := s.issueLocked(ng)
 	ttl := int(s.ttl / time.Second)
 	scope := s.p.GrantedScope
@@ -541,7 +678,11 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	if s.p.SessionState {
 		resp["ext_expires_in"] = ttl
 	}
-	if s.p.OfflineAccess && !slices.Contains(g.scopes, "offline_access") {
+	refreshOK := !s.p.OfflineAccess || slices.Contains(g.scopes, "offline_access")
+	if s.p.RefreshOK != nil {
+		refreshOK = s.p.RefreshOK(g.scopes)
+	}
+	if !refreshOK {
 		delete(s.refresh, refresh)
 	} else {
 		resp["refresh_token"] = refresh
@@ -600,6 +741,9 @@ func (s *Server) idTokenLocked(g *grant) string {
 	if s.claims != nil {
 		s.claims(claims)
 	}
+	if s.signer != nil {
+		return s.signer(claims)
+	}
 	return s.sign(claims)
 }
 
@@ -618,11 +762,20 @@ func (s *Server) sign(claims map[string]any) string {
 
 func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
 	pub := s.key.PublicKey
-	writeJSON(w, map[string]any{"keys": []map[string]string{{
+	keys := []map[string]string{{
 		"kty": "RSA", "use": "sig", "alg": "RS256", "kid": s.kid,
 		"n": base64.RawURLEncoding.EncodeToString(pub.N.Bytes()),
 		"e": base64.RawURLEncoding.EncodeToString(big.NewInt(int64(pub.E)).Bytes()),
-	}}})
+	}}
+	s.mu.Lock()
+	keys = append(keys, s.extraJWKs...)
+	to := s.jwksTo
+	s.mu.Unlock()
+	if to != "" {
+		http.Redirect(w, r, to, http.StatusFound)
+		return
+	}
+	writeJSON(w, map[string]any{"keys": keys})
 }
 
 func (s *Server) config(w http.ResponseWriter, r *http.Request) {
@@ -651,6 +804,57 @@ func pkceOK(verifier, challenge string) bool {
 	return subtle.ConstantTimeCompare([]byte(base64.RawURLEncoding.EncodeToString(sum[:])), []byte(challenge)) == 1
 }
 
+// adminConsent is Microsoft's v2.0 adminconsent endpoint: the signed-in
+// administrator approves the app for their tenant, and the browser goes
+// back with admin_consent=True&tenant=…&scope=…&state=…. It checks the
+// client id, the redirect URI, that the scopes cover the mail scopes, and
+// the state.
+func (s *Server) adminConsent(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	redirect := one(q, "redirect_uri")
+	redirectOK := s.p.RedirectOK
+	if redirectOK == nil {
+		redirectOK = LoopbackRedirect
+	}
+	if one(q, "client_id") != s.p.ClientID || !redirectOK(redirect) {
+		msg := s.violation("adminconsent: unknown client_id %q or redirect_uri %q", one(q, "client_id"), redirect)
+		http.Error(w, msg, http.StatusBadRequest)
+		return
+	}
+	u, _ := url.Parse(redirect)
+	back := func(v url.Values) {
+		v.Set("state", one(q, "state"))
+		u.RawQuery = v.Encode()
+		s.continueTo(w, r, u.String())
+	}
+	scopes := strings.Fields(one(q, "scope"))
+	for _, want := range strings.Fields(s.p.Scopes) {
+		if !slices.Contains(scopes, want) {
+			back(url.Values{"error": {"invalid_request"}, "error_description": {s.violation("adminconsent: scope %q lacks %s", one(q, "scope"), want)}})
+			return
+		}
+	}
+	if one(q, "state") == "" {
+		back(url.Values{"error": {"invalid_request"}, "error_description": {s.violation("adminconsent: no state")}})
+		return
+	}
+	s.mu.Lock()
+	tenant := strings.ToLower(s.account.TenantID) // the administrator's own directory
+	switch t := strings.ToLower(r.PathValue("tenant")); {
+	case regexp.MustCompile(`^[0-9a-f-]{36}$`).MatchString(t):
+		tenant = t
+	case strings.Contains(t, ".") && s.p.AccountFromHint != nil:
+		// A verified domain names its tenant.
+		if a, ok := s.p.AccountFromHint("admin@" + t); ok && a.TenantID != "" {
+			tenant = strings.ToLower(a.TenantID)
+		}
+	}
+	delete(s.needConsent, tenant)
+	s.stats.AdminConsents++
+	s.mu.Unlock()
+	back(url.Values{"admin_consent": {"True"}, "tenant": {tenant}, "scope": {strings.Join(scopes, " ")}})
+}
+
 func (s *Server) revokeLocked(a Account) {
 	for k, v := range s.access {
 		if v.account == a {
@@ -660,6 +864,11 @@ func (s *Server) revokeLocked(a Account) {
 	for k, v := range s.refresh {
 		if v.account == a {
 			delete(s.refresh, k)
+		}
+	}
+	for k, v := range s.rotated {
+		if v.g.account == a {
+			delete(s.rotated, k)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 
 	"infino.legal/mailbox/internal/fakemail"
@@ -18,6 +19,10 @@ import (
 // Online checks outlook.office365.com and smtp.office365.com logins. It is
 // fakemail with Options.OAuthOnly; Logins and SetSMTPAuthDisabled come from
 // there.
+//
+// Shared mailboxes have no sign-in of their own: IMAP accepts a shared
+// address as the XOAUTH2 user with the token of a user who has Full Access
+// to it (SetFullAccess), as Exchange Online does.
 type Mail struct {
 	*fakemail.Server
 	Host               string // "127.0.0.1"
@@ -26,6 +31,30 @@ type Mail struct {
 	// CertPEM is that certificate (for a --ca file).
 	RootCAs *x509.CertPool
 	CertPEM []byte
+
+	mu         sync.Mutex
+	fullAccess map[string]map[string]bool // shared address → users with Full Access
+}
+
+// SetFullAccess grants (or takes away) user's Full Access to the shared
+// mailbox shared.
+func (m *Mail) SetFullAccess(shared, user string, allowed bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fullAccess == nil {
+		m.fullAccess = map[string]map[string]bool{}
+	}
+	shared, user = strings.ToLower(shared), strings.ToLower(user)
+	if m.fullAccess[shared] == nil {
+		m.fullAccess[shared] = map[string]bool{}
+	}
+	m.fullAccess[shared][user] = allowed
+}
+
+func (m *Mail) hasFullAccess(shared, user string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.fullAccess[strings.ToLower(shared)][strings.ToLower(user)]
 }
 
 // StartMail starts the mail servers; they stop when the test ends.
@@ -37,9 +66,15 @@ func (s *Server) StartMail(t testing.TB) *Mail {
 	m := &Mail{Host: "127.0.0.1", RootCAs: roots,
 		CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.TLS.Certificate().Raw})}
 	m.Server = fakemail.New(fakemail.Options{TLS: cfg, Domain: "smtp.office365.example", OAuthOnly: true,
-		CheckToken: func(_, user, token string) bool {
+		CheckToken: func(protocol, user, token string) bool {
 			a, ok := s.ValidAccessToken(token)
-			return ok && (strings.EqualFold(a.PreferredUsername, user) || a.Email != "" && strings.EqualFold(a.Email, user))
+			if !ok {
+				return false
+			}
+			if strings.EqualFold(a.PreferredUsername, user) || a.Email != "" && strings.EqualFold(a.Email, user) {
+				return true
+			}
+			return protocol == fakemail.IMAP && m.hasFullAccess(user, a.PreferredUsername)
 		}})
 
 	il, err := net.Listen("tcp4", "127.0.0.1:0")

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -26,8 +27,9 @@ const InfinoScope = "mailboxes:write"
 // everything in memory. The methods are the tests' hooks.
 type Infino struct {
 	as       *fakeidp.Server
-	issuer   string // https base URL
+	issuer   string // https base URL, with prefix
 	authBase string // base of the authorization endpoint (the issuer)
+	prefix   string // the issuer's path ("" or e.g. "/tenant/infino")
 	now      func() time.Time
 	done     <-chan struct{} // closed when the sandbox stops
 
@@ -41,6 +43,7 @@ type Infino struct {
 	requests  []Request
 	metadata  int
 	seq       int
+	profile   AuthProfile
 }
 
 // Mailbox is one mailbox the sandbox Infino holds.
@@ -57,7 +60,16 @@ type Mailbox struct {
 	VerifiedAt time.Time
 	Client     map[string]string
 	Created    time.Time
+	// Updated is when PUT last replaced the settings; Version counts the
+	// replacements (the ETag is derived from it).
+	Updated time.Time
+	Version int
+	// State is what GET /api/v1/mailboxes reports: "active" (default).
+	State string
 }
+
+// ETag is the entity tag of the mailbox's current settings.
+func (m *Mailbox) ETag() string { return fmt.Sprintf("\"%s-v%d\"", m.ID, m.Version) }
 
 // Request is one API request as the sandbox saw it.
 type Request struct {
@@ -82,6 +94,7 @@ type Fault struct {
 type stored struct {
 	hash   [32]byte
 	status int
+	header http.Header
 	body   []byte
 }
 
@@ -89,80 +102,140 @@ type stored struct {
 var infinoAccount = fakeidp.Account{PreferredUsername: DemoInfinoUser, Name: "Kancelaria (sandbox)"}
 
 func newInfino(issuer, authBase, clientID string, now func() time.Time, page bool, done <-chan struct{}) (*Infino, error) {
+	s := &Infino{
+		issuer: issuer, authBase: authBase, now: now, done: done,
+		byKey: map[string]*stored{}, byEmail: map[string]*Mailbox{},
+	}
+	if u, err := url.Parse(issuer); err == nil {
+		s.prefix = strings.TrimRight(u.Path, "/")
+	}
 	as, err := fakeidp.New(fakeidp.Profile{
 		Name: "Infino Legal", ClientID: clientID,
 		AuthorizePath: "/oauth/authorize", TokenPath: "/oauth/token",
-		ScopesOK: func(sc []string) bool { return slices.Contains(sc, InfinoScope) },
+		ScopesOK:    func(sc []string) bool { return slices.Contains(sc, InfinoScope) },
+		GrantScopes: s.grantScopes,
+		IssParam:    s.issParam,
+		RefreshOK:   s.refreshAllowed,
+		// What docs/infino-api.md asks of Infino: a rotated refresh token
+		// stays usable for a while (see there).
+		ReuseGrace: 2 * time.Minute,
 	}, issuer, fakeidp.Options{Page: page, Now: now, Account: infinoAccount})
 	if err != nil {
 		return nil, err
 	}
-	return &Infino{
-		as:     as,
-		issuer: issuer, authBase: authBase, now: now, done: done,
-		byKey: map[string]*stored{}, byEmail: map[string]*Mailbox{},
-	}, nil
+	s.as = as
+	return s, nil
 }
 
+// routes serves the authorization server and the API below the issuer's
+// path; the RFC 8414 metadata lives at /.well-known/oauth-authorization-server
+// followed by that path (RFC 8414 §3.1), the OpenID Connect discovery
+// document at the path followed by /.well-known/openid-configuration.
 func (s *Infino) routes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /.well-known/oauth-authorization-server", s.serveMetadata)
-	s.as.Mount(mux, "")
-	mux.HandleFunc("POST /api/v1/mailboxes", s.serveCreate)
+	p := s.prefix
+	mux.HandleFunc("GET /.well-known/oauth-authorization-server"+p, func(w http.ResponseWriter, r *http.Request) {
+		s.serveMetadata(w, r, false)
+	})
+	mux.HandleFunc("GET "+p+"/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		s.serveMetadata(w, r, true)
+	})
+	s.as.Mount(mux, p)
+	mux.HandleFunc("POST "+p+"/api/v1/mailboxes", s.serveCreate)
+	mux.HandleFunc("GET "+p+"/api/v1/mailboxes", s.serveList)
+	mux.HandleFunc("PUT "+p+"/api/v1/mailboxes/{id}", s.serveReplace)
 }
 
 // Metadata is the RFC 8414 document the sandbox serves.
 func (s *Infino) Metadata() map[string]any {
-	return map[string]any{
+	p := s.Profile()
+	scopes := []string{InfinoScope}
+	if p.OfflineAccess {
+		scopes = append(scopes, "openid", "offline_access")
+	}
+	m := map[string]any{
 		"issuer":                                s.issuer,
 		"authorization_endpoint":                s.authBase + "/oauth/authorize",
 		"token_endpoint":                        s.issuer + "/oauth/token",
-		"scopes_supported":                      []string{InfinoScope},
+		"scopes_supported":                      scopes,
 		"response_types_supported":              []string{"code"},
 		"grant_types_supported":                 []string{"authorization_code", "refresh_token"},
 		"code_challenge_methods_supported":      []string{"S256"},
 		"token_endpoint_auth_methods_supported": []string{"none"},
 	}
+	if p.IssParameter {
+		m["authorization_response_iss_parameter_supported"] = true
+	}
+	if p.OfflineAccess {
+		m["prompt_values_supported"] = []string{"none", "login", "consent"}
+	}
+	if p.MetadataIssuer != "" {
+		m["issuer"] = p.MetadataIssuer
+	}
+	return m
 }
 
-func (s *Infino) serveMetadata(w http.ResponseWriter, r *http.Request) {
+func (s *Infino) serveMetadata(w http.ResponseWriter, r *http.Request, openID bool) {
+	p := s.Profile()
 	s.mu.Lock()
 	s.metadata++
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, s.Metadata(), nil)
+	if p.NoMetadata || (!openID && p.OpenIDOnly) {
+		writeJSON(w, http.StatusNotFound, errBody("not_found", "no such document"), nil)
+		return
+	}
+	m := s.Metadata()
+	if openID {
+		// What OpenID Connect Discovery 1.0 also requires.
+		m["jwks_uri"] = s.issuer + "/oauth/jwks"
+		m["subject_types_supported"] = []string{"public"}
+		m["id_token_signing_alg_values_supported"] = []string{"RS256"}
+	}
+	writeJSON(w, http.StatusOK, m, nil)
 }
 
 var keyRE = regexp.MustCompile(`^[A-Za-z0-9._:-]{16,255}$`)
 
-func (s *Infino) serveCreate(w http.ResponseWriter, r *http.Request) {
+func (s *Infino) serveCreate(w http.ResponseWriter, r *http.Request) { s.serveWrite(w, r, "") }
+
+// serveReplace is PUT /api/v1/mailboxes/{id}: the same body as a creation,
+// guarded by If-Match, idempotent by Idempotency-Key.
+func (s *Infino) serveReplace(w http.ResponseWriter, r *http.Request) {
+	s.serveWrite(w, r, r.PathValue("id"))
+}
+
+// apiCall is one API request being answered; finish records it.
+type apiCall struct {
+	s      *Infino
+	w      http.ResponseWriter
+	req    Request
+	status int
+}
+
+func (s *Infino) begin(w http.ResponseWriter, r *http.Request) (*apiCall, []byte, error) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10+1))
-	req := Request{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body}
-	status := 0
-	defer func() {
-		req.Status = status
-		s.mu.Lock()
-		s.requests = append(s.requests, req)
-		s.mu.Unlock()
-	}()
-	reply := func(st int, v any, h http.Header) {
-		status = st
-		writeJSON(w, st, v, h)
-	}
-	if err != nil {
-		reply(http.StatusBadRequest, errBody("bad_request", "unreadable body"), nil)
-		return
-	}
-	if len(body) > 64<<10 {
-		reply(http.StatusRequestEntityTooLarge, errBody("too_large", "the body is larger than 64 KiB"), nil)
-		return
-	}
+	return &apiCall{s: s, w: w, req: Request{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body}}, body, err
+}
+
+func (c *apiCall) reply(st int, v any, h http.Header) {
+	c.status = st
+	writeJSON(c.w, st, v, h)
+}
+
+func (c *apiCall) finish() {
+	c.req.Status = c.status
+	c.s.mu.Lock()
+	c.s.requests = append(c.s.requests, c.req)
+	c.s.mu.Unlock()
+}
+
+// authorize checks the fault queue, the token and its scope; false means
+// the answer has been given.
+func (c *apiCall) authorize(r *http.Request, scopes ...string) bool {
+	s, w := c.s, c.w
 	if f, ok := s.takeFault(); ok {
-		h := http.Header{}
+		c.status = f.Status
 		if f.RetryAfter != "" {
-			h.Set("Retry-After", f.RetryAfter)
-		}
-		status = f.Status
-		for k, v := range h {
-			w.Header()[k] = v
+			w.Header().Set("Retry-After", f.RetryAfter)
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(f.Status)
@@ -171,7 +244,7 @@ func (s *Infino) serveCreate(w http.ResponseWriter, r *http.Request) {
 		} else {
 			json.NewEncoder(w).Encode(errBody(strings.ReplaceAll(strings.ToLower(http.StatusText(f.Status)), " ", "_"), "injected by the sandbox"))
 		}
-		return
+		return false
 	}
 	tok := bearer(r)
 	_, ok := s.as.ValidAccessToken(tok)
@@ -180,34 +253,62 @@ func (s *Infino) serveCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	if !ok {
 		h := http.Header{"Www-Authenticate": {`Bearer error="invalid_token"`}}
-		reply(http.StatusUnauthorized, errBody("invalid_token", "sign in again"), h)
+		c.reply(http.StatusUnauthorized, errBody("invalid_token", "sign in again"), h)
+		return false
+	}
+	for _, sc := range scopes {
+		if s.as.HasScope(tok, sc) {
+			return true
+		}
+	}
+	h := http.Header{"Www-Authenticate": {`Bearer error="insufficient_scope", scope="` + scopes[0] + `"`}}
+	c.reply(http.StatusForbidden, errBody("insufficient_scope", "the token lacks "+scopes[0]), h)
+	return false
+}
+
+// serveWrite creates a mailbox (id "") or replaces the settings of mailbox
+// id. The stored answer of a key is replayed before anything else is
+// checked, so that a retry after a lost answer gets that answer even though
+// the mailbox's ETag has changed since.
+func (s *Infino) serveWrite(w http.ResponseWriter, r *http.Request, id string) {
+	c, body, err := s.begin(w, r)
+	defer c.finish()
+	if err != nil {
+		c.reply(http.StatusBadRequest, errBody("bad_request", "unreadable body"), nil)
 		return
 	}
-	if !s.as.HasScope(tok, InfinoScope) {
-		h := http.Header{"Www-Authenticate": {`Bearer error="insufficient_scope", scope="` + InfinoScope + `"`}}
-		reply(http.StatusForbidden, errBody("insufficient_scope", "the token lacks "+InfinoScope), h)
+	if len(body) > 64<<10 {
+		c.reply(http.StatusRequestEntityTooLarge, errBody("too_large", "the body is larger than 64 KiB"), nil)
+		return
+	}
+	if !c.authorize(r, InfinoScope) {
 		return
 	}
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-		reply(http.StatusUnsupportedMediaType, errBody("unsupported_media_type", "send application/json"), nil)
+		c.reply(http.StatusUnsupportedMediaType, errBody("unsupported_media_type", "send application/json"), nil)
 		return
 	}
 	key := r.Header.Get("Idempotency-Key")
 	if !keyRE.MatchString(key) {
-		reply(http.StatusBadRequest, errBody("idempotency_key_required", "send an Idempotency-Key header (a UUID)"), nil)
+		c.reply(http.StatusBadRequest, errBody("idempotency_key_required", "send an Idempotency-Key header (a UUID)"), nil)
 		return
 	}
 	pl := prefersPolish(r.Header.Get("Accept-Language"))
-	hash := sha256.Sum256(body)
+	// The fingerprint covers the method and the path: a key is bound to
+	// one operation on one resource.
+	hash := sha256.Sum256(append([]byte(r.Method+" "+r.URL.Path+"\n"), body...))
 
 	s.mu.Lock()
 	if st := s.byKey[key]; st != nil {
 		s.mu.Unlock()
 		if st.hash != hash {
-			reply(http.StatusUnprocessableEntity, errBody("idempotency_key_reused", "this Idempotency-Key was used with a different body"), nil)
+			c.reply(http.StatusUnprocessableEntity, errBody("idempotency_key_reused", "this Idempotency-Key was used with a different request"), nil)
 			return
 		}
-		status = st.status
+		c.status = st.status
+		for k, v := range st.header {
+			w.Header()[k] = v
+		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Idempotent-Replayed", "true")
 		w.WriteHeader(st.status)
@@ -216,36 +317,34 @@ func (s *Infino) serveCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 
+	ifMatch := r.Header.Get("If-Match")
+	if id != "" && ifMatch == "" {
+		c.reply(http.StatusPreconditionRequired, errBody("precondition_required", "send If-Match with the mailbox's ETag"), nil)
+		return
+	}
 	mb, fields := s.decode(body, pl)
 	if len(fields) > 0 {
-		reply(http.StatusBadRequest, map[string]any{"error": "invalid_settings", "errors": fields}, nil)
+		c.reply(http.StatusBadRequest, map[string]any{"error": "invalid_settings", "errors": fields}, nil)
 		return
 	}
 
 	s.mu.Lock()
 	if st := s.byKey[key]; st != nil { // a concurrent twin won
 		s.mu.Unlock()
-		reply(http.StatusConflict, errBody("request_in_progress", "the same Idempotency-Key is being processed"), http.Header{"Retry-After": {"1"}})
+		c.reply(http.StatusConflict, errBody("request_in_progress", "the same Idempotency-Key is being processed"), http.Header{"Retry-After": {"1"}})
 		return
 	}
-	var st stored
-	st.hash = hash
-	if s.byEmail[mb.Email] != nil {
-		st.status = http.StatusConflict
-		st.body = mustJSON(errBody("mailbox_exists", "this mailbox is already connected"))
-	} else {
-		s.seq++
-		mb.ID = fmt.Sprintf("mbx_%06d", s.seq)
-		mb.IdempotencyKey = key
-		mb.Created = s.now()
-		s.mailboxes = append(s.mailboxes, mb)
-		s.byEmail[mb.Email] = mb
-		st.status = http.StatusCreated
-		st.body = mustJSON(map[string]string{"id": mb.ID, "email": mb.Email})
+	st := &stored{hash: hash, header: http.Header{}}
+	if id == "" {
+		s.createLocked(mb, key, st)
+	} else if !s.replaceLocked(id, ifMatch, mb, key, st, pl) {
+		s.mu.Unlock()
+		c.reply(st.status, json.RawMessage(st.body), nil)
+		return
 	}
-	s.byKey[key] = &st
+	s.byKey[key] = st
 	var hold chan struct{}
-	if len(s.holds) > 0 {
+	if len(s.holds) > 0 && st.status < 300 {
 		hold, s.holds = s.holds[0], s.holds[1:]
 	}
 	s.mu.Unlock()
@@ -260,13 +359,105 @@ func (s *Infino) serveCreate(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	status = st.status
-	w.Header().Set("Content-Type", "application/json")
-	if st.status == http.StatusCreated {
-		w.Header().Set("Location", "/api/v1/mailboxes/"+mb.ID)
+	c.status = st.status
+	for k, v := range st.header {
+		w.Header()[k] = v
 	}
+	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(st.status)
 	w.Write(st.body)
+}
+
+func (s *Infino) createLocked(mb *Mailbox, key string, st *stored) {
+	if old := s.byEmail[mb.Email]; old != nil {
+		st.status = http.StatusConflict
+		st.body = mustJSON(map[string]any{"error": "mailbox_exists", "message": "this mailbox is already connected",
+			"mailbox": old.info()})
+		return
+	}
+	s.seq++
+	mb.ID = fmt.Sprintf("mbx_%06d", s.seq)
+	mb.IdempotencyKey = key
+	mb.Created = s.now()
+	mb.Version = 1
+	s.mailboxes = append(s.mailboxes, mb)
+	s.byEmail[mb.Email] = mb
+	st.status = http.StatusCreated
+	st.body = mustJSON(map[string]string{"id": mb.ID, "email": mb.Email})
+	st.header.Set("Location", s.prefix+"/api/v1/mailboxes/"+mb.ID)
+	st.header.Set("ETag", mb.ETag())
+}
+
+// replaceLocked applies a PUT; false means it was refused (st holds the
+// answer, which is not stored under the key).
+func (s *Infino) replaceLocked(id, ifMatch string, mb *Mailbox, key string, st *stored, pl bool) bool {
+	var cur *Mailbox
+	for _, m := range s.mailboxes {
+		if m.ID == id {
+			cur = m
+		}
+	}
+	switch {
+	case cur == nil:
+		st.status = http.StatusNotFound
+		st.body = mustJSON(errBody("mailbox_not_found", "no such mailbox in this account"))
+		return false
+	case ifMatch != "*" && ifMatch != cur.ETag():
+		st.status = http.StatusPreconditionFailed
+		st.body = mustJSON(map[string]any{"error": "precondition_failed",
+			"message": "the mailbox was changed since (If-Match does not match its ETag)", "mailbox": cur.info()})
+		return false
+	case mb.Email != cur.Email:
+		st.status = http.StatusBadRequest
+		st.body = mustJSON(map[string]any{"error": "invalid_settings", "errors": []wireFieldError{{Field: "email", Code: "email_mismatch",
+			Message: msg(mailcfg.Text{PL: "Adres nie zgadza się z zastępowaną skrzynką.", EN: "The address differs from the mailbox being replaced."}, pl)}}})
+		return false
+	}
+	cur.Body, cur.Settings, cur.SecretType, cur.Password = mb.Body, mb.Settings, mb.SecretType, mb.Password
+	cur.VerifiedAt, cur.Client = mb.VerifiedAt, mb.Client
+	cur.Updated = s.now()
+	cur.Version++
+	cur.IdempotencyKey = key
+	st.status = http.StatusOK
+	st.body = mustJSON(cur.info())
+	st.header.Set("ETag", cur.ETag())
+	return true
+}
+
+// MailboxInfo is a mailbox as the API describes it.
+type MailboxInfo struct {
+	ID             string    `json:"id"`
+	Email          string    `json:"email"`
+	State          string    `json:"state"`
+	LastVerifiedAt time.Time `json:"lastVerifiedAt,omitzero"`
+	CreatedAt      time.Time `json:"createdAt,omitzero"`
+	UpdatedAt      time.Time `json:"updatedAt,omitzero"`
+	ETag           string    `json:"etag"`
+}
+
+func (m *Mailbox) info() MailboxInfo {
+	st := m.State
+	if st == "" {
+		st = "active"
+	}
+	return MailboxInfo{ID: m.ID, Email: m.Email, State: st, LastVerifiedAt: m.VerifiedAt.UTC(),
+		CreatedAt: m.Created.UTC().Truncate(time.Second), UpdatedAt: m.Updated.UTC().Truncate(time.Second), ETag: m.ETag()}
+}
+
+// serveList is GET /api/v1/mailboxes: the account's mailboxes.
+func (s *Infino) serveList(w http.ResponseWriter, r *http.Request) {
+	c, _, _ := s.begin(w, r)
+	defer c.finish()
+	if !c.authorize(r, InfinoScope, "mailboxes:read") {
+		return
+	}
+	s.mu.Lock()
+	list := []MailboxInfo{}
+	for _, m := range s.mailboxes {
+		list = append(list, m.info())
+	}
+	s.mu.Unlock()
+	c.reply(http.StatusOK, map[string]any{"mailboxes": list}, nil)
 }
 
 // wireBody is what the app sends (docs/infino-api.md).
@@ -435,10 +626,10 @@ func (s *Infino) RejectTokens(n int) {
 	s.reject401 = n
 }
 
-// HoldNext makes the next request that creates a mailbox commit it and then
-// never answer (until the client goes away or the sandbox stops). The
-// channel is closed once the mailbox is committed: a test then kills the
-// client "between sent and response received".
+// HoldNext makes the next request that creates a mailbox or replaces its
+// settings commit that and then never answer (until the client goes away or
+// the sandbox stops). The channel is closed once the change is committed: a
+// test then kills the client "between sent and response received".
 func (s *Infino) HoldNext() <-chan struct{} {
 	c := make(chan struct{})
 	s.mu.Lock()
@@ -453,7 +644,7 @@ func (s *Infino) AddMailbox(email string) *Mailbox {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.seq++
-	mb := &Mailbox{ID: fmt.Sprintf("mbx_%06d", s.seq), Email: strings.ToLower(email), Created: s.now()}
+	mb := &Mailbox{ID: fmt.Sprintf("mbx_%06d", s.seq), Email: strings.ToLower(email), Created: s.now(), Version: 1}
 	s.mailboxes = append(s.mailboxes, mb)
 	s.byEmail[mb.Email] = mb
 	return mb

@@ -21,7 +21,7 @@ type Microsoft struct {
 func newMicrosoft(authority, clientID string, now func() time.Time, page bool) (*Microsoft, error) {
 	p := fakeidp.MicrosoftProfile(clientID, func(t string) bool {
 		switch t {
-		case "common", "organizations", "consumers", DemoTenantID, MicrosoftDomain:
+		case "common", "organizations", "consumers", DemoTenantID, MicrosoftDomain, ConsentTenantID, ConsentDomain:
 			return true
 		}
 		return false
@@ -36,6 +36,9 @@ func newMicrosoft(authority, clientID string, now func() time.Time, page bool) (
 	if err != nil {
 		return nil, err
 	}
+	// The consent tenant's users see "Need admin approval" until IT
+	// approves the app (admin-consent microsoft, or the link to IT).
+	s.RequireAdminConsent(ConsentTenantID)
 	return &Microsoft{s}, nil
 }
 
@@ -45,7 +48,11 @@ func microsoftAccount(email string) fakeidp.Account {
 	if local, _, _ := strings.Cut(email, "@"); local != "" {
 		name = strings.ToUpper(local[:1]) + local[1:] + " (sandbox)"
 	}
-	return fakeidp.Account{PreferredUsername: email, Email: email, Name: name, TenantID: DemoTenantID}
+	tenant := DemoTenantID
+	if strings.HasSuffix(strings.ToLower(email), "@"+ConsentDomain) {
+		tenant = ConsentTenantID
+	}
+	return fakeidp.Account{PreferredUsername: email, Email: email, Name: name, TenantID: tenant}
 }
 
 // TenantID is the tid in the id_tokens.

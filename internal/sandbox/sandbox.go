@@ -12,6 +12,9 @@
 //
 //	jan@kancelaria-demo.test   password DemoPassword   IMAP/SMTP with a password
 //	anna@kancelaria-m365.test  "Sign in with Microsoft" (any address works there)
+//	jan@kancelaria-gw.test     "Sign in with Google" (Google Workspace; any address works there)
+//	ewa@kancelaria-zgoda.test  "Sign in with Microsoft" in a tenant whose administrator must
+//	                           approve the app first (the IT consent path)
 package sandbox
 
 import (
@@ -59,6 +62,24 @@ const (
 	// ProviderID and MicrosoftProviderID are the ids of the demo providers.
 	ProviderID          = "sandbox"
 	MicrosoftProviderID = "sandbox-m365"
+
+	// GoogleDomain is the demo Google Workspace domain; GoogleEmail (and
+	// DemoGoogleAddress, for the demo header) signs in with Google there.
+	GoogleDomain      = "kancelaria-gw.test"
+	GoogleEmail       = "jan@kancelaria-gw.test"
+	DemoGoogleAddress = GoogleEmail
+	// GoogleClientID and GoogleClientSecret are the sandbox Google's
+	// desktop client.
+	GoogleClientID     = "123456789012-sandbox.apps.googleusercontent.com"
+	GoogleClientSecret = "GOCSPX-sandbox-not-confidential"
+	GoogleProviderID   = "sandbox-google"
+	// ConsentDomain is a Microsoft 365 tenant whose administrator has not
+	// approved the app: DemoConsentAddress gets "Need admin approval" until
+	// "admin-consent microsoft" (or the link sent to IT) approves it.
+	ConsentDomain      = "kancelaria-zgoda.test"
+	ConsentTenantID    = "c0a5e27e-2d1b-4f3a-8e6d-7b9c0d1e2f3a"
+	DemoConsentAddress = "ewa@kancelaria-zgoda.test"
+	ConsentProviderID  = "sandbox-m365-consent"
 )
 
 // MicrosoftScopes are the scopes a mail app asks Microsoft for.
@@ -99,6 +120,7 @@ type Sandbox struct {
 
 	Infino    *Infino
 	Microsoft *Microsoft
+	Google    *Google
 	Mail      *fakemail.Server
 
 	opts      Options
@@ -157,13 +179,18 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 	if err == nil {
 		sb.Microsoft, err = newMicrosoft(sb.InfinoURL+"/ms", MicrosoftClientID, opts.Now, opts.Demo)
 	}
+	if err == nil {
+		sb.Google, err = newGoogle(sb.InfinoURL+"/google", opts.Now, opts.Demo)
+	}
 	if err != nil {
 		for _, l := range lns {
 			l.Close()
 		}
 		return nil, err
 	}
-	sb.Mail = fakemail.New(fakemail.Options{TLS: ca.ServerTLS(), Domain: "smtp." + DemoDomain, CheckToken: sb.Microsoft.checkMailToken})
+	sb.Mail = fakemail.New(fakemail.Options{TLS: ca.ServerTLS(), Domain: "smtp." + DemoDomain, CheckToken: func(protocol, user, token string) bool {
+		return sb.Microsoft.checkMailToken(protocol, user, token) || sb.Google.checkMailToken(user, token)
+	}})
 	sb.Mail.AddUser(DemoEmail, DemoPassword)
 	if sb.table, err = sb.buildTable(); err != nil {
 		for _, l := range lns {
@@ -175,6 +202,7 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 	mux := http.NewServeMux()
 	sb.Infino.routes(mux)
 	sb.Microsoft.Mount(mux, "/ms")
+	sb.Google.Mount(mux, "/google")
 	mux.HandleFunc("GET /{$}", sb.serveIndex)
 	handler := sb.logRequests(mux)
 	quiet := log.New(io.Discard, "", 0)
@@ -222,8 +250,8 @@ func (sb *Sandbox) logRequests(h http.Handler) http.Handler {
 func browserOnly(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
-		if r.Method == http.MethodGet && (p == "/" || p == "/oauth/authorize" ||
-			(strings.HasPrefix(p, "/ms/") && strings.HasSuffix(p, "/oauth2/v2.0/authorize"))) {
+		if r.Method == http.MethodGet && (p == "/" || p == "/oauth/authorize" || p == "/google/o/oauth2/v2/auth" ||
+			(strings.HasPrefix(p, "/ms/") && (strings.HasSuffix(p, "/oauth2/v2.0/authorize") || strings.HasSuffix(p, "/v2.0/adminconsent")))) {
 			h.ServeHTTP(w, r)
 			return
 		}
@@ -252,8 +280,9 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (sb *Sandbox) serveIndex(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	fmt.Fprintf(w, "Infino Mailbox sandbox\n\nInfino API:  %s%s\nMicrosoft:   %s\nIMAP (TLS):  %s\nSMTP (TLS):  %s\n\ndemo account: %s / %s\n",
-		sb.InfinoURL, "/api/v1/mailboxes", sb.Microsoft.Authority(), sb.IMAPAddr, sb.SMTPAddr, DemoEmail, DemoPassword)
+	fmt.Fprintf(w, "Infino Mailbox sandbox\n\nInfino API:  %s%s\nMicrosoft:   %s\nGoogle:      %s\nIMAP (TLS):  %s\nSMTP (TLS):  %s\n\ndemo account: %s / %s\nGoogle: %s\nMicrosoft, admin consent needed: %s\n",
+		sb.InfinoURL, "/api/v1/mailboxes", sb.Microsoft.Authority(), sb.Google.Authority(), sb.IMAPAddr, sb.SMTPAddr, DemoEmail, DemoPassword,
+		DemoGoogleAddress, DemoConsentAddress)
 }
 
 // Browser is a fake browser that trusts the sandbox CA, for tests: its Open
@@ -278,11 +307,14 @@ func (sb *Sandbox) HTTPClient() *http.Client {
 func (sb *Sandbox) Policy() policy.Policy {
 	p := policy.Default()
 	err := p.Set("sandbox", map[string]any{
-		"infinoUrl":           sb.InfinoURL,
-		"infino.clientId":     sb.opts.InfinoClientID,
-		"microsoft.clientId":  MicrosoftClientID,
-		"microsoft.tenant":    "common",
-		"microsoft.authority": sb.Microsoft.Authority(),
+		"infinoUrl":                 sb.InfinoURL,
+		"infino.clientId":           sb.opts.InfinoClientID,
+		"microsoft.clientId":        MicrosoftClientID,
+		"microsoft.tenant":          "common",
+		"microsoft.authority":       sb.Microsoft.Authority(),
+		"oauth.google.clientId":     GoogleClientID,
+		"oauth.google.clientSecret": GoogleClientSecret,
+		"oauth.google.authority":    sb.Google.Authority(),
 	})
 	if err != nil {
 		panic("sandbox: policy: " + err.Error())
@@ -320,6 +352,7 @@ func (sb *Sandbox) PolicyJSON() []byte {
 		"infinoUrl": p.InfinoURL,
 		"infino":    map[string]string{"clientId": p.Infino.ClientID},
 		"microsoft": map[string]string{"clientId": p.Microsoft.ClientID, "tenant": p.Microsoft.Tenant, "authority": p.Microsoft.Authority},
+		"oauth":     map[string]any{"google": p.OAuth["google"]},
 	}, "", "  ")
 	return b
 }
@@ -373,7 +406,25 @@ func (sb *Sandbox) buildTable() (*mailcfg.Table, error) {
 			EN: "Demo Microsoft account: click \"Sign in with Microsoft\"; the sign-in approves itself."},
 		Sources: []string{"sandbox"},
 	}
-	t, err := mailcfg.NewTable(1, []*mailcfg.Provider{pw, ms})
+	in3, out3 := servers()
+	gw := &mailcfg.Provider{
+		ID: GoogleProviderID, Name: "Sandbox Google Workspace (demo)", Domains: []string{GoogleDomain},
+		Incoming: in3, Outgoing: out3, OAuth: "google",
+		Help: mailcfg.Text{
+			PL: "Demonstracyjne konto Google Workspace: kliknij „Zaloguj przez Google”; logowanie zatwierdza się samo.",
+			EN: "Demo Google Workspace account: click \"Sign in with Google\"; the sign-in approves itself."},
+		Sources: []string{"sandbox"},
+	}
+	in4, out4 := servers()
+	mc := &mailcfg.Provider{
+		ID: ConsentProviderID, Name: "Sandbox Microsoft 365, admin consent needed (demo)", Domains: []string{ConsentDomain},
+		Incoming: in4, Outgoing: out4, OAuth: "microsoft",
+		Help: mailcfg.Text{
+			PL: "Demonstracyjna organizacja Microsoft 365, w której administrator musi najpierw zatwierdzić aplikację: logowanie pokaże ścieżkę zgody działu IT.",
+			EN: "Demo Microsoft 365 organisation whose administrator must approve the app first: the sign-in shows the IT consent path."},
+		Sources: []string{"sandbox"},
+	}
+	t, err := mailcfg.NewTable(1, []*mailcfg.Provider{pw, ms, gw, mc})
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: provider table: %w", err)
 	}

@@ -15,8 +15,8 @@ import (
 	"infino.legal/mailbox/internal/sandbox"
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/infino"
-	"infino.legal/mailbox/mailcfg/microsoft"
 	"infino.legal/mailbox/mailcfg/secrets"
+	"infino.legal/mailbox/mailcfg/signin"
 	"infino.legal/mailbox/mailcfg/verify"
 )
 
@@ -86,8 +86,9 @@ func TestMicrosoftSignInAndXOAUTH2(t *testing.T) {
 	sb := start(t, sandbox.Options{})
 	store := secrets.NewMemory()
 	pol := sb.Policy()
-	acc, err := microsoft.SignIn(ctx(t), microsoft.Config{Policy: pol.Microsoft, Store: store,
-		HTTPClient: sb.HTTPClient(), Opener: sb.Browser().Open})
+	t.Setenv(secrets.LockDirEnv, t.TempDir())
+	svc := signin.New(signin.Config{Policy: pol, Store: store, HTTPClient: sb.HTTPClient(), Opener: sb.Browser().Open})
+	acc, err := svc.SignIn(ctx(t), signin.Request{Provider: "microsoft"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,8 +123,8 @@ func TestMicrosoftSignInAndXOAUTH2(t *testing.T) {
 		t.Fatalf("forged token: %+v", r.Incoming.Failure)
 	}
 	// A login_hint picks the account.
-	acc2, err := microsoft.SignIn(ctx(t), microsoft.Config{Policy: pol.Microsoft, HTTPClient: sb.HTTPClient(),
-		Opener: sb.Browser().Open, LoginHint: "Piotr@" + sandbox.MicrosoftDomain})
+	acc2, err := signin.New(signin.Config{Policy: pol, HTTPClient: sb.HTTPClient(), Opener: sb.Browser().Open}).
+		SignIn(ctx(t), signin.Request{Provider: "microsoft", LoginHint: "Piotr@" + sandbox.MicrosoftDomain})
 	if err != nil || acc2.Address != "Piotr@"+sandbox.MicrosoftDomain {
 		t.Fatalf("%v %v", acc2, err)
 	}

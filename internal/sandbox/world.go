@@ -60,6 +60,7 @@ func (sb *Sandbox) World(open func(ctx context.Context, url string) error) (*wor
 		MicrosoftSettings: sb.MicrosoftSettings,
 		HTTP:              sb.HTTPClient(),
 		RootCAs:           sb.RootCAs,
-		Demo:              &world.Demo{Email: DemoEmail, Password: DemoPassword, MicrosoftEmail: MicrosoftEmail},
+		Demo: &world.Demo{Email: DemoEmail, Password: DemoPassword, MicrosoftEmail: MicrosoftEmail,
+			GoogleEmail: DemoGoogleAddress, ConsentEmail: DemoConsentAddress},
 	}, nil
 }

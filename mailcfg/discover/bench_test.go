@@ -64,6 +64,34 @@ func BenchmarkDiscover(b *testing.B) {
 	}
 }
 
+// BenchmarkDiscoverBundled is the bundled answer: no network, well under
+// a millisecond.
+func BenchmarkDiscoverBundled(b *testing.B) {
+	w := newWorld(b)
+	o := w.opts()
+	for b.Loop() {
+		if r, err := discover.Discover(context.Background(), "jan@wp.pl", o); err != nil || r.Settings.Source != mailcfg.SourceBundled {
+			b.Fatalf("got %s, %v", r.Settings.Source, err)
+		}
+	}
+}
+
+// BenchmarkDiscoverCapped is a hanging best source cut by a 500 ms cap:
+// ≈ 500 ms, the cap's own overhead on top.
+func BenchmarkDiscoverCapped(b *testing.B) {
+	w := newWorld(b)
+	w.web.Handle(autoconfigURL, w.web.Hang())
+	w.web.XML(ispdbURL, variant("ispdb"))
+	o := w.opts()
+	o.Wait = 500 * time.Millisecond
+	for b.Loop() {
+		if r, err := discover.Discover(context.Background(), email, o); err != nil || r.Settings.Source != mailcfg.SourceISPDB {
+			b.Fatalf("got %s, %v", r.Settings.Source, err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/op")
+}
+
 func BenchmarkParseConfig(b *testing.B) {
 	data := []byte(fixture(b, "o2.pl.xml"))
 	addr, _ := mailcfg.ParseAddress("jan@o2.pl")

@@ -1,8 +1,9 @@
 // Package discover finds the mail server settings for an address: the
 // bundled provider table, the provider's own autoconfig file, Thunderbird's
 // ISPDB, the domain's MX hosts (mapped to a bundled hoster or to the hoster's
-// autoconfig), RFC 6186/8314 SRV records and, only when all of those fail, a
-// guess of common host names checked by a TLS connect and greeting.
+// autoconfig), RFC 6186/8314 SRV records, Exchange Autodiscover (POX) and,
+// only when all of those fail, a guess of common host names checked by a TLS
+// connect and greeting.
 //
 // Every network source starts at once; a fixed priority decides which answer
 // wins, so a fast but worse source never beats a slower better one, and a
@@ -87,6 +88,22 @@ type Options struct {
 	// Allowed, when set, must accept both server hosts of an answer;
 	// answers it refuses are skipped (and guesses are not probed).
 	Allowed func(host string) bool
+	// Password is the password the user typed, for an Exchange
+	// Autodiscover server that answers only signed-in requests: it is sent
+	// with Basic authentication, only over https, only after the server
+	// refused the request without it. Empty: never sent.
+	Password string
+	// ConfirmRedirect is asked before Exchange Autodiscover follows a
+	// redirect (HTTP, RedirectUrl, RedirectAddr or its SRV record) to a
+	// host outside the address's domain, Microsoft's own hosts excepted;
+	// it is asked only once no better source is still running, one
+	// question at a time, and must return when ctx ends. nil: such
+	// redirects are not followed.
+	ConfirmRedirect func(ctx context.Context, domain, host string) bool
+	// OnNote, when set, is called (from the discovery's goroutine) with
+	// what discovery learnt that is not settings, such as an Exchange
+	// server without IMAP. Discover also returns it in Result.Note.
+	OnNote func(Note)
 }
 
 // Result is one answer.
@@ -100,6 +117,11 @@ type Result struct {
 	Provider *mailcfg.Provider
 	// Tried lists what was asked so far, for the diagnostic report.
 	Tried []Attempt
+	// Note is what discovery learnt that is not settings.
+	Note Note
+	// Question, in a Stream, asks the reader's consent to an Autodiscover
+	// redirect (see Stream).
+	Question *RedirectQuestion
 }
 
 // Attempt is one question asked of one source. It carries no secrets and
@@ -164,11 +186,11 @@ func Discover(ctx context.Context, email string, opt Options) (Result, error) {
 	tried := e.log.freeze(note)
 	if best == nil {
 		if err := ctx.Err(); err != nil {
-			return Result{Tried: tried}, err
+			return Result{Tried: tried, Note: e.getNote()}, err
 		}
-		return Result{Tried: tried}, mailcfg.ErrNotFound
+		return Result{Tried: tried, Note: e.getNote()}, mailcfg.ErrNotFound
 	}
-	return Result{Settings: best.settings, Provider: best.provider, Tried: tried}, nil
+	return Result{Settings: best.settings, Provider: best.provider, Tried: tried, Note: e.getNote()}, nil
 }
 
 // Stream sends each strictly better answer as it arrives and is closed when
@@ -178,18 +200,46 @@ func Discover(ctx context.Context, email string, opt Options) (Result, error) {
 // not edited it. A malformed address gives a closed, empty channel. The
 // channel is buffered for every possible answer, so an abandoned reader
 // never blocks the discovery; cancel ctx to stop it early.
+//
+// A Result with empty Settings carries instead a Note (what discovery
+// learnt, such as an Exchange without IMAP; opt.OnNote is still called) or,
+// when opt.ConfirmRedirect is nil, a Question: Exchange Autodiscover asks
+// the reader whether it may follow a redirect out of the address's domain
+// and waits for Question.Answer (no answer by the end counts as no).
 func Stream(ctx context.Context, email string, opt Options) <-chan Result {
-	ch := make(chan Result, int(numRanks)+1)
+	out := &streamOut{ch: make(chan Result, int(numRanks)+1+streamExtra)}
 	addr, err := mailcfg.ParseAddress(email)
 	if err != nil {
-		close(ch)
-		return ch
+		out.close()
+		return out.ch
 	}
 	go func() {
-		defer close(ch)
-		e := newEngine(addr, opt)
+		defer out.close()
+		var e *engine
+		if opt.ConfirmRedirect == nil {
+			opt.ConfirmRedirect = func(ctx context.Context, domain, host string) bool {
+				q, answer := NewRedirectQuestion(domain, host)
+				if !out.send(Result{Question: q, Tried: e.log.snapshot("running")}) {
+					return false
+				}
+				select {
+				case yes := <-answer:
+					return yes
+				case <-ctx.Done():
+					return false
+				}
+			}
+		}
+		onNote := opt.OnNote
+		opt.OnNote = func(n Note) {
+			if onNote != nil {
+				onNote(n)
+			}
+			out.send(Result{Note: n, Tried: e.log.snapshot("running")})
+		}
+		e = newEngine(addr, opt)
 		if r, ok := e.bundled(); ok {
-			ch <- r
+			out.send(r)
 			return
 		}
 		if opt.Offline {
@@ -199,10 +249,69 @@ func Stream(ctx context.Context, email string, opt Options) <-chan Result {
 		defer cancel()
 		defer e.close()
 		e.run(rctx, nil, func(c *candidate) {
-			ch <- Result{Settings: c.settings, Provider: c.provider, Tried: e.log.snapshot("running")}
+			out.send(Result{Settings: c.settings, Provider: c.provider, Tried: e.log.snapshot("running")})
 		})
 	}()
-	return ch
+	return out.ch
+}
+
+// streamExtra is the room a Stream keeps for notes and questions next to
+// its answers.
+const streamExtra = 8
+
+// RedirectQuestion is Exchange Autodiscover asking, through a Stream,
+// whether it may follow a redirect to Host, outside the address's Domain.
+type RedirectQuestion struct {
+	Domain, Host string
+	answer       chan bool
+}
+
+// NewRedirectQuestion makes a question and the channel its answer arrives
+// on (for Stream, and for stand-in streams in tests).
+func NewRedirectQuestion(domain, host string) (*RedirectQuestion, <-chan bool) {
+	q := &RedirectQuestion{Domain: domain, Host: host, answer: make(chan bool, 1)}
+	return q, q.answer
+}
+
+// Answer gives the person's answer; only the first counts. It never blocks.
+func (q *RedirectQuestion) Answer(yes bool) {
+	select {
+	case q.answer <- yes:
+	default:
+	}
+}
+
+// streamOut is a Stream's channel, safe against sends from sources still
+// finishing after it closed, and never blocking them.
+type streamOut struct {
+	mu     sync.Mutex
+	ch     chan Result
+	closed bool
+}
+
+// send queues r; false when the stream is closed or its reader has left
+// the buffer full.
+func (o *streamOut) send(r Result) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed {
+		return false
+	}
+	select {
+	case o.ch <- r:
+		return true
+	default:
+		return false
+	}
+}
+
+func (o *streamOut) close() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.closed {
+		o.closed = true
+		close(o.ch)
+	}
 }
 
 // rank orders the sources: a lower rank always wins. Trusted answers rank
@@ -220,6 +329,7 @@ const (
 	rankMXBaseAutoconfig      // https://autoconfig.<MX registrable domain>/…
 	rankMXBaseISPDB           // ISPDB <MX registrable domain>
 	rankSRV                   // RFC 6186/8314 SRV records
+	rankAutodiscover          // Exchange Autodiscover (POX)
 	rankHTTPAutoconfig        // http://autoconfig.<domain>/… (low trust)
 	rankGuess                 // probed host names (low trust)
 	numRanks
@@ -248,6 +358,13 @@ type engine struct {
 	allowed  func(string) bool
 	log      *attemptLog
 	out      chan outcome
+
+	adClient *http.Client // the client without redirects, for Autodiscover
+	password string
+	consent  *consent
+	onNote   func(Note)
+	noteMu   sync.Mutex
+	note     Note
 }
 
 func newEngine(addr mailcfg.Address, opt Options) *engine {
@@ -261,6 +378,9 @@ func newEngine(addr mailcfg.Address, opt Options) *engine {
 		log:      &attemptLog{},
 		out:      make(chan outcome, int(numRanks)),
 		closeFn:  func() {},
+		password: opt.Password,
+		consent:  newConsent(opt.ConfirmRedirect),
+		onNote:   opt.OnNote,
 	}
 	if e.proto != mailcfg.POP3 {
 		e.proto = mailcfg.IMAP
@@ -275,6 +395,7 @@ func newEngine(addr mailcfg.Address, opt Options) *engine {
 		return e
 	}
 	e.client, e.closeFn = httpClient(opt.HTTPClient, opt.Resolver)
+	e.adClient = noRedirects(e.client)
 	if e.prober == nil {
 		d := opt.Dialer
 		if d == nil {
@@ -288,6 +409,21 @@ func newEngine(addr mailcfg.Address, opt Options) *engine {
 }
 
 func (e *engine) close() { e.closeFn() }
+
+func (e *engine) setNote(n Note) {
+	e.noteMu.Lock()
+	e.note = n
+	e.noteMu.Unlock()
+	if e.onNote != nil {
+		e.onNote(n)
+	}
+}
+
+func (e *engine) getNote() Note {
+	e.noteMu.Lock()
+	defer e.noteMu.Unlock()
+	return e.note
+}
 
 // bundled answers from the table, instantly and offline.
 func (e *engine) bundled() (Result, bool) {
@@ -339,6 +475,7 @@ func (e *engine) run(ctx context.Context, capC <-chan time.Time, emit func(c *ca
 	launch(1, func() { e.fetchJob(ctx, rankISPDB, mailcfg.SourceISPDB, ISPDBURL+d) })
 	launch(int(rankMXBaseISPDB-rankMXTable)+1, func() { e.mxJob(ctx) })
 	launch(1, func() { e.srvJob(ctx) })
+	launch(1, func() { e.autodiscoverJob(ctx) })
 	// No address in the clear: the http variant is asked without it.
 	launch(1, func() {
 		e.fetchJob(ctx, rankHTTPAutoconfig, mailcfg.SourceAutoconfig, "http://autoconfig."+d+"/mail/config-v1.1.xml")
@@ -369,6 +506,11 @@ func (e *engine) run(ctx context.Context, capC <-chan time.Time, emit func(c *ca
 		}
 		if bestCand != nil && doneBelow(best) {
 			return endFinal
+		}
+		if doneBelow(rankAutodiscover) {
+			// Nothing better is coming: Autodiscover may ask about a
+			// redirect now.
+			e.consent.open()
 		}
 		if bestCand == nil && !guessStarted && doneBelow(rankGuess) && ctx.Err() == nil {
 			guessStarted = true

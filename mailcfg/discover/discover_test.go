@@ -96,6 +96,18 @@ func tried(r discover.Result) string {
 	return sb.String()
 }
 
+// wantNoneCut fails if the cap or a cancel, rather than the source itself,
+// ended any attempt: the answer came as soon as every source had finished.
+func wantNoneCut(t *testing.T, r discover.Result) {
+	t.Helper()
+	for _, a := range r.Tried {
+		if strings.HasPrefix(a.Err, "no answer within") || a.Err == "cancelled" || a.Err == "running" {
+			t.Errorf("%s was not finished by itself:\n%s", a.URL, tried(r))
+			return
+		}
+	}
+}
+
 func wantServer(t *testing.T, side string, got mailcfg.Server, host string, port int, sec mailcfg.Security) {
 	t.Helper()
 	if got.Host != host || got.Port != port || got.Security != sec {
@@ -103,15 +115,20 @@ func wantServer(t *testing.T, side string, got mailcfg.Server, host string, port
 	}
 }
 
+// Every network edge hangs and the cap is an hour: the bundled answer
+// comes back at all only because it waits for nothing (its speed is
+// measured in BenchmarkDiscoverBundled).
 func TestBundledIsInstantAndOffline(t *testing.T) {
 	w := newWorld(t)
-	start := time.Now()
-	r := discoverOK(t, w.opts(), "jan@wp.pl")
+	w.dns.DelayAll(discovertest.Forever)
+	for _, u := range []string{autoconfigURL, wellKnownURL, ispdbURL, httpAutoconfig} {
+		w.web.Handle(u, w.web.Hang())
+	}
+	o := w.opts()
+	o.Wait = time.Hour
+	r := discoverOK(t, o, "jan@wp.pl")
 	if r.Settings.Source != mailcfg.SourceBundled || r.Provider == nil || r.Provider.ID != "wp.pl" {
 		t.Fatalf("got %+v", r)
-	}
-	if d := time.Since(start); d > 250*time.Millisecond {
-		t.Errorf("bundled answer took %v", d)
 	}
 	if q, req := w.dns.Queries(), w.web.Requests(); len(q)+len(req) > 0 {
 		t.Errorf("bundled answer used the network: %v %v", q, req)
@@ -428,7 +445,8 @@ func TestPriority(t *testing.T) {
 	}
 }
 
-// A hanging source does not delay the answer past the cap.
+// A hanging source does not delay the answer past the cap: the cap, not
+// the source's own fetch timeout, cuts it, and the lower answer is used.
 func TestHangingSourceIsCapped(t *testing.T) {
 	w := newWorld(t)
 	w.web.Handle(autoconfigURL, w.web.Hang())
@@ -441,11 +459,19 @@ func TestHangingSourceIsCapped(t *testing.T) {
 	if r.Settings.Source != mailcfg.SourceISPDB {
 		t.Errorf("source %s", r.Settings.Source)
 	}
-	if d < 450*time.Millisecond || d > 1500*time.Millisecond {
-		t.Errorf("took %v, want about the 500ms cap", d)
+	// A timer never fires early, so this bound is exact: the better source
+	// was waited for up to the cap.
+	if d < o.Wait {
+		t.Errorf("took %v, less than the %v cap: the hanging source was not waited for", d, o.Wait)
 	}
-	if !strings.Contains(tried(r), "no answer within 500ms") {
-		t.Errorf("report does not show the hanging source:\n%s", tried(r))
+	cut := false
+	for _, a := range r.Tried {
+		if a.URL == autoconfigURL {
+			cut = a.Err == "no answer within 500ms"
+		}
+	}
+	if !cut {
+		t.Errorf("the hanging source was not cut by the cap:\n%s", tried(r))
 	}
 }
 
@@ -455,7 +481,7 @@ func TestEverythingHangs(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	w.dns.DelayAll(discovertest.Forever)
-	for _, u := range []string{autoconfigURL, wellKnownURL, ispdbURL, httpAutoconfig} {
+	for _, u := range []string{autoconfigURL, wellKnownURL, ispdbURL, httpAutoconfig, adURL, adRootURL, adHTTPURL} {
 		w.web.Handle(u, w.web.Hang())
 	}
 	o := w.opts()
@@ -464,41 +490,37 @@ func TestEverythingHangs(t *testing.T) {
 		<-ctx.Done()
 		return ctx.Err()
 	}
-	start := time.Now()
 	r, err := discover.Discover(context.Background(), email, o)
-	d := time.Since(start)
 	if !errors.Is(err, mailcfg.ErrNotFound) {
 		t.Errorf("err = %v", err)
 	}
-	if d > discover.DefaultWait+500*time.Millisecond {
-		t.Errorf("took %v", d)
-	}
+	// Each source's own timeout (5 s) is longer than the cap, so a source
+	// reported as cut at 4 s was cut by the cap.
 	hung := 0
 	for _, a := range r.Tried {
 		if strings.HasPrefix(a.Err, "no answer within 4s") {
 			hung++
 		}
 	}
-	if hung != 4+1+6 { // four URLs, MX, six SRV services
-		t.Errorf("%d sources hung, want 11:\n%s", hung, tried(r))
+	if hung != 4+1+6+4 { // four URLs, MX, six SRV services, Autodiscover's three URLs and SRV
+		t.Errorf("%d sources hung, want 15:\n%s", hung, tried(r))
 	}
 }
 
-// Offline (no DNS, no route): bundled or not found within a second.
+// Offline (no DNS, no route): bundled or not found as soon as every source
+// has failed on its own, never by waiting for the cap.
 func TestNoNetworkIsFast(t *testing.T) {
 	o := discover.Options{
 		Resolver:   discovertest.OfflineResolver(),
 		HTTPClient: discovertest.OfflineClient(),
 		Dialer:     discovertest.OfflineDialer{}, // the real prober, over a dead network
+		Wait:       time.Minute,
 	}
-	start := time.Now()
 	r, err := discover.Discover(context.Background(), email, o)
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("took %v", d)
-	}
 	if !errors.Is(err, mailcfg.ErrNotFound) {
 		t.Fatalf("err = %v", err)
 	}
+	wantNoneCut(t, r)
 	sources := map[mailcfg.Source]bool{}
 	for _, a := range r.Tried {
 		sources[a.Source] = true
@@ -527,14 +549,13 @@ func TestHostileResponses(t *testing.T) {
 	w.web.Handle("http://autoconfig."+domain+"/loop", discovertest.Redirect(httpAutoconfig))
 	w.dns.SRV("_imaps._tcp", domain, 0, 1, 993, "mail.hoster.example.pl")
 	w.dns.SRV("_submissions._tcp", domain, 0, 1, 465, "mail.hoster.example.pl")
-	start := time.Now()
-	r := discoverOK(t, w.opts(), email)
+	o := w.opts()
+	o.Wait = time.Minute
+	r := discoverOK(t, o, email)
 	if r.Settings.Source != mailcfg.SourceSRV {
 		t.Errorf("source %s", r.Settings.Source)
 	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("took %v", d)
-	}
+	wantNoneCut(t, r) // each hostile answer failed by itself, without the cap
 	report := tried(r)
 	for _, want := range []string{"XML syntax error", "redirects", "larger than"} {
 		if !strings.Contains(report, want) {
@@ -582,13 +603,14 @@ func TestCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	time.AfterFunc(200*time.Millisecond, cancel)
-	start := time.Now()
-	r, err := discover.Discover(ctx, email, w.opts())
+	o := w.opts()
+	o.Wait = time.Hour // only the cancel can end it
+	r, err := discover.Discover(ctx, email, o)
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v\n%s", err, tried(r))
 	}
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("took %v", d)
+	if !strings.Contains(tried(r), "cancelled") {
+		t.Errorf("no source shows the cancel:\n%s", tried(r))
 	}
 	// Stream closes when its context ends.
 	ctx2, cancel2 := context.WithCancel(context.Background())
@@ -596,7 +618,7 @@ func TestCancel(t *testing.T) {
 	cancel2()
 	select {
 	case <-ch:
-	case <-time.After(time.Second):
+	case <-time.After(20 * time.Second): // a hang, not a speed, bound
 		t.Error("Stream did not close after cancel")
 	}
 }
@@ -604,14 +626,13 @@ func TestCancel(t *testing.T) {
 // Nothing anywhere: not found quickly, with every source in the report.
 func TestNotFound(t *testing.T) {
 	w := newWorld(t)
-	start := time.Now()
-	r, err := discover.Discover(context.Background(), email, w.opts())
+	o := w.opts()
+	o.Wait = time.Minute
+	r, err := discover.Discover(context.Background(), email, o)
 	if !errors.Is(err, mailcfg.ErrNotFound) {
 		t.Fatalf("err = %v", err)
 	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("took %v", d)
-	}
+	wantNoneCut(t, r)
 	if len(r.Tried) < 10 {
 		t.Errorf("report too short:\n%s", tried(r))
 	}

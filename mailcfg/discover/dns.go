@@ -32,7 +32,7 @@ func (e *engine) mxJob(ctx context.Context) {
 			continue
 		}
 		rec := e.log.begin(mailcfg.SourceMX, "table:MX "+h+" → "+p.ID)
-		s := p.Settings(e.addr, e.proto)
+		s := p.SettingsForMX(e.addr, e.proto, h)
 		s.Source = mailcfg.SourceMX
 		err := e.checkAllowed(s)
 		e.log.end(rec, err)
@@ -59,15 +59,41 @@ func (e *engine) mxJob(ctx context.Context) {
 	if _, rest, ok := strings.Cut(first, "."); ok && strings.HasSuffix(rest, "."+base) {
 		sub = rest
 	}
+	// ISPDB's entries for hosters' MX domains (your-server.de,
+	// secureserver.net…) are in the table: they answer without the network.
 	if sub != "" {
 		go e.fetchJob(ctx, rankMXSubAutoconfig, mailcfg.SourceMX, "https://autoconfig."+sub+"/mail/config-v1.1.xml"+q)
-		go e.fetchJob(ctx, rankMXSubISPDB, mailcfg.SourceMX, ISPDBURL+sub)
+		if !e.mxDomainFromTable(ctx, rankMXSubISPDB, sub) {
+			go e.fetchJob(ctx, rankMXSubISPDB, mailcfg.SourceMX, ISPDBURL+sub)
+		}
 	} else {
 		e.send(ctx, rankMXSubAutoconfig, nil)
 		e.send(ctx, rankMXSubISPDB, nil)
 	}
 	go e.fetchJob(ctx, rankMXBaseAutoconfig, mailcfg.SourceMX, "https://autoconfig."+base+"/mail/config-v1.1.xml"+q)
-	e.fetchJob(ctx, rankMXBaseISPDB, mailcfg.SourceMX, ISPDBURL+base)
+	if !e.mxDomainFromTable(ctx, rankMXBaseISPDB, base) {
+		e.fetchJob(ctx, rankMXBaseISPDB, mailcfg.SourceMX, ISPDBURL+base)
+	}
+}
+
+// mxDomainFromTable answers rank r from the table's entry for an MX host's
+// domain, as the ISPDB lookup of that domain would; false when the table
+// has none (or the policy refuses its servers), and the network is asked.
+func (e *engine) mxDomainFromTable(ctx context.Context, r rank, d string) bool {
+	p := e.table.ByDomain(d)
+	if p == nil {
+		return false
+	}
+	rec := e.log.begin(mailcfg.SourceMX, "table:"+d+" → "+p.ID)
+	s := p.Settings(e.addr, e.proto)
+	s.Source = mailcfg.SourceMX
+	err := e.checkAllowed(s)
+	e.log.end(rec, err)
+	if err != nil {
+		return false
+	}
+	e.send(ctx, r, &candidate{settings: s, provider: p})
+	return true
 }
 
 // lookupMX returns the MX host names, most preferred first (the resolver

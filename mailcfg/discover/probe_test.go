@@ -147,18 +147,21 @@ func TestProbe(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			srv := startMailServer(t, c.cfg, c.implicit, c.greeting, c.answers)
-			ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+			// Only the silent server needs the deadline to end the probe; the
+			// others get one long enough for a loaded machine, so the test
+			// proves the outcome and not the speed.
+			limit := 30 * time.Second
+			if c.errHas == "timeout" {
+				limit = 500 * time.Millisecond
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), limit)
 			defer cancel()
-			start := time.Now()
 			err := discover.Probe(ctx, dialTo(srv.ln.Addr().String()), ca.Pool, "mail.kancelaria.pl", c.port, c.sec)
 			if (err == nil) != c.ok {
 				t.Errorf("err = %v, want ok=%v", err, c.ok)
 			}
 			if c.errHas != "" && (err == nil || !strings.Contains(err.Error(), c.errHas)) {
 				t.Errorf("err = %v, want one about %q", err, c.errHas)
-			}
-			if d := time.Since(start); d > time.Second {
-				t.Errorf("took %v", d)
 			}
 			for _, l := range srv.lines() {
 				u := strings.ToUpper(l)

@@ -30,7 +30,7 @@ func writeFileAtomic(path string, data []byte) error {
 	if err := f.Chmod(0o600); err != nil && runtime.GOOS != "windows" {
 		return err
 	}
-	if _, err := f.Write(data); err != nil {
+	if _, err := writeData(f, data); err != nil {
 		return err
 	}
 	if err := f.Sync(); err != nil {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/urlcheck"
 )
 
@@ -189,6 +190,12 @@ func (c *Client) httpClient() *http.Client {
 // (honouring Retry-After), and signing in again once after a 401. It
 // returns the receipt or an *Error.
 func (c *Client) CreateMailbox(ctx context.Context, key string, sub Submission) (Receipt, error) {
+	return c.write(ctx, http.MethodPost, MailboxesPath, key, "", sub)
+}
+
+// write sends one submission as a POST (creation) or a PUT (replacement,
+// guarded by ifMatch) with the retries of CreateMailbox.
+func (c *Client) write(ctx context.Context, method, path, key, ifMatch string, sub Submission) (Receipt, error) {
 	base, err := CheckBaseURL(c.BaseURL)
 	if err != nil {
 		return Receipt{}, &Error{Kind: KindConfig, Err: err, Message: messages[KindConfig]}
@@ -226,7 +233,7 @@ func (c *Client) CreateMailbox(ctx context.Context, key string, sub Submission) 
 		if c.OnAttempt != nil {
 			c.OnAttempt(attempt)
 		}
-		rec, e := c.post(ctx, hc, base+MailboxesPath, key, token, body, info, now)
+		rec, e := c.post(ctx, hc, method, base+path, key, ifMatch, token, body, info, now)
 		if e == nil {
 			return rec, nil
 		}
@@ -267,7 +274,7 @@ func tokenErr(ctx context.Context, err error) *Error {
 }
 
 // post makes one request and classifies the answer.
-func (c *Client) post(ctx context.Context, hc *http.Client, url, key, token string, body []byte,
+func (c *Client) post(ctx context.Context, hc *http.Client, method, url, key, ifMatch, token string, body []byte,
 	info ClientInfo, now func() time.Time) (Receipt, *Error) {
 	timeout := c.RequestTimeout
 	if timeout <= 0 {
@@ -276,12 +283,15 @@ func (c *Client) post(ctx context.Context, hc *http.Client, url, key, token stri
 	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
 	if err != nil {
 		return Receipt{}, newError(KindConfig, 0, err)
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Idempotency-Key", key)
+	if ifMatch != "" {
+		req.Header.Set("If-Match", ifMatch)
+	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("Accept-Language", acceptLanguage(c.Lang))
@@ -300,11 +310,11 @@ func (c *Client) post(ctx context.Context, hc *http.Client, url, key, token stri
 		// or may not exist; the retry with the same key tells.
 		return Receipt{}, transportError(parent, err)
 	}
-	return classify(resp, data, now)
+	return classify(resp, data, now, method == http.MethodPut)
 }
 
 // classify maps an answer to a receipt or an error (see docs/infino-api.md).
-func classify(resp *http.Response, data []byte, now func() time.Time) (Receipt, *Error) {
+func classify(resp *http.Response, data []byte, now func() time.Time, replace bool) (Receipt, *Error) {
 	st := resp.StatusCode
 	var eb errorBody
 	if st >= 300 {
@@ -327,7 +337,10 @@ func classify(resp *http.Response, data []byte, now func() time.Time) (Receipt, 
 			e := newError(KindUnavailable, st, fmt.Errorf("unreadable answer: %v", err))
 			return Receipt{}, e
 		}
-		r.Replayed = st == http.StatusOK || strings.EqualFold(resp.Header.Get("Idempotent-Replayed"), "true")
+		r.Replayed = (st == http.StatusOK && !replace) || strings.EqualFold(resp.Header.Get("Idempotent-Replayed"), "true")
+		if r.ETag == "" {
+			r.ETag = serverText(resp.Header.Get("ETag"), 200)
+		}
 		return r, nil
 	case st == http.StatusBadRequest:
 		e := fail(KindInvalid)
@@ -342,7 +355,14 @@ func classify(resp *http.Response, data []byte, now func() time.Time) (Receipt, 
 	case st == http.StatusForbidden:
 		return Receipt{}, fail(KindForbidden)
 	case st == http.StatusConflict && eb.Error == "mailbox_exists":
-		return Receipt{}, fail(KindExists)
+		e := fail(KindExists)
+		e.Mailbox = eb.Mailbox.clean()
+		return Receipt{}, e
+	case replace && (st == http.StatusPreconditionFailed || st == http.StatusNotFound):
+		// The mailbox changed (or went) since its ETag was read.
+		e := fail(KindChanged)
+		e.Mailbox = eb.Mailbox.clean()
+		return Receipt{}, e
 	case st == http.StatusConflict && eb.Error == "request_in_progress":
 		// The same key is still being processed (an earlier attempt whose
 		// answer was lost): ask again shortly.
@@ -353,6 +373,12 @@ func classify(resp *http.Response, data []byte, now func() time.Time) (Receipt, 
 		e := fail(KindUnavailable)
 		e.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), now)
 		return Receipt{}, e
+	case !replace && (st == http.StatusNotFound || st == http.StatusMethodNotAllowed):
+		// Nothing at this address takes mailboxes: the Infino address (or
+		// a proxy in the way) is wrong, not the settings. It waits.
+		e := fail(KindConfig)
+		e.Message = noAPIMessage
+		return Receipt{}, e
 	case st >= 300 && st < 400:
 		e := fail(KindRejected)
 		e.Err = fmt.Errorf("unexpected redirect to %q (not followed)", resp.Header.Get("Location"))
@@ -360,6 +386,11 @@ func classify(resp *http.Response, data []byte, now func() time.Time) (Receipt, 
 	default:
 		return Receipt{}, fail(KindRejected)
 	}
+}
+
+var noAPIMessage = mailcfg.Text{
+	PL: "Pod tym adresem Infino nie ma usługi przyjmującej skrzynki (HTTP 404), więc ustawień nie przyjęto. Sprawdź adres Infino albo przekaż tę wiadomość działowi IT; ustawienia czekają w skrzynce nadawczej.",
+	EN: "There is no mailbox service at this Infino address (HTTP 404), so the settings were not taken. Check the Infino address or pass this message on to your IT department; the settings are waiting in the outbox.",
 }
 
 // retryAfter reads Retry-After: delta-seconds or an HTTP date.

@@ -43,17 +43,27 @@ const (
 	KindConfig Kind = "config"
 	// KindCancelled: the caller's context ended. It waits.
 	KindCancelled Kind = "cancelled"
+	// KindSignInSetup: Infino's authorization server is not set up the way
+	// the app needs (no metadata, another issuer, no refresh token, the
+	// scope not granted). Nothing was sent; it waits until IT fixes it.
+	KindSignInSetup Kind = "signin_setup"
+	// KindLocalStorage: the app could not write to its own folder (disk
+	// full, read-only), so the submission could not be kept for later.
+	KindLocalStorage Kind = "local_storage"
+	// KindChanged: the mailbox to be replaced was changed or removed at
+	// Infino since it was looked at (412 or 404 to PUT); nothing replaced.
+	KindChanged Kind = "mailbox_changed"
 )
 
 // Kinds lists every kind.
 var Kinds = []Kind{KindUnavailable, KindTLS, KindSignIn, KindUnauthorized, KindInvalid, KindExists,
-	KindForbidden, KindRejected, KindConfig, KindCancelled}
+	KindForbidden, KindRejected, KindConfig, KindCancelled, KindSignInSetup, KindLocalStorage, KindChanged}
 
 // Keeps reports whether a submission that failed this way stays in the
 // outbox to be retried later (true), or is finished (false).
 func (k Kind) Keeps() bool {
 	switch k {
-	case KindUnavailable, KindTLS, KindSignIn, KindUnauthorized, KindCancelled, KindConfig:
+	case KindUnavailable, KindTLS, KindSignIn, KindUnauthorized, KindCancelled, KindConfig, KindSignInSetup:
 		return true
 	}
 	return false
@@ -70,6 +80,9 @@ type Error struct {
 	Fields mailcfg.ValidationError
 	// RetryAfter is what Infino asked to wait (429/503), zero if nothing.
 	RetryAfter time.Duration
+	// Mailbox is the mailbox Infino named in a 409 mailbox_exists or a
+	// 412 answer (nil if it named none).
+	Mailbox *MailboxInfo
 	// Message is what a person is told.
 	Message mailcfg.Text
 	// Err is the underlying error (network, TLS, JSON). Its text may hold
@@ -148,6 +161,15 @@ var messages = map[Kind]mailcfg.Text{
 	KindCancelled: {
 		PL: "Przerwano. Ustawienia czekają w skrzynce nadawczej.",
 		EN: "Stopped. The settings are waiting in the outbox."},
+	KindSignInSetup: {
+		PL: "Logowanie do Infino nie jest skonfigurowane tak, jak wymaga tego aplikacja. Niczego nie wysłano; ustawienia czekają w skrzynce nadawczej. Przekaż tę wiadomość działowi IT lub pomocy Infino.",
+		EN: "Signing in to Infino is not set up the way this app needs. Nothing was sent; the settings are waiting in the outbox. Pass this message on to your IT department or Infino support."},
+	KindLocalStorage: {
+		PL: "Nie udało się zapisać ustawień na tym komputerze (brak miejsca na dysku lub folder tylko do odczytu), więc nie można ich zachować na później. Zwolnij miejsce i wyślij ponownie.",
+		EN: "The settings could not be saved on this computer (not enough disk space, or a read-only folder), so they cannot be kept for later. Free some space and send them again."},
+	KindChanged: {
+		PL: "Skrzynka została w międzyczasie zmieniona lub usunięta w Infino; niczego nie zastąpiono. Wyślij ustawienia ponownie.",
+		EN: "The mailbox was changed or removed in Infino in the meantime; nothing was replaced. Send the settings again."},
 }
 
 // Message returns the sentence for a kind.

@@ -88,44 +88,52 @@ func FuzzClassify(f *testing.F) {
 		h.Set("Retry-After", retry)
 		h.Set("Idempotent-Replayed", replayed)
 		h.Set("Location", loc)
-		rec, e := classify(&http.Response{StatusCode: st, Header: h}, body, fuzzClock)
-		if e == nil {
-			if rec.ID == "" || (st != 200 && st != 201) {
-				t.Fatalf("HTTP %d accepted as %+v", st, rec)
-			}
-			if st == 200 && !rec.Replayed {
-				t.Fatal("a 200 is a replay")
-			}
-			return
-		}
-		if rec != (Receipt{}) {
-			t.Fatalf("receipt %+v with error %v", rec, e)
-		}
-		if !slices.Contains(Kinds, e.Kind) || e.Message.EN == "" || e.Message.PL == "" || e.Status != st {
-			t.Fatalf("HTTP %d: bad error %#v", st, e)
-		}
-		if e.RetryAfter < 0 || e.RetryAfter > 24*time.Hour {
-			t.Fatalf("Retry-After %q gave %v", retry, e.RetryAfter)
-		}
-		if e.RetryAfter != 0 && e.Kind != KindUnavailable {
-			t.Fatalf("Retry-After on a %s error", e.Kind)
-		}
-		if (st == 429 || st >= 500) && e.Kind != KindUnavailable {
-			t.Fatalf("HTTP %d is %s, not retried", st, e.Kind)
-		}
-		if len(e.Fields) > 0 {
-			if st != 400 || e.Kind != KindInvalid {
-				t.Fatalf("field errors on HTTP %d %s", st, e.Kind)
-			}
-			for _, fe := range e.Fields {
-				if strings.TrimSpace(fe.Field) == "" || fe.Field != strings.TrimSpace(fe.Field) {
-					t.Fatalf("field error without a field: %+v", fe)
+		for _, replace := range []bool{false, true} {
+			rec, e := classify(&http.Response{StatusCode: st, Header: h}, body, fuzzClock, replace)
+			if e == nil {
+				if rec.ID == "" || (st != 200 && st != 201) {
+					t.Fatalf("HTTP %d accepted as %+v", st, rec)
 				}
+				if st == 200 && !rec.Replayed && !replace {
+					t.Fatal("a 200 to a POST is a replay")
+				}
+				continue
 			}
-		} else if e.Kind == KindInvalid {
-			t.Fatal("KindInvalid without field errors")
+			if rec != (Receipt{}) {
+				t.Fatalf("receipt %+v with error %v", rec, e)
+			}
+			if !slices.Contains(Kinds, e.Kind) || e.Message.EN == "" || e.Message.PL == "" || e.Status != st {
+				t.Fatalf("HTTP %d: bad error %#v", st, e)
+			}
+			if e.RetryAfter < 0 || e.RetryAfter > 24*time.Hour {
+				t.Fatalf("Retry-After %q gave %v", retry, e.RetryAfter)
+			}
+			if e.RetryAfter != 0 && e.Kind != KindUnavailable {
+				t.Fatalf("Retry-After on a %s error", e.Kind)
+			}
+			if (st == 429 || st >= 500) && e.Kind != KindUnavailable {
+				t.Fatalf("HTTP %d is %s, not retried", st, e.Kind)
+			}
+			if len(e.Fields) > 0 {
+				if st != 400 || e.Kind != KindInvalid {
+					t.Fatalf("field errors on HTTP %d %s", st, e.Kind)
+				}
+				for _, fe := range e.Fields {
+					if strings.TrimSpace(fe.Field) == "" || fe.Field != strings.TrimSpace(fe.Field) {
+						t.Fatalf("field error without a field: %+v", fe)
+					}
+				}
+			} else if e.Kind == KindInvalid {
+				t.Fatal("KindInvalid without field errors")
+			}
+			if e.Kind == KindChanged && !replace {
+				t.Fatal("a POST answered as a changed mailbox")
+			}
+			if e.Mailbox != nil && !mailboxIDOK(e.Mailbox.ID) {
+				t.Fatalf("mailbox id %q kept", e.Mailbox.ID)
+			}
+			_ = e.Error()
 		}
-		_ = e.Error()
 	})
 }
 
@@ -237,6 +245,11 @@ func FuzzOutboxEntry(f *testing.F) {
 	f.Add(bytes.Replace(b, []byte(`"v":1`), []byte(`"v":1,"secret":{"password":"x"}`), 1))
 	f.Add(bytes.Replace(b, []byte(`"createdAt":"2026-03-01T11:59:00Z"`), []byte(`"createdAt":"2026-03-01T13:59:00+02:00"`), 1))
 	f.Add(b[:len(b)/2])
+	f.Add(bytes.Replace(b, []byte(`"v":1`), []byte(`"v":1,"op":"replace","mailboxId":"mbx_000123","ifMatch":"\"mbx_000123-v1\""`), 1))
+	f.Add(bytes.Replace(b, []byte(`"v":1`), []byte(`"v":1,"op":"replace","mailboxId":"../x","ifMatch":"e"`), 1))
+	f.Add(bytes.Replace(b, []byte(`"v":1`), []byte(`"v":1,"op":"replace","mailboxId":"m1","ifMatch":"e","replaceIfExists":true`), 1))
+	f.Add(bytes.Replace(b, []byte(`"v":1`), []byte(`"v":1,"op":"delete"`), 1))
+	f.Add(bytes.Replace(b, []byte(`"v":1`), []byte(`"v":1,"replaceIfExists":true`), 1))
 	f.Add([]byte(``))
 	f.Add([]byte(`null`))
 	f.Add([]byte("{}\n{}"))
@@ -255,6 +268,14 @@ func FuzzOutboxEntry(f *testing.F) {
 			if e.check(fuzzEntryID) != nil || e.Version != entryVersion || e.ID != fuzzEntryID {
 				t.Fatalf("accepted %+v", e)
 			}
+		case errors.Is(err, errNewerEntry):
+			// A newer version's entry is left alone, intact and unreported.
+			entries, problems, lerr := o.List(context.Background())
+			kept, rerr := os.ReadFile(name)
+			if lerr != nil || len(entries) != 0 || len(problems) != 0 || rerr != nil || !bytes.Equal(kept, data) {
+				t.Fatalf("newer entry: %v %v %v %v", entries, problems, lerr, rerr)
+			}
+			return
 		case !errors.As(err, &ce):
 			t.Fatalf("read: %v (%T), not a corrupt-file error", err, err)
 		}

@@ -21,13 +21,19 @@ import (
 	"infino.legal/mailbox/mailcfg/secrets"
 )
 
-// Outbox file names: <id>.json is an entry waiting to be sent; <id>.done an
-// entry Infino has answered whose secret is being deleted; <name>.corrupt-…
-// a file that could not be read, moved aside; .lock serialises senders.
+// Outbox file names: <id>.json is an entry waiting to be sent; <id>.adding
+// marks an entry being added (its secret may be in the store before the
+// entry is written); <id>.done an entry Infino has answered whose secret is
+// being deleted; quarantine/ holds files that could not be read, each with a
+// .reason file; <name>.corrupt-… is where older versions moved those;
+// .lock serialises senders.
 const (
 	entrySuffix   = ".json"
+	addSuffix     = ".adding"
 	doneSuffix    = ".done"
 	corruptMarker = ".corrupt-"
+	quarantineDir = "quarantine"
+	reasonSuffix  = ".reason"
 	lockName      = ".lock"
 	// staleTmp: temporary files older than this are left-overs of a crash.
 	staleTmp = time.Hour
@@ -76,7 +82,19 @@ type Entry struct {
 	NextAttempt time.Time `json:"nextAttempt,omitzero"`
 	// LastError says why it is still waiting.
 	LastError *EntryError `json:"lastError,omitempty"`
+	// Op is "" (create the mailbox: POST) or OpReplace (replace the
+	// settings of the existing mailbox MailboxID: PUT with If-Match).
+	Op        string `json:"op,omitempty"`
+	MailboxID string `json:"mailboxId,omitempty"`
+	IfMatch   string `json:"ifMatch,omitempty"`
+	// ReplaceIfExists: the user consented beforehand to replace what
+	// Infino keeps if it already has the mailbox (a creation only).
+	ReplaceIfExists bool `json:"replaceIfExists,omitempty"`
 }
+
+// OpReplace is the Op of an entry that replaces an existing mailbox's
+// settings.
+const OpReplace = "replace"
 
 // EntryError is the reason an entry is still waiting.
 type EntryError struct {
@@ -105,6 +123,12 @@ func (e Entry) check(id string) error {
 		return errors.New("no idempotency key")
 	case e.Settings.Email == "":
 		return errors.New("no settings")
+	case e.Op != "" && e.Op != OpReplace:
+		return fmt.Errorf("unknown op %q", e.Op)
+	case e.Op == OpReplace && (!mailboxIDOK(e.MailboxID) || e.IfMatch == ""):
+		return errors.New("a replacement without mailbox id or ETag")
+	case e.Op == OpReplace && e.ReplaceIfExists:
+		return errors.New("a replacement that would replace again")
 	}
 	if _, err := CheckBaseURL(e.InfinoURL); err != nil {
 		return err
@@ -129,7 +153,7 @@ type Problem struct {
 
 func (p Problem) Error() string {
 	if p.Original != "" {
-		return fmt.Sprintf("outbox file %s could not be read (%v); moved aside to %s", p.Original, p.Err, p.File)
+		return fmt.Sprintf("outbox file %s could not be read (%v); quarantined as %s, its secret removed", p.Original, p.Err, p.File)
 	}
 	return fmt.Sprintf("outbox file %s could not be read earlier and was moved aside", p.File)
 }
@@ -192,30 +216,82 @@ func (o *Outbox) Lock(ctx context.Context) (unlockFn func(), err error) {
 	}
 }
 
-// Add writes a new entry: first its secret into the Store, then the entry
-// file. A crash in between leaves a secret without an entry (harmless, in
-// the keyring), never an entry without its secret.
+// Add writes a new entry; the caller holds the lock. First a marker
+// <id>.adding, then the secret into the Store, then the entry file, then the
+// marker goes. A crash in between leaves the marker, and Sweep removes the
+// secret it stands for; so neither an entry without its secret nor a secret
+// without its entry outlives a crash. A file that cannot be written (disk
+// full, read-only folder) is an *Error of KindLocalStorage and leaves
+// nothing behind.
 func (o *Outbox) Add(ctx context.Context, e Entry, s Secret) error {
 	if !uuidRE.MatchString(e.ID) {
 		return fmt.Errorf("outbox: bad entry id %q", e.ID)
 	}
 	if err := o.mkdir(); err != nil {
-		return err
+		return localError(err)
 	}
 	data, err := json.Marshal(s)
 	if err != nil {
 		return err
 	}
+	marker := o.path(e.ID, addSuffix)
+	if err := writeFileAtomic(marker, nil); err != nil {
+		return localError(err)
+	}
 	if err := o.store.Set(ctx, SecretKey(e.ID), string(data)); err != nil {
+		_ = removeDurable(marker)
 		return storeError(err)
 	}
 	e.Version = entryVersion
 	e.SecretType = s.Type
 	if err := o.write(e); err != nil {
 		_ = o.store.Delete(context.WithoutCancel(ctx), SecretKey(e.ID))
-		return err
+		_ = removeDurable(marker)
+		return localError(err)
 	}
+	_ = removeDurable(marker) // a marker beside its entry is harmless: Sweep drops it
 	return nil
+}
+
+// Sweep removes what a killed writer left behind: the secret of every
+// marker without an entry, the markers, and temporary files. The caller
+// holds the lock. It returns how many secrets it removed.
+func (o *Outbox) Sweep(ctx context.Context) (int, error) {
+	des, err := os.ReadDir(o.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	removed := 0
+	for _, de := range des {
+		if strings.HasPrefix(de.Name(), tmpPrefix) {
+			// Every write into this directory holds the lock, so a
+			// temporary file now is one a killed writer left.
+			if err := os.Remove(filepath.Join(o.dir, de.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return removed, err
+			}
+			continue
+		}
+		id, ok := strings.CutSuffix(de.Name(), addSuffix)
+		if !ok || !uuidRE.MatchString(id) {
+			continue
+		}
+		if _, err := os.Stat(o.path(id, entrySuffix)); err != nil {
+			if !errors.Is(err, fs.ErrNotExist) {
+				return removed, err
+			}
+			if err := o.store.Delete(ctx, SecretKey(id)); err != nil && !errors.Is(err, secrets.ErrNotFound) {
+				return removed, storeError(err)
+			}
+			removed++
+		}
+		if err := removeDurable(o.path(id, addSuffix)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return removed, err
+		}
+	}
+	return removed, nil
 }
 
 func (o *Outbox) write(e Entry) error {
@@ -294,6 +370,12 @@ func (o *Outbox) read(id string) (Entry, error) {
 	if err != nil {
 		return Entry{}, err
 	}
+	var v struct {
+		Version int `json:"v"`
+	}
+	if json.Unmarshal(data, &v) == nil && v.Version > entryVersion {
+		return Entry{}, errNewerEntry
+	}
 	var e Entry
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -309,15 +391,20 @@ func (o *Outbox) read(id string) (Entry, error) {
 	return e, nil
 }
 
+// errNewerEntry: the entry was written by a newer version of the app; it
+// is left alone for that version.
+var errNewerEntry = errors.New("outbox entry of a newer version")
+
 type corruptError struct{ err error }
 
 func (e *corruptError) Error() string { return e.err.Error() }
 func (e *corruptError) Unwrap() error { return e.err }
 
 // List returns the waiting entries, oldest first. On the way it finishes
-// completions a crash interrupted, removes stale temporary files, and moves
-// unreadable entry files aside; those, and the ones moved aside earlier,
-// come back as problems.
+// completions a crash interrupted, removes stale temporary files, and
+// quarantines unreadable entry files (and files older versions moved
+// aside): each is moved to quarantine/ with a .reason file, its secret is
+// removed from the store, and it comes back as a Problem this once.
 func (o *Outbox) List(ctx context.Context) ([]Entry, []Problem, error) {
 	des, err := os.ReadDir(o.dir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -336,7 +423,14 @@ func (o *Outbox) List(ctx context.Context) ([]Entry, []Problem, error) {
 				os.Remove(filepath.Join(o.dir, name))
 			}
 		case strings.Contains(name, corruptMarker):
-			problems = append(problems, Problem{File: filepath.Join(o.dir, name)})
+			id, _, _ := strings.Cut(name, ".")
+			p, err := o.quarantine(ctx, name, id, errors.New("moved aside earlier as unreadable"))
+			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return nil, nil, err
+			}
+			if err == nil {
+				problems = append(problems, p)
+			}
 		case strings.HasSuffix(name, doneSuffix):
 			id := strings.TrimSuffix(name, doneSuffix)
 			if uuidRE.MatchString(id) {
@@ -357,10 +451,13 @@ func (o *Outbox) List(ctx context.Context) ([]Entry, []Problem, error) {
 			switch {
 			case rerr == nil:
 				entries = append(entries, e)
-			case errors.Is(rerr, fs.ErrNotExist):
-				// completed by another process meanwhile
+			case errors.Is(rerr, fs.ErrNotExist), errors.Is(rerr, errNewerEntry):
+				// completed by another process meanwhile, or not ours to read
 			case errors.As(rerr, &ce) || !uuidRE.MatchString(id):
-				p, err := o.moveAside(name, rerr)
+				p, err := o.quarantine(ctx, name, id, rerr)
+				if errors.Is(err, fs.ErrNotExist) {
+					continue // another process quarantined it first
+				}
 				if err != nil {
 					return nil, nil, err
 				}
@@ -380,11 +477,45 @@ func (o *Outbox) List(ctx context.Context) ([]Entry, []Problem, error) {
 	return entries, problems, nil
 }
 
-func (o *Outbox) moveAside(name string, cause error) (Problem, error) {
+// quarantine moves an unreadable file into quarantine/ with a .reason file
+// beside it, and removes the secret of entry id (if id is one): an entry
+// that cannot be read can never be sent, and its secret must not stay in
+// the keyring for ever.
+func (o *Outbox) quarantine(ctx context.Context, name, id string, cause error) (Problem, error) {
+	qdir := filepath.Join(o.dir, quarantineDir)
+	if err := os.MkdirAll(qdir, 0o700); err != nil {
+		return Problem{}, err
+	}
 	from := filepath.Join(o.dir, name)
-	to := from + corruptMarker + o.now().UTC().Format("20060102T150405.000000000Z")
+	to := filepath.Join(qdir, name+"."+o.now().UTC().Format("20060102T150405.000000000Z"))
 	if err := renameDurable(from, to); err != nil {
 		return Problem{}, err
 	}
+	secretNote := "it named no outbox entry, so no secret was removed"
+	if uuidRE.MatchString(id) {
+		secretNote = "its secret (" + SecretKey(id) + ") was removed from the keyring"
+		if err := o.store.Delete(context.WithoutCancel(ctx), SecretKey(id)); err != nil && !errors.Is(err, secrets.ErrNotFound) {
+			secretNote = "its secret (" + SecretKey(id) + ") could not be removed from the keyring: " + err.Error()
+		}
+	}
+	reason := fmt.Sprintf("%s\nwas %s\nquarantined %s because it could not be read: %v\n%s\n",
+		filepath.Base(to), from, o.now().UTC().Format(time.RFC3339), cause, secretNote)
+	_ = writeFileAtomic(to+reasonSuffix, []byte(reason)) // best effort: the disk may be full
 	return Problem{File: to, Original: from, Err: cause}, nil
+}
+
+// Quarantined lists the files in quarantine/ (without their .reason
+// files).
+func (o *Outbox) Quarantined() ([]string, error) {
+	des, err := os.ReadDir(filepath.Join(o.dir, quarantineDir))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	var out []string
+	for _, de := range des {
+		if !strings.HasSuffix(de.Name(), reasonSuffix) && !strings.HasPrefix(de.Name(), tmpPrefix) {
+			out = append(out, filepath.Join(o.dir, quarantineDir, de.Name()))
+		}
+	}
+	return out, err
 }

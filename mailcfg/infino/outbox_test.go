@@ -92,16 +92,18 @@ func TestOutboxInterruptedCompletionIsFinished(t *testing.T) {
 	}
 }
 
-func TestOutboxCorruptFileMovedAsideAndReported(t *testing.T) {
+func TestOutboxCorruptFileQuarantinedAndReportedOnce(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	ob := infino.NewOutbox(dir, secrets.NewMemory(), nil)
+	store := secrets.NewMemory()
+	ob := infino.NewOutbox(dir, store, nil)
 	good := testEntry()
 	if err := ob.Add(ctx, good, infino.PasswordSecret("pw-123456")); err != nil {
 		t.Fatal(err)
 	}
 	bad := infino.NewUUID()
 	os.WriteFile(filepath.Join(dir, bad+".json"), []byte(`{"v":1,"id":"`+bad+`","idempo`), 0o600) // torn write
+	store.Set(ctx, infino.SecretKey(bad), `{"type":"password","password":"stranded-1"}`)
 	wrongID := testEntry()
 	if err := ob.Add(ctx, wrongID, infino.PasswordSecret("pw-123456")); err != nil {
 		t.Fatal(err)
@@ -121,17 +123,45 @@ func TestOutboxCorruptFileMovedAsideAndReported(t *testing.T) {
 		t.Fatalf("problems %v", problems)
 	}
 	for _, p := range problems {
-		if p.Original == "" || p.Err == nil || !strings.Contains(p.File, ".corrupt-") || !strings.Contains(p.Error(), "moved aside") {
+		if p.Original == "" || p.Err == nil || filepath.Base(filepath.Dir(p.File)) != "quarantine" || !strings.Contains(p.Error(), "quarantined") {
 			t.Errorf("problem %+v", p)
 		}
 		if _, err := os.Stat(p.File); err != nil {
 			t.Errorf("moved file missing: %v", err)
 		}
+		reason, err := os.ReadFile(p.File + ".reason")
+		if err != nil || !strings.Contains(string(reason), "could not be read") {
+			t.Errorf("reason file: %v %q", err, reason)
+		}
 	}
-	// Reported again later (still there), but not moved twice.
-	_, problems, _ = ob.List(ctx)
-	if len(problems) != 3 || problems[0].Original != "" {
-		t.Fatalf("second list %v", problems)
+	// The secret of the unreadable entry is gone with it; the good one's stays.
+	if _, err := store.Get(ctx, infino.SecretKey(bad)); !errors.Is(err, secrets.ErrNotFound) {
+		t.Errorf("secret of the corrupt entry left in the store: %v", err)
+	}
+	if _, err := store.Get(ctx, infino.SecretKey(good.ID)); err != nil {
+		t.Errorf("secret of the good entry removed: %v", err)
+	}
+	// Reported once: later lists see only the good entry, and say so cleanly.
+	list, problems, err = ob.List(ctx)
+	if err != nil || len(problems) != 0 || len(list) != 1 {
+		t.Fatalf("second list %v %v %v", list, problems, err)
+	}
+	if q, err := ob.Quarantined(); err != nil || len(q) != 3 {
+		t.Fatalf("quarantined %v %v", q, err)
+	}
+
+	// A file an older version moved aside is quarantined and reported once too.
+	legacy := infino.NewUUID()
+	os.WriteFile(filepath.Join(dir, legacy+".json.corrupt-20260101T000000.000000000Z"), []byte(`{`), 0o600)
+	store.Set(ctx, infino.SecretKey(legacy), `{"type":"password","password":"stranded-2"}`)
+	if _, problems, _ = ob.List(ctx); len(problems) != 1 {
+		t.Fatalf("legacy: %v", problems)
+	}
+	if _, err := store.Get(ctx, infino.SecretKey(legacy)); !errors.Is(err, secrets.ErrNotFound) {
+		t.Errorf("secret of the legacy corrupt entry left: %v", err)
+	}
+	if _, problems, _ = ob.List(ctx); len(problems) != 0 {
+		t.Fatalf("legacy reported twice: %v", problems)
 	}
 }
 

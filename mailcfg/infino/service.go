@@ -75,6 +75,9 @@ const (
 	// StateFailed: not sent and not kept; Err says why (Fields for the
 	// form).
 	StateFailed State = "failed"
+	// StateReplaced: Infino replaced the settings of the existing mailbox
+	// (Replace).
+	StateReplaced State = "replaced"
 )
 
 // Outcome is the result of handing one submission over.
@@ -88,6 +91,9 @@ type Outcome struct {
 	Err error
 	// NextAttempt is when an automatic retry happens (StateQueued).
 	NextAttempt time.Time
+	// Existing is the mailbox Infino already holds (StateExists, when
+	// Infino named it): what Replace replaces.
+	Existing *MailboxInfo
 }
 
 // Kind is the kind of Err ("" when sent).
@@ -115,7 +121,14 @@ func (o Outcome) Message() mailcfg.Text {
 			PL: fmt.Sprintf("Gotowe: skrzynka %s została przekazana do Infino.", o.Email),
 			EN: fmt.Sprintf("Done: the mailbox %s has been handed to Infino.", o.Email)}
 	case StateExists:
+		if o.Existing != nil {
+			return existsReplaceable
+		}
 		return messages[KindExists]
+	case StateReplaced:
+		return mailcfg.Text{
+			PL: fmt.Sprintf("Gotowe: ustawienia skrzynki %s w Infino zostały zastąpione nowymi.", o.Email),
+			EN: fmt.Sprintf("Done: the settings of the mailbox %s in Infino have been replaced.", o.Email)}
 	}
 	var e *Error
 	if errors.As(o.Err, &e) && !e.Message.IsZero() {
@@ -128,6 +141,11 @@ func (o Outcome) Message() mailcfg.Text {
 		return messages[KindUnavailable]
 	}
 	return messages[KindRejected]
+}
+
+var existsReplaceable = mailcfg.Text{
+	PL: "Ta skrzynka jest już połączona z kontem Infino. Jeśli zmieniło się jej hasło lub logowanie, możesz zastąpić zapisane w Infino ustawienia tymi.",
+	EN: "This mailbox is already connected to the Infino account. If its password or sign-in has changed, you can replace the settings Infino keeps with these.",
 }
 
 // Service hands submissions to Infino through the outbox. Safe for
@@ -271,6 +289,19 @@ func (s *Service) SignedIn(ctx context.Context) (bool, error) {
 // submission to the outbox, sends it (with retries) and returns where it
 // ended up. verifiedAt is when verification succeeded (zero: now).
 func (s *Service) Submit(ctx context.Context, settings mailcfg.Settings, secret Secret, verifiedAt time.Time) Outcome {
+	return s.submit(ctx, settings, secret, verifiedAt, false)
+}
+
+// SubmitOrReplace is Submit with the user's consent, given beforehand, to
+// replace the settings and secret Infino keeps if it already has the
+// mailbox (infino-mailbox submit --replace): on a 409 that names the
+// mailbox the same outbox entry goes on as a replacement (Replace), also
+// when it is sent later from the outbox.
+func (s *Service) SubmitOrReplace(ctx context.Context, settings mailcfg.Settings, secret Secret, verifiedAt time.Time) Outcome {
+	return s.submit(ctx, settings, secret, verifiedAt, true)
+}
+
+func (s *Service) submit(ctx context.Context, settings mailcfg.Settings, secret Secret, verifiedAt time.Time, replace bool) Outcome {
 	settings = settings.Normalized()
 	out := Outcome{Email: settings.Email, State: StateFailed}
 	base, e := s.base()
@@ -306,7 +337,8 @@ func (s *Service) Submit(ctx context.Context, settings mailcfg.Settings, secret 
 	// "Send now", or submits again after a failure): the same submission
 	// goes out again under its key; different settings replace it.
 	if prev, old := s.pendingFor(ctx, base, settings.Email); prev != nil {
-		if old != nil && reflect.DeepEqual(prev.Settings, settings) && reflect.DeepEqual(*old, secret) {
+		if old != nil && reflect.DeepEqual(prev.Settings, settings) && reflect.DeepEqual(*old, secret) &&
+			(prev.Op == OpReplace || prev.ReplaceIfExists == replace) {
 			return s.send(ctx, *prev, secret, s.outbox)
 		}
 		if err := s.outbox.Complete(context.WithoutCancel(ctx), prev.ID); err != nil {
@@ -320,19 +352,28 @@ func (s *Service) Submit(ctx context.Context, settings mailcfg.Settings, secret 
 		info = DefaultClientInfo()
 	}
 	e2 := Entry{ID: NewUUID(), IdempotencyKey: NewUUID(), InfinoURL: base, Settings: settings,
-		VerifiedAt: verifiedAt.UTC().Truncate(time.Second), CreatedAt: now, Client: info}
-	if err := s.outbox.Add(ctx, e2, secret); err != nil {
-		// Without the outbox nothing survives a failure: send directly,
-		// and say plainly that it could not be kept.
-		out := s.send(ctx, e2, secret, nil)
+		VerifiedAt: verifiedAt.UTC().Truncate(time.Second), CreatedAt: now, Client: info, ReplaceIfExists: replace}
+	return s.addAndSend(ctx, e2, secret)
+}
+
+// addAndSend writes a new entry and sends it (the caller holds the lock).
+// When the entry cannot be written it is sent directly, once with the
+// in-call retries; if that does not deliver it, the outcome says why it
+// could not be kept (the disk, or the keyring).
+func (s *Service) addAndSend(ctx context.Context, e Entry, secret Secret) Outcome {
+	if err := s.outbox.Add(ctx, e, secret); err != nil {
+		out := s.send(ctx, e, secret, nil)
 		if out.State == StateQueued {
 			out.State = StateFailed
-			out.Err = &Error{Kind: KindConfig, Err: fmt.Errorf("%v; and the outbox could not keep it: %w", out.Err, err),
-				Message: storeMessage}
+			keep := &Error{Kind: KindConfig, Message: storeMessage}
+			errors.As(err, &keep)
+			out.Err = &Error{Kind: keep.Kind, Message: keep.Message,
+				Err: fmt.Errorf("%v; and it could not be kept for later: %w", out.Err, err)}
 		}
+		out.EntryID = ""
 		return out
 	}
-	return s.send(ctx, e2, secret, s.outbox)
+	return s.send(ctx, e, secret, s.outbox)
 }
 
 // pendingFor finds a waiting entry for the address at base, with its secret
@@ -359,7 +400,7 @@ func lockErr(ctx context.Context, err error) *Error {
 	if ctx.Err() != nil {
 		return newError(KindCancelled, 0, err)
 	}
-	return &Error{Kind: KindConfig, Err: fmt.Errorf("outbox: %w", err), Message: messages[KindConfig]}
+	return localError(err)
 }
 
 // send delivers one entry (the caller holds the outbox lock) and records the
@@ -376,23 +417,55 @@ func (s *Service) sendWith(ctx context.Context, e Entry, secret Secret, ob *Outb
 	e.Attempts++
 	e.LastAttempt = s.o.Now().UTC()
 	if ob != nil {
-		if err := ob.Update(e); err != nil {
-			out.State, out.Err = StateFailed, fmt.Errorf("outbox: %w", err)
+		// Bookkeeping only: the entry as written by Add is enough to send
+		// it again, so a full disk here does not stop the attempt.
+		if err := ob.Update(e); errors.Is(err, fs.ErrNotExist) {
+			out.State = StateSent // completed meanwhile
 			return out
 		}
 	}
 	c := &Client{BaseURL: e.InfinoURL, Tokens: s.tokens(e.InfinoURL, interactive), HTTP: s.o.HTTP, Info: e.Client,
 		Lang: s.o.Lang, Retry: s.o.Retry, Sleep: s.o.Sleep, Now: s.o.Now, Jitter: s.o.Jitter}
-	rec, err := c.CreateMailbox(ctx, e.IdempotencyKey, Submission{Settings: e.Settings, Secret: secret, VerifiedAt: e.VerifiedAt})
+	sub := Submission{Settings: e.Settings, Secret: secret, VerifiedAt: e.VerifiedAt}
+	var rec Receipt
+	var err error
+	if e.Op == OpReplace {
+		rec, err = c.ReplaceMailbox(ctx, e.IdempotencyKey, MailboxInfo{ID: e.MailboxID, ETag: e.IfMatch}, sub)
+	} else {
+		rec, err = c.CreateMailbox(ctx, e.IdempotencyKey, sub)
+		var ie *Error
+		if e.ReplaceIfExists && errors.As(err, &ie) && ie.Kind == KindExists && ie.Mailbox != nil && ie.Mailbox.ETag != "" {
+			// The user asked beforehand to replace what Infino keeps: the
+			// entry becomes that replacement (written first, a key of its
+			// own), so that a crash from here on repeats the PUT, not the
+			// POST. If-Match keeps a late repeat from replacing twice.
+			e.Op, e.MailboxID, e.IfMatch, e.IdempotencyKey, e.ReplaceIfExists = OpReplace, ie.Mailbox.ID, ie.Mailbox.ETag, NewUUID(), false
+			if ob != nil {
+				if uerr := ob.Update(e); uerr != nil {
+					err = localError(uerr)
+				}
+			}
+			if err == ie {
+				rec, err = c.ReplaceMailbox(ctx, e.IdempotencyKey, *ie.Mailbox, sub)
+			}
+		}
+	}
 	kind := KindOf(err)
 	switch {
 	case err == nil:
 		out.State, out.Receipt = StateSent, rec
+		if e.Op == OpReplace {
+			out.State = StateReplaced
+		}
 		if rec.Email != "" {
 			out.Email = rec.Email
 		}
 	case kind == KindExists:
 		out.State, out.Err = StateExists, err
+		var ie *Error
+		if errors.As(err, &ie) {
+			out.Existing = ie.Mailbox
+		}
 	case kind.Keeps():
 		out.State, out.Err = StateQueued, err
 	default:
@@ -420,9 +493,9 @@ func (s *Service) sendWith(ctx context.Context, e Entry, secret Secret, ob *Outb
 	}
 	e.NextAttempt = s.o.Now().UTC().Add(max(wait, nextDelay(e.Attempts)))
 	out.NextAttempt = e.NextAttempt
-	if uerr := ob.Update(e); uerr != nil {
-		out.Err = errors.Join(out.Err, fmt.Errorf("outbox: %w", uerr))
-	}
+	// Bookkeeping only: if it cannot be written (a full disk), the entry
+	// still waits, just without the reason and due at once.
+	_ = ob.Update(e)
 	return out
 }
 
@@ -457,6 +530,9 @@ type FlushReport struct {
 	Problems []Problem
 	// Err is a failure to read the outbox at all.
 	Err error
+	// Swept counts the secrets of interrupted additions removed from the
+	// store.
+	Swept int
 }
 
 // Counts returns how many entries were sent (or already existed), are still
@@ -464,7 +540,7 @@ type FlushReport struct {
 func (r FlushReport) Counts() (sent, queued, failed int) {
 	for _, res := range r.Results {
 		switch res.Outcome.State {
-		case StateSent, StateExists:
+		case StateSent, StateExists, StateReplaced:
 			sent++
 		case StateQueued:
 			queued++
@@ -481,8 +557,17 @@ func (r FlushReport) Counts() (sent, queued, failed int) {
 // flush" (force true: everything, signing in through Browser if needed).
 // After a network failure the remaining entries are not tried this time.
 func (s *Service) Flush(ctx context.Context, force bool) FlushReport {
+	return s.flush(ctx, force, force)
+}
+
+// flush tries the entries that are due (all: every entry) and signs in
+// through the browser only when interactive.
+func (s *Service) flush(ctx context.Context, all, interactive bool) FlushReport {
+	// A failed sweep is tried again next time; the entries' own attempts
+	// report what is wrong.
+	swept, _ := s.Sweep(ctx)
 	entries, problems, err := s.outbox.List(ctx)
-	rep := FlushReport{Problems: problems, Err: err}
+	rep := FlushReport{Problems: problems, Err: err, Swept: swept}
 	var down *Outcome
 	for _, e := range entries {
 		res := EntryResult{Entry: e, Outcome: Outcome{State: StateQueued, EntryID: e.ID, Email: e.Settings.Email, NextAttempt: e.NextAttempt}}
@@ -493,10 +578,10 @@ func (s *Service) Flush(ctx context.Context, force bool) FlushReport {
 		case ctx.Err() != nil:
 		case down != nil:
 			res.Outcome.Err = down.Err
-		case !force && e.NextAttempt.After(s.o.Now()):
+		case !all && e.NextAttempt.After(s.o.Now()):
 		default:
 			res.Tried = true
-			res.Outcome = s.deliver(ctx, e.ID, force)
+			res.Outcome = s.deliver(ctx, e.ID, interactive)
 			if o := res.Outcome; o.State == StateQueued && o.Kind() == KindUnavailable && isNetError(o.Err) {
 				down = &o
 			}
@@ -545,4 +630,19 @@ func (s *Service) deliver(ctx context.Context, id string, interactive bool) Outc
 var lostSecretMessage = mailcfg.Text{
 	PL: "Hasło tej skrzynki zniknęło z systemowego sejfu, więc nie można jej wysłać. Dodaj skrzynkę ponownie.",
 	EN: "The password of this mailbox is no longer in the system keyring, so it cannot be sent. Add the mailbox again.",
+}
+
+// Sweep removes, under the outbox lock, the secrets that interrupted
+// additions left in the store (Outbox.Sweep). Flush calls it first; a face
+// may call it at start-up.
+func (s *Service) Sweep(ctx context.Context) (int, error) {
+	if _, err := os.Stat(s.outbox.Dir()); errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	unlock, err := s.outbox.Lock(ctx)
+	if err != nil {
+		return 0, lockErr(ctx, err)
+	}
+	defer unlock()
+	return s.outbox.Sweep(context.WithoutCancel(ctx))
 }

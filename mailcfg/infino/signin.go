@@ -17,99 +17,14 @@ import (
 
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/secrets"
-	"infino.legal/mailbox/mailcfg/urlcheck"
 	"infino.legal/mailbox/oauthloopback"
 )
 
 // Scope is the OAuth scope that lets the app add mailboxes.
 const Scope = "mailboxes:write"
 
-// MetadataPath is where the authorization server metadata (RFC 8414) lives,
-// below the Infino URL.
-const MetadataPath = "/.well-known/oauth-authorization-server"
-
-// Metadata is the part of RFC 8414 authorization server metadata the app
-// uses.
-type Metadata struct {
-	Issuer                        string   `json:"issuer"`
-	AuthorizationEndpoint         string   `json:"authorization_endpoint"`
-	TokenEndpoint                 string   `json:"token_endpoint"`
-	ScopesSupported               []string `json:"scopes_supported,omitempty"`
-	ResponseTypesSupported        []string `json:"response_types_supported"`
-	GrantTypesSupported           []string `json:"grant_types_supported,omitempty"`
-	CodeChallengeMethodsSupported []string `json:"code_challenge_methods_supported"`
-	RevocationEndpoint            string   `json:"revocation_endpoint,omitempty"`
-}
-
-// Discover fetches and checks the metadata of the Infino at base: the issuer
-// must be base itself, the endpoints https (http only to loopback), and PKCE
-// S256 must be offered.
-func Discover(ctx context.Context, hc *http.Client, base string) (*Metadata, error) {
-	base, err := CheckBaseURL(base)
-	if err != nil {
-		return nil, &Error{Kind: KindConfig, Err: err, Message: messages[KindConfig]}
-	}
-	if hc == nil {
-		hc = NewHTTPClient()
-	}
-	parent := ctx
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+MetadataPath, nil)
-	if err != nil {
-		return nil, newError(KindConfig, 0, err)
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, transportError(parent, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
-	if err != nil {
-		return nil, transportError(parent, err)
-	}
-	if len(data) > maxResponse {
-		return nil, transportError(parent, errTooLargeAnswer)
-	}
-	if resp.StatusCode != http.StatusOK {
-		kind := KindRejected
-		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 {
-			kind = KindUnavailable
-		}
-		return nil, newError(kind, resp.StatusCode, fmt.Errorf("authorization server metadata: HTTP %d", resp.StatusCode))
-	}
-	var m Metadata
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, newError(KindRejected, resp.StatusCode, fmt.Errorf("authorization server metadata: %w", err))
-	}
-	if err := m.check(base); err != nil {
-		return nil, newError(KindRejected, resp.StatusCode, fmt.Errorf("authorization server metadata: %w", err))
-	}
-	return &m, nil
-}
-
-func (m *Metadata) check(base string) error {
-	if strings.TrimRight(m.Issuer, "/") != base {
-		return fmt.Errorf("issuer %q is not %q (RFC 8414 §3.3)", m.Issuer, base)
-	}
-	for name, ep := range map[string]string{"authorization_endpoint": m.AuthorizationEndpoint, "token_endpoint": m.TokenEndpoint} {
-		u, err := url.Parse(ep)
-		if err != nil || u.Host == "" || u.User != nil || u.Fragment != "" {
-			return fmt.Errorf("%s %q is not an absolute URL", name, ep)
-		}
-		if u.Scheme != "https" && !(u.Scheme == "http" && urlcheck.IsLoopbackHost(u.Hostname())) {
-			return fmt.Errorf("%s %q must use https://", name, ep)
-		}
-	}
-	if !slices.Contains(m.CodeChallengeMethodsSupported, "S256") {
-		return errors.New("PKCE with S256 is not offered (code_challenge_methods_supported)")
-	}
-	if len(m.ResponseTypesSupported) > 0 && !slices.Contains(m.ResponseTypesSupported, "code") {
-		return errors.New(`response type "code" is not offered`)
-	}
-	return nil
-}
+// ScopeOfflineAccess asks an OpenID Connect provider for a refresh token.
+const ScopeOfflineAccess = "offline_access"
 
 // TokenKey is the secrets.Store key of the Infino sign-in for a base URL:
 // "infino:<base URL>:refresh" (the key scheme of package secrets has
@@ -151,6 +66,9 @@ type Auth struct {
 	Browser *Browser
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// LockKey takes the cross-process lock of a keyring key (refreshes
+	// run under it); nil means secrets.LockKey.
+	LockKey func(ctx context.Context, key string) (unlock func(), err error)
 
 	mu   sync.Mutex
 	meta *Metadata
@@ -176,14 +94,36 @@ func (a *Auth) metadata(ctx context.Context) (*Metadata, error) {
 	return m, nil
 }
 
+// oauthConfig asks for mailboxes:write, and for offline_access where the
+// server lists it (an OpenID Connect provider issues refresh tokens only
+// then).
 func (a *Auth) oauthConfig(m *Metadata) oauth2.Config {
+	scopes := []string{Scope}
+	if m.OfflineAccess() {
+		scopes = append(scopes, ScopeOfflineAccess)
+	}
 	return oauth2.Config{
 		ClientID: a.ClientID,
 		Endpoint: oauth2.Endpoint{AuthURL: m.AuthorizationEndpoint, TokenURL: m.TokenEndpoint,
 			AuthStyle: oauth2.AuthStyleInParams},
-		Scopes: []string{Scope},
+		Scopes: scopes,
 	}
 }
+
+// authParams are the extra authorization request parameters: the resource
+// the token is for (RFC 8707: the Infino URL), and prompt=consent with
+// offline_access (OpenID Connect Core §11: without it the scope is ignored).
+func (a *Auth) authParams(m *Metadata) map[string]string {
+	p := map[string]string{"resource": a.resource()}
+	if m.OfflineAccess() {
+		p["prompt"] = "consent"
+	}
+	return p
+}
+
+// resource is the resource indicator (RFC 8707) of Infino's API: the
+// Infino URL.
+func (a *Auth) resource() string { return strings.TrimRight(a.BaseURL, "/") }
 
 func (a *Auth) valid(t *oauth2.Token) bool {
 	return t != nil && t.AccessToken != "" && (t.Expiry.IsZero() || t.Expiry.After(a.now().Add(30*time.Second)))
@@ -224,17 +164,15 @@ func (a *Auth) Renew(ctx context.Context, rejected string) (string, error) {
 
 func (a *Auth) renewLocked(ctx context.Context) (string, error) {
 	if a.tok != nil && a.tok.RefreshToken != "" {
-		tok, err := a.refresh(ctx, a.tok.RefreshToken)
+		tok, err := a.refreshShared(ctx)
 		if err == nil {
 			return tok, nil
 		}
-		var re *oauth2.RetrieveError
-		if !errors.As(err, &re) {
-			// Network trouble: the refresh token may still be good.
+		var ge *grantError
+		if !errors.As(err, &ge) {
+			// Network trouble, a busy server, a setup problem: the
+			// refresh token may still be good.
 			return "", err
-		}
-		if re.Response != nil && (re.Response.StatusCode == http.StatusTooManyRequests || re.Response.StatusCode >= 500) {
-			return "", newError(KindUnavailable, re.Response.StatusCode, errors.New("token endpoint unavailable"))
 		}
 		// invalid_grant and friends: the sign-in is over.
 		a.tok = nil
@@ -250,12 +188,60 @@ func (a *Auth) renewLocked(ctx context.Context) (string, error) {
 	return tok.AccessToken, nil
 }
 
+// refreshShared redeems the refresh token under the lock every process of
+// the app shares for it (the window's background retries, the command
+// line, a second window), after reading the keyring again: another process
+// may have rotated it meanwhile, and presenting a spent refresh token makes
+// many servers revoke the whole sign-in. Without the lock (no lock
+// directory) it refreshes anyway.
+func (a *Auth) refreshShared(ctx context.Context) (string, error) {
+	lock := a.LockKey
+	if lock == nil {
+		lock = secrets.LockKey
+	}
+	unlock, err := lock(ctx, TokenKey(a.BaseURL))
+	if err != nil {
+		if ctx.Err() != nil {
+			return "", newError(KindCancelled, 0, err)
+		}
+	} else {
+		defer unlock()
+	}
+	if st, err := a.load(ctx); err == nil && st != nil && st.RefreshToken != a.tok.RefreshToken {
+		a.tok = &oauth2.Token{RefreshToken: st.RefreshToken}
+	}
+	return a.refresh(ctx, a.tok.RefreshToken)
+}
+
+// grantError: the token endpoint refused the refresh token (a 400 or 401
+// answer such as invalid_grant): the sign-in is over.
+type grantError struct {
+	status int
+	code   string
+}
+
+func (e *grantError) Error() string {
+	return fmt.Sprintf("token endpoint refused the refresh token (HTTP %d %s)", e.status, serverText(e.code, 100))
+}
+
+// tokenAnswer is a token endpoint's answer (RFC 6749 §5.1).
+type tokenAnswer struct {
+	AccessToken  string  `json:"access_token"`
+	TokenType    string  `json:"token_type"`
+	ExpiresIn    float64 `json:"expires_in"`
+	RefreshToken string  `json:"refresh_token"`
+	Scope        *string `json:"scope"`
+	Error        string  `json:"error"`
+}
+
+// refresh redeems the refresh token at the token endpoint, with the
+// resource (RFC 8707), keeping the rotated refresh token and checking the
+// granted scope.
 func (a *Auth) refresh(ctx context.Context, rt string) (string, error) {
 	m, err := a.metadata(ctx)
 	if err != nil {
 		return "", err
 	}
-	cfg := a.oauthConfig(m)
 	hc := a.HTTP
 	if hc == nil {
 		hc = NewHTTPClient()
@@ -267,23 +253,65 @@ func (a *Auth) refresh(ctx context.Context, rt string) (string, error) {
 	hc = &nr
 	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	rctx = context.WithValue(rctx, oauth2.HTTPClient, hc)
-	tok, err := cfg.TokenSource(rctx, &oauth2.Token{RefreshToken: rt, Expiry: time.Unix(1, 0)}).Token()
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {a.ClientID},
+		"resource": {a.resource()}}
+	req, err := http.NewRequestWithContext(rctx, http.MethodPost, m.TokenEndpoint, strings.NewReader(form.Encode()))
 	if err != nil {
-		var re *oauth2.RetrieveError
-		if errors.As(err, &re) {
-			return "", err
-		}
+		return "", newError(KindConfig, 0, err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	resp, err := hc.Do(req)
+	if err != nil {
 		return "", transportError(ctx, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
+	if err == nil && len(data) > maxResponse {
+		err = errTooLargeAnswer
+	}
+	if err != nil {
+		return "", transportError(ctx, err)
+	}
+	var ans tokenAnswer
+	jerr := json.Unmarshal(data, &ans)
+	switch st := resp.StatusCode; {
+	case st == http.StatusTooManyRequests || st >= 500:
+		return "", newError(KindUnavailable, st, errors.New("token endpoint unavailable"))
+	case st == http.StatusBadRequest || st == http.StatusUnauthorized:
+		return "", &grantError{status: st, code: ans.Error}
+	case st != http.StatusOK:
+		return "", setupError(fmt.Errorf("token endpoint answered HTTP %d to a refresh", st), messages[KindSignInSetup])
+	case jerr != nil || ans.AccessToken == "" || !strings.EqualFold(ans.TokenType, "bearer"):
+		return "", setupError(fmt.Errorf("token endpoint: no usable bearer token in the answer (%v)", jerr), messages[KindSignInSetup])
+	}
+	tok := &oauth2.Token{AccessToken: ans.AccessToken, TokenType: "Bearer", RefreshToken: ans.RefreshToken}
+	if ans.ExpiresIn > 0 && ans.ExpiresIn < 1e9 {
+		tok.Expiry = a.now().Add(time.Duration(ans.ExpiresIn) * time.Second)
 	}
 	if tok.RefreshToken == "" {
 		tok.RefreshToken = rt
 	}
-	a.tok = tok
+	// The rotated refresh token is kept first: the old one may no longer
+	// work, whatever this answer grants.
 	if err := a.save(ctx, tok); err != nil {
 		return "", err
 	}
+	if err := checkScope(ans.Scope); err != nil {
+		a.tok = &oauth2.Token{RefreshToken: tok.RefreshToken}
+		return "", err
+	}
+	a.tok = tok
 	return tok.AccessToken, nil
+}
+
+// checkScope checks the scope a token answer grants: absent means what was
+// asked (RFC 6749 §5.1); present, it must include mailboxes:write.
+func checkScope(granted *string) error {
+	if granted == nil || slices.Contains(strings.Fields(*granted), Scope) {
+		return nil
+	}
+	return setupError(fmt.Errorf("Infino granted the scope %q, without %s", serverText(*granted, 200), Scope), scopeMessage)
 }
 
 // SignIn signs in through the browser now, whatever is stored, and keeps the
@@ -305,13 +333,21 @@ func (a *Auth) signInLocked(ctx context.Context) (*oauth2.Token, error) {
 	}
 	b := a.Browser
 	s, err := oauthloopback.Start(ctx, oauthloopback.Config{
-		OAuth2:       a.oauthConfig(m),
-		RedirectHost: oauthloopback.HostIPv4,
-		Opener:       b.Opener,
-		OnURL:        b.OnURL,
-		HTTPClient:   a.HTTP,
-		Timeout:      b.Timeout,
-		Pages:        b.Pages,
+		OAuth2:     a.oauthConfig(m),
+		AuthParams: a.authParams(m),
+		// RFC 8707 §2.2: the token request names the resource too, so a
+		// server that binds tokens to it issues one for Infino's API.
+		TokenParams: map[string]string{"resource": a.resource()},
+		// RFC 9207: the answer must come from the issuer the metadata
+		// named; required when the server says it always sends iss.
+		Issuer:        m.Issuer,
+		RequireIssuer: m.IssParameterSupported,
+		RedirectHost:  oauthloopback.HostIPv4,
+		Opener:        b.Opener,
+		OnURL:         b.OnURL,
+		HTTPClient:    a.HTTP,
+		Timeout:       b.Timeout,
+		Pages:         b.Pages,
 	})
 	if err != nil {
 		return nil, newError(KindSignIn, 0, err)
@@ -326,13 +362,44 @@ func (a *Auth) signInLocked(ctx context.Context) (*oauth2.Token, error) {
 		if errors.As(err, &te) && (te.StatusCode == http.StatusTooManyRequests || te.StatusCode >= 500) {
 			return nil, newError(KindUnavailable, te.StatusCode, err)
 		}
+		if errors.Is(err, oauthloopback.ErrIssuerMismatch) {
+			return nil, &Error{Kind: KindSignIn, Err: err, Message: issMessage}
+		}
 		return nil, newError(KindSignIn, 0, err)
+	}
+	var granted *string
+	if v, ok := tok.Extra("scope").(string); ok {
+		granted = &v
+	}
+	if err := checkScope(granted); err != nil {
+		return nil, err
+	}
+	if tok.RefreshToken == "" {
+		// Without a refresh token nothing can be sent later (the outbox,
+		// a flush in the background) without the browser again: a
+		// configuration problem of the server, said as such.
+		return nil, setupError(errors.New("Infino's token endpoint issued no refresh token"), noRefreshMessage)
 	}
 	a.tok = tok
 	if err := a.save(ctx, tok); err != nil {
 		return nil, err
 	}
 	return tok, nil
+}
+
+var noRefreshMessage = mailcfg.Text{
+	PL: "Infino zalogowało, ale nie wydało aplikacji tokenu odświeżania, więc nie może ona wysyłać ustawień później ani w tle. Serwer autoryzacji Infino musi wydawać tokeny odświeżania klientowi infino-mailbox (zob. docs/infino-api.md). Niczego nie wysłano; ustawienia czekają w skrzynce nadawczej. Przekaż tę wiadomość działowi IT lub pomocy Infino.",
+	EN: "Infino signed you in but issued the app no refresh token, so it cannot send settings later or in the background. Infino's authorization server must issue refresh tokens to the client infino-mailbox (see docs/infino-api.md). Nothing was sent; the settings are waiting in the outbox. Pass this message on to your IT department or Infino support.",
+}
+
+var issMessage = mailcfg.Text{
+	PL: "Odpowiedź logowania nie przyszła od serwera Infino, do którego aplikacja się zwróciła (RFC 9207), więc ją odrzucono. Niczego nie wysłano; ustawienia czekają w skrzynce nadawczej. Zaloguj się ponownie; jeśli to się powtarza, skontaktuj się z działem IT.",
+	EN: "The sign-in answer did not come from the Infino server the app asked (RFC 9207), so it was refused. Nothing was sent; the settings are waiting in the outbox. Sign in again; if this keeps happening, contact your IT department.",
+}
+
+var scopeMessage = mailcfg.Text{
+	PL: "Infino zalogowało, ale nie przyznało aplikacji prawa do dodawania skrzynek (zakres mailboxes:write). Niczego nie wysłano; ustawienia czekają w skrzynce nadawczej. Poproś administratora Infino w kancelarii o to uprawnienie.",
+	EN: "Infino signed you in but did not grant the app the right to add mailboxes (scope mailboxes:write). Nothing was sent; the settings are waiting in the outbox. Ask your firm's Infino administrator for this permission.",
 }
 
 // SignedIn reports whether a sign-in is stored (it may still have expired
@@ -379,12 +446,12 @@ func (a *Auth) save(ctx context.Context, tok *oauth2.Token) error {
 	return nil
 }
 
-// storeError is a secret store that does not work: the keyring is locked,
-// missing or refused.
 // StoreError is the error for a secret store that refused: the user is
 // asked to unlock the system keyring.
 func StoreError(err error) *Error { return storeError(err) }
 
+// storeError is a secret store that does not work: the keyring is locked,
+// missing or refused.
 func storeError(err error) *Error {
 	return &Error{Kind: KindConfig, Err: fmt.Errorf("secret store: %w", err), Message: storeMessage}
 }

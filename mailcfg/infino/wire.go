@@ -123,6 +123,8 @@ type Receipt struct {
 	// Replayed: Infino had already created the mailbox for this
 	// Idempotency-Key and answered with the stored result.
 	Replayed bool `json:"replayed,omitempty"`
+	// ETag is the entity tag of the mailbox's settings, if Infino sent one.
+	ETag string `json:"etag,omitempty"`
 }
 
 // errorBody is every error answer: {"error": "...", "message": "...",
@@ -131,6 +133,7 @@ type errorBody struct {
 	Error   string       `json:"error"`
 	Message string       `json:"message"`
 	Errors  []fieldError `json:"errors"`
+	Mailbox *MailboxInfo `json:"mailbox"`
 }
 
 type fieldError struct {

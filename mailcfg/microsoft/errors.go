@@ -11,7 +11,6 @@ import (
 
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/policy"
-	"infino.legal/mailbox/mailcfg/secrets"
 	"infino.legal/mailbox/oauthloopback"
 )
 
@@ -198,9 +197,9 @@ func notConfigured(policyFile, goos string) *Error {
 			EN: "Sign-in with Microsoft is not set up for this firm yet.",
 		},
 		Hint: mailcfg.Text{
-			PL: fmt.Sprintf("Dział IT musi zarejestrować aplikację w Microsoft Entra ID (platforma „Mobile and desktop applications”, adres przekierowania http://localhost, uprawnienia IMAP.AccessAsUser.All, SMTP.Send i offline_access) i wpisać jej identyfikator (Application (client) ID) jako klucz %s w pliku zasad %s, np. %s (inny plik wskazuje zmienna %s)%s. Do tego czasu skonfiguruj skrzynkę ręcznie.",
+			PL: fmt.Sprintf("Dział IT musi zarejestrować aplikację w Microsoft Entra ID (platforma „Mobile and desktop applications”, adres przekierowania http://localhost, uprawnienia IMAP.AccessAsUser.All, POP.AccessAsUser.All, SMTP.Send i offline_access) i wpisać jej identyfikator (Application (client) ID) jako klucz %s w pliku zasad %s, np. %s (inny plik wskazuje zmienna %s)%s. Do tego czasu skonfiguruj skrzynkę ręcznie.",
 				"microsoft.clientId", policyFile, example, policy.EnvPath, alsoPL),
-			EN: fmt.Sprintf("Your IT department must register the app in Microsoft Entra ID (platform “Mobile and desktop applications”, redirect URI http://localhost, permissions IMAP.AccessAsUser.All, SMTP.Send and offline_access) and set its Application (client) ID as the key %s in the policy file %s, e.g. %s (the variable %s names another file)%s. Until then, set the mailbox up manually.",
+			EN: fmt.Sprintf("Your IT department must register the app in Microsoft Entra ID (platform “Mobile and desktop applications”, redirect URI http://localhost, permissions IMAP.AccessAsUser.All, POP.AccessAsUser.All, SMTP.Send and offline_access) and set its Application (client) ID as the key %s in the policy file %s, e.g. %s (the variable %s names another file)%s. Until then, set the mailbox up manually.",
 				"microsoft.clientId", policyFile, example, policy.EnvPath, alsoEN),
 		},
 	}
@@ -380,16 +379,13 @@ func flowError(err error) *Error {
 	return newError(CodeNetwork, err)
 }
 
-// keyringError wraps a Store failure, keeping the keyring's own message.
-func keyringError(err error) *Error {
-	e := newError(CodeKeyring, err)
-	var ke *secrets.Error
-	if errors.As(err, &ke) {
-		e.Message = ke.Message()
-		e.Hint = mailcfg.Text{}
-	} else {
-		e.Message = mailcfg.Text{PL: "Nie udało się odczytać ani zapisać danych logowania w systemowym magazynie haseł.",
-			EN: "The sign-in data could not be read from or written to the system keyring."}
-	}
-	return e
+// FlowError classifies an error of the loopback flow (a redirect error, a
+// token endpoint refusal, a timeout…) as an *Error; package signin reads
+// Microsoft's answers through it.
+func FlowError(err error) *Error { return flowError(err) }
+
+// OAuthFailure classifies an OAuth error answer with Microsoft's error
+// numbers (error_codes, or AADSTS numbers in the description).
+func OAuthFailure(oauthErr, description string, codes []int, traceID, correlationID string, err error) *Error {
+	return oauthFailure(oauthErr, description, codes, traceID, correlationID, err)
 }

@@ -124,3 +124,21 @@ func checkIssuer(iss, authority, tid string) error {
 	}
 	return nil
 }
+
+// ValidIssuer reports whether iss is an issuer of the authority: the
+// authority's host and path followed by /<tenant id>/v2.0, over https.
+// Microsoft does not send iss in the authorization response (RFC 9207);
+// one that arrives anyway must be this.
+func ValidIssuer(iss, authority string) bool {
+	u, err := url.Parse(iss)
+	if err != nil {
+		return false
+	}
+	a, err := url.Parse(authority)
+	if err != nil {
+		return false
+	}
+	rest, ok := strings.CutPrefix(u.Path, strings.TrimRight(a.Path, "/")+"/")
+	tid, ok2 := strings.CutSuffix(rest, "/v2.0")
+	return ok && ok2 && guidRE.MatchString(tid) && checkIssuer(iss, authority, tid) == nil
+}

@@ -26,6 +26,12 @@ type Policy struct {
 	InfinoURL string    `json:"infinoUrl,omitempty"`
 	Infino    Infino    `json:"infino"`
 	Microsoft Microsoft `json:"microsoft"`
+	// OAuth is the registration of the app at each other mail provider
+	// whose sign-in it offers (oauth.<id>.clientId, …), by OAuth provider
+	// id ("google", "yahoo", "aol", "fastmail"). Microsoft's lives in
+	// Microsoft (oauth.microsoft.* are other names for microsoft.*); use
+	// Client to read either.
+	OAuth map[string]OAuthClient `json:"oauth,omitempty"`
 	// AllowManual is true when "manual" is in AllowedMethods; the key
 	// allowManual is kept as a shorthand for adding or removing it.
 	AllowManual   bool `json:"allowManual"`
@@ -45,6 +51,8 @@ type Policy struct {
 	ExtraCAFile string `json:"extraCaFile,omitempty"`
 	// Language is "pl" or "en"; empty: follow the system.
 	Language string `json:"language,omitempty"`
+	// Firm is the firm's own provider entry (see FirmProvider).
+	Firm FirmProvider `json:"firmProvider"`
 
 	// Origin tells, per key, where its value came from ("default" or a
 	// source name such as a file path or a registry key).
@@ -60,19 +68,48 @@ type Microsoft struct {
 	Authority string `json:"authority"`
 }
 
+// OAuthClient is the app's registration at one mail provider.
+type OAuthClient struct {
+	ClientID string `json:"clientId,omitempty"`
+	// ClientSecret is the non-confidential secret some providers give
+	// desktop clients (Google "Desktop app" clients). It identifies the app,
+	// not a person, and ships in every installed copy.
+	ClientSecret string `json:"clientSecret,omitempty"`
+	// Authority replaces the provider's sign-in server (a staging or test
+	// identity provider): https, or http to loopback only.
+	Authority string `json:"authority,omitempty"`
+	// Tenant is Microsoft's tenant (microsoft.tenant).
+	Tenant string `json:"tenant,omitempty"`
+}
+
+// OAuthProviders are the provider ids that have oauth.<id>.* keys besides
+// Microsoft.
+var OAuthProviders = []string{"google", "yahoo", "aol", "fastmail"}
+
+// Client is the registration at an OAuth provider: Microsoft's from the
+// microsoft section, the others' from OAuth.
+func (p *Policy) Client(id string) OAuthClient {
+	if id == MethodMicrosoft {
+		return OAuthClient{ClientID: p.Microsoft.ClientID, Authority: p.Microsoft.Authority, Tenant: p.Microsoft.Tenant}
+	}
+	return p.OAuth[id]
+}
+
 // Infino is the app's registration at the Infino authorization server.
 type Infino struct {
 	ClientID string `json:"clientId"`
 }
 
-// The ways in that allowedMethods can list.
+// The ways in that allowedMethods can list: the sign-in of each OAuth
+// provider by its id, and the manual form.
 const (
 	MethodMicrosoft = "microsoft"
+	MethodGoogle    = "google"
 	MethodManual    = "manual"
 )
 
 // Methods lists every method allowedMethods accepts, in display order.
-var Methods = []string{MethodMicrosoft, MethodManual}
+var Methods = []string{MethodMicrosoft, MethodGoogle, "yahoo", "aol", "fastmail", MethodManual}
 
 // ProxyDirect is the proxyUrl value that turns every proxy off.
 const ProxyDirect = "direct"
@@ -144,6 +181,9 @@ type key struct {
 	// that writes this key, and an example value.
 	msi     string
 	example string
+	// secret: Display never shows the value (a client secret, even a
+	// non-confidential one, stays out of output people paste into tickets).
+	secret bool
 }
 
 // keys is the one list of everything a policy may say.
@@ -158,6 +198,21 @@ var keys = []key{
 		set: func(p *Policy, v any) { p.Microsoft.Tenant = v.(string) }, get: func(p *Policy) any { return p.Microsoft.Tenant }},
 	{name: "microsoft.authority", kind: kString, check: checkHTTPSURL, msi: "MSAUTHORITY", example: "https://login.microsoftonline.com",
 		set: func(p *Policy, v any) { p.Microsoft.Authority = strings.TrimRight(v.(string), "/") }, get: func(p *Policy) any { return p.Microsoft.Authority }},
+	{name: "oauth.microsoft.clientId", kind: kString, check: checkClientID, linked: "microsoft.clientId", msi: "OAUTHMICROSOFTCLIENTID", example: "11111111-2222-3333-4444-555555555555",
+		set: func(p *Policy, v any) { p.Microsoft.ClientID = v.(string) }, get: func(p *Policy) any { return p.Microsoft.ClientID }},
+	{name: "oauth.microsoft.authority", kind: kString, check: checkHTTPSURL, linked: "microsoft.authority", msi: "OAUTHMICROSOFTAUTHORITY", example: "https://login.microsoftonline.com",
+		set: func(p *Policy, v any) { p.Microsoft.Authority = strings.TrimRight(v.(string), "/") }, get: func(p *Policy) any { return p.Microsoft.Authority }},
+	oauthKey("google", "clientId", "123456789012-abcdefghijklmnopqrstuvwxyz012345.apps.googleusercontent.com"),
+	oauthKey("google", "clientSecret", "GOCSPX-AbCdEfGhIjKlMnOpQrStUvWxYz01"),
+	oauthKey("google", "authority", "https://accounts.google.com"),
+	oauthKey("yahoo", "clientId", "dj0yJmk9QWJDZEVmR2hJaktsJmQ9WVdrOWNtRnVaRzl0Sm5BOU1BLS0-"),
+	oauthKey("yahoo", "clientSecret", "0123456789abcdef0123456789abcdef01234567"),
+	oauthKey("yahoo", "authority", "https://api.login.yahoo.com"),
+	oauthKey("aol", "clientId", "dj0yJmk9QWJDZEVmR2hJaktsJmQ9WVdrOWNtRnVaRzl0Sm5BOU1BLS0-"),
+	oauthKey("aol", "clientSecret", "0123456789abcdef0123456789abcdef01234567"),
+	oauthKey("aol", "authority", "https://api.login.aol.com"),
+	oauthKey("fastmail", "clientId", "35c941ae"),
+	oauthKey("fastmail", "authority", "https://api.fastmail.com"),
 	{name: "allowedMethods", kind: kList, check: checkMethod, linked: "allowManual", msi: "ALLOWEDMETHODS", example: "microsoft",
 		set: func(p *Policy, v any) {
 			p.AllowedMethods = v.([]string)
@@ -195,6 +250,55 @@ var keys = []key{
 		set: func(p *Policy, v any) { p.ExtraCAFile = v.(string) }, get: func(p *Policy) any { return p.ExtraCAFile }},
 	{name: "language", kind: kString, check: checkLanguage, msi: "LANGUAGE", example: "pl",
 		set: func(p *Policy, v any) { p.Language = v.(string) }, get: func(p *Policy) any { return p.Language }},
+	// The firm's own provider entry (firm.go).
+	{name: "firmProvider.name", kind: kString, msi: "FIRMNAME", example: "Kancelaria Kowalski",
+		set: func(p *Policy, v any) { p.Firm.Name = v.(string) }, get: func(p *Policy) any { return p.Firm.Name }},
+	{name: "firmProvider.domains", kind: kList, check: checkDomain, msi: "FIRMDOMAINS", example: "kancelaria.pl",
+		set: func(p *Policy, v any) { p.Firm.Domains = v.([]string) }, get: func(p *Policy) any { return p.Firm.Domains }},
+	{name: "firmProvider.incoming", kind: kList, check: checkServerURL, msi: "FIRMINCOMING", example: "imaps://mail.kancelaria.pl:993",
+		set: func(p *Policy, v any) { p.Firm.Incoming = v.([]string) }, get: func(p *Policy) any { return p.Firm.Incoming }},
+	{name: "firmProvider.outgoing", kind: kList, check: checkServerURL, msi: "FIRMOUTGOING", example: "submissions://mail.kancelaria.pl:465",
+		set: func(p *Policy, v any) { p.Firm.Outgoing = v.([]string) }, get: func(p *Policy) any { return p.Firm.Outgoing }},
+	{name: "firmProvider.username", kind: kString, check: checkUsernameForm, msi: "FIRMUSERNAME", example: "address",
+		set: func(p *Policy, v any) { p.Firm.Username = v.(string) }, get: func(p *Policy) any { return p.Firm.Username }},
+	{name: "firmProvider.help.pl", kind: kString, msi: "FIRMHELPPL", example: "Login to adres e-mail; w razie problemów: it@kancelaria.pl",
+		set: func(p *Policy, v any) { p.Firm.HelpPL = v.(string) }, get: func(p *Policy) any { return p.Firm.HelpPL }},
+	{name: "firmProvider.help.en", kind: kString, msi: "FIRMHELPEN", example: "The login is your e-mail address; for help: it@kancelaria.pl",
+		set: func(p *Policy, v any) { p.Firm.HelpEN = v.(string) }, get: func(p *Policy) any { return p.Firm.HelpEN }},
+	{name: "firmProvider.helpUrl", kind: kString, check: checkHTTPSURL, msi: "FIRMHELPURL", example: "https://intranet.kancelaria.pl/poczta",
+		set: func(p *Policy, v any) { p.Firm.HelpURL = v.(string) }, get: func(p *Policy) any { return p.Firm.HelpURL }},
+}
+
+// oauthKey is oauth.<id>.<field> of a provider other than Microsoft.
+func oauthKey(id, field, example string) key {
+	k := key{name: "oauth." + id + "." + field, kind: kString, example: example,
+		msi: "OAUTH" + strings.ToUpper(id) + strings.ToUpper(field)}
+	edit := func(p *Policy, f func(*OAuthClient)) {
+		if p.OAuth == nil {
+			p.OAuth = map[string]OAuthClient{}
+		}
+		c := p.OAuth[id]
+		f(&c)
+		p.OAuth[id] = c
+	}
+	switch field {
+	case "clientId":
+		k.check = checkClientID
+		k.set = func(p *Policy, v any) { edit(p, func(c *OAuthClient) { c.ClientID = v.(string) }) }
+		k.get = func(p *Policy) any { return p.OAuth[id].ClientID }
+	case "clientSecret":
+		k.secret = true
+		k.check = checkClientSecret
+		k.set = func(p *Policy, v any) { edit(p, func(c *OAuthClient) { c.ClientSecret = v.(string) }) }
+		k.get = func(p *Policy) any { return p.OAuth[id].ClientSecret }
+	case "authority":
+		k.check = checkAuthority
+		k.set = func(p *Policy, v any) {
+			edit(p, func(c *OAuthClient) { c.Authority = strings.TrimRight(v.(string), "/") })
+		}
+		k.get = func(p *Policy) any { return p.OAuth[id].Authority }
+	}
+	return k
 }
 
 // Keys lists the names of every policy key.
@@ -355,7 +459,7 @@ func (p *Policy) Value(name string) any {
 }
 
 // Display formats the value of a key for people: lists joined by commas,
-// "(not set)" for an empty string.
+// "(not set)" for an empty string, "(set)" for a client secret.
 func (p *Policy) Display(name string) string {
 	switch v := p.Value(name).(type) {
 	case nil:
@@ -363,6 +467,9 @@ func (p *Policy) Display(name string) string {
 	case string:
 		if v == "" {
 			return "(not set)"
+		}
+		if k, ok := lookup(canonical(name)); ok && k.secret {
+			return "(set)"
 		}
 		return v
 	case []string:
@@ -441,6 +548,21 @@ func checkClientID(s string) (string, error) {
 
 func checkHTTPSURL(s string) (string, error) {
 	return s, urlcheck.Check(s, false)
+}
+
+// checkAuthority accepts an https URL, or http to loopback (a test
+// identity provider on this machine).
+func checkAuthority(s string) (string, error) {
+	return s, urlcheck.Check(s, true)
+}
+
+var clientSecretRE = regexp.MustCompile(`^[\x21-\x7e]{1,255}$`)
+
+func checkClientSecret(s string) (string, error) {
+	if !clientSecretRE.MatchString(s) {
+		return "", errors.New("must be the client secret shown with the client id (printable characters, no spaces)")
+	}
+	return s, nil
 }
 
 func checkInfinoURL(s string) (string, error) {

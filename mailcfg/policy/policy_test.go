@@ -121,3 +121,20 @@ func TestMachineForbidsTheOnlyMethodTheUserAllowed(t *testing.T) {
 		t.Fatalf("allowedMethods %v, allowManual %v", p.AllowedMethods, p.AllowManual)
 	}
 }
+
+// A client secret is shown as set, never as its value (policy show).
+func TestDisplayHidesClientSecrets(t *testing.T) {
+	p := Default()
+	if err := p.Set("test", map[string]any{"oauth.google.clientSecret": "GOCSPX-do-not-print", "oauth.google.clientId": "1-x.apps.googleusercontent.com"}); err != nil {
+		t.Fatal(err)
+	}
+	if d := p.Display("oauth.google.clientSecret"); d != "(set)" {
+		t.Errorf("clientSecret shown as %q", d)
+	}
+	if d := p.Display("oauth.yahoo.clientSecret"); d != "(not set)" {
+		t.Errorf("unset clientSecret shown as %q", d)
+	}
+	if d := p.Display("oauth.google.clientId"); d != "1-x.apps.googleusercontent.com" {
+		t.Errorf("clientId shown as %q", d)
+	}
+}

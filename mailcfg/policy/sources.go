@@ -123,6 +123,11 @@ func LoadSources(srcs []Source) (Policy, error) {
 		}
 		p.Sources = append(p.Sources, info)
 	}
+	// The firm's provider entry spans several keys, possibly from several
+	// sources: check it as a whole once they are merged.
+	if _, err := p.FirmProvider(); err != nil {
+		errs = append(errs, err)
+	}
 	return p, errors.Join(errs...)
 }
 

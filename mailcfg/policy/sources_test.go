@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -33,10 +34,10 @@ func TestNewKeysDefaults(t *testing.T) {
 	if p.LockServerSettings || p.ProxyURL != "" || p.ExtraCAFile != "" || p.Language != "" {
 		t.Fatalf("defaults: %+v", p)
 	}
-	if !reflect.DeepEqual(p.AllowedMethods, []string{"microsoft", "manual"}) || !p.Allows(MethodManual) || !p.Allows(MethodMicrosoft) {
+	if !reflect.DeepEqual(p.AllowedMethods, Methods) || !p.Allows(MethodManual) || !p.Allows(MethodMicrosoft) || !p.Allows(MethodGoogle) {
 		t.Fatalf("allowedMethods default: %v", p.AllowedMethods)
 	}
-	if p.Display("proxyUrl") != "(not set)" || p.Display("allowedMethods") != "microsoft,manual" || p.Display("allowManual") != "true" {
+	if p.Display("proxyUrl") != "(not set)" || p.Display("allowedMethods") != "microsoft,google,yahoo,aol,fastmail,manual" || p.Display("allowManual") != "true" {
 		t.Fatalf("display: %q %q", p.Display("proxyUrl"), p.Display("allowedMethods"))
 	}
 	for _, k := range KeyInfos() {
@@ -114,14 +115,14 @@ func TestAllowManualShorthand(t *testing.T) {
 	if err := p.Set("file", map[string]any{"allowManual": false}); err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(p.AllowedMethods, []string{"microsoft"}) || p.Origin["allowedMethods"] != "file" {
+	if !reflect.DeepEqual(p.AllowedMethods, Methods[:len(Methods)-1]) || p.Origin["allowedMethods"] != "file" {
 		t.Fatalf("allowManual=false: %v %v", p.AllowedMethods, p.Origin)
 	}
 	// A later (machine) source puts manual back.
 	if err := p.Set("HKLM", map[string]any{"allowManual": true}); err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(p.AllowedMethods, []string{"microsoft", "manual"}) {
+	if !reflect.DeepEqual(p.AllowedMethods, Methods) {
 		t.Fatalf("allowManual=true: %v", p.AllowedMethods)
 	}
 	// Agreeing values in one source are fine.
@@ -225,7 +226,7 @@ func TestParsePlistFixtures(t *testing.T) {
 	// Bad values in a binary plist name their key.
 	p, err = LoadSources([]Source{PlistSource(filepath.Join("testdata", "bad.plist"), "machine")})
 	for _, w := range []string{`"allowManual": must be true or false, not a number`, `"language": must be "pl" or "en"`,
-		`"colour": unknown key`, `"allowedMethods": element "pigeon" must be one of microsoft, manual`} {
+		`"colour": unknown key`, `"allowedMethods": element "pigeon" must be one of microsoft, google, yahoo, aol, fastmail, manual`} {
 		if err == nil || !strings.Contains(err.Error(), w) {
 			t.Errorf("error does not say %q: %v", w, err)
 		}
@@ -296,6 +297,12 @@ func TestInstallerAndDocsCoverEveryKey(t *testing.T) {
 		if !strings.Contains(string(wxs), `<Property Id="`+k.MSIProperty+`"`) {
 			t.Errorf("infino-mailbox.wxs lacks the property %s", k.MSIProperty)
 		}
+		// No default of the installer's own: an unset property writes an
+		// empty value, which reads as "not set", so the code's default
+		// (the one docs/deployment.md states) applies.
+		if !strings.Contains(string(wxs), `<Property Id="`+k.MSIProperty+`" />`) {
+			t.Errorf("infino-mailbox.wxs gives the property %s a value of its own", k.MSIProperty)
+		}
 		for _, w := range []string{"`" + k.Name + "`", "`" + k.MSIProperty + "`"} {
 			if !strings.Contains(string(doc), w) {
 				t.Errorf("docs/deployment.md does not mention %s", w)
@@ -350,5 +357,91 @@ func TestFilePath(t *testing.T) {
 	}
 	if s := FileSource(); s.Name != "/srv/other.json" || !s.Required {
 		t.Errorf("FileSource: %+v", s)
+	}
+}
+
+// The provider registrations: oauth.<id>.* fill OAuth, nested or dotted;
+// oauth.microsoft.* are other names for microsoft.*; authorities are https
+// (http to loopback only) and secrets printable.
+func TestOAuthKeys(t *testing.T) {
+	flat, err := ParseJSON("f.json", []byte(`{"oauth": {"google": {"clientId": "1-abc.apps.googleusercontent.com", "clientSecret": "GOCSPX-x_y", "authority": "https://127.0.0.1:8443/"},
+		"microsoft": {"clientId": "11111111-2222-3333-4444-555555555555"}}, "oauth.fastmail.clientId": "35c941ae"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := Default()
+	if err := p.Set("f.json", flat); err != nil {
+		t.Fatal(err)
+	}
+	g := p.Client("google")
+	if g.ClientID != "1-abc.apps.googleusercontent.com" || g.ClientSecret != "GOCSPX-x_y" || g.Authority != "https://127.0.0.1:8443" {
+		t.Fatalf("google %+v", g)
+	}
+	if m := p.Client("microsoft"); m.ClientID != "11111111-2222-3333-4444-555555555555" || m.Tenant != "common" || p.Microsoft.ClientID != m.ClientID {
+		t.Fatalf("microsoft %+v", m)
+	}
+	if p.Origin["microsoft.clientId"] != "f.json" || p.Client("fastmail").ClientID != "35c941ae" || p.Client("yahoo").ClientID != "" {
+		t.Fatalf("origins %v %+v", p.Origin, p.OAuth)
+	}
+	for k, v := range map[string]any{
+		"oauth.google.authority":      "http://accounts.google.com",
+		"oauth.google.clientSecret":   "has space",
+		"oauth.google.clientId":       "bad id!",
+		"oauth.fastmail.clientSecret": "x",
+		"oauth.nobody.clientId":       "x",
+	} {
+		q := Default()
+		if err := q.Set("s", map[string]any{k: v}); err == nil {
+			t.Errorf("%s=%v accepted", k, v)
+		}
+	}
+	q := Default()
+	if err := q.Set("s", map[string]any{"oauth.google.authority": "http://127.0.0.1:9"}); err != nil {
+		t.Errorf("loopback http authority refused: %v", err)
+	}
+}
+
+// The documented default of every key with a default value is the one the
+// code applies (docs/deployment.md, section 1's table, third column), so
+// that IT reads what the app does when a key is not set.
+func TestDocsStateEveryDefault(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "deployment.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]string{}
+	for _, line := range strings.Split(string(doc), "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 5 || !strings.HasPrefix(strings.TrimSpace(cells[1]), "`") {
+			continue
+		}
+		name := strings.Trim(strings.TrimSpace(cells[1]), "`")
+		if _, seen := rows[name]; !seen {
+			rows[name] = strings.Trim(strings.TrimSpace(cells[3]), "`")
+		}
+	}
+	for _, k := range KeyInfos() {
+		var want string
+		switch d := k.Default.(type) {
+		case string:
+			want = d
+		case []string:
+			want = strings.Join(d, ",")
+		case bool:
+			want = strconv.FormatBool(d)
+		default:
+			continue
+		}
+		got, ok := rows[k.Name]
+		if !ok {
+			t.Errorf("docs/deployment.md has no table row for %s", k.Name)
+			continue
+		}
+		if want == "" {
+			continue // "not set" or a described default
+		}
+		if got != want {
+			t.Errorf("docs/deployment.md: %s defaults to %q, the code to %q", k.Name, got, want)
+		}
 	}
 }

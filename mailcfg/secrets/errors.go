@@ -48,7 +48,7 @@ type Error struct {
 
 func (e *Error) Error() string {
 	s := fmt.Sprintf("keyring %s %q: %v", e.Op, e.Key, e.Kind)
-	if e.Kind == ErrTimeout && e.Timeout > 0 {
+	if (e.Kind == ErrTimeout || e.Kind == ErrBusy) && e.Timeout > 0 {
 		s += fmt.Sprintf(" (%s)", e.Timeout)
 	}
 	if e.Err != nil {
@@ -97,6 +97,12 @@ func (e *Error) Message() mailcfg.Text {
 		return mailcfg.Text{
 			PL: "Systemowy magazyn haseł jest zablokowany. Odblokuj go (np. w aplikacji „Hasła i klucze” albo logując się ponownie do systemu) i spróbuj jeszcze raz. Hasło ani token nie zostaną zapisane w pliku.",
 			EN: "The system keyring is locked. Unlock it (e.g. in the “Passwords and Keys” app or by logging in to the system again) and try again. The password or token will not be written to a file instead.",
+		}
+	case ErrBusy:
+		secs := int(e.Timeout.Round(time.Second) / time.Second)
+		return mailcfg.Text{
+			PL: fmt.Sprintf("Inny proces Infino Mailbox (okno albo wiersz poleceń) od ponad %d s odświeża logowanie tej skrzynki. Zamknij go, jeśli nie odpowiada, i spróbuj jeszcze raz.", secs),
+			EN: fmt.Sprintf("Another Infino Mailbox process (a window or the command line) has been refreshing this mailbox's sign-in for more than %d s. Close it if it does not respond, and try again.", secs),
 		}
 	case ErrTooLarge:
 		return mailcfg.Text{

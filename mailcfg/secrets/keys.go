@@ -13,6 +13,7 @@ import (
 //
 //	mailbox:<address>:password            the password of a manually configured mailbox
 //	mailbox:<address>:microsoft-refresh   the Microsoft refresh token of a mailbox
+//	mailbox:<address>:<provider>-refresh  another provider's (google-refresh, …)
 //
 // <address> is the mailbox address with an ASCII (A-label) domain, all
 // lower-case, e.g. "mailbox:jan.kowalski@kancelaria.pl:password". Access tokens
@@ -37,6 +38,14 @@ func PasswordKey(address string) string { return MailboxKey(address, KindPasswor
 // MicrosoftRefreshKey is the key of a mailbox's Microsoft refresh token.
 func MicrosoftRefreshKey(address string) string { return MailboxKey(address, KindMicrosoftRefresh) }
 
+// RefreshKinds are the refresh token kinds of every OAuth provider the
+// app signs in with.
+var RefreshKinds = []string{KindMicrosoftRefresh, "google-refresh", "yahoo-refresh", "aol-refresh", "fastmail-refresh"}
+
+// RefreshKey is the key of a mailbox's refresh token from an OAuth
+// provider ("microsoft" gives MicrosoftRefreshKey).
+func RefreshKey(address, provider string) string { return MailboxKey(address, provider+"-refresh") }
+
 func canonicalAddress(address string) string {
 	if a, err := mailcfg.ParseAddress(address); err == nil {
 		address = a.String()
@@ -48,7 +57,7 @@ func canonicalAddress(address string) string {
 // that are not there are not an error.
 func DeleteMailbox(ctx context.Context, s Store, address string) error {
 	var errs []error
-	for _, kind := range []string{KindPassword, KindMicrosoftRefresh} {
+	for _, kind := range append([]string{KindPassword}, RefreshKinds...) {
 		if err := s.Delete(ctx, MailboxKey(address, kind)); err != nil && !errors.Is(err, ErrNotFound) {
 			errs = append(errs, err)
 		}

@@ -70,6 +70,11 @@ func (e *POP3Error) Error() string {
 // a *mailcfg.Failure. side is "incoming", "outgoing" or ""; provider may be
 // nil. A *mailcfg.Failure anywhere in err's chain is returned as is. nil
 // gives nil.
+//
+// Passwords the provider refuses outright (Microsoft 550 5.7.30, 535 5.7.3)
+// are KindSignInRequired and a Gmail app-password refusal (534 5.7.9) is
+// KindAppPasswordRequired, both with Failure.SignIn naming the provider's
+// sign-in. ForToken re-reads a failure of an XOAUTH2 sign-in.
 func Classify(err error, side string, provider *mailcfg.Provider) *mailcfg.Failure {
 	if err == nil {
 		return nil
@@ -97,7 +102,11 @@ func classify(err error, provider *mailcfg.Provider) mailcfg.Cause {
 		return mailcfg.Cause{Kind: mailcfg.KindTimeout}
 	}
 	if appPasswordText(err) {
-		return mailcfg.Cause{Kind: mailcfg.KindAppPasswordRequired, Detail: replyDetail(err)}
+		c := mailcfg.Cause{Kind: mailcfg.KindAppPasswordRequired, Detail: replyDetail(err)}
+		if provider != nil {
+			c.SignIn = provider.OAuth
+		}
+		return c
 	}
 	if c, ok := classifyReply(err, provider); ok {
 		return c
@@ -140,7 +149,12 @@ func classify(err error, provider *mailcfg.Provider) mailcfg.Cause {
 func classifyCert(err error) (mailcfg.Cause, bool) {
 	var ce *mailcfg.CertificateError
 	if errors.As(err, &ce) {
-		return mailcfg.Cause{Kind: mailcfg.KindTLSCertificate, Certificate: mailcfg.NewCertInfo(ce.Leaf, ce.Reason), Detail: ce.Reason}, true
+		c := mailcfg.Cause{Kind: mailcfg.KindTLSCertificate, Certificate: mailcfg.NewCertInfo(ce.Leaf, ce.Reason), Detail: ce.Reason}
+		if ce.SuggestedHost != "" {
+			c.Certificate.SuggestedHost = ce.SuggestedHost
+			c.Variant = mailcfg.VariantCertOtherHost
+		}
+		return c, true
 	}
 	var leaf *x509.Certificate
 	var cve *tls.CertificateVerificationError
@@ -300,18 +314,26 @@ func classifyReply(err error, provider *mailcfg.Provider) (mailcfg.Cause, bool) 
 	switch {
 	case enh == "5.7.139":
 		return mailcfg.Cause{Kind: mailcfg.KindAuthDisabled, Detail: d}, true
+	case enh == "5.7.30":
+		// "550 5.7.30 Basic authentication is not supported for Client
+		// Submission": only Exchange Online says it, to a password.
+		return mailcfg.Cause{Kind: mailcfg.KindSignInRequired, Detail: d, SignIn: "microsoft"}, true
 	case enh == "5.7.3" && microsoft:
-		return mailcfg.Cause{Kind: mailcfg.KindAuthDisabled, Variant: mailcfg.VariantMicrosoft573, Detail: d}, true
+		return mailcfg.Cause{Kind: mailcfg.KindSignInRequired, Variant: mailcfg.VariantMicrosoft573SignIn, Detail: d, SignIn: "microsoft"}, true
 	case code == 534 && enh == "5.7.9" && google:
-		return mailcfg.Cause{Kind: mailcfg.KindAppPasswordRequired, Detail: d}, true
+		return mailcfg.Cause{Kind: mailcfg.KindAppPasswordRequired, Detail: d, SignIn: "google"}, true
 	case enh == "5.7.8" || code == 535:
 		return mailcfg.Cause{Kind: mailcfg.KindAuthFailed, Detail: d}, true
 	case code == 530 && !inAuth, code == 538, enh == "5.7.11":
 		return mailcfg.Cause{Kind: mailcfg.KindTLSUnavailable, Detail: d}, true
 	case errors.Is(err, ErrTLSUnavailable):
 		return mailcfg.Cause{Kind: mailcfg.KindTLSUnavailable, Detail: d}, true
-	case code == 421 || code == 554 && errors.Is(err, ErrGreetingRefused):
+	case code == 421 && !inAuth || code == 554 && errors.Is(err, ErrGreetingRefused):
 		return mailcfg.Cause{Kind: mailcfg.KindConnect, Variant: mailcfg.VariantGreetingRefused, Detail: d}, true
+	case inAuth && code/100 == 4:
+		// Some servers answer a wrong password with 454 4.7.0: the port
+		// demonstrably works, the sign-in is what to look at.
+		return mailcfg.Cause{Kind: mailcfg.KindAuthFailed, Variant: mailcfg.VariantAuthTemporary, Detail: d}, true
 	case code == 454 || code/100 == 4:
 		return mailcfg.Cause{Kind: mailcfg.KindProtocol, Variant: mailcfg.VariantServerTemporary, Detail: d}, true
 	case inAuth && (code == 534 || code == 530 || code/100 == 5):
@@ -392,4 +414,39 @@ func safeToken(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// ForToken re-reads a failure of an XOAUTH2 sign-in: offering the
+// provider's sign-in to someone signed in with it makes no sense. For a
+// shared mailbox (the token is another user's) a refusal means the user
+// lacks Full Access or Send As: KindPermission. For the user's own mailbox
+// Microsoft's 5.7.3 keeps its old reading (sign-in from mail programs off).
+func ForToken(f *mailcfg.Failure, side string, provider *mailcfg.Provider, shared bool) *mailcfg.Failure {
+	if f == nil {
+		return nil
+	}
+	switch f.Kind {
+	case mailcfg.KindAuthFailed, mailcfg.KindSignInRequired, mailcfg.KindAppPasswordRequired:
+	case mailcfg.KindAuthDisabled:
+		if !shared || strings.Contains(f.Detail, "5.7.139") {
+			return f
+		}
+	default:
+		return f
+	}
+	if f.Field == "auth" && strings.HasPrefix(f.Detail, "no access token") {
+		return f // the token source's own failure
+	}
+	var c mailcfg.Cause
+	switch {
+	case shared:
+		c = mailcfg.Cause{Kind: mailcfg.KindPermission, Detail: f.Detail}
+	case f.Kind == mailcfg.KindSignInRequired:
+		c = mailcfg.Cause{Kind: mailcfg.KindAuthDisabled, Variant: mailcfg.VariantMicrosoft573, Detail: f.Detail}
+	case f.Kind == mailcfg.KindAppPasswordRequired:
+		c = mailcfg.Cause{Kind: mailcfg.KindAuthFailed, Detail: f.Detail, Field: "auth"}
+	default:
+		return f
+	}
+	return c.Failure(side, provider)
 }

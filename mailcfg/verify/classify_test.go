@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -56,13 +57,20 @@ func TestClassify(t *testing.T) {
 		{"gmail imap", wrap(ErrAuthRejected, &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeAlert, Text: "Application-specific password required: https://support.google.com/accounts/answer/185833 (mailcfg.Failure)"}), gmail, mailcfg.KindAppPasswordRequired, "password", "IMAP NO [ALERT]"},
 		{"smtp 535", wrap(ErrAuthRejected, &textproto.Error{Code: 535, Msg: "5.7.8 Error: authentication failed: UGFzc3dvcmQ6"}), nil, mailcfg.KindAuthFailed, "password", "SMTP 535 5.7.8"},
 		{"smtp 5.7.139", wrap(ErrAuthRejected, &textproto.Error{Code: 535, Msg: "5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant."}), nil, mailcfg.KindAuthDisabled, "", "SMTP 535 5.7.139"},
-		{"smtp 5.7.3 microsoft", wrap(ErrAuthRejected, &textproto.Error{Code: 535, Msg: "5.7.3 Authentication unsuccessful"}), ms, mailcfg.KindAuthDisabled, "", "SMTP 535 5.7.3"},
+		{"smtp 5.7.3 microsoft", wrap(ErrAuthRejected, &textproto.Error{Code: 535, Msg: "5.7.3 Authentication unsuccessful"}), ms, mailcfg.KindSignInRequired, "auth", "SMTP 535 5.7.3"},
+		{"smtp 5.7.30 microsoft", wrap(ErrAuthRejected, &textproto.Error{Code: 550, Msg: "5.7.30 Basic authentication is not supported for Client Submission."}), ms, mailcfg.KindSignInRequired, "auth", "SMTP 550 5.7.30"},
+		{"smtp 5.7.30 unknown provider", wrap(ErrAuthRejected, &textproto.Error{Code: 550, Msg: "5.7.30 Basic authentication is not supported for Client Submission."}), nil, mailcfg.KindSignInRequired, "auth", "SMTP 550 5.7.30"},
 		{"smtp 5.7.3 elsewhere", wrap(ErrAuthRejected, &textproto.Error{Code: 535, Msg: "5.7.3 Authentication unsuccessful"}), nil, mailcfg.KindAuthFailed, "password", "SMTP 535 5.7.3"},
 		{"smtp gmail 534", wrap(ErrAuthRejected, &textproto.Error{Code: 534, Msg: "5.7.9 Application-specific password required. Learn more at\n5.7.9 https://support.google.com/mail/?p=InvalidSecondFactor"}), gmail, mailcfg.KindAppPasswordRequired, "password", "SMTP 534 5.7.9"},
 		{"smtp 534 weak mechanism", wrap(ErrAuthRejected, &textproto.Error{Code: 534, Msg: "5.7.9 Authentication mechanism is too weak"}), nil, mailcfg.KindAuthFailed, "password", "SMTP 534 5.7.9"},
 		{"smtp 454 starttls", wrap(ErrTLSUnavailable, &textproto.Error{Code: 454, Msg: "4.7.0 TLS not available"}), nil, mailcfg.KindTLSUnavailable, "incoming.security", "SMTP 454 4.7.0"},
 		{"smtp 421 greeting", wrap(ErrGreetingRefused, &textproto.Error{Code: 421, Msg: "4.3.2 Service not available"}), nil, mailcfg.KindConnect, "incoming.host", "SMTP 421 4.3.2"},
-		{"smtp 454 auth temporary", wrap(ErrAuthRejected, &textproto.Error{Code: 454, Msg: "4.7.0 Temporary authentication failure"}), nil, mailcfg.KindProtocol, "incoming.port", "SMTP 454 4.7.0"},
+		// Some servers answer a wrong password with 454 4.7.0: the port works, the sign-in is the thing to check.
+		// 421 in answer to AUTH (too many failed sign-ins, then the server
+		// hangs up): the greeting came, so the sign-in is the thing to check.
+		{"smtp 421 auth", wrap(ErrAuthRejected, &textproto.Error{Code: 421, Msg: "4.7.0 Too many authentication errors"}), nil, mailcfg.KindAuthFailed, "password", "SMTP 421 4.7.0"},
+		{"smtp 454 auth temporary", wrap(ErrAuthRejected, &textproto.Error{Code: 454, Msg: "4.7.0 Temporary authentication failure"}), nil, mailcfg.KindAuthFailed, "password", "SMTP 454 4.7.0"},
+		{"smtp 451 outside auth", &textproto.Error{Code: 451, Msg: "4.3.0 Try again later"}, nil, mailcfg.KindProtocol, "incoming.port", "SMTP 451 4.3.0"},
 		{"smtp 530 before tls", &textproto.Error{Code: 530, Msg: "5.7.0 Must issue a STARTTLS command first"}, nil, mailcfg.KindTLSUnavailable, "incoming.security", "SMTP 530 5.7.0"},
 		{"pop3 auth", wrap(ErrAuthRejected, &POP3Error{Command: "PASS", Code: "AUTH", Text: "bad"}), nil, mailcfg.KindAuthFailed, "password", "POP3 PASS -ERR [AUTH]"},
 		{"pop3 sys/perm in auth", wrap(ErrAuthRejected, &POP3Error{Command: "PASS", Code: "SYS/PERM", Text: "not enabled for POP"}), nil, mailcfg.KindAuthDisabled, "", "POP3 PASS -ERR [SYS/PERM]"},
@@ -90,6 +98,61 @@ func TestClassify(t *testing.T) {
 			}
 			if c.kind == mailcfg.KindTLSCertificate && (f.Certificate == nil || f.Certificate.Reason != c.detail) {
 				t.Errorf("certificate %+v", f.Certificate)
+			}
+		})
+	}
+}
+
+// The provider refusing passwords names the sign-in to offer: Microsoft for
+// 5.7.30 and 5.7.3, Google for Gmail's app-password refusal; a failure of an
+// XOAUTH2 sign-in never offers the sign-in that was just used, and on a
+// shared mailbox it is a missing permission.
+func TestClassifySignInOffer(t *testing.T) {
+	ms := mailcfg.Bundled().ByID("microsoft365")
+	gmail := mailcfg.Bundled().ByID("gmail.com")
+	wrap := func(sentinel, err error) error { return fmt.Errorf("%w: %w", sentinel, err) }
+	e530 := wrap(ErrAuthRejected, &textproto.Error{Code: 550, Msg: "5.7.30 Basic authentication is not supported for Client Submission."})
+	e573 := wrap(ErrAuthRejected, &textproto.Error{Code: 535, Msg: "5.7.3 Authentication unsuccessful"})
+	e579 := wrap(ErrAuthRejected, &textproto.Error{Code: 534, Msg: "5.7.9 Application-specific password required."})
+	e578 := wrap(ErrAuthRejected, &textproto.Error{Code: 535, Msg: "5.7.8 Username and Password not accepted."})
+	cases := []struct {
+		name     string
+		err      error
+		p        *mailcfg.Provider
+		oauth    bool
+		shared   bool
+		kind     mailcfg.Kind
+		signIn   string
+		variant  string // a word the English message must contain
+		jsonWant string
+	}{
+		{"5.7.30 password", e530, ms, false, false, mailcfg.KindSignInRequired, "microsoft", "requires signing in", `"signIn":"microsoft"`},
+		{"5.7.3 password", e573, ms, false, false, mailcfg.KindSignInRequired, "microsoft", "no longer accepts passwords", `"signIn":"microsoft"`},
+		{"5.7.9 gmail password", e579, gmail, false, false, mailcfg.KindAppPasswordRequired, "google", "app password", `"signIn":"google"`},
+		{"5.7.8 gmail password", e578, gmail, false, false, mailcfg.KindAuthFailed, "", "user name or password", ""},
+		{"5.7.3 own token", e573, ms, true, false, mailcfg.KindAuthDisabled, "", "switched off", ""},
+		{"5.7.3 shared token", e573, ms, true, true, mailcfg.KindPermission, "", "shared mailbox", ""},
+		{"5.7.8 shared token", e578, ms, true, true, mailcfg.KindPermission, "", "shared mailbox", ""},
+		{"5.7.139 shared token", wrap(ErrAuthRejected, &textproto.Error{Code: 535, Msg: "5.7.139 Authentication unsuccessful"}), ms, true, true, mailcfg.KindAuthDisabled, "", "does not allow", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := Classify(c.err, "outgoing", c.p)
+			if c.oauth {
+				f = ForToken(f, "outgoing", c.p, c.shared)
+			}
+			if f.Kind != c.kind || f.SignIn != c.signIn || !strings.Contains(f.Message.EN, c.variant) {
+				t.Fatalf("got %s signIn=%q %q", f.Kind, f.SignIn, f.Message.EN)
+			}
+			if f.Hint.PL == "" || f.Hint.EN == "" {
+				t.Fatalf("no hint: %+v", f)
+			}
+			if c.kind == mailcfg.KindPermission && !strings.Contains(f.Hint.EN, "Full Access") {
+				t.Fatalf("permission hint %q", f.Hint.EN)
+			}
+			b, _ := json.Marshal(f.JSON("en"))
+			if c.jsonWant != "" && !strings.Contains(string(b), c.jsonWant) || c.jsonWant == "" && strings.Contains(string(b), "signIn") {
+				t.Fatalf("json %s", b)
 			}
 		})
 	}

@@ -38,6 +38,7 @@ type session struct {
 	timer     *time.Timer
 	stopCtx   func() bool
 	caps      []string
+	oauth     bool // the credential is an XOAUTH2 token
 	closed    bool
 	dead      chan struct{} // closed by the first abort
 	deadOnce  sync.Once
@@ -181,6 +182,9 @@ func (s *session) result(err error) SideResult {
 	r := SideResult{OK: err == nil, Elapsed: time.Since(s.start)}
 	if err != nil {
 		f := Classify(err, string(s.side), s.provider)
+		if s.oauth {
+			f = ForToken(f, string(s.side), s.provider, s.opt.Shared)
+		}
 		var st *stepTimeout
 		if errors.As(err, &st) && f.Kind == mailcfg.KindTimeout {
 			f.Detail = st.Error()
@@ -291,6 +295,10 @@ func (s *session) tlsConfig() *tls.Config {
 
 func (s *session) verifyConnection(cs tls.ConnectionState) error {
 	err := verifyPeer(cs.PeerCertificates, s.host, s.srv.CertSHA256, s.opt.RootCAs, s.opt.Now())
+	if ce, ok := err.(*mailcfg.CertificateError); ok && ce.SuggestedHost != "" &&
+		!plausibleHost(ce.SuggestedHost, s.host, s.opt.mailDomain, s.opt.Table) {
+		ce.SuggestedHost = ""
+	}
 	if err != nil {
 		s.mu.Lock()
 		s.certErr = err
@@ -342,7 +350,11 @@ func verifyPeer(certs []*x509.Certificate, host, pin string, roots *x509.CertPoo
 			reason = mailcfg.CertNotYetValid
 		}
 	}
-	return &mailcfg.CertificateError{Leaf: leaf, Reason: reason, Err: err}
+	ce := &mailcfg.CertificateError{Leaf: leaf, Reason: reason, Err: err}
+	if reason == mailcfg.CertWrongHost {
+		ce.SuggestedHost = trustedOtherName(leaf, inter, roots, host, now)
+	}
+	return ce
 }
 
 // handshake runs the TLS client handshake on c as the "tls" step.

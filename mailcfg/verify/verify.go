@@ -130,6 +130,16 @@ type Options struct {
 	// (probe.go); 0: DefaultProbeAfter or three connection times, whichever
 	// is longer; negative: never probe.
 	ProbeAfter time.Duration
+
+	// Shared: the mailbox is a shared one reached with another user's
+	// token (Settings.SignedInAs), so a refused XOAUTH2 sign-in is a
+	// missing permission (mailcfg.KindPermission). Verify sets it from the
+	// settings.
+	Shared bool
+
+	// mailDomain is the address's domain (Verify sets it): a certificate
+	// name under it may be offered as the server to use instead.
+	mailDomain string
 }
 
 func (o Options) withDefaults() Options {
@@ -188,6 +198,12 @@ func Verify(ctx context.Context, s mailcfg.Settings, cred Credential, opt Option
 		cred = onceToken(ctx, fn)
 	}
 	provider := opt.Table.ProviderFor(s)
+	if _, domain, ok := strings.Cut(s.Email, "@"); ok {
+		opt.mailDomain = domain
+	}
+	if s.SignedInAs != "" && !strings.EqualFold(s.SignedInAs, s.Email) {
+		opt.Shared = true
+	}
 	var r Result
 	var wg sync.WaitGroup
 	wg.Go(func() { r.Incoming = verifyServer(ctx, Incoming, s.Incoming, cred, &opt, provider) })
@@ -218,6 +234,7 @@ func verifyServer(ctx context.Context, side Side, srv mailcfg.Server, cred Crede
 
 func (s *session) run(cred Credential) error {
 	s.begin(StepConnect)
+	s.oauth = isOAuth(cred)
 	switch cr := cred.(type) {
 	case Password, OAuth2Token:
 	case TokenFunc:

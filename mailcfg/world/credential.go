@@ -10,17 +10,42 @@ import (
 	"infino.legal/mailbox/mailcfg/infino"
 	"infino.legal/mailbox/mailcfg/microsoft"
 	"infino.legal/mailbox/mailcfg/secrets"
+	"infino.legal/mailbox/mailcfg/signin"
 	"infino.legal/mailbox/mailcfg/verify"
 )
 
 // MicrosoftSignIn is the browser sign-in with Microsoft: cfg is
-// MicrosoftConfig with the caller's callbacks and login hint. It returns
-// the account's settings (MicrosoftSettings' when set) and a credential
-// that refreshes access tokens from the refresh token the sign-in stored,
-// so that the same store later gives SecretFor the (possibly rotated)
-// refresh token. Cancelling ctx ends the sign-in.
+// MicrosoftConfig with the caller's callbacks and login hint. It runs on
+// the provider sign-in (SignIn), so the token it hands out refreshes under
+// the lock all processes share. It returns the account's settings
+// (MicrosoftSettings' when set) and a credential that refreshes access
+// tokens from the refresh token the sign-in stored, so that the same store
+// later gives SecretFor the (possibly rotated) refresh token. Errors are
+// *signin.Error, which errors.As also reads as *microsoft.Error and
+// *mailcfg.Failure. Cancelling ctx ends the sign-in.
 func (w *World) MicrosoftSignIn(ctx context.Context, cfg microsoft.Config) (mailcfg.Settings, verify.Credential, error) {
-	s, err := microsoft.Start(ctx, cfg)
+	sc := w.SignIn().Config()
+	sc.Policy.Microsoft = cfg.Policy
+	if cfg.PolicyFile != "" {
+		sc.PolicyFile = cfg.PolicyFile
+	}
+	if cfg.Store != nil {
+		sc.Store = cfg.Store
+	}
+	if cfg.HTTPClient != nil {
+		sc.HTTPClient = cfg.HTTPClient
+	}
+	if cfg.Opener != nil {
+		sc.Opener = cfg.Opener
+	}
+	if cfg.Lang != "" {
+		sc.Lang = cfg.Lang
+	}
+	if cfg.Now != nil {
+		sc.Now = cfg.Now
+	}
+	sc.Timeout = cfg.Timeout
+	s, err := signin.New(sc).Start(ctx, signin.Request{Provider: "microsoft", LoginHint: cfg.LoginHint, OnURL: cfg.OnURL, OnOpen: cfg.OnOpen})
 	if err != nil {
 		return mailcfg.Settings{}, nil, err
 	}
@@ -31,37 +56,31 @@ func (w *World) MicrosoftSignIn(ctx context.Context, cfg microsoft.Config) (mail
 	if err != nil {
 		return mailcfg.Settings{}, nil, err
 	}
-	settings, err := w.AccountSettings(acc)
+	settings, err := w.SignedInSettings(acc)
 	if err != nil {
 		return mailcfg.Settings{}, nil, err
 	}
 	return settings, verify.TokenFunc(acc.Tokens().AccessToken), nil
 }
 
-// AccountSettings are the settings of a signed-in Microsoft account in this
-// world: MicrosoftSettings' when set, else those the sign-in filled.
-func (w *World) AccountSettings(acc *microsoft.Account) (mailcfg.Settings, error) {
-	if w.MicrosoftSettings != nil {
-		return w.MicrosoftSettings(acc.Address)
-	}
-	return acc.Settings, nil
-}
-
 // OAuthCredential is the credential for settings with auth "oauth2": access
-// tokens refreshed from the refresh token a Microsoft sign-in stored for the
-// address (each rotated refresh token is stored again). It gets the first
-// token before any server is contacted, so that "not configured", "not
-// signed in", "sign in again" and keyring problems are reported as such
-// (as *microsoft.Error, or a *mailcfg.Failure for a provider without
-// Microsoft sign-in).
+// tokens refreshed from the refresh token a provider's sign-in stored for
+// the address, under the lock every process of the app shares (so that the
+// window and the command line never present a spent refresh token). It
+// gets the first token before any server is contacted, so that "not
+// configured", "not signed in", "sign in again" and keyring problems are
+// reported as such (as *signin.Error, which errors.As also reads as a
+// *microsoft.Error for Microsoft, or a *mailcfg.Failure for a provider
+// without a sign-in).
 func (w *World) OAuthCredential(ctx context.Context, s mailcfg.Settings) (verify.Credential, error) {
-	if !w.isMicrosoft(s) {
+	tokens, err := w.SignIn().TokensFor(s)
+	if err != nil {
 		return nil, &mailcfg.Failure{
 			Kind:  mailcfg.KindAuthFailed,
 			Field: "auth",
 			Message: mailcfg.Text{
-				PL: "Logowanie OAuth2 jest obsługiwane tylko dla kont Microsoft (Outlook.com, Microsoft 365).",
-				EN: "OAuth2 sign-in is supported only for Microsoft accounts (Outlook.com, Microsoft 365).",
+				PL: "Logowanie OAuth2 jest obsługiwane tylko u dostawców z logowaniem na ich stronie (Microsoft, Google, Yahoo, AOL, Fastmail).",
+				EN: "OAuth2 sign-in is supported only for providers with their own sign-in page (Microsoft, Google, Yahoo, AOL, Fastmail).",
 			},
 			Hint: mailcfg.Text{
 				PL: "Dla tej skrzynki użyj logowania hasłem (auth: password).",
@@ -70,11 +89,6 @@ func (w *World) OAuthCredential(ctx context.Context, s mailcfg.Settings) (verify
 			Detail: "oauth2 provider unknown",
 		}
 	}
-	cfg := w.MicrosoftConfig()
-	if !cfg.Configured() {
-		return nil, microsoft.NotConfigured(cfg.PolicyFile)
-	}
-	tokens := microsoft.NewTokens(cfg, s.Email)
 	if _, err := tokens.Token(ctx); err != nil {
 		return nil, err
 	}
@@ -96,7 +110,9 @@ func (w *World) isMicrosoft(s mailcfg.Settings) bool {
 // just accepted with cred: a verify.Password becomes a password secret; for
 // settings with auth "oauth2" the Microsoft refresh token is read from the
 // store (secrets.MicrosoftRefreshKey) — after verification, because using it
-// may have rotated it — with the policy's registration.
+// may have rotated it, and under the lock of the refreshes, so that a
+// rotation under way in another process is waited for — with the policy's
+// registration.
 func (w *World) SecretFor(ctx context.Context, s mailcfg.Settings, cred verify.Credential) (infino.Secret, error) {
 	switch s.Auth {
 	case mailcfg.AuthPassword:
@@ -109,13 +125,36 @@ func (w *World) SecretFor(ctx context.Context, s mailcfg.Settings, cred verify.C
 		if w.Store == nil {
 			return infino.Secret{}, infino.StoreError(errors.New("no secret store"))
 		}
-		rt, err := w.Store.Get(ctx, secrets.MicrosoftRefreshKey(s.Email))
+		// Settings of no known provider are Microsoft's, as before other
+		// providers signed in.
+		provider := "microsoft"
+		if !w.isMicrosoft(s) {
+			if tokens, err := w.SignIn().TokensFor(s); err == nil {
+				provider = tokens.Provider()
+			}
+		}
+		// Read under the lock a refresh holds: another process of the app
+		// may be redeeming this very token, and the one it writes back is
+		// the live one.
+		key := secrets.RefreshKey(s.Email, provider)
+		unlock, err := secrets.LockKey(ctx, key)
+		if err != nil {
+			return infino.Secret{}, infino.StoreError(err)
+		}
+		rt, err := w.Store.Get(ctx, key)
+		unlock()
 		if err != nil {
 			if errors.Is(err, secrets.ErrNotFound) {
-				return infino.Secret{}, &infino.Error{Kind: infino.KindSignIn, Err: fmt.Errorf("no Microsoft sign-in stored for %s", s.Email),
-					Message: mailcfg.Text{PL: "Zaloguj się ponownie przez Microsoft.", EN: "Sign in with Microsoft again."}}
+				name := w.SignIn().DisplayName(provider)
+				return infino.Secret{}, &infino.Error{Kind: infino.KindSignIn, Err: fmt.Errorf("no %s sign-in stored for %s", provider, s.Email),
+					Message: mailcfg.Text{PL: "Zaloguj się ponownie przez " + name.PL + ".", EN: "Sign in with " + name.EN + " again."}}
 			}
 			return infino.Secret{}, infino.StoreError(err)
+		}
+		if provider != "microsoft" {
+			sec := infino.MicrosoftSecret(rt, strings.TrimSpace(w.Policy.Client(provider).ClientID), "", w.SignIn().Scopes(provider, s.Incoming.Protocol))
+			sec.Provider = provider
+			return sec, nil
 		}
 		ms := w.Policy.Microsoft
 		tenant := strings.TrimSpace(ms.Tenant)

@@ -55,6 +55,9 @@ type World struct {
 	// MicrosoftSettings, when set, replaces the settings a Microsoft
 	// sign-in fills (the demo points them at its own mail servers).
 	MicrosoftSettings func(address string) (mailcfg.Settings, error)
+	// OAuthSettings, when set, replaces the settings any provider's
+	// sign-in fills (the demo's Google and Microsoft).
+	OAuthSettings func(provider, address string) (mailcfg.Settings, error)
 	// Demo, when set, marks the demo's world and names its accounts.
 	Demo *Demo
 
@@ -79,16 +82,21 @@ type World struct {
 	Now    func() time.Time
 	Jitter func(d time.Duration) time.Duration
 
-	caOnce  sync.Once
-	ca      netconf.CA
-	netOnce sync.Once
-	net     netconf.Net
+	caOnce    sync.Once
+	ca        netconf.CA
+	netOnce   sync.Once
+	net       netconf.Net
+	tableOnce sync.Once
+	table     *mailcfg.Table
 }
 
 // Demo names the accounts of the demo's servers, for the window's header.
 type Demo struct {
 	Email, Password string
 	MicrosoftEmail  string
+	// GoogleEmail signs in with the demo's Google; ConsentEmail is in a
+	// Microsoft tenant that needs admin consent first (the IT path).
+	GoogleEmail, ConsentEmail string
 }
 
 // Real is the machine's world: its policy (the policy's language overrides
@@ -171,10 +179,29 @@ func (w *World) VerifyOptions() verify.Options {
 		o.RootCAs = w.Net().RootCAs
 	}
 	if o.Table == nil {
-		o.Table = w.Table
+		o.Table = w.ProviderTable()
 	}
 	o.AllowInsecure = w.Policy.AllowInsecure
 	return o
+}
+
+// ProviderTable is the provider table in this world: Table (nil: the
+// bundled one) with the firm's own servers, preset by policy, ahead of it
+// for their domains, so they win over the table and every discovery
+// source. Without a usable preset it is Table itself (nil included, which
+// the faces parse on first use).
+func (w *World) ProviderTable() *mailcfg.Table {
+	w.tableOnce.Do(func() {
+		w.table = w.Table
+		if fp, err := w.Policy.FirmProvider(); err == nil && fp != nil {
+			base := w.Table
+			if base == nil {
+				base = mailcfg.Bundled()
+			}
+			w.table = base.WithPreset(fp)
+		}
+	})
+	return w.table
 }
 
 // DiscoverOptions are discovery's options in this world: Discover with the
@@ -183,7 +210,7 @@ func (w *World) VerifyOptions() verify.Options {
 func (w *World) DiscoverOptions(offline bool) discover.Options {
 	o := w.Discover
 	if o.Table == nil {
-		o.Table = w.Table
+		o.Table = w.ProviderTable()
 	}
 	if w.Offline || offline {
 		o.Offline = true

@@ -24,6 +24,7 @@ import (
 	"infino.legal/mailbox/mailcfg/netconf"
 	"infino.legal/mailbox/mailcfg/policy"
 	"infino.legal/mailbox/mailcfg/secrets"
+	"infino.legal/mailbox/mailcfg/signin"
 	"infino.legal/mailbox/mailcfg/verify"
 	"infino.legal/mailbox/mailcfg/world"
 )
@@ -226,6 +227,7 @@ func TestNetOverrides(t *testing.T) {
 }
 
 func TestSecretFor(t *testing.T) {
+	t.Setenv(secrets.LockDirEnv, t.TempDir())
 	ctx := context.Background()
 	store := secrets.NewMemory()
 	w := &world.World{Store: store}
@@ -255,6 +257,34 @@ func TestSecretFor(t *testing.T) {
 	}
 }
 
+// The refresh token handed over is read under the lock a refresh holds:
+// while another process redeems it (holding the lock), SecretFor waits for
+// the token that process writes back rather than taking the spent one.
+func TestSecretForWaitsForARefreshUnderWay(t *testing.T) {
+	t.Setenv(secrets.LockDirEnv, t.TempDir())
+	store := secrets.NewMemory()
+	w := &world.World{Store: store}
+	w.Policy.Microsoft.ClientID = "cid"
+	ms := mailcfg.Settings{Email: "anna@kancelaria.pl", Auth: mailcfg.AuthOAuth2}
+	key := secrets.MicrosoftRefreshKey(ms.Email)
+	store.Set(context.Background(), key, "rt-spent")
+	unlock, err := secrets.LockKey(context.Background(), key) // the other process, mid-refresh
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if s, err := w.SecretFor(short, ms, nil); err == nil {
+		t.Fatalf("read %q while a refresh held the lock", s.RefreshToken)
+	}
+	store.Set(context.Background(), key, "rt-new")
+	unlock()
+	s, err := w.SecretFor(context.Background(), ms, nil)
+	if err != nil || s.RefreshToken != "rt-new" {
+		t.Fatalf("%+v %v", s, err)
+	}
+}
+
 // OAuthCredential says why there is no credential before any server is
 // contacted: not Microsoft, not configured (naming the world's policy
 // file), not signed in.
@@ -264,8 +294,15 @@ func TestOAuthCredentialRefusals(t *testing.T) {
 	gmail := mailcfg.Settings{Email: "jan@gmail.com", Auth: mailcfg.AuthOAuth2,
 		Incoming: mailcfg.Server{Host: "imap.gmail.com"}, Outgoing: mailcfg.Server{Host: "smtp.gmail.com"}}
 	var f *mailcfg.Failure
-	if _, err := w.OAuthCredential(ctx, gmail); !errors.As(err, &f) || f.Kind != mailcfg.KindAuthFailed {
-		t.Errorf("not Microsoft: %v", err)
+	wp := mailcfg.Settings{Email: "jan@wp.pl", Auth: mailcfg.AuthOAuth2,
+		Incoming: mailcfg.Server{Host: "imap.wp.pl"}, Outgoing: mailcfg.Server{Host: "smtp.wp.pl"}}
+	if _, err := w.OAuthCredential(ctx, wp); !errors.As(err, &f) || f.Kind != mailcfg.KindAuthFailed {
+		t.Errorf("no sign-in provider: %v", err)
+	}
+	var se *signin.Error
+	if _, err := w.OAuthCredential(ctx, gmail); !errors.As(err, &se) || se.Code != signin.CodeNotConfigured || se.Provider != "google" ||
+		!strings.Contains(se.Hint.EN, "oauth.google.clientId") || !strings.Contains(se.Hint.EN, "/srv/kancelaria/policy.json") {
+		t.Errorf("google not configured: %v", err)
 	}
 	ms := mailcfg.Settings{Email: "anna@kancelaria.pl", Auth: mailcfg.AuthOAuth2, Source: mailcfg.SourceMicrosoft}
 	var me *microsoft.Error

@@ -59,6 +59,9 @@ func runDiscover(ctx context.Context, env *Env, args []string) int {
 	switch {
 	case errors.As(err, &fe):
 		return Fail(env, ExitUsage, "%s", fe.Message.In(env.Lang))
+	case errors.Is(err, mailcfg.ErrNotFound) && res.Note != "":
+		// Exchange answered, but not with settings a mail app can use.
+		return Fail(env, ExitFailed, "%s", res.Note.Message().In(env.Lang))
 	case errors.Is(err, mailcfg.ErrNotFound):
 		return Fail(env, ExitFailed, "%s", mailcfg.NotFoundMessage.In(env.Lang))
 	case err != nil:
@@ -68,7 +71,7 @@ func runDiscover(ctx context.Context, env *Env, args []string) int {
 	if *asJSON {
 		return writeJSON(env.Stdout, s)
 	}
-	printSettings(env, s)
+	printSettings(env, s, opt.Table)
 	return ExitOK
 }
 
@@ -83,12 +86,14 @@ func writeJSON(w io.Writer, v any) int {
 
 // sourceNames says in words where settings came from.
 var sourceNames = map[mailcfg.Source]mailcfg.Text{
-	mailcfg.SourceBundled:    {PL: "wbudowana lista dostawców", EN: "built-in provider list"},
-	mailcfg.SourceAutoconfig: {PL: "plik konfiguracji dostawcy", EN: "the provider's configuration file"},
-	mailcfg.SourceISPDB:      {PL: "baza dostawców Thunderbirda (ISPDB)", EN: "Thunderbird's provider database (ISPDB)"},
-	mailcfg.SourceMX:         {PL: "rekordy MX domeny (serwer pocztowy dostawcy)", EN: "the domain's MX records (its mail host)"},
-	mailcfg.SourceSRV:        {PL: "rekordy SRV domeny (RFC 6186)", EN: "the domain's SRV records (RFC 6186)"},
-	mailcfg.SourceGuess:      {PL: "odgadnięte nazwy serwerów", EN: "guessed server names"},
+	mailcfg.SourceBundled:      {PL: "wbudowana lista dostawców", EN: "built-in provider list"},
+	mailcfg.SourceAutoconfig:   {PL: "plik konfiguracji dostawcy", EN: "the provider's configuration file"},
+	mailcfg.SourceISPDB:        {PL: "baza dostawców Thunderbirda (ISPDB)", EN: "Thunderbird's provider database (ISPDB)"},
+	mailcfg.SourceMX:           {PL: "rekordy MX domeny (serwer pocztowy dostawcy)", EN: "the domain's MX records (its mail host)"},
+	mailcfg.SourceSRV:          {PL: "rekordy SRV domeny (RFC 6186)", EN: "the domain's SRV records (RFC 6186)"},
+	mailcfg.SourceGuess:        {PL: "odgadnięte nazwy serwerów", EN: "guessed server names"},
+	mailcfg.SourceAutodiscover: {PL: "Autodiscover serwera Exchange", EN: "the Exchange server's Autodiscover"},
+	mailcfg.SourcePolicy:       {PL: "serwery kancelarii ustawione przez dział IT", EN: "the firm's servers, preset by IT"},
 }
 
 // lowTrustWarning is shown when settings could have been tampered with.
@@ -97,7 +102,10 @@ var lowTrustWarning = mailcfg.Text{
 	EN: "Warning: these settings come from an unprotected source. Confirm the server names with your mail provider or IT department before using them.",
 }
 
-func printSettings(env *Env, s mailcfg.Settings) {
+func printSettings(env *Env, s mailcfg.Settings, table *mailcfg.Table) {
+	if table == nil {
+		table = mailcfg.Bundled()
+	}
 	w := env.Stdout
 	if s.Provider != nil {
 		fmt.Fprintf(w, "Provider:  %s (%s)\n", s.Provider.Name, s.Provider.ID)
@@ -112,7 +120,7 @@ func printSettings(env *Env, s mailcfg.Settings) {
 		fmt.Fprintf(w, "Source:    %s\n", s.Source)
 	}
 	if s.Provider != nil {
-		if p := mailcfg.Bundled().ByID(s.Provider.ID); p != nil {
+		if p := table.ByID(s.Provider.ID); p != nil {
 			fmt.Fprintf(w, "Help:      %s\n", p.Help.In(env.Lang))
 			if p.HelpURL != "" {
 				fmt.Fprintf(w, "           %s\n", p.HelpURL)

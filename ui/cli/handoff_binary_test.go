@@ -224,5 +224,76 @@ func TestKilledBetweenSentAndResponse(t *testing.T) {
 		return nil
 	})
 	t.Logf("killed after commit, flushed: 1 mailbox, %d requests, %d files under the config dir scanned", len(reqs), files)
+
+	// 5. The mailbox password changes. submit --replace meets 409 (which
+	// names the mailbox) and replaces it with PUT; it is killed after
+	// Infino has committed the replacement, before the answer arrives.
+	const newPassword = "Nowe-Haslo-po-zmianie-2026"
+	sb.Mail.AddUser(sandbox.DemoEmail, newPassword)
+	n0 := len(sb.Infino.Requests())
+	committed = sb.Infino.HoldNext()
+	cmd = exec.CommandContext(ctx, bin, "submit", "--replace", "--password-stdin", settingsFile)
+	cmd.Env = env
+	cmd.Stdin = strings.NewReader(newPassword + "\n")
+	out.Reset()
+	errb.Reset()
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited = make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case <-committed:
+	case err := <-exited:
+		t.Fatalf("submit --replace ended before its replacement was committed: %v\n%s\n%s", err, out.String(), errb.String())
+	case <-ctx.Done():
+		cmd.Process.Kill()
+		t.Fatal("timed out waiting for the replacement")
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-exited
+	mb := sb.Infino.Mailboxes()
+	if len(mb) != 1 || mb[0].Version != 2 || mb[0].Password != newPassword {
+		t.Fatalf("after the kill: %d mailboxes, version %d", len(mb), mb[0].Version)
+	}
+
+	// 6. The replacement survived the kill; the flush repeats it with the
+	// same key and If-Match, Infino answers from its record: still one
+	// replacement (version 2), not two.
+	code, listOut, listErr = run("", "outbox", "list", "--json")
+	list.Entries = nil
+	if err := json.Unmarshal([]byte(listOut), &list); err != nil || code != ExitOK || len(list.Entries) != 1 ||
+		list.Entries[0].Op != infino.OpReplace || list.Entries[0].MailboxID != first.ID {
+		t.Fatalf("outbox list after the second kill: %d %s %s", code, listOut, listErr)
+	}
+	code, flushOut, flushErr = run("", "outbox", "flush", "--json")
+	rep.Results = nil
+	json.Unmarshal([]byte(flushOut), &rep)
+	if code != ExitOK || len(rep.Results) != 1 || rep.Results[0].State != "replaced" || !rep.Results[0].Replayed {
+		t.Fatalf("flush of the replacement: %d\n%s\n%s", code, flushOut, flushErr)
+	}
+	mb = sb.Infino.Mailboxes()
+	if len(mb) != 1 || mb[0].Version != 2 || mb[0].Password != newPassword || mb[0].ID != first.ID {
+		t.Fatalf("after the flush: %+v", mb)
+	}
+	puts, keys := 0, map[string]bool{}
+	for _, r := range sb.Infino.Requests()[n0:] {
+		if r.Method == http.MethodPut {
+			puts++
+			keys[r.Header.Get("Idempotency-Key")] = true
+		}
+	}
+	if puts != 2 || len(keys) != 1 {
+		t.Fatalf("%d PUTs with %d keys, want 2 with one key", puts, len(keys))
+	}
+	if code, out, _ := run("", "outbox", "list"); code != ExitOK || !strings.Contains(out, "empty") {
+		t.Fatalf("after the second flush: %d %s", code, out)
+	}
+	scanForSecrets(t, configHome, sandbox.DemoPassword, newPassword, tok.RefreshToken)
+	t.Logf("replacement killed after commit, flushed: 1 mailbox at version %d, %d requests in all (%d PUT, one key)",
+		mb[0].Version, len(sb.Infino.Requests()), puts)
 	_ = fmt.Sprint
 }

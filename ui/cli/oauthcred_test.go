@@ -111,12 +111,19 @@ func TestVerifyOAuthErrors(t *testing.T) {
 		t.Fatalf("not configured: %d %s", code, errOut)
 	}
 
-	// OAuth2 settings of a provider that is not Microsoft.
+	// OAuth2 settings of Gmail: Google's sign-in, not set up here.
 	g := s
 	g.Source, g.Email = mailcfg.SourceManual, "jan@gmail.com"
 	g.Incoming.Host, g.Outgoing.Host = "imap.gmail.com", "smtp.gmail.com"
 	code, _, errOut = w.run("en", "verify", writeSettings(t, g))
-	if code != ExitFailed || !strings.Contains(errOut, "only for Microsoft accounts") {
-		t.Fatalf("not Microsoft: %d %s", code, errOut)
+	if code != ExitFailed || !strings.Contains(errOut, "oauth.google.clientId") {
+		t.Fatalf("google not configured: %d %s", code, errOut)
+	}
+	// OAuth2 settings of a provider without a sign-in of its own.
+	g.Email = "jan@wp.pl"
+	g.Incoming.Host, g.Outgoing.Host = "imap.wp.pl", "smtp.wp.pl"
+	code, _, errOut = w.run("en", "verify", writeSettings(t, g))
+	if code != ExitFailed || !strings.Contains(errOut, "only for providers with their own sign-in page") {
+		t.Fatalf("no sign-in provider: %d %s", code, errOut)
 	}
 }

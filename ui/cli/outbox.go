@@ -26,6 +26,9 @@ type outboxEntryJSON struct {
 	NextAttempt *time.Time `json:"nextAttempt,omitempty"`
 	Kind        string     `json:"kind,omitempty"`
 	Reason      string     `json:"reason,omitempty"`
+	// Op is "replace" for a replacement of mailbox MailboxID.
+	Op        string `json:"op,omitempty"`
+	MailboxID string `json:"mailboxId,omitempty"`
 }
 
 type outboxProblemJSON struct {
@@ -36,7 +39,7 @@ type outboxProblemJSON struct {
 
 func entryJSON(env *Env, e infino.Entry) outboxEntryJSON {
 	j := outboxEntryJSON{ID: e.ID, Email: e.Settings.Email, InfinoURL: e.InfinoURL, CreatedAt: e.CreatedAt,
-		Attempts: e.Attempts, Reason: e.Reason().In(env.Lang)}
+		Attempts: e.Attempts, Reason: e.Reason().In(env.Lang), Op: e.Op, MailboxID: e.MailboxID}
 	if !e.LastAttempt.IsZero() {
 		t := e.LastAttempt
 		j.LastAttempt = &t
@@ -62,8 +65,8 @@ func problemsJSON(ps []infino.Problem) []outboxProblemJSON {
 func printProblems(env *Env, ps []infino.Problem) {
 	for _, p := range ps {
 		fmt.Fprintf(env.Stderr, "infino-mailbox: %s\n", tr(env,
-			"plik skrzynki nadawczej jest uszkodzony i został odłożony na bok: "+p.File,
-			"an outbox file is damaged and was moved aside: "+p.File))
+			"plik skrzynki nadawczej jest uszkodzony, więc nie da się go wysłać; przeniesiono go do kwarantanny (powód obok, w pliku .reason), a jego hasło usunięto z sejfu: "+p.File,
+			"an outbox file is damaged, so it can never be sent; it was quarantined (the reason is beside it, in a .reason file) and its secret removed from the keyring: "+p.File))
 		if p.Err != nil {
 			fmt.Fprintf(env.Stderr, "  (%v)\n", p.Err)
 		}
@@ -109,7 +112,11 @@ func outboxList(ctx context.Context, env *Env, svc *infino.Service, asJSON bool)
 			fmt.Fprintln(env.Stdout, tr(env, "Skrzynka nadawcza jest pusta.", "The outbox is empty."))
 		}
 		for _, e := range entries {
-			fmt.Fprintf(env.Stdout, "%s  %s → %s\n", e.ID, e.Settings.Email, e.InfinoURL)
+			op := ""
+			if e.Op == infino.OpReplace {
+				op = " " + tr(env, "(zastąpienie "+e.MailboxID+")", "(replacing "+e.MailboxID+")")
+			}
+			fmt.Fprintf(env.Stdout, "%s  %s → %s%s\n", e.ID, e.Settings.Email, e.InfinoURL, op)
 			fmt.Fprintf(env.Stdout, "    %s %s, %s %d\n", tr(env, "od", "since"), e.CreatedAt.Local().Format("2006-01-02 15:04"),
 				tr(env, "próby:", "attempts:"), e.Attempts)
 			if r := e.Reason().In(env.Lang); r != "" {

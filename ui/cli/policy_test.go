@@ -104,3 +104,26 @@ func TestPolicyKeys(t *testing.T) {
 		t.Errorf("bad subcommand: %d", code)
 	}
 }
+
+// policy check validates the firm's server entry as a whole and by key.
+func TestPolicyCheckFirmProvider(t *testing.T) {
+	load := func(values map[string]any) (policy.Policy, error) {
+		return policy.LoadSources([]policy.Source{{Name: "gpo", Scope: "machine", Read: func() (map[string]any, error) { return values, nil }}})
+	}
+	p, err := load(map[string]any{"firmProvider.domains": []any{"kancelaria.pl"}, "firmProvider.incoming": []any{"imaps://mail.kancelaria.pl"}})
+	code, _, errOut := runPolicyCmd(t, p, err, "check")
+	if code != ExitUsage || !strings.Contains(errOut, `key "firmProvider": incomplete: set firmProvider.outgoing`) {
+		t.Errorf("incomplete entry: %d %q", code, errOut)
+	}
+	p, err = load(map[string]any{"firmProvider.domains": []any{"kancelaria.pl"}, "firmProvider.incoming": []any{"imaps://mail.kancelaria.pl"},
+		"firmProvider.outgoing": []any{"submissions://mail.kancelaria.pl"}, "lockServerSettings": true})
+	code, out, errOut := runPolicyCmd(t, p, err, "check")
+	if code != ExitOK || strings.TrimSpace(out) != "policy OK" {
+		t.Errorf("good entry: %d %q %q", code, out, errOut)
+	}
+	_, out, _ = runPolicyCmd(t, p, err, "show")
+	if !strings.Contains(out, "firmProvider.incoming") || !strings.Contains(out, "imaps://mail.kancelaria.pl") ||
+		!strings.Contains(out, "firmProvider.domains, firmProvider.incoming, firmProvider.outgoing") {
+		t.Errorf("show:\n%s", out)
+	}
+}

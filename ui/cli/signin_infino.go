@@ -2,8 +2,13 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"strings"
+
+	"infino.legal/mailbox/mailcfg/infino"
+	"infino.legal/mailbox/oauthloopback"
 )
 
 // runSigninInfino is "signin infino [--url URL]": sign in to the firm's
@@ -42,8 +47,33 @@ func runSigninInfino(ctx context.Context, env *Env, args []string) int {
 	}
 	env.net()
 	if err := svc.SignIn(ctx); err != nil {
+		// A server that signs in without a refresh token, or grants too
+		// little, is a configuration problem: said as such, never success.
+		var ie *infino.Error
+		if errors.As(err, &ie) && ie.Kind == infino.KindSignInSetup {
+			return Fail(env, ExitFailed, "%s\n  (%v)", signinSetupText(env, ie), err)
+		}
+		// An answer from another authorization server (RFC 9207) is
+		// refused as an attack and said in its own words.
+		if errors.As(err, &ie) && errors.Is(err, oauthloopback.ErrIssuerMismatch) && ie.Message.EN != "" {
+			return Fail(env, ExitFailed, "%s", signinSetupText(env, ie))
+		}
 		return Fail(env, ExitFailed, "%s (%v)", tr(env, "Nie udało się zalogować do Infino.", "Signing in to Infino failed."), err)
 	}
 	fmt.Fprintln(env.Stdout, tr(env, "Zalogowano do Infino: "+base, "Signed in to Infino: "+base))
 	return ExitOK
+}
+
+// signinSetupText is the message of a refused sign-in without the outbox
+// sentence (signin sends nothing).
+func signinSetupText(env *Env, e *infino.Error) string {
+	m := e.Message.In(env.Lang)
+	for _, cut := range []string{" Niczego nie wysłano;", " Nothing was sent;"} {
+		if i := strings.Index(m, cut); i > 0 {
+			if j := strings.Index(m[i+1:], ". "); j > 0 {
+				m = m[:i] + m[i+1+j+1:]
+			}
+		}
+	}
+	return m
 }

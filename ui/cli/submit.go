@@ -14,7 +14,7 @@ import (
 
 func init() {
 	Register(&Command{
-		Name: "submit", Usage: "submit [--json] [--password-stdin] [--allow-insecure] [--ca FILE] SETTINGS.json",
+		Name: "submit", Usage: "submit [--json] [--password-stdin] [--allow-insecure] [--ca FILE] [--replace] SETTINGS.json",
 		Summary: "verify settings, then hand them to Infino (exit 3: queued in the outbox)",
 		Run:     runSubmit,
 	})
@@ -44,11 +44,14 @@ type submitJSON struct {
 	Fields      []*mailcfg.FieldError `json:"fields,omitempty"`
 	Failures    []mailcfg.FailureJSON `json:"failures,omitempty"`
 	NextAttempt *time.Time            `json:"nextAttempt,omitempty"`
+	// Existing is the mailbox Infino already holds (state mailbox_exists):
+	// what submit --replace replaces.
+	Existing *infino.MailboxInfo `json:"existing,omitempty"`
 }
 
 func outcomeJSON(env *Env, o infino.Outcome) submitJSON {
 	j := submitJSON{State: o.State, Email: o.Email, ID: o.Receipt.ID, Replayed: o.Receipt.Replayed,
-		Kind: string(o.Kind()), Message: o.Message().In(env.Lang), Fields: o.Fields()}
+		Kind: string(o.Kind()), Message: o.Message().In(env.Lang), Fields: o.Fields(), Existing: o.Existing}
 	if o.State == infino.StateQueued {
 		j.EntryID = o.EntryID
 		if !o.NextAttempt.IsZero() {
@@ -63,7 +66,7 @@ func outcomeJSON(env *Env, o infino.Outcome) submitJSON {
 // queued, 1 failed.
 func exitFor(o infino.Outcome) int {
 	switch o.State {
-	case infino.StateSent, infino.StateExists:
+	case infino.StateSent, infino.StateExists, infino.StateReplaced:
 		return ExitOK
 	case infino.StateQueued:
 		return ExitQueued
@@ -86,12 +89,17 @@ func printOutcome(env *Env, o infino.Outcome) {
 	if o.State == infino.StateQueued {
 		fmt.Fprintf(w, "  %s %s\n", tr(env, "Wpis w skrzynce nadawczej:", "Outbox entry:"), o.EntryID)
 	}
+	if o.State == infino.StateExists && o.Existing != nil {
+		fmt.Fprintf(w, "  %s\n", tr(env, "Aby zastąpić zapisane ustawienia: infino-mailbox submit --replace …",
+			"To replace the saved settings: infino-mailbox submit --replace …"))
+	}
 }
 
 func runSubmit(ctx context.Context, env *Env, args []string) int {
 	f := newCheckFlags(env, commands["submit"], "print the result as JSON",
 		"read the mailbox password from the first line of standard input",
 		"verify-timeout", "how long verification may take")
+	replace := f.fs.Bool("replace", false, "if Infino already has this mailbox, replace its settings and secret with these")
 	// The credential for verification; the secret for Infino follows from
 	// it after verification (World.SecretFor).
 	r, oauthErr, code := f.prepare(ctx, env, args, func() int {
@@ -134,7 +142,11 @@ func runSubmit(ctx context.Context, env *Env, args []string) int {
 	if !*asJSON {
 		fmt.Fprintln(env.Stderr, tr(env, "Przekazuję ustawienia do Infino…", "Handing the settings to Infino…"))
 	}
-	out := svc.Submit(ctx, s, sec, verifiedAt)
+	submit := svc.Submit
+	if *replace {
+		submit = svc.SubmitOrReplace
+	}
+	out := submit(ctx, s, sec, verifiedAt)
 	if *asJSON {
 		writeJSON(env.Stdout, outcomeJSON(env, out))
 	} else {

@@ -295,12 +295,16 @@ func TestOutboxReportsCorruptFile(t *testing.T) {
 	os.MkdirAll(ob, 0o700)
 	os.WriteFile(filepath.Join(ob, infino.NewUUID()+".json"), []byte("{\"v\":1,"), 0o600)
 	code, _, errOut := w.run("", "outbox", "list")
-	if code != ExitFailed || !strings.Contains(errOut, "moved aside") {
+	if code != ExitFailed || !strings.Contains(errOut, "quarantined") {
 		t.Fatalf("%d %s", code, errOut)
 	}
+	// Reported once: later commands are clean.
 	code, out, _ := w.run("", "outbox", "list", "--json")
-	if code != ExitFailed || !strings.Contains(out, ".corrupt-") {
+	if code != ExitOK || !strings.Contains(out, `"problems": []`) {
 		t.Fatalf("%d %s", code, out)
+	}
+	if code, out, errOut := w.run("", "outbox", "flush"); code != ExitOK {
+		t.Fatalf("flush after the report: %d %s %s", code, out, errOut)
 	}
 }
 

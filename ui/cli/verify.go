@@ -98,6 +98,9 @@ func readSettings(env *Env, path string, insecure bool) (mailcfg.Settings, int) 
 	}
 	s = s.Normalized()
 	err = s.Validate(mailcfg.ValidateOptions{AllowInsecure: env.World.Policy.AllowInsecure, InsecureOverride: insecure})
+	if err == nil {
+		err = env.World.LockedServers(s)
+	}
 	var v mailcfg.ValidationError
 	switch {
 	case errors.As(err, &v):

@@ -374,6 +374,18 @@ func (m *Model) Apply(s mailcfg.Settings, p *mailcfg.Provider, keepProto bool) {
 	m.LowTrust = s.LowTrust
 }
 
+// ApplyLocked is Apply for servers the user may not change (the firm's
+// servers that IT preset and locked): they replace whatever the user typed,
+// and the server fields are no longer the user's.
+func (m *Model) ApplyLocked(s mailcfg.Settings, p *mailcfg.Provider) {
+	for f := range m.touched {
+		if _, _, ok := f.Server(); ok || f == InProtocol {
+			delete(m.touched, f)
+		}
+	}
+	m.Apply(s, p, false)
+}
+
 // Reset clears what was found in the server fields (never what the user
 // typed), for an address nobody knows: no host, TLS, the usual ports, the
 // address (if any) as user name, no pinned certificate, and no provider.

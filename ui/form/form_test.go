@@ -307,3 +307,23 @@ func TestSettingsParsesText(t *testing.T) {
 		t.Error("Value of a non-text field")
 	}
 }
+
+// The firm's locked servers replace what the user typed, and the fields are
+// no longer the user's; the address and password stay.
+func TestApplyLocked(t *testing.T) {
+	m := New()
+	m.Edit(Email, "jan@kancelaria.pl")
+	m.Edit(Password, "sekret")
+	m.Edit(InHost, "imap.elsewhere.pl")
+	m.Edit(OutPort, "25")
+	m.ChooseProtocol(mailcfg.POP3)
+	s := mailcfg.Settings{Email: "jan@kancelaria.pl", Auth: mailcfg.AuthPassword, Source: mailcfg.SourcePolicy,
+		Incoming: mailcfg.Server{Protocol: mailcfg.IMAP, Host: "poczta.kancelaria.pl", Port: 993, Security: mailcfg.SecurityTLS, Username: "jan@kancelaria.pl"},
+		Outgoing: mailcfg.Server{Protocol: mailcfg.SMTP, Host: "poczta.kancelaria.pl", Port: 587, Security: mailcfg.SecurityStartTLS, Username: "jan@kancelaria.pl"}}
+	m.ApplyLocked(s, nil)
+	got := m.Settings()
+	if got.Incoming.Host != "poczta.kancelaria.pl" || got.Incoming.Protocol != mailcfg.IMAP || got.Outgoing.Port != 587 ||
+		got.Source != mailcfg.SourcePolicy || m.EditedServers() || m.Email != "jan@kancelaria.pl" || m.Password != "sekret" {
+		t.Errorf("%+v (edited %v)", got, m.EditedServers())
+	}
+}
