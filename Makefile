@@ -3,6 +3,7 @@
 #               (make run RUN_ARGS= opens it against the real world)
 #   make test   everything CI checks: go.mod tidy, format, vet, the core's independence from Fyne and
 #               from the test fakes, tests with -race
+#   make bench-latency   verify's round trips on a slow link (internal/tools/latencybench)
 # Both first install what the machine lacks when they can (check-deps, .ci/deps.sh).
 
 # The Go toolchain is go.mod's toolchain line, the one place it is named (.ci/lib.sh reads it the
@@ -19,7 +20,7 @@ endif
 LDFLAGS  = -X infino.legal/mailbox/mailcfg.Version=$(or $(VERSION),$(error .ci/version.sh gave no version))
 UNAME   := $(shell uname -s 2>/dev/null || echo Windows)
 
-.PHONY: run build test check-deps tidy-check fmt-check vet core-check peers-up peers-down fuzz bench screenshots dist clean
+.PHONY: run build test check-deps tidy-check fmt-check vet core-check peers-up peers-down fuzz bench bench-latency screenshots dist clean
 
 RUN_ARGS ?= --demo
 run: check-deps
@@ -111,6 +112,14 @@ fuzz:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./mailcfg/... ./oauthloopback/...
+
+# verify on a slow link: the real binary against the real peers through
+# proxies adding LATENCY_RTT, in multiples of it, for every protocol × security
+# pair and the failure paths. Compare builds: LATENCY_ARGS='-bin old=/tmp/old -bin new=/tmp/new'.
+LATENCY_RTT  ?= 100ms
+LATENCY_ARGS ?=
+bench-latency: check-deps peers-up
+	$(GO) run ./internal/tools/latencybench -rtt $(LATENCY_RTT) $(LATENCY_ARGS)
 
 screenshots: DEPS = build screenshots
 screenshots: check-deps

@@ -198,12 +198,20 @@ const (
 	VariantNoMechanism        Variant = "no_mechanism"     // KindProtocol: no usable sign-in method
 	VariantAuthTemporary      Variant = "auth_temporary"   // KindAuthFailed: a 4xx reply to the sign-in itself
 	VariantCertOtherHost      Variant = "cert_other_host"  // KindTLSCertificate: valid and trusted, for another name
+	// The port expects the other TLS mode; another server answers on it
+	// (%[2]s in other_protocol's message: what it speaks, %[3]s: what was
+	// expected, for the caller to fill in).
+	VariantExpectsTLS      Variant = "expects_tls"      // KindTLSUnavailable: STARTTLS chosen, the port wants SSL/TLS
+	VariantExpectsStartTLS Variant = "expects_starttls" // KindTLSUnavailable: SSL/TLS chosen, the port wants STARTTLS
+	VariantWebServer       Variant = "web_server"       // KindProtocol: HTTP or HTTPS on the port
+	VariantOtherProtocol   Variant = "other_protocol"   // KindProtocol: a mail server of another protocol
 )
 
 // Variants lists every variant, in the order above.
 var Variants = []Variant{VariantDNSTemporary, VariantRefused, VariantUnreachable, VariantGreetingRefused,
 	VariantTLSNotSpoken, VariantTLSHandshake, VariantPasswordExpired, VariantMicrosoft573, VariantMicrosoft573SignIn, VariantClosed,
-	VariantServerTemporary, VariantNoMechanism, VariantAuthTemporary, VariantCertOtherHost}
+	VariantServerTemporary, VariantNoMechanism, VariantAuthTemporary, VariantCertOtherHost,
+	VariantExpectsTLS, VariantExpectsStartTLS, VariantWebServer, VariantOtherProtocol}
 
 // Cause is what a classifier found out about an error, before it is put
 // into words: Failure renders it for a side and a provider.

@@ -68,6 +68,10 @@ var messages = map[string]Text{
 	"permission": {"%[1]s nie pozwala zalogowanemu użytkownikowi korzystać z tej skrzynki (brak uprawnień do skrzynki współdzielonej).",
 		"%[1]s does not let the signed-in user use this mailbox (no permission for the shared mailbox)."},
 	"insecure_refused": {"%[1]s: połączenie bez szyfrowania nie jest dozwolone. Hasło nie zostało wysłane.", "%[1]s: a connection without encryption is not allowed. The password was not sent."},
+	"expects_tls":      {"%[1]s na tym porcie oczekuje szyfrowania SSL/TLS od początku połączenia, a nie STARTTLS. Hasło nie zostało wysłane.", "%[1]s expects SSL/TLS from the start of the connection on this port, not STARTTLS. The password was not sent."},
+	"expects_starttls": {"%[1]s na tym porcie zaczyna bez szyfrowania i oczekuje STARTTLS, a nie SSL/TLS. Hasło nie zostało wysłane.", "%[1]s starts unencrypted on this port and expects STARTTLS, not SSL/TLS. The password was not sent."},
+	"web_server":       {"%[1]s: na tym porcie odpowiada serwer WWW, a nie serwer poczty.", "%[1]s: a web server answers on this port, not a mail server."},
+	"other_protocol":   {"%[1]s: na tym porcie serwer odpowiada w protokole %[2]s, a nie %[3]s.", "%[1]s: the server on this port speaks %[2]s, not %[3]s."},
 }
 
 // hints say what to do, per kind; a provider's help text replaces them for

@@ -13,6 +13,7 @@ import (
 	"image"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"time"
@@ -23,6 +24,26 @@ import (
 
 // Env names the file the probe writes.
 const Env = "INFINO_MAILBOX_PROBE"
+
+// CPUEnv names a file for a CPU profile from the process's start (this
+// package's init) to the first frame. Optional; profiles of several runs
+// can be merged by go tool pprof.
+const CPUEnv = "INFINO_MAILBOX_PROBE_CPU"
+
+var cpuProfile *os.File
+
+func init() {
+	if p := os.Getenv(CPUEnv); p != "" && os.Getenv(Env) != "" {
+		if f, err := os.Create(p); err == nil && pprof.StartCPUProfile(f) == nil {
+			cpuProfile = f
+		}
+	}
+}
+
+// HeapEnv names a file for a heap profile taken with the measurement
+// (go tool pprof -sample_index=alloc_space FILE shows where start-up
+// allocated). Optional.
+const HeapEnv = "INFINO_MAILBOX_PROBE_HEAP"
 
 // Start arms the probe on w; call it before ShowAndRun.
 func Start(a fyne.App, w fyne.Window) {
@@ -40,11 +61,21 @@ func Start(a fyne.App, w fyne.Window) {
 	go func() {
 		at := <-painted
 		fyne.DoAndWait(func() {}) // the frame is finished and swapped
+		if cpuProfile != nil {
+			pprof.StopCPUProfile()
+			_ = cpuProfile.Close()
+		}
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		out := fmt.Sprintf("ready_unix_ns=%d\nrss_kb=%d\nhwm_kb=%d\ngo_heap_kb=%d\n",
 			at.UnixNano(), status("VmRSS"), status("VmHWM"), ms.HeapAlloc/1024)
 		_ = os.WriteFile(path, []byte(out), 0o600)
+		if hp := os.Getenv(HeapEnv); hp != "" {
+			if f, err := os.Create(hp); err == nil {
+				_ = pprof.Lookup("allocs").WriteTo(f, 0)
+				_ = f.Close()
+			}
+		}
 		fyne.Do(a.Quit)
 	}()
 }

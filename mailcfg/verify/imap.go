@@ -36,9 +36,10 @@ func (s *session) imap(cred Credential) error {
 		if err != nil {
 			return err
 		}
-		stream = tc
+		stream = s.inner(tc)
 	case mailcfg.SecurityStartTLS:
-		if err := s.imapStartTLS(conn); err != nil {
+		plainCaps, err := s.imapStartTLS(conn)
+		if err != nil {
 			return err
 		}
 		tc, err := s.handshake(conn)
@@ -48,17 +49,33 @@ func (s *session) imap(cred Credential) error {
 		// imapclient expects a greeting; after STARTTLS there is none, so
 		// it gets a neutral one without capabilities, which makes it ask for
 		// CAPABILITY anew, as RFC 9051 §6.2.1 requires after STARTTLS.
-		stream = &prefixConn{Conn: tc, prefix: bytes.NewReader([]byte("* OK TLS\r\n"))}
+		greeting := []byte("* OK TLS\r\n")
+		if pw, ok := cred.(Password); ok && hasWord(plainCaps, "SASL-IR") {
+			done, rest, err := s.imapPipelinedLogin(tc, pw)
+			if done {
+				return err
+			}
+			greeting = rest
+		}
+		stream = &prefixConn{Conn: tc, prefix: bytes.NewReader(greeting)}
 	default: // SecurityNone, allowed by run
 		stream = conn
 	}
 
 	c := imapclient.New(stream, nil)
-	defer func() { _ = s.await(c.Close) }()
+	signedOff := false
+	defer func() {
+		if !signedOff {
+			_ = s.await(c.Close)
+		}
+	}()
 	if s.srv.Security != mailcfg.SecurityStartTLS {
 		s.begin(StepGreeting)
+		s.watchGreeting()
 	}
-	if err := s.await(func() error { return waitGreeting(c) }); err != nil {
+	err = s.await(func() error { return waitGreeting(c) })
+	s.greeted()
+	if err != nil {
 		var ie *imap.Error
 		if errors.As(err, &ie) {
 			return fmt.Errorf("%w: %w", ErrGreetingRefused, err)
@@ -95,8 +112,15 @@ func (s *session) imap(cred Credential) error {
 	}
 	s.end()
 
+	// The result is known: LOGOUT is written now, its answer (a server
+	// that hangs up instead of BYE is fine) is left to the background.
 	s.begin(StepDone)
-	_ = s.await(func() error { return c.Logout().Wait() }) // a server that hangs up instead of BYE is fine
+	logout := c.Logout()
+	signedOff = true
+	s.farewell(func() {
+		_ = logout.Wait()
+		_ = c.Close()
+	})
 	return nil
 }
 
@@ -153,31 +177,34 @@ func imapCapList(caps imap.CapSet) []string {
 
 // imapStartTLS speaks the plain-text prelude of RFC 9051 §6.2.1 (RFC 3501
 // §6.2.1): greeting, CAPABILITY if the greeting carried none, STARTTLS. It
-// returns when the server has said OK to STARTTLS and sent nothing after it.
-func (s *session) imapStartTLS(conn net.Conn) error {
+// returns when the server has said OK to STARTTLS and sent nothing after it,
+// with the capabilities it announced before TLS.
+func (s *session) imapStartTLS(conn net.Conn) ([]string, error) {
 	br := bufio.NewReaderSize(conn, imapMaxLine)
 	s.begin(StepGreeting)
+	s.watchGreeting()
 	line, err := readLine(br, imapMaxLine)
+	s.greeted()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	g, err := parseIMAPStatus(line)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if g.tag != "*" {
-		return fmt.Errorf("%w: greeting is tagged", ErrProtocol)
+		return nil, fmt.Errorf("%w: greeting is tagged", ErrProtocol)
 	}
 	switch g.typ {
 	case "OK":
 	case "PREAUTH":
 		// Already signed in on a plain connection: STARTTLS is impossible
 		// (RFC 9051 §7.1.4); refuse.
-		return fmt.Errorf("%w: PREAUTH before STARTTLS", ErrTLSUnavailable)
+		return nil, fmt.Errorf("%w: PREAUTH before STARTTLS", ErrTLSUnavailable)
 	case "BYE":
-		return fmt.Errorf("%w: %w", ErrGreetingRefused, g.imapError())
+		return nil, fmt.Errorf("%w: %w", ErrGreetingRefused, g.imapError())
 	default:
-		return fmt.Errorf("%w: greeting %q", ErrProtocol, safeWord(g.typ))
+		return nil, fmt.Errorf("%w: greeting %q", ErrProtocol, safeWord(g.typ))
 	}
 	s.end()
 
@@ -185,14 +212,14 @@ func (s *session) imapStartTLS(conn net.Conn) error {
 	caps := g.caps
 	if caps == nil {
 		if _, err := conn.Write([]byte("V1 CAPABILITY\r\n")); err != nil {
-			return err
+			return nil, err
 		}
 		st, untagged, err := readIMAPTagged(br, "V1")
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if st.typ != "OK" {
-			return fmt.Errorf("%w: %w", ErrProtocol, st.imapError())
+			return nil, fmt.Errorf("%w: %w", ErrProtocol, st.imapError())
 		}
 		for _, u := range untagged {
 			if u.typ == "CAPABILITY" {
@@ -204,24 +231,24 @@ func (s *session) imapStartTLS(conn net.Conn) error {
 		}
 	}
 	if !hasWord(caps, "STARTTLS") {
-		return fmt.Errorf("%w: STARTTLS not advertised", ErrTLSUnavailable)
+		return nil, fmt.Errorf("%w: STARTTLS not advertised", ErrTLSUnavailable)
 	}
 	if _, err := conn.Write([]byte("V2 STARTTLS\r\n")); err != nil {
-		return err
+		return nil, err
 	}
 	st, _, err := readIMAPTagged(br, "V2")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if st.typ != "OK" {
-		return fmt.Errorf("%w: %w", ErrTLSUnavailable, st.imapError())
+		return nil, fmt.Errorf("%w: %w", ErrTLSUnavailable, st.imapError())
 	}
 	if br.Buffered() > 0 {
 		// Bytes after the OK would be read as if they came through TLS
 		// (a STARTTLS command-injection attack): refuse.
-		return fmt.Errorf("%w: data after STARTTLS OK", ErrProtocol)
+		return nil, fmt.Errorf("%w: data after STARTTLS OK", ErrProtocol)
 	}
-	return nil
+	return caps, nil
 }
 
 // imapStatus is one line of an IMAP server: "* OK [CODE args] text",

@@ -197,12 +197,15 @@ func (s *session) pop3(cred Credential) error {
 		if err != nil {
 			return err
 		}
-		stream = tc
+		stream = s.inner(tc)
 	}
 	p := newPOP3(stream)
 
 	s.begin(StepGreeting)
-	if _, err := p.status("greeting"); err != nil {
+	s.watchGreeting()
+	_, err = p.status("greeting")
+	s.greeted()
+	if err != nil {
 		if _, isERR := err.(*POP3Error); isERR {
 			return fmt.Errorf("%w: %w", ErrGreetingRefused, err)
 		}
@@ -210,6 +213,7 @@ func (s *session) pop3(cred Credential) error {
 	}
 	s.end()
 
+	pipelining := false // announced before STLS
 	if s.srv.Security == mailcfg.SecurityStartTLS {
 		s.begin(StepTLS)
 		caps, err := p.capa()
@@ -239,15 +243,22 @@ func (s *session) pop3(cred Credential) error {
 		}
 		s.end()
 		p = newPOP3(tc)
+		pipelining = caps.pipelining
 	}
 
 	s.begin(StepLogin)
-	caps, err := p.capa() // again after STLS: RFC 2595 §4
-	if err != nil {
-		return err
+	var caps pop3Caps
+	signedIn := false
+	if pw, ok := cred.(Password); ok && pipelining {
+		caps, signedIn, err = s.pop3PipelinedLogin(p, pw)
+	} else {
+		caps, err = p.capa() // again after STLS: RFC 2595 §4
 	}
 	s.caps = caps.list
-	if err := s.pop3Login(p, caps, cred); err != nil {
+	if err == nil && !signedIn {
+		err = s.pop3Login(p, caps, cred)
+	}
+	if err != nil {
 		if _, isERR := err.(*POP3Error); isERR {
 			return fmt.Errorf("%w: %w", ErrAuthRejected, err)
 		}
@@ -255,9 +266,11 @@ func (s *session) pop3(cred Credential) error {
 	}
 	s.end()
 
+	// The result is known: QUIT is written now, its answer is left to the
+	// background.
 	s.begin(StepDone)
 	if p.send("QUIT") == nil {
-		_, _ = p.status("QUIT")
+		s.farewell(func() { _, _ = p.status("QUIT") })
 	}
 	return nil
 }

@@ -42,6 +42,12 @@ type session struct {
 	closed    bool
 	dead      chan struct{} // closed by the first abort
 	deadOnce  sync.Once
+
+	addr        string         // the address the connection went to, for a probe
+	connectTook time.Duration  // how long the TCP connection took: about one round trip
+	handedOff   bool           // the connection belongs to a background goodbye (goodbye.go)
+	watch       *greetingWatch // the wait for a greeting that may start a probe (probe.go)
+	first       firstBytes     // the first bytes the server sent, before and inside TLS
 }
 
 func newSession(ctx context.Context, side Side, srv mailcfg.Server, opt *Options, provider *mailcfg.Provider) *session {
@@ -136,17 +142,19 @@ func (s *session) await(fn func() error) error {
 }
 
 func (s *session) close() {
+	s.greeted()
 	s.mu.Lock()
 	s.closed = true
 	c := s.conn
 	if s.timer != nil {
 		s.timer.Stop()
 	}
+	handedOff := s.handedOff
 	s.mu.Unlock()
 	if s.stopCtx != nil {
 		s.stopCtx()
 	}
-	if c != nil {
+	if c != nil && !handedOff {
 		_ = c.Close()
 	}
 }
@@ -168,6 +176,9 @@ func (s *session) result(err error) SideResult {
 		}
 	}
 	s.mu.Unlock()
+	if err != nil {
+		err = s.explain(err)
+	}
 	r := SideResult{OK: err == nil, Elapsed: time.Since(s.start)}
 	if err != nil {
 		f := Classify(err, string(s.side), s.provider)
@@ -238,9 +249,12 @@ func (s *session) dial() (net.Conn, error) {
 				actx, acancel = context.WithTimeout(ctx, time.Until(dl)/time.Duration(left))
 			}
 		}
-		c, err := s.opt.Dialer.DialContext(actx, "tcp", net.JoinHostPort(ip, port))
+		addr := net.JoinHostPort(ip, port)
+		t0 := time.Now()
+		c, err := s.opt.Dialer.DialContext(actx, "tcp", addr)
 		acancel()
 		if err == nil {
+			s.addr, s.connectTook = addr, time.Since(t0)
 			s.end()
 			return s.attach(c), nil
 		}
@@ -354,6 +368,12 @@ func (s *session) handshake(c net.Conn) (*tls.Conn, error) {
 	return tc, nil
 }
 
+// inner records the first bytes read through a connection inside TLS, so a
+// greeting of another protocol can be named.
+func (s *session) inner(c net.Conn) net.Conn {
+	return &recordConn{Conn: c, rec: &s.first.inner}
+}
+
 // tlsHandshake runs a handshake; a failure that is not about the certificate
 // or the clock is marked as a failed handshake for Classify.
 func (s *session) tlsHandshake(tc *tls.Conn) error {
@@ -387,10 +407,12 @@ func (c *limitConn) Read(p []byte) (int, error) {
 	if int64(len(p)) > left {
 		p = p[:left]
 	}
+	quickAck(c.Conn)
 	n, err := c.Conn.Read(p)
 	c.mu.Lock()
 	c.left -= int64(n)
 	c.mu.Unlock()
+	c.s.first.raw.add(p[:n])
 	return n, err
 }
 

@@ -20,8 +20,9 @@ import (
 // so the machine's name does not leave it.
 const smtpHELO = "[127.0.0.1]"
 
-// smtp signs in with go-mail: DialWithContext does EHLO, STARTTLS (mandatory
-// policy) or nothing more on implicit TLS, and AUTH; Close says QUIT. No
+// smtp signs in with go-mail: DialToSMTPClientWithContext does EHLO, STARTTLS
+// (mandatory policy) or nothing more on implicit TLS, and AUTH; then the
+// session says QUIT without waiting for the answer. No
 // message is ever sent. go-mail dials through the session (resolve, connect,
 // implicit TLS), and its debug log, which redacts everything said during
 // AUTH, tells the session which step the conversation is in.
@@ -77,14 +78,27 @@ func (s *session) smtp(cred Credential) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrProtocol, err)
 	}
-	if err := c.DialWithContext(s.ctx); err != nil {
+	sc, err := c.DialToSMTPClientWithContext(s.ctx)
+	if err != nil {
 		return t.wrap(err)
 	}
 	s.caps = t.caps
 	s.end()
 
+	// The result is known: QUIT is written now, its 221 is left to the
+	// background.
 	s.begin(StepDone)
-	_ = c.Close()
+	id, err := sc.Text.Cmd("QUIT")
+	if err != nil {
+		_ = sc.Close()
+		return nil
+	}
+	s.farewell(func() {
+		sc.Text.StartResponse(id)
+		_, _, _ = sc.Text.ReadResponse(221)
+		sc.Text.EndResponse(id)
+		_ = sc.Close()
+	})
 	return nil
 }
 
@@ -118,6 +132,7 @@ func (t *smtpTracker) dial(ctx context.Context, _, _ string) (net.Conn, error) {
 		conn = tc
 	}
 	t.s.begin(StepGreeting)
+	t.s.watchGreeting()
 	return conn, nil
 }
 
@@ -152,6 +167,7 @@ func (t *smtpTracker) Debugf(l maillog.Log) {
 	t.commands++
 	if t.commands == 1 {
 		// The first command goes out once the greeting has arrived.
+		t.s.greeted()
 		t.s.end()
 		if t.s.srv.Security == mailcfg.SecurityStartTLS {
 			t.s.begin(StepTLS)

@@ -18,7 +18,9 @@
 //     the pin counts). Otherwise tls_certificate, with the leaf described in
 //     Failure.Certificate.
 //   - Nothing is ever sent: SMTP stops after AUTH and says QUIT; IMAP says
-//     LOGOUT; POP3 says QUIT without touching a message.
+//     LOGOUT; POP3 says QUIT without touching a message. The result is
+//     known when the sign-in is answered, so the goodbye is written and its
+//     answer is left to the background (goodbye.go).
 //   - Credentials never appear in events, results, failures or errors.
 //
 // # Limits
@@ -29,6 +31,13 @@
 // send at most MaxRead bytes per connection; POP3 lines are bounded too.
 // Cancelling the context stops everything at once and closes the
 // connections.
+//
+// A wrong setting is named rather than waited out: a greeting that does not
+// come within Options.ProbeAfter starts a TLS probe on a second connection
+// (probe.go), so STARTTLS on an implicit-TLS port or a web server on the
+// port fails in about a second, saying what the port expects; the server's
+// first bytes name a plain greeting where TLS was chosen, or another
+// protocol.
 package verify
 
 import (
@@ -116,6 +125,12 @@ type Options struct {
 	Progress func(Event)
 	// Table finds provider help texts for hints; nil: mailcfg.Bundled().
 	Table *mailcfg.Table
+	// ProbeAfter is how long a greeting may be silent before a TLS probe on
+	// a second connection checks whether the port expects another security
+	// (probe.go); 0: DefaultProbeAfter or three connection times, whichever
+	// is longer; negative: never probe.
+	ProbeAfter time.Duration
+
 	// Shared: the mailbox is a shared one reached with another user's
 	// token (Settings.SignedInAs), so a refused XOAUTH2 sign-in is a
 	// missing permission (mailcfg.KindPermission). Verify sets it from the
