@@ -54,8 +54,7 @@ func (w *World) MicrosoftSignIn(ctx context.Context, cfg microsoft.Config) (mail
 // gets the first token before any server is contacted, so that "not
 // configured", "not signed in", "sign in again" and keyring problems are
 // reported as such (as *signin.Error, which errors.As also reads as a
-// *mailcfg.Failure, or a *mailcfg.Failure for a provider without a
-// sign-in).
+// *mailcfg.Failure; for a provider without a sign-in, a *mailcfg.Failure).
 func (w *World) OAuthCredential(ctx context.Context, s mailcfg.Settings) (verify.Credential, error) {
 	tokens, err := w.SignIn().TokensFor(s)
 	if err != nil {
