@@ -28,16 +28,9 @@ const (
 	DefaultExchangeTimeout = 30 * time.Second
 )
 
-const (
-	// shutdownTimeout bounds the graceful part of the listener shutdown.
-	shutdownTimeout = time.Second
-	// pageWait bounds how long the redirect page waits for the token
-	// exchange to finish so that it can say "signed in" or "failed".
-	pageWait = 20 * time.Second
-	// listenAttempts is how often a new port is tried when the port is
-	// free on one loopback address but taken on the other.
-	listenAttempts = 10
-)
+// pageWait bounds how long the redirect page waits for the token exchange
+// to finish so that it can say "signed in" or "failed".
+const pageWait = 20 * time.Second
 
 var (
 	// ErrTimeout is returned by Wait (together with

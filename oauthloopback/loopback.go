@@ -17,6 +17,14 @@ import (
 	"time"
 )
 
+const (
+	// shutdownTimeout bounds the graceful part of the listener shutdown.
+	shutdownTimeout = time.Second
+	// listenAttempts is how often a new port is tried when the port is
+	// free on one loopback address but taken on the other.
+	listenAttempts = 10
+)
+
 // loopback is the listener core of a browser round trip, shared by the
 // authorization-code flow (Session) and the one-off answer (Receiver): the
 // loopback listeners, the random state, the request checks every answer
