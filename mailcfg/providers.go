@@ -35,18 +35,20 @@ type ServerTemplate struct {
 
 // Provider is one entry of the provider table: which domains and MX hosts it
 // covers, its servers in order of preference, and the help a user needs.
+// Empty optional fields are left out when written (internal/ispdbgen writes
+// the generated table with this type).
 type Provider struct {
 	ID       string           `json:"id"`
 	Name     string           `json:"name"`
 	Domains  []string         `json:"domains"`
-	MX       []string         `json:"mx"`
+	MX       []string         `json:"mx,omitempty"`
 	Incoming []ServerTemplate `json:"incoming"`
 	Outgoing []ServerTemplate `json:"outgoing"`
 	// OAuth names the sign-in the provider prefers ("microsoft", "google"),
 	// or is empty.
-	OAuth   string   `json:"oauth"`
+	OAuth   string   `json:"oauth,omitempty"`
 	Help    Text     `json:"help"`
-	HelpURL string   `json:"helpUrl"`
+	HelpURL string   `json:"helpUrl,omitempty"`
 	Sources []string `json:"sources"`
 }
 

@@ -2,16 +2,11 @@ package oauthloopback
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
-	"log"
 	"maps"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -33,16 +28,9 @@ const (
 	DefaultExchangeTimeout = 30 * time.Second
 )
 
-const (
-	// shutdownTimeout bounds the graceful part of the listener shutdown.
-	shutdownTimeout = time.Second
-	// pageWait bounds how long the redirect page waits for the token
-	// exchange to finish so that it can say "signed in" or "failed".
-	pageWait = 20 * time.Second
-	// listenAttempts is how often a new port is tried when the port is
-	// free on one loopback address but taken on the other.
-	listenAttempts = 10
-)
+// pageWait bounds how long the redirect page waits for the token exchange
+// to finish so that it can say "signed in" or "failed".
+const pageWait = 20 * time.Second
 
 var (
 	// ErrTimeout is returned by Wait (together with
@@ -159,26 +147,18 @@ type Session struct {
 	// "http://localhost:53127/".
 	RedirectURL string
 
+	*loopback
+
 	cfg             oauth2.Config
 	verifier        string
-	state           string
-	path            string
-	hosts           []string // accepted Host header values
 	opener          Opener
 	onOpen          func(error)
 	httpClient      *http.Client
 	exchangeTimeout time.Duration
-	pages           []PageText
 	tokenParams     map[string]string
 	issuer          string
 	issuerMatch     func(string) bool
 	requireIssuer   bool
-
-	ctx       context.Context
-	cancel    context.CancelCauseFunc
-	deadline  *time.Timer
-	srv       *http.Server
-	listeners []net.Listener
 
 	mu       sync.Mutex
 	accepted *redirectParams // first valid redirect
@@ -187,11 +167,10 @@ type Session struct {
 	outcome  outcome
 	done     chan struct{} // closed once outcome is final
 
-	shutdownOnce sync.Once
-	waitMu       sync.Mutex
-	waited       bool
-	tok          *oauth2.Token
-	err          error
+	waitMu sync.Mutex
+	waited bool
+	tok    *oauth2.Token
+	err    error
 }
 
 type outcome int
@@ -216,33 +195,23 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 		return nil, err
 	}
 
-	state, err := randomState()
+	lb, err := bindLoopback(ctx, host, path, cfg.Port, cfg.Pages)
 	if err != nil {
 		return nil, err
 	}
-	listeners, err := listenLoopback(ctx, host, cfg.Port)
-	if err != nil {
-		return nil, err
-	}
-	port := listeners[0].Addr().(*net.TCPAddr).Port
-	portStr := strconv.Itoa(port)
 
 	s := &Session{
-		RedirectURL:     "http://" + host + ":" + portStr + path,
+		RedirectURL:     lb.uri,
+		loopback:        lb,
 		verifier:        oauth2.GenerateVerifier(),
-		state:           state,
-		path:            path,
-		hosts:           []string{"127.0.0.1:" + portStr, "localhost:" + portStr, "[::1]:" + portStr},
 		opener:          cfg.Opener,
 		onOpen:          cfg.OnOpen,
 		httpClient:      cfg.HTTPClient,
 		exchangeTimeout: cfg.ExchangeTimeout,
-		pages:           cfg.Pages,
 		tokenParams:     maps.Clone(cfg.TokenParams),
 		issuer:          cfg.Issuer,
 		issuerMatch:     cfg.IssuerMatch,
 		requireIssuer:   cfg.RequireIssuer,
-		listeners:       listeners,
 		resultCh:        make(chan redirectParams, 1),
 		done:            make(chan struct{}),
 	}
@@ -255,9 +224,6 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 	s.httpClient = noRedirects(s.httpClient)
 	if s.exchangeTimeout <= 0 {
 		s.exchangeTimeout = DefaultExchangeTimeout
-	}
-	if len(s.pages) == 0 {
-		s.pages = PagesFor("")
 	}
 
 	s.cfg = cfg.OAuth2
@@ -272,27 +238,9 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 	}
 	s.AuthURL = s.cfg.AuthCodeURL(s.state, opts...)
 
-	s.ctx, s.cancel = context.WithCancelCause(ctx)
-	s.srv = &http.Server{
-		Handler:           http.HandlerFunc(s.serveHTTP),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      pageWait + 10*time.Second,
-		IdleTimeout:       5 * time.Second,
-		MaxHeaderBytes:    32 << 10,
-		ErrorLog:          log.New(io.Discard, "", 0),
-	}
-	for _, l := range listeners {
-		go s.srv.Serve(l) //nolint:errcheck // returns ErrServerClosed on shutdown
-	}
-
-	timeout := cfg.Timeout
-	if timeout == 0 {
-		timeout = DefaultTimeout
-	}
-	if timeout > 0 {
-		s.deadline = time.AfterFunc(timeout, s.expire)
-	}
+	// The redirect page waits for the exchange, so it may take pageWait
+	// to write.
+	s.serve(ctx, s.serveHTTP, pageWait+10*time.Second, cfg.Timeout, s.expire)
 	// Abort (and free the port) when ctx is cancelled or Close is called,
 	// even if nobody calls Wait.
 	go func() {
@@ -306,12 +254,7 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 	if cfg.OnURL != nil {
 		cfg.OnURL(s.AuthURL)
 	}
-	go func() {
-		err := s.OpenBrowser(s.ctx)
-		if s.onOpen != nil {
-			s.onOpen(err)
-		}
-	}()
+	s.openInBackground(s.opener, s.AuthURL, s.onOpen)
 	return s, nil
 }
 
@@ -329,20 +272,11 @@ func Run(ctx context.Context, cfg Config) (*oauth2.Token, error) {
 // OpenBrowser runs the configured opener for AuthURL again (for an "Open
 // browser" button). Start already does this once.
 func (s *Session) OpenBrowser(ctx context.Context) error {
-	if err := s.ctx.Err(); err != nil {
-		return ErrClosed
-	}
-	return s.opener(ctx, s.AuthURL)
+	return s.open(ctx, s.opener, s.AuthURL)
 }
 
 // Addrs returns the addresses the loopback listener is bound to.
-func (s *Session) Addrs() []net.Addr {
-	out := make([]net.Addr, len(s.listeners))
-	for i, l := range s.listeners {
-		out[i] = l.Addr()
-	}
-	return out
-}
+func (s *Session) Addrs() []net.Addr { return s.addrs() }
 
 // Wait blocks until the browser delivers a redirect with the right state and
 // the code has been exchanged for a token, or until the timeout, ctx, the
@@ -378,10 +312,9 @@ func (s *Session) wait(ctx context.Context) (*oauth2.Token, error) {
 	select {
 	case r = <-s.resultCh:
 	case <-ctx.Done():
-		s.cancel(ctx.Err())
-		return nil, fmt.Errorf("oauthloopback: sign-in aborted: %w", ctx.Err())
+		return nil, s.interrupted(ctx, abortedSignIn)
 	case <-s.ctx.Done():
-		return nil, s.abortErr()
+		return nil, s.abortErr(abortedSignIn)
 	}
 	if !r.IssuerOK {
 		return nil, ErrIssuerMismatch
@@ -402,23 +335,15 @@ func (s *Session) wait(ctx context.Context) (*oauth2.Token, error) {
 	tok, err := s.cfg.Exchange(exCtx, r.Code, opts...)
 	if err != nil {
 		if s.ctx.Err() != nil && ctx.Err() == nil {
-			return nil, s.abortErr()
+			return nil, s.abortErr(abortedSignIn)
 		}
 		return nil, tokenError(err)
 	}
 	return tok, nil
 }
 
-func (s *Session) abortErr() error {
-	cause := context.Cause(s.ctx)
-	switch {
-	case errors.Is(cause, ErrTimeout):
-		return fmt.Errorf("%w: %w", ErrTimeout, context.DeadlineExceeded)
-	case errors.Is(cause, ErrClosed):
-		return ErrClosed
-	}
-	return fmt.Errorf("oauthloopback: sign-in aborted: %w", cause)
-}
+// abortedSignIn names an aborted Session in its errors.
+const abortedSignIn = "sign-in aborted"
 
 // Close abandons the session: a pending Wait returns ErrClosed and the
 // listener is shut down. Close after Wait is a no-op. It always returns nil.
@@ -440,31 +365,15 @@ func (s *Session) expire() {
 }
 
 // shutdown records the final outcome (releasing redirect pages that wait for
-// it) and stops the HTTP server: gracefully for up to shutdownTimeout, then
-// forcibly. Only the first call has an effect.
+// it) and stops the listener (see loopback.stop). Only the first call has an
+// effect.
 func (s *Session) shutdown(o outcome) {
-	s.shutdownOnce.Do(func() {
-		if s.deadline != nil {
-			s.deadline.Stop()
-		}
+	s.stop(func() {
 		s.mu.Lock()
 		s.outcome = o
 		s.closed = true // no redirect is accepted any more
 		close(s.done)
 		s.mu.Unlock()
-
-		ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-		defer cancel()
-		if err := s.srv.Shutdown(ctx); err != nil {
-			s.srv.Close()
-		}
-		// Shutdown closes only the listeners Serve has already taken up; a
-		// Serve goroutine that has not started yet would otherwise leave its
-		// port open.
-		for _, l := range s.listeners {
-			l.Close()
-		}
-		s.cancel(ErrClosed)
 	})
 }
 
@@ -478,15 +387,6 @@ func noRedirects(hc *http.Client) *http.Client {
 	return &cp
 }
 
-// randomState returns 32 random bytes, base64url-encoded without padding.
-func randomState() (string, error) {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("oauthloopback: generating state: %w", err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b[:]), nil
-}
-
 func validate(cfg *Config) (host, path string, err error) {
 	if cfg.OAuth2.ClientID == "" {
 		return "", "", errors.New("oauthloopback: OAuth2.ClientID is empty")
@@ -497,26 +397,8 @@ func validate(cfg *Config) (host, path string, err error) {
 	if cfg.OAuth2.RedirectURL != "" {
 		return "", "", errors.New("oauthloopback: OAuth2.RedirectURL must be empty; use RedirectHost and RedirectPath")
 	}
-	switch host = strings.ToLower(cfg.RedirectHost); host {
-	case "":
-		host = HostIPv4
-	case HostLocalhost, HostIPv4, HostIPv6:
-	case "::1":
-		host = HostIPv6
-	default:
-		return "", "", fmt.Errorf("oauthloopback: RedirectHost %q is not a loopback host (use %q, %q or %q)",
-			cfg.RedirectHost, HostLocalhost, HostIPv4, HostIPv6)
-	}
-	path = cfg.RedirectPath
-	if path == "" {
-		path = "/"
-	}
-	if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, "?#%\\ ") || strings.Contains(path, "//") ||
-		strings.ContainsFunc(path, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
-		return "", "", fmt.Errorf("oauthloopback: RedirectPath %q must be a plain absolute path", cfg.RedirectPath)
-	}
-	if cfg.Port < 0 || cfg.Port > 65535 {
-		return "", "", fmt.Errorf("oauthloopback: Port %d out of range", cfg.Port)
+	if host, path, err = checkLoopback(cfg.RedirectHost, cfg.RedirectPath, cfg.Port); err != nil {
+		return "", "", err
 	}
 	if cfg.RequireIssuer && cfg.Issuer == "" {
 		return "", "", errors.New("oauthloopback: RequireIssuer needs Issuer")
@@ -532,38 +414,4 @@ func validate(cfg *Config) (host, path string, err error) {
 		}
 	}
 	return host, path, nil
-}
-
-// listenLoopback binds the loopback address of the redirect host (required)
-// and the other loopback address on the same port (best effort). If the
-// other stack works but that port is taken there (another process could
-// swallow the redirect), it starts over with a new random port.
-func listenLoopback(ctx context.Context, host string, port int) ([]net.Listener, error) {
-	type addr struct{ network, ip string }
-	primary, secondary := addr{"tcp4", "127.0.0.1"}, addr{"tcp6", "::1"}
-	if host == HostIPv6 {
-		primary, secondary = secondary, primary
-	}
-	var lc net.ListenConfig
-	for range listenAttempts {
-		lp, err := lc.Listen(ctx, primary.network, net.JoinHostPort(primary.ip, strconv.Itoa(port)))
-		if err != nil {
-			return nil, fmt.Errorf("oauthloopback: cannot listen on loopback: %w", err)
-		}
-		p := strconv.Itoa(lp.Addr().(*net.TCPAddr).Port)
-		ls, err := lc.Listen(ctx, secondary.network, net.JoinHostPort(secondary.ip, p))
-		if err == nil {
-			return []net.Listener{lp, ls}, nil
-		}
-		probe, perr := lc.Listen(ctx, secondary.network, net.JoinHostPort(secondary.ip, "0"))
-		if perr != nil {
-			return []net.Listener{lp}, nil // that IP version is unavailable
-		}
-		probe.Close()
-		lp.Close()
-		if port != 0 {
-			return nil, fmt.Errorf("oauthloopback: port %d is in use on %s: %w", port, secondary.ip, err)
-		}
-	}
-	return nil, errors.New("oauthloopback: no port free on both loopback addresses")
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/subtle"
 	"html/template"
-	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -113,13 +112,13 @@ type pageSection struct {
 const maxDetails = 1000 // runes of provider error text shown
 
 // writePage renders a page of the given kind. details is plain text.
-func (s *Session) writePage(w http.ResponseWriter, status int, kind pageKind, details string) {
+func (l *loopback) writePage(w http.ResponseWriter, status int, kind pageKind, details string) {
 	data := struct {
 		Lang, Title, Details string
 		Sections             []pageSection
 	}{Details: truncate(details, maxDetails)}
 	var titles []string
-	for i, t := range s.pages {
+	for i, t := range l.pages {
 		if i == 0 {
 			data.Lang = t.Lang
 		}
@@ -156,25 +155,11 @@ func setSecurityHeaders(h http.Header) {
 // the redirect path with a well-formed response and the session's state is
 // accepted, and only the first such request is handed to Wait.
 func (s *Session) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	setSecurityHeaders(w.Header())
-	// Host check: defeats DNS rebinding; browsers send the redirect host.
-	if !s.hostAllowed(r.Host) {
-		s.writePage(w, http.StatusMisdirectedRequest, pageInvalid, "")
-		return
-	}
-	if r.URL.Path != s.path { // favicon.ico and anything else
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.WriteHeader(http.StatusNotFound)
-		io.WriteString(w, "404 not found\n") //nolint:errcheck
-		return
-	}
-	if r.Method != http.MethodGet {
-		w.Header().Set("Allow", http.MethodGet)
-		s.writePage(w, http.StatusMethodNotAllowed, pageInvalid, "")
+	if !s.admit(w, r) {
 		return
 	}
 	p, err := parseRedirect(r.URL.RawQuery)
-	if err != nil || subtle.ConstantTimeCompare([]byte(p.State), []byte(s.state)) != 1 {
+	if err != nil || !s.stateMatches(p.State) {
 		s.writePage(w, http.StatusBadRequest, pageInvalid, "")
 		return
 	}
@@ -252,15 +237,6 @@ func (s *Session) issuerOK(iss string) bool {
 	default:
 		return subtle.ConstantTimeCompare([]byte(iss), []byte(s.issuer)) == 1
 	}
-}
-
-func (s *Session) hostAllowed(host string) bool {
-	for _, h := range s.hosts {
-		if strings.EqualFold(h, host) {
-			return true
-		}
-	}
-	return false
 }
 
 func truncate(s string, n int) string {

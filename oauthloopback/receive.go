@@ -2,17 +2,11 @@ package oauthloopback
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
-	"io"
-	"log"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -52,21 +46,12 @@ type Receiver struct {
 	// URL is the page opened in the browser; RedirectURL the redirect URI.
 	URL, RedirectURL string
 
-	cfg    ReceiveConfig
-	state  string
-	path   string
-	hosts  []string
-	pages  []PageText
-	srv    *http.Server
-	ls     []net.Listener
-	ctx    context.Context
-	cancel context.CancelCauseFunc
-	timer  *time.Timer
+	*loopback
+	cfg ReceiveConfig
 
 	mu     sync.Mutex
 	got    url.Values
 	result chan url.Values
-	once   sync.Once
 }
 
 // ReceiveStart binds the loopback listener, builds the page address and
@@ -78,10 +63,7 @@ func ReceiveStart(ctx context.Context, cfg ReceiveConfig) (*Receiver, error) {
 	if cfg.URL == nil {
 		return nil, errors.New("oauthloopback: ReceiveConfig.URL is nil")
 	}
-	// validate wants an OAuth2 config; borrow its host and path rules.
-	probe := Config{RedirectHost: cfg.RedirectHost, RedirectPath: cfg.RedirectPath, Port: cfg.Port}
-	probe.OAuth2.ClientID, probe.OAuth2.Endpoint.AuthURL, probe.OAuth2.Endpoint.TokenURL = "x", "x", "x"
-	host, path, err := validate(&probe)
+	host, path, err := checkLoopback(cfg.RedirectHost, cfg.RedirectPath, cfg.Port)
 	if err != nil {
 		return nil, err
 	}
@@ -90,46 +72,17 @@ func ReceiveStart(ctx context.Context, cfg ReceiveConfig) (*Receiver, error) {
 			return nil, fmt.Errorf("oauthloopback: Params may not list %q", p)
 		}
 	}
-	state, err := randomState()
+	lb, err := bindLoopback(ctx, host, path, cfg.Port, cfg.Pages)
 	if err != nil {
 		return nil, err
 	}
-	ls, err := listenLoopback(ctx, host, cfg.Port)
+	r := &Receiver{RedirectURL: lb.uri, loopback: lb, cfg: cfg, result: make(chan url.Values, 1)}
+	r.URL, err = cfg.URL(r.RedirectURL, r.state)
 	if err != nil {
+		lb.release()
 		return nil, err
 	}
-	port := strconv.Itoa(ls[0].Addr().(*net.TCPAddr).Port)
-	r := &Receiver{
-		RedirectURL: "http://" + host + ":" + port + path,
-		cfg:         cfg, state: state, path: path, ls: ls,
-		hosts:  []string{"127.0.0.1:" + port, "localhost:" + port, "[::1]:" + port},
-		pages:  cfg.Pages,
-		result: make(chan url.Values, 1),
-	}
-	if len(r.pages) == 0 {
-		r.pages = PagesFor("")
-	}
-	r.URL, err = cfg.URL(r.RedirectURL, state)
-	if err != nil {
-		for _, l := range ls {
-			l.Close()
-		}
-		return nil, err
-	}
-	r.ctx, r.cancel = context.WithCancelCause(ctx)
-	r.srv = &http.Server{Handler: http.HandlerFunc(r.serveHTTP), ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, IdleTimeout: 5 * time.Second,
-		MaxHeaderBytes: 32 << 10, ErrorLog: log.New(io.Discard, "", 0)}
-	for _, l := range ls {
-		go r.srv.Serve(l) //nolint:errcheck // ErrServerClosed on shutdown
-	}
-	timeout := cfg.Timeout
-	if timeout == 0 {
-		timeout = DefaultTimeout
-	}
-	if timeout > 0 {
-		r.timer = time.AfterFunc(timeout, func() { r.cancel(ErrTimeout) })
-	}
+	r.serve(ctx, r.serveHTTP, 10*time.Second, cfg.Timeout, nil)
 	go func() { <-r.ctx.Done(); r.shutdown() }()
 	if cfg.OnURL != nil {
 		cfg.OnURL(r.URL)
@@ -138,12 +91,7 @@ func ReceiveStart(ctx context.Context, cfg ReceiveConfig) (*Receiver, error) {
 	if opener == nil {
 		opener = DefaultOpener
 	}
-	go func() {
-		err := opener(r.ctx, r.URL)
-		if cfg.OnOpen != nil {
-			cfg.OnOpen(err)
-		}
-	}()
+	r.openInBackground(opener, r.URL, cfg.OnOpen)
 	return r, nil
 }
 
@@ -157,66 +105,33 @@ func (r *Receiver) Wait(ctx context.Context) (url.Values, error) {
 	case v := <-r.result:
 		return v, nil
 	case <-ctx.Done():
-		r.cancel(ctx.Err())
-		return nil, fmt.Errorf("oauthloopback: aborted: %w", ctx.Err())
+		return nil, r.interrupted(ctx, "aborted")
 	case <-r.ctx.Done():
-		switch cause := context.Cause(r.ctx); {
-		case errors.Is(cause, ErrTimeout):
-			return nil, fmt.Errorf("%w: %w", ErrTimeout, context.DeadlineExceeded)
-		case errors.Is(cause, ErrClosed):
-			return nil, ErrClosed
-		default:
-			return nil, fmt.Errorf("oauthloopback: aborted: %w", cause)
-		}
+		return nil, r.abortErr("aborted")
 	}
 }
 
 // Close abandons the wait.
 func (r *Receiver) Close() error { r.cancel(ErrClosed); r.shutdown(); return nil }
 
+// shutdown stops accepting answers and the listener (see loopback.stop).
 func (r *Receiver) shutdown() {
-	r.once.Do(func() {
-		if r.timer != nil {
-			r.timer.Stop()
-		}
+	r.stop(func() {
 		r.mu.Lock()
 		if r.got == nil {
 			r.got = url.Values{} // no answer is accepted any more
 		}
 		r.mu.Unlock()
-		ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-		defer cancel()
-		if err := r.srv.Shutdown(ctx); err != nil {
-			r.srv.Close()
-		}
-		for _, l := range r.ls {
-			l.Close()
-		}
-		r.cancel(ErrClosed)
 	})
 }
 
 func (r *Receiver) serveHTTP(w http.ResponseWriter, req *http.Request) {
-	setSecurityHeaders(w.Header())
-	s := &Session{pages: r.pages} // for writePage
-	if !slices.ContainsFunc(r.hosts, func(h string) bool { return strings.EqualFold(h, req.Host) }) {
-		s.writePage(w, http.StatusMisdirectedRequest, pageInvalid, "")
-		return
-	}
-	if req.URL.Path != r.path {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.WriteHeader(http.StatusNotFound)
-		io.WriteString(w, "404 not found\n") //nolint:errcheck
-		return
-	}
-	if req.Method != http.MethodGet {
-		w.Header().Set("Allow", http.MethodGet)
-		s.writePage(w, http.StatusMethodNotAllowed, pageInvalid, "")
+	if !r.admit(w, req) {
 		return
 	}
 	v, err := ParseAnswer(req.URL.RawQuery, r.cfg.Params)
-	if err != nil || subtle.ConstantTimeCompare([]byte(v.Get("state")), []byte(r.state)) != 1 {
-		s.writePage(w, http.StatusBadRequest, pageInvalid, "")
+	if err != nil || !r.stateMatches(v.Get("state")) {
+		r.writePage(w, http.StatusBadRequest, pageInvalid, "")
 		return
 	}
 	v.Del("state")
@@ -228,7 +143,7 @@ func (r *Receiver) serveHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	r.mu.Unlock()
 	if !first {
-		s.writePage(w, http.StatusBadRequest, pageInvalid, "")
+		r.writePage(w, http.StatusBadRequest, pageInvalid, "")
 		return
 	}
 	failed := v.Get("error") != ""
@@ -240,10 +155,10 @@ func (r *Receiver) serveHTTP(w http.ResponseWriter, req *http.Request) {
 		// Nothing of the answer is shown: the page is served from this
 		// machine, so text put into it would look like the app's own. The
 		// caller reports the error.
-		s.writePage(w, http.StatusOK, pageDenied, "")
+		r.writePage(w, http.StatusOK, pageDenied, "")
 		return
 	}
-	s.writePage(w, http.StatusOK, pageSuccess, "")
+	r.writePage(w, http.StatusOK, pageSuccess, "")
 }
 
 // ParseAnswer parses a redirect query: state (required) and the listed

@@ -171,3 +171,47 @@ func TestReceiveHostChecked(t *testing.T) {
 		t.Fatalf("%v %v", v, err)
 	}
 }
+
+// The receiver applies the session's request checks: only a GET on the
+// redirect path counts (a POST with the right state, or another path, is
+// refused), and every answer carries the no-store security headers.
+func TestReceiveOnlyGETOnThePath(t *testing.T) {
+	ctx := context.Background()
+	opened := make(chan string, 1)
+	r, err := ReceiveStart(ctx, ReceiveConfig{
+		URL: func(redirect, state string) (string, error) {
+			return "https://idp.example/adminconsent?" + url.Values{"redirect_uri": {redirect}, "state": {state}}.Encode(), nil
+		},
+		RedirectPath: "/consent",
+		Params:       []string{"admin_consent"},
+		Opener:       func(_ context.Context, u string) error { opened <- u; return nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	u, _ := url.Parse(<-opened)
+	q := "admin_consent=True&state=" + url.QueryEscape(u.Query().Get("state"))
+	base := strings.TrimSuffix(r.RedirectURL, "/consent")
+	for _, c := range []struct {
+		method, url string
+		want        int
+	}{
+		{http.MethodPost, r.RedirectURL + "?" + q, http.StatusMethodNotAllowed},
+		{http.MethodGet, base + "/other?" + q, http.StatusNotFound},
+		{http.MethodGet, r.RedirectURL + "?" + q, http.StatusOK},
+	} {
+		req, _ := http.NewRequest(c.method, c.url, nil)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != c.want || res.Header.Get("Cache-Control") != "no-store" {
+			t.Fatalf("%s %s: %d %q, want %d", c.method, c.url, res.StatusCode, res.Header.Get("Cache-Control"), c.want)
+		}
+	}
+	if v, err := r.Wait(ctx); err != nil || v.Get("admin_consent") != "True" {
+		t.Fatalf("%v %v", v, err)
+	}
+}

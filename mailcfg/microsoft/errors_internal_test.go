@@ -1,81 +1,72 @@
 package microsoft
 
 import (
-	"errors"
-	"fmt"
-	"slices"
 	"strings"
 	"testing"
 
 	"infino.legal/mailbox/mailcfg"
 )
 
-func TestNotConfiguredNamesTheManagedPolicyOfEachOS(t *testing.T) {
+func TestSetupHintNamesTheManagedPolicyOfEachOS(t *testing.T) {
 	for goos, want := range map[string]string{
 		"windows": `HKLM\SOFTWARE\Policies\Infino\Mailbox`,
 		"darwin":  "legal.infino.mailbox",
 		"linux":   "/etc/infino-mailbox/policy.json",
 	} {
-		e := notConfigured("/etc/infino-mailbox/policy.json", goos)
+		hint := setupHint("/etc/infino-mailbox/policy.json", goos)
 		for _, lang := range []string{"pl", "en"} {
-			if h := e.Hint.In(lang); !strings.Contains(h, want) || !strings.Contains(h, "microsoft.clientId") {
+			if h := hint.In(lang); !strings.Contains(h, want) || !strings.Contains(h, "microsoft.clientId") {
 				t.Errorf("%s/%s hint lacks %q: %s", goos, lang, want, h)
 			}
 		}
 	}
 }
 
-func TestClassifyOAuth(t *testing.T) {
+// Read: error_codes, else AADSTS numbers in the description, decide the
+// code; without a listed number the OAuth error value decides (Code "").
+func TestRead(t *testing.T) {
 	for _, c := range []struct {
-		err, desc string
-		codes     []int
-		want      Code
-		n         int
+		desc  string
+		codes []int
+		want  string
+		n     int
 	}{
-		{"invalid_grant", "AADSTS70008: expired", nil, CodeSignInAgain, 70008},
-		{"invalid_grant", "", []int{700082}, CodeSignInAgain, 700082},
-		{"invalid_grant", "", []int{65001}, CodeAdminConsent, 65001},
-		{"access_denied", "AADSTS90094: admin", nil, CodeAdminConsent, 90094},
-		{"access_denied", "AADSTS90095: admin workflow", nil, CodeAdminConsent, 90095},
-		{"invalid_request", "AADSTS700016: not found", nil, CodeAppNotFound, 700016},
-		{"access_denied", "AADSTS50020: other idp", nil, CodePersonalNotAllowed, 50020},
-		{"invalid_request", "AADSTS9002331: MSA only", nil, CodeMisconfigured, 9002331},
-		{"invalid_request", "AADSTS9002332: AAD only", nil, CodePersonalNotAllowed, 9002332},
-		{"access_denied", "", nil, CodeCancelled, 0},
-		{"interaction_required", "AADSTS50076: MFA", nil, CodeSignInAgain, 50076},
-		{"server_error", "AADSTS90033", nil, CodeServer, 90033},
-		{"weird", "", nil, CodeServer, 0},
+		{"AADSTS70008: expired", nil, "signin_again", 70008},
+		{"", []int{700082}, "signin_again", 700082},
+		{"", []int{65001}, "admin_consent", 65001},
+		{"AADSTS90094: admin", nil, "admin_consent", 90094},
+		{"AADSTS90095: admin workflow", nil, "admin_consent", 90095},
+		{"AADSTS700016: not found", nil, "app_not_found", 700016},
+		{"AADSTS50020: other idp", nil, "personal_not_allowed", 50020},
+		{"AADSTS9002331: MSA only", nil, "app_misconfigured", 9002331},
+		{"AADSTS9002332: AAD only", nil, "personal_not_allowed", 9002332},
+		{"AADSTS65004: declined", nil, "cancelled", 65004},
+		{"", nil, "", 0},
+		{"AADSTS50076: MFA", nil, "signin_again", 50076},
+		{"AADSTS90033", nil, "", 90033},
 		// error_codes win over numbers quoted in the description.
-		{"invalid_grant", "AADSTS65001: x", []int{70008}, CodeSignInAgain, 70008},
+		{"AADSTS65001: x", []int{70008}, "signin_again", 70008},
 	} {
-		code, n := classifyOAuth(c.err, c.desc, c.codes)
-		if code != c.want || n != c.n {
-			t.Errorf("%s %q %v: got %s %d, want %s %d", c.err, c.desc, c.codes, code, n, c.want, c.n)
+		r := Read(c.desc, c.codes)
+		if r.Code != c.want || r.AADSTS != c.n {
+			t.Errorf("%q %v: got %q %d, want %q %d", c.desc, c.codes, r.Code, r.AADSTS, c.want, c.n)
 		}
-		if e := oauthFailure(c.err, c.desc, c.codes, "", "", nil); e.Message.PL == "" || e.Message.EN == "" || e.Hint.PL == "" || e.Hint.EN == "" {
-			t.Errorf("%s: untranslated %+v", code, e)
+		if msg, hint := Words(r.Code); r.Message != msg && r.AADSTS != 9002331 || r.Hint != hint {
+			t.Errorf("%q: words %+v", c.desc, r)
 		}
+	}
+	if r := Read("AADSTS9002331", nil); !strings.Contains(r.Message.EN, "only personal Microsoft accounts") || r.Hint.EN == "" {
+		t.Errorf("9002331: %+v", r)
 	}
 }
 
-func TestErrorIsAFailure(t *testing.T) {
-	for code := range texts {
-		e := newError(code, nil)
-		e.AADSTS, e.OAuthError = 65001, "invalid_grant"
-		var f *mailcfg.Failure
-		if !errors.As(fmt.Errorf("wrapped: %w", e), &f) {
-			t.Fatalf("%s: no Failure", code)
+// Microsoft's words are in both languages.
+func TestWordsTranslated(t *testing.T) {
+	for code := range words {
+		msg, hint := Words(code)
+		if msg.PL == "" || msg.EN == "" || hint.PL == "" || hint.EN == "" {
+			t.Errorf("%s: untranslated", code)
 		}
-		if f.Kind == "" || f.Message != e.Message || f.Hint != e.Hint || f.Field != "auth" ||
-			f.Detail != "microsoft "+string(code)+" AADSTS65001 invalid_grant" {
-			t.Errorf("%s: %+v", code, f)
-		}
-		if !slices.Contains(mailcfg.Kinds, f.Kind) {
-			t.Errorf("%s: kind %q is not a mailcfg kind", code, f.Kind)
-		}
-	}
-	if _, ok := kinds[CodeNotConfigured]; !ok {
-		t.Fatal("not_configured has no kind")
 	}
 }
 

@@ -113,3 +113,36 @@ func checkAcceptedClaims(t *testing.T, c *Claims, tenant string) {
 		t.Fatalf("accepted nbf %d at %d", c.NotBefore, fuzzNow.Unix())
 	}
 }
+
+// FuzzRead feeds Read error descriptions (outside input: the provider's
+// error_description). A number it reports is one the description quotes,
+// a code it reports is one of the listed groups' and has words unless
+// signin's generic texts serve it, and the wording never quotes the input.
+func FuzzRead(f *testing.F) {
+	for _, s := range []string{
+		"AADSTS70008: The provided authorization code or refresh token has expired.",
+		"AADSTS65001: The user or administrator has not consented.",
+		"AADSTS9002331: Application is configured for use by Microsoft Account users only.",
+		"AADSTS90033 AADSTS65001 AADSTS50020",
+		"AADSTS1234567890", "AADSTS", "", "AADSTS0065001",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, desc string) {
+		r := Read(desc, nil)
+		if r.AADSTS != 0 && !strings.Contains(desc, fmt.Sprint(r.AADSTS)) {
+			t.Fatalf("AADSTS %d not in %q", r.AADSTS, desc)
+		}
+		if r.Code != "" {
+			if _, listed := aadsts[r.Code]; !listed {
+				t.Fatalf("code %q", r.Code)
+			}
+			if _, ok := words[r.Code]; ok && (r.Message.EN == "" || r.Hint.PL == "") {
+				t.Fatalf("no words for %q", r.Code)
+			}
+		}
+		if len(desc) > 8 && (strings.Contains(r.Message.EN, desc) || strings.Contains(r.Hint.EN, desc)) {
+			t.Fatalf("the description is quoted: %+v", r)
+		}
+	})
+}

@@ -3,9 +3,10 @@
 // package signin (whose data, oauth.json, describes Microsoft's endpoints,
 // scopes and redirect): the tenant rules of its ID tokens (ParseIDToken:
 // the issuer per tenant, the consumer tenant), the settings of a work or
-// personal mailbox (SettingsFor), and its AADSTS error numbers with what a
-// person is told (errors.go: every failure is an *Error with a stable Code
-// and a Polish and English message and hint).
+// personal mailbox (SettingsFor), and what its AADSTS error numbers mean in
+// package signin's failure codes, with its own words where they say more
+// (errors.go: Read, Words, SetupHint). The failures themselves are
+// *signin.Error.
 package microsoft
 
 import (

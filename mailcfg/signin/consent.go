@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"infino.legal/mailbox/mailcfg"
-	"infino.legal/mailbox/mailcfg/microsoft"
 	"infino.legal/mailbox/oauthloopback"
 )
 
@@ -228,7 +227,7 @@ func (s *Service) AdminConsent(ctx context.Context, r AdminConsentRequest) (*Adm
 		if code == "" {
 			code = "access_denied"
 		}
-		out := fromMicrosoft(microsoft.OAuthFailure(code, v.Get("error_description"), nil, "", "", errors.New("admin consent refused")))
+		out := oauthError(p, oauthAnswer{Error: code, Description: v.Get("error_description")}, errors.New("admin consent refused"))
 		if out.Code == CodeCancelled {
 			out.Message = mailcfg.Text{PL: "Zgoda administratora nie została udzielona.", EN: "Admin consent was not granted."}
 			out.Hint = mailcfg.Text{PL: "Zaloguj się kontem administratora globalnego (lub administratora aplikacji w chmurze) i zaakceptuj uprawnienia.",

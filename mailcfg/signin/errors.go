@@ -5,12 +5,12 @@ import (
 	"strconv"
 
 	"infino.legal/mailbox/mailcfg"
-	"infino.legal/mailbox/mailcfg/microsoft"
 )
 
 // Code classifies a failed sign-in, refresh or admin consent. The values
-// are stable (the command line prints them in JSON) and those Microsoft's
-// sign-in had keep their values.
+// are stable (the command line prints them in JSON). They are the one
+// vocabulary of sign-in failures: Microsoft's error numbers map onto them
+// (package microsoft, Read).
 type Code string
 
 const (
@@ -123,13 +123,6 @@ func (e *Error) As(target any) bool {
 	case **ConsentNeeded:
 		if e.Consent != nil {
 			*t = e.Consent
-			return true
-		}
-	case **microsoft.Error:
-		// Code written for the Microsoft-only sign-in keeps reading it.
-		if e.Provider == "microsoft" {
-			*t = &microsoft.Error{Code: microsoft.Code(e.Code), Message: e.Message, Hint: e.Hint, AADSTS: e.AADSTS,
-				OAuthError: e.OAuthError, TraceID: e.TraceID, CorrelationID: e.CorrelationID, Err: e.Err}
 			return true
 		}
 	}

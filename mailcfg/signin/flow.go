@@ -144,60 +144,79 @@ func (s *Service) flowError(e *endpoints, hint string, err error) *Error {
 	if errors.Is(err, oauthloopback.ErrIssuerMismatch) {
 		return newError(p, CodeIssuerMismatch, err)
 	}
-	if isMicrosoft(p) {
-		out := fromMicrosoft(microsoft.FlowError(err))
-		if out.Code == CodeAdminConsent {
-			var desc string
-			var ae *oauthloopback.AuthError
-			var te *oauthloopback.TokenError
-			switch {
-			case errors.As(err, &ae):
-				desc = ae.Description
-			case errors.As(err, &te):
-				desc = te.Description
-			}
-			if c, cerr := s.consent(e, tenantFromError(desc), hint); cerr == nil {
-				c.AADSTS = out.AADSTS
-				out.Consent = c
-				out.Message = texts[CodeAdminConsent].msg.with(p)
-				out.Hint = texts[CodeAdminConsent].hint.with(p)
-			}
-		}
-		return out
-	}
+	var a oauthAnswer
 	var ae *oauthloopback.AuthError
 	var te *oauthloopback.TokenError
 	switch {
 	case errors.As(err, &ae):
-		return oauthError(p, ae.Code, err)
+		a = oauthAnswer{Error: ae.Code, Description: ae.Description}
 	case errors.As(err, &te):
-		return oauthError(p, te.Code, err)
+		a = oauthAnswer{Error: te.Code, Description: te.Description, ErrorCodes: te.ErrorCodes, TraceID: te.TraceID, CorrelationID: te.CorrelationID}
 	case errors.Is(err, oauthloopback.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
 		return newError(p, CodeTimeout, err)
 	case errors.Is(err, oauthloopback.ErrClosed), errors.Is(err, context.Canceled):
 		return newError(p, CodeCancelled, err)
+	default:
+		return newError(p, CodeNetwork, err)
 	}
-	return newError(p, CodeNetwork, err)
+	out := oauthError(p, a, err)
+	if out.Code == CodeAdminConsent && isMicrosoft(p) {
+		// Microsoft's consent can be asked for with a link IT opens.
+		if c, cerr := s.consent(e, tenantFromError(a.Description), hint); cerr == nil {
+			c.AADSTS = out.AADSTS
+			out.Consent = c
+			out.Message = texts[CodeAdminConsent].msg.with(p)
+			out.Hint = texts[CodeAdminConsent].hint.with(p)
+		}
+	}
+	return out
 }
 
-// oauthError maps a standard OAuth error value (RFC 6749 §4.1.2.1, §5.2).
-func oauthError(p *mailcfg.OAuthProvider, code string, err error) *Error {
-	var c Code
-	switch code {
-	case "access_denied":
-		c = CodeCancelled
-	case "invalid_grant", "interaction_required", "login_required":
-		c = CodeSignInAgain
-	case "consent_required":
-		c = CodeAdminConsent
-	case "unauthorized_client", "invalid_client", "unsupported_response_type", "invalid_scope", "invalid_request":
-		c = CodeMisconfigured
-	default:
-		c = CodeServer
+// oauthAnswer is an OAuth error answer of the redirect (RFC 6749 §4.1.2.1)
+// or the token endpoint (§5.2), with the extras Microsoft sends.
+type oauthAnswer struct {
+	Error, Description     string
+	ErrorCodes             []int // Microsoft's error_codes (AADSTS numbers)
+	TraceID, CorrelationID string
+}
+
+// oauthError classifies an OAuth error answer. The standard error value
+// decides the code, unless Microsoft's error numbers say more (package
+// microsoft reads them and has its own words for some codes).
+func oauthError(p *mailcfg.OAuthProvider, a oauthAnswer, err error) *Error {
+	var ms microsoft.Reading
+	if isMicrosoft(p) {
+		ms = microsoft.Read(a.Description, a.ErrorCodes)
+		if ms.Code == "" {
+			ms.Code = string(standardCode(a.Error))
+			ms.Message, ms.Hint = microsoft.Words(ms.Code)
+		}
+	}
+	c := Code(ms.Code)
+	if c == "" {
+		c = standardCode(a.Error)
 	}
 	e := newError(p, c, err)
-	e.OAuthError = safeOAuthCode(code)
+	if !ms.Message.IsZero() {
+		e.Message, e.Hint = ms.Message, ms.Hint
+	}
+	e.AADSTS, e.OAuthError, e.TraceID, e.CorrelationID = ms.AADSTS, safeOAuthCode(a.Error), a.TraceID, a.CorrelationID
 	return e
+}
+
+// standardCode maps a standard OAuth error value (RFC 6749 §4.1.2.1, §5.2).
+func standardCode(oauthErr string) Code {
+	switch oauthErr {
+	case "access_denied":
+		return CodeCancelled
+	case "invalid_grant", "interaction_required", "login_required":
+		return CodeSignInAgain
+	case "consent_required":
+		return CodeAdminConsent
+	case "unauthorized_client", "invalid_client", "unsupported_response_type", "invalid_scope", "invalid_request":
+		return CodeMisconfigured
+	}
+	return CodeServer
 }
 
 // safeOAuthCode keeps an OAuth error value only when it looks like one.

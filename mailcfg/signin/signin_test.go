@@ -29,7 +29,6 @@ import (
 	"infino.legal/mailbox/internal/googletest"
 	"infino.legal/mailbox/internal/microsofttest"
 	"infino.legal/mailbox/mailcfg"
-	"infino.legal/mailbox/mailcfg/microsoft"
 	"infino.legal/mailbox/mailcfg/policy"
 	"infino.legal/mailbox/mailcfg/secrets"
 	"infino.legal/mailbox/mailcfg/signin"
@@ -426,18 +425,18 @@ func TestMicrosoftPOP3(t *testing.T) {
 	}
 }
 
-// The errors of the Microsoft-only sign-in keep reading as
-// *microsoft.Error for code written for it.
-func TestMicrosoftErrorCompat(t *testing.T) {
+// Microsoft's errors are *signin.Error like every provider's: not
+// configured names Microsoft's key and its setup in Entra ID.
+func TestMicrosoftErrorIsASigninError(t *testing.T) {
 	svc := signin.New(signin.Config{Policy: policy.Default(), Store: secrets.NewMemory()})
 	_, err := svc.Start(context.Background(), signin.Request{Provider: "microsoft"})
-	var me *microsoft.Error
-	if !errors.As(err, &me) || me.Code != microsoft.CodeNotConfigured {
+	var se *signin.Error
+	if !errors.As(err, &se) || se.Code != signin.CodeNotConfigured || se.Provider != "microsoft" ||
+		!strings.Contains(se.Hint.EN, "microsoft.clientId") || !strings.Contains(se.Hint.EN, "Entra ID") {
 		t.Fatalf("%v", err)
 	}
 	_, err = svc.Start(context.Background(), signin.Request{Provider: "nobody"})
-	var se *signin.Error
-	if !errors.As(err, &se) || se.Code != signin.CodeUnknownProvider || errors.As(err, &me) {
+	if !errors.As(err, &se) || se.Code != signin.CodeUnknownProvider {
 		t.Fatalf("%v", err)
 	}
 }

@@ -122,7 +122,7 @@ func setupText(p *mailcfg.OAuthProvider, policyFile, goos string, allowed bool) 
 		}
 	}
 	if isMicrosoft(p) {
-		return microsoft.NotConfigured(policyFile).Hint
+		return microsoft.SetupHint(policyFile)
 	}
 	key := policyKey(p, "clientId")
 	example := fmt.Sprintf(`{"oauth": {"%s": {"clientId": "…"}}}`, p.ID)
@@ -145,13 +145,6 @@ func setupText(p *mailcfg.OAuthProvider, policyFile, goos string, allowed bool) 
 		EN: fmt.Sprintf("Sign-in with %s is not set up. Your IT department must %s and set its ID as the key %s in the policy file %s, e.g. %s%s. Until then, set the mailbox up manually.",
 			p.Name.EN, regEN, key, policyFile, example, alsoEN),
 	}
-}
-
-// fromMicrosoft carries a Microsoft sign-in error over with its code,
-// texts, AADSTS number and trace ids.
-func fromMicrosoft(me *microsoft.Error) *Error {
-	return &Error{Provider: "microsoft", Code: Code(me.Code), Message: me.Message, Hint: me.Hint, AADSTS: me.AADSTS,
-		OAuthError: me.OAuthError, TraceID: me.TraceID, CorrelationID: me.CorrelationID, Err: me.Err}
 }
 
 // passwordWarning is said before a password is tried at a provider that

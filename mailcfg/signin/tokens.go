@@ -17,7 +17,6 @@ import (
 	"golang.org/x/oauth2"
 
 	"infino.legal/mailbox/mailcfg"
-	"infino.legal/mailbox/mailcfg/microsoft"
 	"infino.legal/mailbox/mailcfg/secrets"
 )
 
@@ -274,10 +273,8 @@ func (t *Tokens) redeem(ctx context.Context, e *endpoints) (*tokenResponse, erro
 	}
 	if res.StatusCode != http.StatusOK || r.Error != "" {
 		cause := fmt.Errorf("token endpoint: HTTP %d %q", res.StatusCode, safeOAuthCode(r.Error))
-		if isMicrosoft(t.p) {
-			return nil, fromMicrosoft(microsoft.OAuthFailure(r.Error, r.ErrorDescription, r.ErrorCodes, r.TraceID, r.CorrelationID, cause))
-		}
-		return nil, oauthError(t.p, r.Error, cause)
+		return nil, oauthError(t.p, oauthAnswer{Error: r.Error, Description: r.ErrorDescription, ErrorCodes: r.ErrorCodes,
+			TraceID: r.TraceID, CorrelationID: r.CorrelationID}, cause)
 	}
 	if r.AccessToken == "" {
 		return nil, newError(t.p, CodeServer, errors.New("token endpoint: no access_token"))

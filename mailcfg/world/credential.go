@@ -21,8 +21,7 @@ import (
 // (MicrosoftSettings' when set) and a credential that refreshes access
 // tokens from the refresh token the sign-in stored, so that the same store
 // later gives SecretFor the (possibly rotated) refresh token. Errors are
-// *signin.Error, which errors.As also reads as *microsoft.Error and
-// *mailcfg.Failure. Cancelling ctx ends the sign-in.
+// *signin.Error, which errors.As also reads as *mailcfg.Failure. Cancelling ctx ends the sign-in.
 func (w *World) MicrosoftSignIn(ctx context.Context, cfg microsoft.Config) (mailcfg.Settings, verify.Credential, error) {
 	sc := w.SignIn().Config()
 	sc.Policy.Microsoft = cfg.Policy
@@ -55,8 +54,7 @@ func (w *World) MicrosoftSignIn(ctx context.Context, cfg microsoft.Config) (mail
 // gets the first token before any server is contacted, so that "not
 // configured", "not signed in", "sign in again" and keyring problems are
 // reported as such (as *signin.Error, which errors.As also reads as a
-// *microsoft.Error for Microsoft, or a *mailcfg.Failure for a provider
-// without a sign-in).
+// *mailcfg.Failure; for a provider without a sign-in, a *mailcfg.Failure).
 func (w *World) OAuthCredential(ctx context.Context, s mailcfg.Settings) (verify.Credential, error) {
 	tokens, err := w.SignIn().TokensFor(s)
 	if err != nil {

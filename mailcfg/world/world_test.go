@@ -20,7 +20,6 @@ import (
 	"infino.legal/mailbox/internal/localca"
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/infino"
-	"infino.legal/mailbox/mailcfg/microsoft"
 	"infino.legal/mailbox/mailcfg/netconf"
 	"infino.legal/mailbox/mailcfg/policy"
 	"infino.legal/mailbox/mailcfg/secrets"
@@ -305,13 +304,12 @@ func TestOAuthCredentialRefusals(t *testing.T) {
 		t.Errorf("google not configured: %v", err)
 	}
 	ms := mailcfg.Settings{Email: "anna@kancelaria.pl", Auth: mailcfg.AuthOAuth2, Source: mailcfg.SourceMicrosoft}
-	var me *microsoft.Error
-	if _, err := w.OAuthCredential(ctx, ms); !errors.As(err, &me) || me.Code != microsoft.CodeNotConfigured ||
-		!strings.Contains(me.Text().In("en"), "/srv/kancelaria/policy.json") {
+	if _, err := w.OAuthCredential(ctx, ms); !errors.As(err, &se) || se.Code != signin.CodeNotConfigured || se.Provider != "microsoft" ||
+		!strings.Contains(se.Text().In("en"), "/srv/kancelaria/policy.json") {
 		t.Errorf("not configured: %v", err)
 	}
 	w.Policy.Microsoft.ClientID = "cid"
-	if _, err := w.OAuthCredential(ctx, ms); !errors.As(err, &me) || me.Code != microsoft.CodeNotSignedIn {
+	if _, err := w.OAuthCredential(ctx, ms); !errors.As(err, &se) || se.Code != signin.CodeNotSignedIn || se.Provider != "microsoft" {
 		t.Errorf("not signed in: %v", err)
 	}
 }

@@ -12,9 +12,9 @@ import (
 
 	"infino.legal/mailbox/internal/microsofttest"
 	"infino.legal/mailbox/mailcfg"
-	"infino.legal/mailbox/mailcfg/microsoft"
 	"infino.legal/mailbox/mailcfg/policy"
 	"infino.legal/mailbox/mailcfg/secrets"
+	"infino.legal/mailbox/mailcfg/signin"
 	"infino.legal/mailbox/mailcfg/world"
 )
 
@@ -220,7 +220,7 @@ func TestSigninMicrosoftAADSTS(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &j); err != nil {
 		t.Fatal(err, out)
 	}
-	if j.Error.Code != string(microsoft.CodeAdminConsent) || j.Error.AADSTS != 65001 || j.Error.TraceID == "" ||
+	if j.Error.Code != string(signin.CodeAdminConsent) || j.Error.AADSTS != 65001 || j.Error.TraceID == "" ||
 		!strings.Contains(j.Error.Message, "administratora") || !strings.Contains(j.Error.Detail, "AADSTS65001") {
 		t.Fatalf("json %+v", j.Error)
 	}

@@ -8,7 +8,7 @@ import (
 
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/infino"
-	"infino.legal/mailbox/mailcfg/microsoft"
+	"infino.legal/mailbox/mailcfg/signin"
 	"infino.legal/mailbox/mailcfg/verify"
 )
 
@@ -107,10 +107,10 @@ func runSubmit(ctx context.Context, env *Env, args []string) int {
 		return 0
 	}, true, "submit")
 	if oauthErr != nil {
-		var me *microsoft.Error
-		if errors.As(oauthErr, &me) && (me.Code == microsoft.CodeNotConfigured || me.Code == microsoft.CodeNotSignedIn) {
+		var se *signin.Error
+		if errors.As(oauthErr, &se) && se.Provider == "microsoft" && (se.Code == signin.CodeNotConfigured || se.Code == signin.CodeNotSignedIn) {
 			// IT or the user must act first: "signin microsoft", clientId.
-			return Fail(env, ExitUsage, "%s", me.Text().In(env.Lang))
+			return Fail(env, ExitUsage, "%s", se.Text().In(env.Lang))
 		}
 		// As a failed verification: both sides cannot sign in.
 		fail := verify.Classify(oauthErr, "", nil)

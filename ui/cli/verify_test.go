@@ -15,6 +15,7 @@ import (
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/microsoft"
 	"infino.legal/mailbox/mailcfg/policy"
+	"infino.legal/mailbox/mailcfg/signin"
 	"infino.legal/mailbox/mailcfg/verify"
 	"infino.legal/mailbox/mailcfg/world"
 )
@@ -204,7 +205,7 @@ func TestVerifyOAuthSeam(t *testing.T) {
 		t.Errorf("failed sign-in: exit %d\n%s", code, out)
 	}
 	sm.oauth = func(context.Context, mailcfg.Settings) (verify.Credential, error) {
-		return nil, microsoft.NotConfigured("/etc/infino-mailbox/policy.json")
+		return nil, &signin.Error{Provider: "microsoft", Code: signin.CodeNotConfigured, Hint: microsoft.SetupHint("/etc/infino-mailbox/policy.json")}
 	}
 	if code, _, errOut := runVerifyCmd(t, "en", "", policy.Default(), writeSettings(t, s)); code != ExitFailed || !strings.Contains(errOut, "microsoft.clientId") {
 		t.Errorf("not configured: exit %d %s", code, errOut)

@@ -9,7 +9,8 @@
 // out. A domain whose mailbox takes only Microsoft sign-in and whose SMTP
 // server only a password (mit.edu) gets Microsoft sign-in, which the
 // mailbox needs, with ISPDB's SMTP servers and a help text saying so. Every entry carries its ISPDB file and commit as its source. Run it
-// with go generate in mailcfg (see ispdb.go).
+// with go generate in mailcfg (see ispdb.go). The entries are mailcfg's own
+// Provider and ServerTemplate values, so the table's schema is defined once.
 package main
 
 import (
@@ -26,6 +27,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"infino.legal/mailbox/mailcfg"
+	"infino.legal/mailbox/mailcfg/microsoft"
 )
 
 func main() {
@@ -125,57 +129,25 @@ func parseServers(field string) ([]server, error) {
 	return list, nil
 }
 
-// The output follows mailcfg's provider table schema.
-type table struct {
-	Version   int         `json:"version"`
-	Providers []*provider `json:"providers"`
-}
-
-type provider struct {
-	ID       string     `json:"id"`
-	Name     string     `json:"name"`
-	Domains  []string   `json:"domains"`
-	MX       []string   `json:"mx,omitempty"`
-	Incoming []template `json:"incoming"`
-	Outgoing []template `json:"outgoing"`
-	OAuth    string     `json:"oauth,omitempty"`
-	Help     text       `json:"help"`
-	HelpURL  string     `json:"helpUrl,omitempty"`
-	Sources  []string   `json:"sources"`
-}
-
-type template struct {
-	Protocol string `json:"protocol"`
-	Host     string `json:"host"`
-	Port     int    `json:"port"`
-	Security string `json:"security"`
-	Username string `json:"username"`
-}
-
-type text struct {
-	PL string `json:"pl"`
-	EN string `json:"en"`
-}
-
 // Help texts. ISPDB says nothing a person can act on beyond its links, so
 // the text says where the settings come from and what usually goes wrong.
 var (
-	helpGeneric = text{
+	helpGeneric = mailcfg.Text{
 		PL: "Ustawienia pochodzą z publicznej bazy dostawców Thunderbirda (ISPDB). Jeśli logowanie zostanie odrzucone, sprawdź w ustawieniach poczty u dostawcy, czy dostęp dla programów pocztowych (IMAP/POP3 i SMTP) jest włączony i czy nie trzeba użyć hasła aplikacji.",
 		EN: "These settings come from Thunderbird's public provider database (ISPDB). If the sign-in is refused, check your provider's mail settings: access for mail apps (IMAP/POP3 and SMTP) may need turning on, or an app password may be required.",
 	}
-	helpEnable = text{
+	helpEnable = mailcfg.Text{
 		PL: "Według bazy dostawców Thunderbirda (ISPDB) ten dostawca wymaga najpierw włączenia dostępu dla programów pocztowych – zrób to na stronie pomocy dostawcy, a potem wróć tutaj.",
 		EN: "According to Thunderbird's provider database (ISPDB), this provider needs access for mail apps turned on first – do that on the provider's help page, then come back here.",
 	}
 	// helpMixed: the mailbox takes only Microsoft sign-in, the provider's
 	// outgoing server only a password; the account has one sign-in, and
 	// Microsoft sign-in gives the app Microsoft's own SMTP server.
-	helpMixed = text{
+	helpMixed = mailcfg.Text{
 		PL: "Według bazy dostawców Thunderbirda (ISPDB) skrzynka działa w Microsoft 365 i przyjmuje tylko logowanie przez Microsoft, a serwer wysyłający dostawcy – tylko nazwę użytkownika i hasło. Kliknij „Zaloguj przez Microsoft”: do wysyłania aplikacja użyje wtedy serwera Microsoftu. Jeśli sprawdzenie wysyłania się nie uda, zapytaj dział IT, czy wysyłanie przez Microsoft 365 (SMTP) jest dla Ciebie włączone.",
 		EN: "According to Thunderbird's provider database (ISPDB), this mailbox is in Microsoft 365 and accepts only Microsoft sign-in, while the provider's outgoing server accepts only a user name and password. Click “Sign in with Microsoft”: the app then sends through Microsoft's server. If the check of sending fails, ask your IT department whether sending through Microsoft 365 (SMTP) is enabled for you.",
 	}
-	helpMicrosoft = text{
+	helpMicrosoft = mailcfg.Text{
 		PL: "Ta skrzynka działa u Microsoftu, który przyjmuje tylko logowanie przez Microsoft: kliknij „Zaloguj przez Microsoft” i zaloguj się na stronie Microsoftu.",
 		EN: "This mailbox is hosted by Microsoft, which accepts only Microsoft sign-in: click “Sign in with Microsoft” and sign in on Microsoft's page.",
 	}
@@ -184,40 +156,39 @@ var (
 // microsoftHosts are the servers whose OAuth2 the app can do (Microsoft
 // sign-in); OAuth2 on any other host is of no use to it.
 var microsoftHosts = map[string]bool{
-	"outlook.office365.com": true, "smtp.office365.com": true, "smtp-mail.outlook.com": true,
+	microsoft.IMAPHost: true, microsoft.SMTPWorkHost: true, microsoft.SMTPPersonalHost: true,
 }
 
 // usernameForm maps ISPDB's username to the table's forms ("%EMAILADDRESS"
 // without its closing % is an upstream typo for the address).
-func usernameForm(u string) (string, bool) {
+func usernameForm(u string) (mailcfg.UsernameForm, bool) {
 	switch u {
 	case "%EMAILADDRESS%", "%EMAILADDRESS", "":
-		return "address", true
+		return mailcfg.UsernameAddress, true
 	case "%EMAILLOCALPART%":
-		return "localpart", true
+		return mailcfg.UsernameLocalPart, true
 	case "%EMAILLOCALPART%.%EMAILDOMAIN%":
-		return "localpart.domain", true
+		return mailcfg.UsernameLocalDotDomain, true
 	}
 	return "", false
 }
 
+// socketSecurity maps ISPDB's encrypted socket types; the plain one is
+// never kept.
+var socketSecurity = map[string]mailcfg.Security{"SSL": mailcfg.SecurityTLS, "STARTTLS": mailcfg.SecurityStartTLS}
+
 // keep turns an ISPDB server into a template if the app may use it: the
 // right protocol, TLS or STARTTLS, a real port and host, and a password or
 // Microsoft sign-in. oauth reports a server that takes only Microsoft's.
-func keep(s server, incoming bool) (t template, oauth bool, ok bool) {
+func keep(s server, incoming bool) (t mailcfg.ServerTemplate, oauth bool, ok bool) {
 	switch {
 	case incoming && s.typ != "imap" && s.typ != "pop3":
 		return t, false, false
 	case !incoming && s.typ != "smtp":
 		return t, false, false
 	}
-	sec := ""
-	switch s.socket {
-	case "SSL":
-		sec = "tls"
-	case "STARTTLS":
-		sec = "starttls"
-	default:
+	sec, ok := socketSecurity[s.socket]
+	if !ok {
 		return t, false, false
 	}
 	if s.port < 1 || s.port > 65535 || s.host == "" {
@@ -244,7 +215,7 @@ func keep(s server, incoming bool) (t template, oauth bool, ok bool) {
 	if !password && !ms {
 		return t, false, false
 	}
-	return template{Protocol: s.typ, Host: host, Port: s.port, Security: sec, Username: user}, !password, true
+	return mailcfg.ServerTemplate{Protocol: mailcfg.Protocol(s.typ), Host: host, Port: s.port, Security: sec, Username: user}, !password, true
 }
 
 // encrypted lists a row's TLS or STARTTLS servers of one side, whatever
@@ -256,8 +227,8 @@ func encrypted(r row, incoming bool) []string {
 		if (incoming && s.typ != "imap" && s.typ != "pop3") || (!incoming && s.typ != "smtp") {
 			continue
 		}
-		sec := map[string]string{"SSL": "tls", "STARTTLS": "starttls"}[s.socket]
-		if sec == "" || s.host == "" || s.port == 0 {
+		sec, ok := socketSecurity[s.socket]
+		if !ok || s.host == "" || s.port == 0 {
 			continue
 		}
 		user, ok := usernameForm(s.username)
@@ -285,7 +256,7 @@ type stats struct {
 func generate(rows []row, commit string) (tableJSON, expect []byte, st stats) {
 	st.rows = len(rows)
 	var order []string
-	byFile := map[string]*provider{}
+	byFile := map[string]*mailcfg.Provider{}
 	seen := map[string]bool{}
 	var exp bytes.Buffer
 	exp.WriteString("# Generated by mailcfg/internal/ispdbgen from the ISPDB extract @" + commit + "; do not edit.\n")
@@ -317,7 +288,7 @@ func generate(rows []row, commit string) (tableJSON, expect []byte, st stats) {
 		p.Domains = append(p.Domains, r.domain)
 		st.domains++
 	}
-	t := table{Version: 1}
+	t := mailcfg.Table{Version: 1}
 	for _, f := range order {
 		t.Providers = append(t.Providers, byFile[f])
 	}
@@ -343,8 +314,8 @@ func generate(rows []row, commit string) (tableJSON, expect []byte, st stats) {
 }
 
 // entry builds the provider entry of a row's file from its servers.
-func entry(r row, commit string) (*provider, error) {
-	p := &provider{
+func entry(r row, commit string) (*mailcfg.Provider, error) {
+	p := &mailcfg.Provider{
 		ID: "ispdb:" + strings.TrimSuffix(r.file, ".xml"), Name: r.name, Domains: []string{}, MX: []string{},
 		Sources: []string{fmt.Sprintf("Thunderbird ISPDB %s @%s (MPL 2.0)", r.file, commit)},
 	}
@@ -354,7 +325,7 @@ func entry(r row, commit string) (*provider, error) {
 	// A server that takes only Microsoft sign-in is used only when every
 	// server of the entry does: the table has one sign-in per provider.
 	type kept struct {
-		t     template
+		t     mailcfg.ServerTemplate
 		oauth bool
 	}
 	var in, out []kept
@@ -369,8 +340,8 @@ func entry(r row, commit string) (*provider, error) {
 			}
 		}
 	}
-	pick := func(l []kept, oauth bool) []template {
-		var ts []template
+	pick := func(l []kept, oauth bool) []mailcfg.ServerTemplate {
+		var ts []mailcfg.ServerTemplate
 		for _, k := range l {
 			if k.oauth == oauth {
 				ts = append(ts, k.t)

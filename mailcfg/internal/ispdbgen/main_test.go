@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"infino.legal/mailbox/mailcfg"
 )
 
 const sample = `domain,source_file,provider_id,display_name,"incoming (type:host:port:socket:auth:username, in file order)",outgoing (same form),oauth2_issuer,documentation_urls,enable_visiturls
@@ -24,11 +26,11 @@ func TestGenerate(t *testing.T) {
 	if st.tlsDomains != 5 || st.domains != 5 || st.entries != 4 {
 		t.Errorf("stats %+v", st)
 	}
-	var tb table
+	var tb mailcfg.Table
 	if err := json.Unmarshal(tableJSON, &tb); err != nil {
 		t.Fatal(err)
 	}
-	by := map[string]*provider{}
+	by := map[string]*mailcfg.Provider{}
 	for _, p := range tb.Providers {
 		by[p.ID] = p
 	}
