@@ -108,8 +108,9 @@ func runSubmit(ctx context.Context, env *Env, args []string) int {
 	}, true, "submit")
 	if oauthErr != nil {
 		var se *signin.Error
-		if errors.As(oauthErr, &se) && se.Provider == "microsoft" && (se.Code == signin.CodeNotConfigured || se.Code == signin.CodeNotSignedIn) {
-			// IT or the user must act first: "signin microsoft", clientId.
+		if errors.As(oauthErr, &se) && (se.Code == signin.CodeNotConfigured || se.Code == signin.CodeNotSignedIn) {
+			// IT or the user must act first ("signin <provider>", the
+			// provider's clientId), whichever provider it is.
 			return Fail(env, ExitUsage, "%s", se.Text().In(env.Lang))
 		}
 		// As a failed verification: both sides cannot sign in.
