@@ -122,8 +122,12 @@ func scanForSecrets(t *testing.T, dir string, list ...string) {
 	})
 }
 
+// secretFields are the fields of a stored JSON value that hold a secret
+// (the others, such as "type": "password", are plain words).
+var secretFields = []string{"password", "refreshToken", "accessToken", "clientSecret"}
+
 // storedSecrets are the values the store holds (not their keys): each
-// value, and each string field of a value that is a JSON object (the
+// value, and each secret field of a value that is a JSON object (the
 // refresh token inside a stored sign-in), so a scan finds a token that
 // leaked on its own.
 func storedSecrets(t *testing.T, store *secrets.Memory) []string {
@@ -137,8 +141,8 @@ func storedSecrets(t *testing.T, store *secrets.Memory) []string {
 		out = append(out, v)
 		var fields map[string]any
 		if json.Unmarshal([]byte(v), &fields) == nil {
-			for _, f := range fields {
-				if s, ok := f.(string); ok {
+			for _, name := range secretFields {
+				if s, ok := fields[name].(string); ok {
 					out = append(out, s)
 				}
 			}
