@@ -42,7 +42,7 @@ var messages = map[string]Text{
 	"timeout":          {"%[1]s nie odpowiedział na czas.", "%[1]s did not answer in time."},
 	"tls_certificate":  {"%[1]s przedstawił certyfikat, któremu nie można zaufać.", "%[1]s presented a certificate that cannot be trusted."},
 	"tls_unavailable":  {"%[1]s nie oferuje szyfrowanego połączenia w wybranym trybie. Hasło nie zostało wysłane.", "%[1]s does not offer an encrypted connection in the chosen mode. The password was not sent."},
-	"tls_not_spoken":   {"%[1]s nie używa szyfrowania TLS na tym porcie. Hasło nie zostało wysłane.", "%[1]s does not speak TLS on this port. The password was not sent."},
+	"tls_not_spoken":   {"%[1]s odpowiada na tym porcie bez szyfrowania TLS: ten port oczekuje STARTTLS, nie SSL/TLS. Hasło nie zostało wysłane.", "%[1]s answers on this port without TLS: this port expects STARTTLS, not SSL/TLS. The password was not sent."},
 	"tls_handshake":    {"%[1]s nie zgodził się na bezpieczne szyfrowanie (TLS 1.2 lub nowszy). Hasło nie zostało wysłane.", "%[1]s would not agree on secure encryption (TLS 1.2 or newer). The password was not sent."},
 	"auth_failed":      {"%[1]s nie przyjął nazwy użytkownika lub hasła.", "%[1]s did not accept the user name or password."},
 	"password_expired": {"%[1]s zgłasza, że hasło wygasło.", "%[1]s reports that the password has expired."},

@@ -514,6 +514,10 @@ func TestDemoSignInsInTheWindow(t *testing.T) {
 	if mb := sb.Infino.Mailboxes(); len(mb) != 1 || mb[0].Email != sandbox.DemoGoogleAddress || mb[0].SecretType != infino.SecretOAuth2 {
 		t.Errorf("mailboxes %+v", mb)
 	}
+	// The Google refresh token and the Infino sign-in stay in the keyring.
+	if n := keyringOnly(t, h, wld); n < 3 {
+		t.Errorf("looked for %d secrets only", n)
+	}
 
 	h2 := newHarness(t, "pl_PL.UTF-8", useDeps(deps))
 	h2.typeInto(h2.wz.start.email, sandbox.DemoConsentAddress)

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -477,6 +478,23 @@ func (p *Policy) Display(name string) string {
 	default:
 		return fmt.Sprint(v)
 	}
+}
+
+// Shown is the policy as it may be printed (policy show --json): a copy in
+// which every secret key that is set reads "(set)", as in Display, never
+// its value. The policy itself is unchanged.
+func (p Policy) Shown() Policy {
+	q := p
+	q.OAuth = maps.Clone(p.OAuth)
+	for _, k := range keys {
+		if !k.secret {
+			continue
+		}
+		if s, ok := k.get(&q).(string); ok && s != "" {
+			k.set(&q, "(set)")
+		}
+	}
+	return q
 }
 
 func lookup(name string) (key, bool) {

@@ -615,3 +615,35 @@ func TestSignInStoresUnderTheRefreshLock(t *testing.T) {
 		t.Fatalf("locked %v, stored %v", locked, store.Keys())
 	}
 }
+
+// The administrator declines (or Microsoft answers with an error): the
+// loopback receives error=… instead of admin_consent=True, and
+// admin-consent says consent was not granted and who can grant it, in
+// both languages, never a grant.
+func TestAdminConsentDeclined(t *testing.T) {
+	ms := microsofttest.NewServer(t)
+	cfg := microsoftService(t, ms, secrets.NewMemory()).Config()
+	for name, edit := range map[string]func(url.Values){
+		"declined": func(q url.Values) {
+			q.Del("admin_consent")
+			q.Del("tenant")
+			q.Set("error", "access_denied")
+			q.Set("error_description", "AADSTS65004: User declined to consent to access the app.")
+		},
+		"admin_consent False": func(q url.Values) { q.Set("admin_consent", "False") },
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg.Opener = forgingOpener(t, ms.HTTPClient(), edit)
+			res, err := signin.New(cfg).AdminConsent(testCtx(t), signin.AdminConsentRequest{Provider: "microsoft", Tenant: microsofttest.Work.TenantID})
+			var se *signin.Error
+			if res != nil || !errors.As(err, &se) {
+				t.Fatalf("%+v %v", res, err)
+			}
+			txt := se.Text()
+			if !strings.Contains(txt.EN, "not granted") || !strings.Contains(txt.PL, "nie została udzielona") ||
+				!strings.Contains(txt.EN, "Global Administrator") || !strings.Contains(txt.PL, "administratora globalnego") {
+				t.Errorf("says %q / %q", txt.EN, txt.PL)
+			}
+		})
+	}
+}

@@ -391,7 +391,7 @@ func TestSubmitCertifiedOpenIDProviderAPIDown(t *testing.T) {
 	if code, out, _ := w.run(false, "", "outbox", "list"); code != ExitOK || !strings.Contains(out, "The outbox is empty.") {
 		t.Errorf("outbox list: %d %s", code, out)
 	}
-	scanForSecrets(t, w.dir, append(w.store.Keys(), w.refreshToken(), sandbox.DemoPassword)...)
+	scanForSecrets(t, w.dir, append(storedSecrets(t, w.store), w.refreshToken(), sandbox.DemoPassword)...)
 }
 
 // TestCertifiedOpenIDProviderLostRotation: oidc-provider has no refresh

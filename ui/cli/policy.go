@@ -72,7 +72,7 @@ func runPolicy(_ context.Context, env *Env, args []string) int {
 			if sources == nil {
 				sources = []policy.SourceInfo{}
 			}
-			writeJSON(env.Stdout, map[string]any{"policy": p, "origin": p.Origin, "sources": sources,
+			writeJSON(env.Stdout, map[string]any{"policy": p.Shown(), "origin": p.Origin, "sources": sources,
 				"network": map[string]any{"proxyFor": target, "proxy": proxy, "extraCaCertificates": caCerts}})
 		} else {
 			showPolicy(env.Stdout, &p, target, proxy, caCerts)

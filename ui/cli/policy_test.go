@@ -127,3 +127,23 @@ func TestPolicyCheckFirmProvider(t *testing.T) {
 		t.Errorf("show:\n%s", out)
 	}
 }
+
+// A provider's client secret is shown as set, never as its value, in both
+// forms of policy show: people paste this output into tickets.
+func TestPolicyShowHidesClientSecrets(t *testing.T) {
+	const secret = "GOCSPX-do-not-print"
+	p := policy.Default()
+	if err := p.Set("/etc/infino-mailbox/policy.json", map[string]any{
+		"oauth.google.clientId": "1-abc.apps.googleusercontent.com", "oauth.google.clientSecret": secret}); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"show"}, {"show", "--json"}} {
+		code, out, errOut := runPolicyCmd(t, p, nil, args...)
+		if code != ExitOK || strings.Contains(out+errOut, secret) || !strings.Contains(out, "(set)") {
+			t.Errorf("policy %s: exit %d, secret shown or not said to be set:\n%s%s", strings.Join(args, " "), code, out, errOut)
+		}
+	}
+	if got := p.Client("google").ClientSecret; got != secret {
+		t.Errorf("showing the policy changed the secret in use: %q", got)
+	}
+}

@@ -122,6 +122,45 @@ func scanForSecrets(t *testing.T, dir string, list ...string) {
 	})
 }
 
+// secretFields are the fields of a stored JSON value that hold a secret
+// (the others, such as "type": "password", are plain words).
+var secretFields = []string{"password", "refreshToken", "accessToken", "clientSecret"}
+
+// storedSecrets are the values the store holds (not their keys): each
+// value, and each secret field of a value that is a JSON object (the
+// refresh token inside a stored sign-in), so a scan finds a token that
+// leaked on its own.
+func storedSecrets(t *testing.T, store *secrets.Memory) []string {
+	t.Helper()
+	var out []string
+	for _, k := range store.Keys() {
+		v, err := store.Get(context.Background(), k)
+		if err != nil {
+			t.Fatalf("%s: %v", k, err)
+		}
+		out = append(out, v)
+		var fields map[string]any
+		if json.Unmarshal([]byte(v), &fields) == nil {
+			for _, name := range secretFields {
+				if s, ok := fields[name].(string); ok {
+					out = append(out, s)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// secretsIn fails when any of list (at least 6 characters) is in text.
+func secretsIn(t *testing.T, what, text string, list ...string) {
+	t.Helper()
+	for _, s := range list {
+		if len(s) >= 6 && strings.Contains(text, s) {
+			t.Errorf("%s contains a secret (%.6s…)", what, s)
+		}
+	}
+}
+
 func TestSubmitVerifiesAndSends(t *testing.T) {
 	w := newHandOffWorld(t)
 	f := w.settingsFile(w.sb.DemoSettings())
@@ -333,5 +372,12 @@ func TestSigninInfino(t *testing.T) {
 	if code := runSigninInfino(ctx, env, nil); code != ExitOK {
 		t.Fatalf("remembered URL: %d %s", code, errb.String())
 	}
-	scanForSecrets(t, w.dir, w.store.Keys()...)
+	// The refresh token Infino issued is in the keyring only: in no file
+	// of the config dir and nowhere in what the command printed.
+	kept := storedSecrets(t, w.store)
+	if len(kept) < 2 {
+		t.Fatalf("stored sign-in has no refresh token to look for: %q", kept)
+	}
+	scanForSecrets(t, w.dir, kept...)
+	secretsIn(t, "signin infino's output", out.String()+errb.String(), kept...)
 }

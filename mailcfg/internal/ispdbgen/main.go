@@ -33,7 +33,7 @@ import (
 )
 
 func main() {
-	in := flag.String("csv", "../shared/data/ispdb-full.csv", "the ISPDB extract (relative paths: from the current directory)")
+	in := flag.String("csv", "mailcfg/internal/ispdbgen/ispdb-full.csv", "the ISPDB extract (relative paths: from the current directory)")
 	out := flag.String("out", "mailcfg/ispdb_gen.json", "the generated provider table")
 	expect := flag.String("expect", "mailcfg/testdata/ispdb_expect.txt", "the servers each domain may autofill to, for the tests")
 	commit := flag.String("commit", "c6ad796", "the ISPDB commit the extract was taken from")
