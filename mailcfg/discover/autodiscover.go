@@ -714,10 +714,7 @@ func (e *engine) adPost(ctx context.Context, addr mailcfg.Address, u *url.URL) (
 		}
 		return nil, loc, nil
 	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, nil, fmt.Errorf("HTTP %s", resp.Status)
-	}
-	data, err := readBounded(resp, MaxAutodiscoverSize)
+	data, err := readOK(resp, MaxAutodiscoverSize)
 	if err != nil {
 		return nil, nil, err
 	}

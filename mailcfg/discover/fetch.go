@@ -114,10 +114,7 @@ func (e *engine) fetchConfig(ctx context.Context, rawURL string) (*Config, bool,
 	if resp.Request != nil && resp.Request.URL.Scheme != "https" {
 		lowTrust = true
 	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, lowTrust, fmt.Errorf("HTTP %s", resp.Status)
-	}
-	data, err := readBounded(resp, MaxConfigSize)
+	data, err := readOK(resp, MaxConfigSize)
 	if err != nil {
 		return nil, lowTrust, err
 	}
@@ -125,10 +122,14 @@ func (e *engine) fetchConfig(ctx context.Context, rawURL string) (*Config, bool,
 	return cfg, lowTrust, err
 }
 
-// readBounded reads resp's body, refusing one of more than limit bytes:
-// at once when the server declares such a length, else after limit+1
-// bytes, so a server that streams without end costs no more than that.
-func readBounded(resp *http.Response, limit int64) ([]byte, error) {
+// readOK reads the body of a 200 answer, refusing any other status and a
+// body of more than limit bytes: at once when the server declares such a
+// length, else after limit+1 bytes, so a server that streams without end
+// costs no more than that.
+func readOK(resp *http.Response, limit int64) ([]byte, error) {
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("HTTP %s", resp.Status)
+	}
 	if resp.ContentLength > limit {
 		return nil, fmt.Errorf("response of %d bytes is larger than %d", resp.ContentLength, limit)
 	}
