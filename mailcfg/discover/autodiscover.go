@@ -714,13 +714,7 @@ func (e *engine) adPost(ctx context.Context, addr mailcfg.Address, u *url.URL) (
 		}
 		return nil, loc, nil
 	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, nil, fmt.Errorf("HTTP %s", resp.Status)
-	}
-	if resp.ContentLength > MaxAutodiscoverSize {
-		return nil, nil, fmt.Errorf("response of %d bytes is larger than %d", resp.ContentLength, MaxAutodiscoverSize)
-	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxAutodiscoverSize+1))
+	data, err := readOK(resp, MaxAutodiscoverSize)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -114,21 +114,33 @@ func (e *engine) fetchConfig(ctx context.Context, rawURL string) (*Config, bool,
 	if resp.Request != nil && resp.Request.URL.Scheme != "https" {
 		lowTrust = true
 	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, lowTrust, fmt.Errorf("HTTP %s", resp.Status)
-	}
-	if resp.ContentLength > MaxConfigSize {
-		return nil, lowTrust, fmt.Errorf("response of %d bytes is larger than %d", resp.ContentLength, MaxConfigSize)
-	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxConfigSize+1))
+	data, err := readOK(resp, MaxConfigSize)
 	if err != nil {
 		return nil, lowTrust, err
 	}
-	if len(data) > MaxConfigSize {
-		return nil, lowTrust, fmt.Errorf("response is larger than %d bytes", MaxConfigSize)
-	}
 	cfg, err := ParseConfig(data)
 	return cfg, lowTrust, err
+}
+
+// readOK reads the body of a 200 answer, refusing any other status and a
+// body of more than limit bytes: at once when the server declares such a
+// length, else after limit+1 bytes, so a server that streams without end
+// costs no more than that.
+func readOK(resp *http.Response, limit int64) ([]byte, error) {
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("HTTP %s", resp.Status)
+	}
+	if resp.ContentLength > limit {
+		return nil, fmt.Errorf("response of %d bytes is larger than %d", resp.ContentLength, limit)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("response is larger than %d bytes", limit)
+	}
+	return data, nil
 }
 
 // displayURL is a URL for the report: without its query, which carries the

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"infino.legal/mailbox/mailcfg"
+	"infino.legal/mailbox/mailcfg/quickack"
 )
 
 // session is one side's check: its connection, its step clock and the
@@ -407,7 +408,11 @@ func (c *limitConn) Read(p []byte) (int, error) {
 	if int64(len(p)) > left {
 		p = p[:left]
 	}
-	quickAck(c.Conn)
+	// A server that writes its TLS session ticket and its next reply
+	// separately, with Nagle's algorithm on (Postfix after every TLS 1.3
+	// handshake), holds the reply until the ticket is acknowledged: on a
+	// fast link the delayed ACK was most of SMTP's time.
+	quickack.Set(c.Conn)
 	n, err := c.Conn.Read(p)
 	c.mu.Lock()
 	c.left -= int64(n)

@@ -20,80 +20,35 @@ REPO=$(cd "$HERE/../.." && pwd)
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
 
-ENV_FILE=$RUN/env
 PACKAGES=(dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix openssl ca-certificates)
 
 if [ "$(id -u)" != 0 ]; then
-  mp_log "must run as root (apt-get install, daemons that drop privileges); try: sudo bash $0"
+  peers_log "must run as root (apt-get install, daemons that drop privileges); try: sudo bash $0"
   exit 1
 fi
 
-# A change to these files restarts running peers with the new configuration.
-fingerprint() {
-  cat "$HERE/up.sh" "$HERE/lib.sh" "$HERE/introspect/main.go" | sha256sum | cut -d' ' -f1
-}
-FINGERPRINT=$(fingerprint)
-mp_lock
-
-running_and_current() {
-  local h p
-  [ -s "$ENV_FILE" ] && [ "$(cat "$RUN/fingerprint" 2>/dev/null)" = "$FINGERPRINT" ] || return 1
-  mp_pid_alive "$DOVECOT_PID" && mp_pid_alive "$POSTFIX_PID" && mp_pid_alive "$INTROSPECT_PID" || return 1
-  while read -r h p; do
-    mp_port_open "$h" "$p" || return 1
-  done < <(mp_all_ports)
-}
-
-if running_and_current; then
-  mp_log "already running"
-  echo "mailpeers env: $ENV_FILE"
-  exit 0
-fi
+peers_fingerprint "$HERE/up.sh" "$HERE/lib.sh" "$HERE/introspect/main.go"
+peers_lock
+peers_exit_if_current "$DOVECOT_PID" "$POSTFIX_PID" "$INTROSPECT_PID"
 
 # ---------------------------------------------------------------- install ---
-need_install=0
-for pkg in "${PACKAGES[@]}"; do
-  if [ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" != "install ok installed" ]; then
-    need_install=1
-  fi
-done
-if [ "$need_install" = 1 ]; then
-  mp_log "installing ${PACKAGES[*]}"
-  t0=$SECONDS
+mapfile -t missing < <(peers_missing "${PACKAGES[@]}")
+if [ ${#missing[@]} -gt 0 ]; then
   printf '%s\n' 'postfix postfix/main_mailer_type select No configuration' \
                 'postfix postfix/mailname string localhost' | debconf-set-selections
-  # Keep maintainer scripts from starting the system-wide daemons on 25/143/993...
-  # (exit 101 = action forbidden). Leave an existing policy-rc.d alone.
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-    chmod 755 /usr/sbin/policy-rc.d
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q -o DPkg::Lock::Timeout=120 </dev/null >"/tmp/mailpeers-apt.log" 2>&1 ||
-    { tail -20 /tmp/mailpeers-apt.log >&2; mp_log "apt-get update failed"; exit 1; }
-  apt-get install -y -q -o DPkg::Lock::Timeout=120 --no-install-recommends "${PACKAGES[@]}" </dev/null >>"/tmp/mailpeers-apt.log" 2>&1 ||
-    { tail -20 /tmp/mailpeers-apt.log >&2; mp_log "apt-get install failed (log: /tmp/mailpeers-apt.log)"; exit 1; }
-  mp_log "installed in $((SECONDS - t0)) s (log: /tmp/mailpeers-apt.log)"
-  if trap -p EXIT | grep -q policy-rc.d; then
-    rm -f /usr/sbin/policy-rc.d
-    trap - EXIT
-  fi
+  # The policy-rc.d keeps maintainer scripts from starting the system-wide
+  # daemons on 25/143/993...
+  peers_apt_install "${missing[@]}"
 fi
 
 dv=$(dovecot --version)
 case $dv in
   2.3.*) ;;
-  *) mp_log "Dovecot $dv found; this setup is written for Dovecot 2.3 (2.4 changed the config syntax)"; exit 1 ;;
+  *) peers_log "Dovecot $dv found; this setup is written for Dovecot 2.3 (2.4 changed the config syntax)"; exit 1 ;;
 esac
-command -v go >/dev/null || { mp_log "go not found in PATH (needed to build the introspection endpoint)"; exit 1; }
+command -v go >/dev/null || { peers_log "go not found in PATH (needed to build the introspection endpoint)"; exit 1; }
 
-# Whatever of ours runs (stale, partial or older config) is stopped first.
-mkdir -p "$RUN/log"
-mp_stop
-rm -f "$ENV_FILE" "$RUN/fingerprint"
-# Logs hold this run only, so a failure's tail is about this start.
-for f in "$RUN"/log/*.log; do [ -f "$f" ] && : >"$f"; done
+peers_reset
 
 # ------------------------------------------------------------- directories ---
 id "$SYS_USER" >/dev/null 2>&1 ||
@@ -108,32 +63,7 @@ install -d -m 0755 -o postfix "$RUN/postfix/data"
 install -d -m 0700 -o "$SYS_USER" -g "$SYS_USER" "$RUN/mail"
 
 # ------------------------------------------------------------ certificates ---
-# A private CA and a server leaf it signs; both kept across runs (renewed when
-# missing or within 30 days of expiry). Clients trust certs/ca.crt.
-C=$RUN/certs
-if ! { [ -s "$C/ca.crt" ] && [ -s "$C/server.crt" ] && [ -s "$C/server.key" ] &&
-       openssl x509 -checkend 2592000 -noout -in "$C/ca.crt" >/dev/null &&
-       openssl x509 -checkend 2592000 -noout -in "$C/server.crt" >/dev/null; }; then
-  mp_log "creating test CA and server certificate"
-  (
-    umask 077
-    openssl req -x509 -newkey rsa:2048 -sha256 -nodes -days 3650 \
-      -keyout "$C/ca.key" -out "$C/ca.crt" -subj "/CN=Infino Mailbox test CA" \
-      -addext "basicConstraints=critical,CA:TRUE" \
-      -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-    openssl req -new -newkey rsa:2048 -sha256 -nodes \
-      -keyout "$C/server.key" -out "$C/server.csr" -subj "/CN=localhost" 2>/dev/null
-    printf '%s\n' 'basicConstraints=critical,CA:FALSE' \
-      'keyUsage=critical,digitalSignature,keyEncipherment' \
-      'extendedKeyUsage=serverAuth' \
-      'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:127.0.0.2' >"$C/server.ext"
-    openssl x509 -req -sha256 -days 3650 -in "$C/server.csr" -CA "$C/ca.crt" -CAkey "$C/ca.key" \
-      -CAcreateserial -extfile "$C/server.ext" -out "$C/server.crt" 2>/dev/null
-    rm -f "$C/server.csr" "$C/server.ext"
-  )
-  chmod 644 "$C/ca.crt" "$C/server.crt"
-fi
-CERT_SHA256=$(openssl x509 -in "$C/server.crt" -outform DER | sha256sum | cut -d' ' -f1)
+peers_cert "Infino Mailbox test CA" localhost DNS:localhost,IP:127.0.0.1,IP:127.0.0.2
 
 # ------------------------------------------------------------- mail user ---
 hash=$(openssl passwd -6 "$MAIL_PASSWORD")
@@ -356,35 +286,20 @@ touch -d "@$(($(date +%s) - 10))" "$POSTFIX_DIR/main.cf" "$POSTFIX_DIR/master.cf
 # ------------------------------------------------------ introspection binary ---
 BIN=$RUN/bin/introspect
 if [ ! -x "$BIN" ] || [ "$HERE/introspect/main.go" -nt "$BIN" ]; then
-  mp_log "building the introspection endpoint"
+  peers_log "building the introspection endpoint"
   t0=$SECONDS
   # From a plain root shell too: sudo's PATH may lack Go's directory, and a Go
   # whose go.env says GOTOOLCHAIN=local refuses the module's newer go line;
   # auto switches to go.mod's toolchain (make exports it already).
   go=$(command -v go || echo /usr/local/go/bin/go)
   (cd "$REPO" && GOTOOLCHAIN=${GOTOOLCHAIN:-auto} "$go" build -buildvcs=false -o "$BIN" ./testdata/mailpeers/introspect) >>"$RUN/log/build.log" 2>&1 ||
-    { tail -20 "$RUN/log/build.log" >&2; mp_log "go build of testdata/mailpeers/introspect failed"; exit 1; }
-  mp_log "built in $((SECONDS - t0)) s"
+    { tail -20 "$RUN/log/build.log" >&2; peers_log "go build of testdata/mailpeers/introspect failed"; exit 1; }
+  peers_log "built in $((SECONDS - t0)) s"
 fi
 
 # ------------------------------------------------------------------ start ---
 # Every daemon gets </dev/null and its own log: a caller piping our output
 # (CI, "| tee") must see EOF when this script ends.
-dump_logs() {
-  local f
-  for f in "$RUN"/log/*.log; do
-    [ -s "$f" ] || continue
-    echo "----- tail $f" >&2
-    tail -n 15 "$f" >&2
-  done
-}
-fail() {
-  dump_logs
-  mp_stop
-  mp_log "FAILED: $*"
-  exit 1
-}
-
 rm -f "$INTROSPECT_PID"
 setsid "$BIN" -addr "$HOST:$INTROSPECT_PORT" -tokens "$RUN/oauth/tokens" -pidfile "$INTROSPECT_PID" \
   </dev/null >>"$RUN/log/introspect.log" 2>&1 9>&- &
@@ -399,44 +314,15 @@ if ! postfix -c "$POSTFIX_DIR" start </dev/null >>"$RUN/log/postfix-stderr.log" 
   # Without syslog, the postfix command prints its reason only to a terminal:
   # try once more under a pty to capture it.
   script -qec "postfix -c '$POSTFIX_DIR' start" /dev/null </dev/null >>"$RUN/log/postfix-stderr.log" 2>&1 9>&- ||
-    fail "postfix failed to start"
+    peers_fail "postfix failed to start"
 fi
-dovecot -c "$DOVECOT_CONF" </dev/null >>"$RUN/log/dovecot-stderr.log" 2>&1 9>&- || fail "dovecot failed to start"
+dovecot -c "$DOVECOT_CONF" </dev/null >>"$RUN/log/dovecot-stderr.log" 2>&1 9>&- || peers_fail "dovecot failed to start"
 
-deadline=$((SECONDS + 15))
-while read -r h p; do
-  until mp_port_open "$h" "$p"; do
-    [ "$SECONDS" -lt "$deadline" ] || fail "nothing answers on $h:$p after 15 s"
-    sleep 0.05
-  done
-done < <(mp_all_ports)
-for f in "$DOVECOT_PID" "$POSTFIX_PID" "$INTROSPECT_PID"; do
-  mp_pid_alive "$f" || fail "no live process for $f"
-done
+# Their own pid files, written once they run: a dead one ends the wait.
+peers_wait 15 "$DOVECOT_PID" "$POSTFIX_PID" "$INTROSPECT_PID"
 
 # ---------------------------------------------------------------- env file ---
-# KEY=VALUE, no quoting needed; also valid shell ("set -a; . env").
-cat >"$ENV_FILE.tmp" <<EOF
-MAILPEERS_HOST=$HOST
-MAILPEERS_STRICT_HOST=$STRICT_HOST
-MAILPEERS_IMAP_STARTTLS_PORT=$IMAP_PORT
-MAILPEERS_IMAPS_PORT=$IMAPS_PORT
-MAILPEERS_POP3_STARTTLS_PORT=$POP3_PORT
-MAILPEERS_POP3S_PORT=$POP3S_PORT
-MAILPEERS_SUBMISSION_PORT=$SUBMISSION_PORT
-MAILPEERS_SUBMISSIONS_PORT=$SUBMISSIONS_PORT
-MAILPEERS_CA=$C/ca.crt
-MAILPEERS_CERT=$C/server.crt
-MAILPEERS_CERT_SHA256=$CERT_SHA256
-MAILPEERS_USER=$MAIL_USER
-MAILPEERS_PASSWORD=$MAIL_PASSWORD
-MAILPEERS_OAUTH_TOKEN=$OAUTH_TOKEN
-MAILPEERS_OAUTH_TOKEN_DIR=$RUN/oauth/tokens
-MAILPEERS_RUN=$RUN
-EOF
-chmod 644 "$ENV_FILE.tmp"
-mv -f "$ENV_FILE.tmp" "$ENV_FILE"
-echo "$FINGERPRINT" >"$RUN/fingerprint"
+peers_mail_env MAILPEERS_ OAUTH_TOKEN="$OAUTH_TOKEN" OAUTH_TOKEN_DIR="$RUN/oauth/tokens" | peers_write_env
 
-mp_log "up: dovecot $(dovecot --version | cut -d' ' -f1), $(postconf -c "$POSTFIX_DIR" -h mail_version 2>/dev/null | sed 's/^/postfix /')"
-echo "mailpeers env: $ENV_FILE"
+peers_log "up: dovecot $(dovecot --version | cut -d' ' -f1), $(postconf -c "$POSTFIX_DIR" -h mail_version 2>/dev/null | sed 's/^/postfix /')"
+peers_print_env

@@ -23,7 +23,6 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
 
-ENV_FILE=$RUN/env
 # Unpacked, never installed (see above). exim4-daemon-light has TLS (GnuTLS)
 # and the plaintext authenticator, all this needs.
 DEBS=(cyrus-common cyrus-imapd cyrus-pop3d exim4-daemon-light)
@@ -36,66 +35,22 @@ PACKAGES=(sasl2-bin libsasl2-2 libsasl2-modules libsasl2-modules-db libcom-err2 
   libnsl2 libpcre2-8-0 libcrypt1 openssl ca-certificates adduser)
 
 if [ "$(id -u)" != 0 ]; then
-  op_log "must run as root (apt-get, daemons that drop privileges); try: sudo bash $0"
+  peers_log "must run as root (apt-get, daemons that drop privileges); try: sudo bash $0"
   exit 1
 fi
 
-# A change to these files restarts running peers with the new configuration.
-FINGERPRINT=$(cat "$HERE/up.sh" "$HERE/lib.sh" "$HERE/../mailpeers/lib.sh" | sha256sum | cut -d' ' -f1)
-op_lock
+peers_fingerprint "$HERE/up.sh" "$HERE/lib.sh"
+peers_lock
+peers_exit_if_current "$CYRUS_PID" "$EXIM_PID"
 
-running_and_current() {
-  local h p
-  [ -s "$ENV_FILE" ] && [ "$(cat "$RUN/fingerprint" 2>/dev/null)" = "$FINGERPRINT" ] || return 1
-  mp_pid_alive "$CYRUS_PID" && mp_pid_alive "$EXIM_PID" || return 1
-  while read -r h p; do
-    mp_port_open "$h" "$p" || return 1
-  done < <(op_all_ports)
-}
-
-if running_and_current; then
-  op_log "already running"
-  echo "otherpeers env: $ENV_FILE"
-  exit 0
-fi
-
-APT_LOG=/tmp/otherpeers-apt.log
 : >"$APT_LOG"
-export DEBIAN_FRONTEND=noninteractive
-apt_updated=0
-apt_update() {
-  [ "$apt_updated" = 1 ] && return 0
-  apt-get update -q -o DPkg::Lock::Timeout=120 </dev/null >>"$APT_LOG" 2>&1 ||
-    { tail -20 "$APT_LOG" >&2; op_log "apt-get update failed"; exit 1; }
-  apt_updated=1
-}
 
 # ---------------------------------------------------------- libraries ---
-missing=()
-for pkg in "${PACKAGES[@]}"; do
-  if [ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" != "install ok installed" ]; then
-    missing+=("$pkg")
-  fi
-done
+# sasl2-bin ships saslauthd's init script, which the policy-rc.d keeps from
+# starting.
+mapfile -t missing < <(peers_missing "${PACKAGES[@]}")
 if [ ${#missing[@]} -gt 0 ]; then
-  op_log "installing ${missing[*]}"
-  t0=$SECONDS
-  # sasl2-bin ships saslauthd's init script: keep maintainer scripts from
-  # starting anything (exit 101 = action forbidden). Leave an existing
-  # policy-rc.d alone.
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-    chmod 755 /usr/sbin/policy-rc.d
-  fi
-  apt_update
-  apt-get install -y -q -o DPkg::Lock::Timeout=120 --no-install-recommends "${missing[@]}" </dev/null >>"$APT_LOG" 2>&1 ||
-    { tail -20 "$APT_LOG" >&2; op_log "apt-get install failed (log: $APT_LOG)"; exit 1; }
-  op_log "installed in $((SECONDS - t0)) s (log: $APT_LOG)"
-  if trap -p EXIT | grep -q policy-rc.d; then
-    rm -f /usr/sbin/policy-rc.d
-    trap - EXIT
-  fi
+  peers_apt_install "${missing[@]}"
 fi
 
 # ------------------------------------------------------ unpacked servers ---
@@ -108,17 +63,17 @@ have_debs() {
   done
 }
 if ! have_debs; then
-  op_log "downloading ${DEBS[*]}"
+  peers_log "downloading ${DEBS[*]}"
   t0=$SECONDS
   rm -f "$RUN"/debs/*.deb "$RUN/root.stamp"
   # _apt cannot write to a root-owned 0755 directory; apt then downloads as
   # root and says so (a warning, not an error).
   if ! (cd "$RUN/debs" && apt-get download -q "${DEBS[@]}" </dev/null >>"$APT_LOG" 2>&1); then
-    apt_update
+    peers_apt_update
     (cd "$RUN/debs" && apt-get download -q "${DEBS[@]}" </dev/null >>"$APT_LOG" 2>&1) ||
-      { tail -20 "$APT_LOG" >&2; op_log "apt-get download ${DEBS[*]} failed"; exit 1; }
+      { tail -20 "$APT_LOG" >&2; peers_log "apt-get download ${DEBS[*]} failed"; exit 1; }
   fi
-  op_log "downloaded in $((SECONDS - t0)) s"
+  peers_log "downloaded in $((SECONDS - t0)) s"
 fi
 stamp=$(cd "$RUN/debs" && ls ./*.deb | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$RUN/root.stamp" 2>/dev/null)" != "$stamp" ] || [ ! -x "$EXIM" ] || [ ! -x "$CYRUS_BIN/master" ]; then
@@ -132,15 +87,11 @@ fi
 notfound=$(for b in "$CYRUS_BIN/master" "$CYRUS_BIN/imapd" "$CYRUS_BIN/pop3d" "$CYRUS_BIN/ctl_cyrusdb" "$EXIM"; do
   LD_LIBRARY_PATH=$LIBDIR ldd "$b" | grep 'not found' || true
 done | sort -u)
-[ -z "$notfound" ] || { op_log "libraries missing for the unpacked servers (add their packages to PACKAGES):"; echo "$notfound" >&2; exit 1; }
+[ -z "$notfound" ] || { peers_log "libraries missing for the unpacked servers (add their packages to PACKAGES):"; echo "$notfound" >&2; exit 1; }
 CYRUS_VERSION=$(dpkg-deb -f "$(ls "$RUN"/debs/cyrus-imapd_*.deb)" Version)
 EXIM_VERSION=$(dpkg-deb -f "$(ls "$RUN"/debs/exim4-daemon-light_*.deb)" Version)
 
-# Whatever of ours runs (stale, partial or older config) is stopped first.
-mkdir -p "$RUN/log"
-op_stop
-rm -f "$ENV_FILE" "$RUN/fingerprint"
-for f in "$RUN"/log/*.log "$RUN"/exim/log/*log; do [ -f "$f" ] && : >"$f"; done
+peers_reset
 
 # ------------------------------------------------------------- users ---
 id "$SYS_USER" >/dev/null 2>&1 ||
@@ -154,35 +105,11 @@ install -d -m 0750 -o "$SYS_USER" -g "$SYS_USER" "$RUN/cyrus/config" "$RUN/cyrus
 install -d -m 0750 -o "$EXIM_USER" -g "$EXIM_USER" "$RUN/exim/spool" "$RUN/exim/log"
 
 # ------------------------------------------------------------ certificates ---
-# A private CA and a server leaf it signs, like the Dovecot peers' (but their
-# own); kept across runs, renewed when missing or within 30 days of expiry.
-C=$RUN/certs
-if ! { [ -s "$C/ca.crt" ] && [ -s "$C/server.crt" ] && [ -s "$C/server.key" ] &&
-       openssl x509 -checkend 2592000 -noout -in "$C/ca.crt" >/dev/null &&
-       openssl x509 -checkend 2592000 -noout -in "$C/server.crt" >/dev/null; }; then
-  op_log "creating test CA and server certificate"
-  (
-    umask 077
-    openssl req -x509 -newkey rsa:2048 -sha256 -nodes -days 3650 \
-      -keyout "$C/ca.key" -out "$C/ca.crt" -subj "/CN=Infino Mailbox other-peers test CA" \
-      -addext "basicConstraints=critical,CA:TRUE" \
-      -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-    openssl req -new -newkey rsa:2048 -sha256 -nodes \
-      -keyout "$C/server.key" -out "$C/server.csr" -subj "/CN=localhost" 2>/dev/null
-    printf '%s\n' 'basicConstraints=critical,CA:FALSE' \
-      'keyUsage=critical,digitalSignature,keyEncipherment' \
-      'extendedKeyUsage=serverAuth' \
-      'subjectAltName=DNS:localhost,IP:127.0.0.1' >"$C/server.ext"
-    openssl x509 -req -sha256 -days 3650 -in "$C/server.csr" -CA "$C/ca.crt" -CAkey "$C/ca.key" \
-      -CAcreateserial -extfile "$C/server.ext" -out "$C/server.crt" 2>/dev/null
-    rm -f "$C/server.csr" "$C/server.ext"
-  )
-  chmod 644 "$C/ca.crt" "$C/server.crt"
-fi
+# Their own, not the Dovecot peers'.
+peers_cert "Infino Mailbox other-peers test CA" localhost DNS:localhost,IP:127.0.0.1
 # Both servers read the key after dropping privileges: one copy each.
 install -m 0600 -o "$SYS_USER" -g "$SYS_USER" "$C/server.key" "$RUN/cyrus/server.key"
 install -m 0600 -o "$EXIM_USER" -g "$EXIM_USER" "$C/server.key" "$RUN/exim/server.key"
-CERT_SHA256=$(openssl x509 -in "$C/server.crt" -outform DER | sha256sum | cut -d' ' -f1)
 
 # ------------------------------------------------------------- mail user ---
 # Cyrus: a private sasldb (virtdomains: the realm is the domain).
@@ -315,60 +242,16 @@ chmod 644 "$EXIM_CONF"
 # ------------------------------------------------------------------ start ---
 # Every daemon gets </dev/null and a log file: a caller piping our output
 # (CI, "| tee") must see EOF when this script ends.
-dump_logs() {
-  local f
-  for f in "$RUN"/log/*.log "$RUN"/exim/log/*log; do
-    [ -s "$f" ] || continue
-    echo "----- tail $f" >&2
-    tail -n 15 "$f" >&2
-  done
-}
-fail() {
-  dump_logs
-  op_stop
-  op_log "FAILED: $*"
-  exit 1
-}
-
 # Cyrus logs only to syslog (/dev/log); its stderr holds start-up failures.
 LD_LIBRARY_PATH=$LIBDIR "$CYRUS_BIN/master" -C "$CYRUS_CONF" -M "$RUN/cyrus/cyrus.conf" -p "$CYRUS_PID" -d \
-  </dev/null >>"$RUN/log/cyrus-stderr.log" 2>&1 8>&- || fail "cyrus master failed to start"
-"$EXIM" -C "$EXIM_CONF" -bd </dev/null >>"$RUN/log/exim-stderr.log" 2>&1 8>&- || fail "exim failed to start"
+  </dev/null >>"$RUN/log/cyrus-stderr.log" 2>&1 9>&- || peers_fail "cyrus master failed to start"
+"$EXIM" -C "$EXIM_CONF" -bd </dev/null >>"$RUN/log/exim-stderr.log" 2>&1 9>&- || peers_fail "exim failed to start"
 
-deadline=$((SECONDS + 15))
-while read -r h p; do
-  until mp_port_open "$h" "$p"; do
-    [ "$SECONDS" -lt "$deadline" ] || fail "nothing answers on $h:$p after 15 s"
-    sleep 0.05
-  done
-done < <(op_all_ports)
-for f in "$CYRUS_PID" "$EXIM_PID"; do
-  mp_pid_alive "$f" || fail "no live process for $f"
-done
+peers_wait 15 "$CYRUS_PID" "$EXIM_PID"
 
 # ---------------------------------------------------------------- env file ---
-# KEY=VALUE, no quoting needed; also valid shell ("set -a; . env").
-cat >"$ENV_FILE.tmp" <<EOF
-OTHERPEERS_HOST=$HOST
-OTHERPEERS_STRICT_HOST=$HOST
-OTHERPEERS_IMAP_STARTTLS_PORT=$IMAP_PORT
-OTHERPEERS_IMAPS_PORT=$IMAPS_PORT
-OTHERPEERS_POP3_STARTTLS_PORT=$POP3_PORT
-OTHERPEERS_POP3S_PORT=$POP3S_PORT
-OTHERPEERS_SUBMISSION_PORT=$SUBMISSION_PORT
-OTHERPEERS_SUBMISSIONS_PORT=$SUBMISSIONS_PORT
-OTHERPEERS_CA=$C/ca.crt
-OTHERPEERS_CERT=$C/server.crt
-OTHERPEERS_CERT_SHA256=$CERT_SHA256
-OTHERPEERS_USER=$MAIL_USER
-OTHERPEERS_PASSWORD=$MAIL_PASSWORD
-OTHERPEERS_IMAP_SERVER=cyrus-imapd/$CYRUS_VERSION
-OTHERPEERS_SMTP_SERVER=exim4-daemon-light/$EXIM_VERSION
-OTHERPEERS_RUN=$RUN
-EOF
-chmod 644 "$ENV_FILE.tmp"
-mv -f "$ENV_FILE.tmp" "$ENV_FILE"
-echo "$FINGERPRINT" >"$RUN/fingerprint"
+peers_mail_env OTHERPEERS_ IMAP_SERVER="cyrus-imapd/$CYRUS_VERSION" \
+  SMTP_SERVER="exim4-daemon-light/$EXIM_VERSION" | peers_write_env
 
-op_log "up: cyrus-imapd $CYRUS_VERSION, exim $EXIM_VERSION"
-echo "otherpeers env: $ENV_FILE"
+peers_log "up: cyrus-imapd $CYRUS_VERSION, exim $EXIM_VERSION"
+peers_print_env
