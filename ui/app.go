@@ -58,20 +58,34 @@ func Run(args []string, newWorld NewWorld) {
 	w := a.NewWindow(title)
 	w.SetIcon(assets.Icon)
 
+	w.Resize(WindowSize)
+	w.CenterOnScreen()
+
 	shot := screenshotRequested()
 	if shot != "" {
 		deps = screenshotDeps(deps, shot)
 	}
-	wz := NewWizard(deps, w)
+
+	// Creating the window (GLFW, the GL context) takes the UI goroutine
+	// tens of milliseconds, mostly in C; building the wizard (mostly
+	// parsing the fonts its text needs, and measuring that text) takes
+	// about as long in Go. They overlap: the wizard is built on another
+	// goroutine without touching the window, while the first Show creates
+	// the window, which paints nothing while it has no content. The second
+	// Show paints the first frame with the Start screen in it.
+	built := make(chan *Wizard, 1)
+	go func() { built <- buildWizard(deps, w) }()
+	probe.Start(a, w)
+	w.Show()
+	wz := <-built
 	w.SetOnClosed(wz.Shutdown)
-	w.Resize(WindowSize)
-	w.CenterOnScreen()
+	wz.attach()
 	if shot != "" {
 		wz.openForScreenshot(shot)
 	}
 	closeOnSignal(w)
-	probe.Start(a, w)
-	w.ShowAndRun()
+	w.Show()
+	a.Run()
 	wz.Shutdown() // closed another way (the app quit): still stop everything
 }
 

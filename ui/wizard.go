@@ -75,6 +75,15 @@ type Wizard struct {
 // NewWizard builds the wizard into w (deps are completed with defaults) and
 // shows the Start screen.
 func NewWizard(deps Deps, w fyne.Window) *Wizard {
+	wz := buildWizard(deps, w)
+	wz.attach()
+	return wz
+}
+
+// buildWizard builds the wizard for w and its Start screen without touching
+// w, so that it may run on another goroutine while the UI goroutine creates
+// the window (see Run); attach then puts it into w on the UI goroutine.
+func buildWizard(deps Deps, w fyne.Window) *Wizard {
 	var a fyne.App
 	if w != nil {
 		a = fyne.CurrentApp()
@@ -113,14 +122,22 @@ func NewWizard(deps Deps, w fyne.Window) *Wizard {
 	header.Add(widget.NewSeparator())
 	wz.body = container.NewStack()
 	wz.root = container.NewBorder(header, nil, nil, nil, wz.body)
-	if w != nil {
-		w.SetContent(wz.root)
+	wz.current = wz.start
+	wz.body.Objects = []fyne.CanvasObject{wz.start.content()}
+	wz.stepLbl.SetText(tr(wz.start.stepKey()))
+	return wz
+}
+
+// attach puts the built wizard into its window and starts its work: on the
+// UI goroutine.
+func (wz *Wizard) attach() {
+	if wz.win != nil {
+		wz.win.SetContent(wz.root)
 	}
 	wz.show(wz.start)
-	if deps.Outbox != nil {
+	if wz.deps.Outbox != nil {
 		wz.startUpFlush()
 	}
-	return wz
 }
 
 // startUpFlush sends what earlier runs left in the outbox and is due (never
