@@ -34,14 +34,7 @@ var forcedUnder fyne.Locale
 // The app's files hold Fyne's own strings the window shows (entry menu,
 // dialog buttons), so the whole window speaks the chosen language.
 func LoadTranslationsFor(policyLang string) string {
-	// A locale that is not a language at all (LANG=xx_YY) would make Fyne
-	// log "Error parsing user locale" whenever it asks for the locale (here,
-	// and when it lays out text later); it means nothing to anybody, so the
-	// process treats it as what it falls back to: C, English. (Fyne's own
-	// package init has logged it once already; nothing can run before that.)
-	if !localeParses() {
-		os.Setenv("LC_ALL", "C")
-	}
+	settleLocale()
 	if err := lang.AddTranslationsFS(assets.Translations, assets.TranslationsDir); err != nil {
 		fyne.LogError("loading translations", err)
 	}
@@ -71,6 +64,19 @@ func LoadTranslationsFor(policyLang string) string {
 		register("en", loc)
 	}
 	return want
+}
+
+// settleLocale makes the process's locale one Fyne can parse. A locale that
+// is not a language at all (LANG=xx_YY) would make Fyne log "Error parsing
+// user locale" whenever it asks for the locale (when loading translations,
+// and when it loads fonts and lays out text); it means nothing to anybody,
+// so the process treats it as what it falls back to: C, English. (Fyne's
+// own package init has logged it once already; nothing can run before
+// that.)
+func settleLocale() {
+	if !localeParses() {
+		os.Setenv("LC_ALL", "C")
+	}
 }
 
 // localeParses reports whether every locale the OS names is a language tag.

@@ -4,10 +4,14 @@
 //
 //	go run ./internal/tools/startupbench            # needs $DISPLAY, or -xvfb :77
 //	go run ./internal/tools/startupbench -n 21 -xvfb :77
-//	go run ./internal/tools/startupbench -before /tmp/old-infino-mailbox
+//	go run ./internal/tools/startupbench -before /tmp/main-src
 //
-// -before adds an earlier build of the app (built from another checkout) to
-// the rotation, so that a change is measured against it in the same run.
+// -before adds earlier versions of the app to the rotation, so that a
+// change is measured against them in the same run: comma-separated source
+// trees (say, git archive main | tar -x -C /tmp/main-src), each built the
+// same way as the others and named by its directory's name. (Prebuilt
+// binaries are not taken: the resident memory of a binary's pages depends
+// on how its file came to be in the page cache, by about 2 MiB.)
 //
 // The two programs run alternately, so load on the machine hits both alike;
 // medians are reported, with the ratios to hello. The goals and the
@@ -22,6 +26,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"infino.legal/mailbox/internal/kvfile"
@@ -37,7 +42,7 @@ func main() {
 	n := flag.Int("n", 15, "runs of each program")
 	xvfb := flag.String("xvfb", "", "start Xvfb on this display (e.g. :77) instead of using $DISPLAY")
 	locale := flag.String("lang", "pl_PL.UTF-8", "locale of the runs")
-	before := flag.String("before", "", "an earlier build of infino-mailbox to run in the same rotation")
+	before := flag.String("before", "", "source trees of earlier versions of infino-mailbox (comma-separated) to build and run in the same rotation")
 	flag.Parse()
 
 	dir, err := os.MkdirTemp("", "startupbench")
@@ -45,18 +50,27 @@ func main() {
 	defer os.RemoveAll(dir)
 	bins := map[string]string{"hello": filepath.Join(dir, "hello"), "mailbox": filepath.Join(dir, "infino-mailbox")}
 	// Built the same way: one go build each, same flags.
-	build := func(out, pkg string) {
+	build := func(out, srcDir, pkg string) {
 		cmd := exec.Command("go", "build", "-o", out, pkg)
+		cmd.Dir = srcDir
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		check(cmd.Run())
 	}
-	build(bins["hello"], "./internal/tools/hello")
-	build(bins["mailbox"], ".")
-	names := []string{"hello", "mailbox"}
+	build(bins["hello"], "", "./internal/tools/hello")
+	build(bins["mailbox"], "", ".")
+	names := []string{"hello"}
 	if *before != "" {
-		bins["before"] = *before
-		names = []string{"hello", "before", "mailbox"}
+		for _, src := range strings.Split(*before, ",") {
+			name := filepath.Base(src)
+			if _, dup := bins[name]; dup {
+				check(fmt.Errorf("-before: two programs named %s", name))
+			}
+			bins[name] = filepath.Join(dir, name)
+			build(bins[name], src, ".")
+			names = append(names, name)
+		}
 	}
+	names = append(names, "mailbox")
 
 	display := os.Getenv("DISPLAY")
 	if *xvfb != "" {
@@ -88,11 +102,11 @@ func main() {
 	fmt.Printf("runs: %d each (medians; min in brackets), locale %s\n", *n, *locale)
 	for _, name := range names {
 		m := summary(res[name])
-		fmt.Printf("%-8s first frame %7.1f ms [%6.1f]   RSS %6.1f MiB [%6.1f]   peak RSS %6.1f MiB\n", name, ms(m.ready), ms(m.minReady), mib(m.rss), mib(m.minRSS), mib(m.hwm))
+		fmt.Printf("%-10s first frame %7.1f ms [%6.1f]   RSS %6.1f MiB [%6.1f]   peak RSS %6.1f MiB\n", name, ms(m.ready), ms(m.minReady), mib(m.rss), mib(m.minRSS), mib(m.hwm))
 	}
 	for _, name := range names[1:] {
 		m := summary(res[name])
-		fmt.Printf("%-8s ratio time %.3f×   memory %.3f×   (goals ≤ 1.10× / ≤ 1.15×)\n", name,
+		fmt.Printf("%-10s ratio time %.3f×   memory %.3f×   (goals ≤ 1.10× / ≤ 1.15×)\n", name,
 			float64(m.ready)/float64(h.ready), float64(m.rss)/float64(h.rss))
 	}
 }
