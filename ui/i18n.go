@@ -15,9 +15,9 @@ import (
 	"infino.legal/mailbox/mailcfg"
 )
 
-// loadTranslations adds the embedded pl.json and en.json to Fyne's lang
-// bundle, lets Fyne pick the language from the OS locale, and returns the
-// language it picked: "pl" or "en". Any locale that is not Polish gets English
+// loadTranslations adds the embedded pl.json or en.json, whichever the OS
+// locale asks for, to Fyne's lang bundle, and returns the language it
+// picked: "pl" or "en". Any locale that is not Polish gets English
 // (LANG=C included), quietly: for a locale Fyne itself knows (say de-DE) the
 // English file is registered under that locale too, so that no key is ever
 // missing — a missing key would make lang log an error on stderr and would mix
@@ -35,9 +35,6 @@ var forcedUnder fyne.Locale
 // dialog buttons), so the whole window speaks the chosen language.
 func LoadTranslationsFor(policyLang string) string {
 	settleLocale()
-	if err := lang.AddTranslationsFS(assets.Translations, assets.TranslationsDir); err != nil {
-		fyne.LogError("loading translations", err)
-	}
 	loc := lang.SystemLocale()
 	natural := "en"
 	l := loc.LanguageString()
@@ -49,10 +46,18 @@ func LoadTranslationsFor(policyLang string) string {
 		want = policyLang
 	}
 	register := func(name string, under fyne.Locale) {
-		if data, err := assets.Translations.ReadFile(assets.TranslationsDir + "/" + name + ".json"); err == nil {
-			_ = lang.AddTranslationsForLocale(data, under)
+		data, err := assets.Translations.ReadFile(assets.TranslationsDir + "/" + name + ".json")
+		if err == nil {
+			err = lang.AddTranslationsForLocale(data, under)
+		}
+		if err != nil {
+			fyne.LogError("loading translations", err)
 		}
 	}
+	// Only the chosen language's file is read, under its own language
+	// (go-i18n's parse of a file costs over a megabyte at start-up), and
+	// where the OS locale needs it:
+	register(want, fyne.Locale(want))
 	switch {
 	case want != natural:
 		register(want, loc)
