@@ -52,7 +52,9 @@ func Run(args []string, newWorld NewWorld) {
 	// screen's text (see warmFonts), then builds the wizard and lays it out
 	// at the window's size. The wizard waits for the faces, so that the
 	// two never parse one face twice, and never touches the window, which
-	// it meets in attach, back on this goroutine.
+	// it meets in attach, back on this goroutine. Nothing here measures
+	// text before the wizard is built: Fyne shapes all text with one
+	// shaper, which is not safe for two goroutines at once.
 	depsc := make(chan Deps, 1)
 	built := make(chan *Wizard, 1)
 	settleLocale() // before Fyne asks for the locale on the other goroutine
