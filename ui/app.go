@@ -16,6 +16,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/theme"
 
 	"infino.legal/mailbox/assets"
 	"infino.legal/mailbox/internal/probe"
@@ -44,6 +45,24 @@ func Run(args []string, newWorld NewWorld) {
 	declareFyneDo(a)
 	a.SetIcon(assets.Icon)
 	a.Settings().SetTheme(newAppTheme())
+
+	// Until the first frame, the window's work runs on two goroutines.
+	// This one reads the world and the translations and creates the
+	// window; the other first has Fyne parse the faces of the Start
+	// screen's text (see warmFonts), then builds the wizard and lays it out
+	// at the window's size. The wizard waits for the faces, so that the
+	// two never parse one face twice, and never touches the window, which
+	// it meets in attach, back on this goroutine. Nothing here measures
+	// text before the wizard is built: Fyne shapes all text with one
+	// shaper, which is not safe for two goroutines at once.
+	depsc := make(chan Deps, 1)
+	built := make(chan *Wizard, 1)
+	settleLocale() // before Fyne asks for the locale on the other goroutine
+	go func() {
+		warmFonts()
+		built <- buildWizard(<-depsc, a, contentSize(WindowSize))
+	}()
+
 	wld, closeWorld, err := newWorld(context.Background(), demo)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "infino-mailbox: %v\n", err)
@@ -51,6 +70,11 @@ func Run(args []string, newWorld NewWorld) {
 	}
 	deps := newWiring(wld, LoadTranslationsFor(wld.Policy.Language)).deps()
 	deps.Close = closeWorld
+	shot := screenshotRequested()
+	if shot != "" {
+		deps = screenshotDeps(deps, shot)
+	}
+	depsc <- deps
 	title := mailcfg.AppName
 	if deps.Demo != nil {
 		title += " — " + tr("demo.badge")
@@ -58,21 +82,37 @@ func Run(args []string, newWorld NewWorld) {
 	w := a.NewWindow(title)
 	w.SetIcon(assets.Icon)
 
-	shot := screenshotRequested()
-	if shot != "" {
-		deps = screenshotDeps(deps, shot)
-	}
-	wz := NewWizard(deps, w)
-	w.SetOnClosed(wz.Shutdown)
-	w.Resize(WindowSize)
+	w.Resize(WindowSize) // first: the wizard is laid out at this size already
 	w.CenterOnScreen()
+	wz := <-built
+	wz.attach(w)
+	w.SetOnClosed(wz.Shutdown)
 	if shot != "" {
 		wz.openForScreenshot(shot)
 	}
 	closeOnSignal(w)
+	a.Lifecycle().SetOnStarted(wz.prepareTable) // after the first frame
 	probe.Start(a, w)
 	w.ShowAndRun()
 	wz.Shutdown() // closed another way (the app quit): still stop everything
+}
+
+// warmFonts has Fyne load the faces of the regular and the bold text (every
+// button's), which Fyne otherwise does the first time it measures text of
+// that style: it parses the bundled face, its emoji and symbol fallbacks,
+// and the system's face for the language.
+func warmFonts() {
+	for _, st := range []fyne.TextStyle{{}, {Bold: true}} {
+		fyne.MeasureText("M", theme.TextSize(), st)
+	}
+}
+
+// contentSize is the size of the content of a window of size s: Fyne's
+// window pads its content by the theme's padding. (The wizard is laid out
+// at this size before it is put into the window, which then has nothing
+// to lay out again; a wrong guess costs only that.)
+func contentSize(s fyne.Size) fyne.Size {
+	return s.Subtract(fyne.NewSquareSize(2 * theme.Padding()))
 }
 
 // closeOnSignal closes the window on Ctrl+C or SIGTERM as if the user had:

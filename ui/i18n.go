@@ -15,9 +15,9 @@ import (
 	"infino.legal/mailbox/mailcfg"
 )
 
-// loadTranslations adds the embedded pl.json and en.json to Fyne's lang
-// bundle, lets Fyne pick the language from the OS locale, and returns the
-// language it picked: "pl" or "en". Any locale that is not Polish gets English
+// loadTranslations adds the embedded pl.json or en.json, whichever the OS
+// locale asks for, to Fyne's lang bundle, and returns the language it
+// picked: "pl" or "en". Any locale that is not Polish gets English
 // (LANG=C included), quietly: for a locale Fyne itself knows (say de-DE) the
 // English file is registered under that locale too, so that no key is ever
 // missing — a missing key would make lang log an error on stderr and would mix
@@ -34,17 +34,7 @@ var forcedUnder fyne.Locale
 // The app's files hold Fyne's own strings the window shows (entry menu,
 // dialog buttons), so the whole window speaks the chosen language.
 func LoadTranslationsFor(policyLang string) string {
-	// A locale that is not a language at all (LANG=xx_YY) would make Fyne
-	// log "Error parsing user locale" whenever it asks for the locale (here,
-	// and when it lays out text later); it means nothing to anybody, so the
-	// process treats it as what it falls back to: C, English. (Fyne's own
-	// package init has logged it once already; nothing can run before that.)
-	if !localeParses() {
-		os.Setenv("LC_ALL", "C")
-	}
-	if err := lang.AddTranslationsFS(assets.Translations, assets.TranslationsDir); err != nil {
-		fyne.LogError("loading translations", err)
-	}
+	settleLocale()
 	loc := lang.SystemLocale()
 	natural := "en"
 	l := loc.LanguageString()
@@ -56,10 +46,18 @@ func LoadTranslationsFor(policyLang string) string {
 		want = policyLang
 	}
 	register := func(name string, under fyne.Locale) {
-		if data, err := assets.Translations.ReadFile(assets.TranslationsDir + "/" + name + ".json"); err == nil {
-			_ = lang.AddTranslationsForLocale(data, under)
+		data, err := assets.Translations.ReadFile(assets.TranslationsDir + "/" + name + ".json")
+		if err == nil {
+			err = lang.AddTranslationsForLocale(data, under)
+		}
+		if err != nil {
+			fyne.LogError("loading translations", err)
 		}
 	}
+	// Only the chosen language's file is read, under its own language
+	// (go-i18n's parse of a file costs over a megabyte at start-up), and
+	// where the OS locale needs it:
+	register(want, fyne.Locale(want))
 	switch {
 	case want != natural:
 		register(want, loc)
@@ -71,6 +69,19 @@ func LoadTranslationsFor(policyLang string) string {
 		register("en", loc)
 	}
 	return want
+}
+
+// settleLocale makes the process's locale one Fyne can parse. A locale that
+// is not a language at all (LANG=xx_YY) would make Fyne log "Error parsing
+// user locale" whenever it asks for the locale (when loading translations,
+// and when it loads fonts and lays out text); it means nothing to anybody,
+// so the process treats it as what it falls back to: C, English. (Fyne's
+// own package init has logged it once already; nothing can run before
+// that.)
+func settleLocale() {
+	if !localeParses() {
+		os.Setenv("LC_ALL", "C")
+	}
 }
 
 // localeParses reports whether every locale the OS names is a language tag.

@@ -79,14 +79,32 @@ func NewWizard(deps Deps, w fyne.Window) *Wizard {
 	if w != nil {
 		a = fyne.CurrentApp()
 	}
-	deps.fill(a)
-	if deps.Table == nil {
-		// Parse the bundled table in the background now, so the first
-		// keystroke that forms an address does not pay for it on the UI
-		// goroutine (Bundled is a sync.OnceValues).
+	wz := buildWizard(deps, a, fyne.Size{})
+	wz.attach(w)
+	wz.prepareTable()
+	return wz
+}
+
+// prepareTable parses the bundled provider table in the background, so that
+// the first keystroke that forms an address does not pay for it on the UI
+// goroutine (Bundled is a sync.OnceValues). The window calls it once its
+// first frame is painted, which does not need the table.
+func (wz *Wizard) prepareTable() {
+	if wz.deps.Table == nil {
 		go mailcfg.Bundled()
 	}
-	wz := &Wizard{deps: deps, win: w}
+}
+
+// buildWizard builds the wizard and its Start screen for a window of a (nil
+// without one) before that window exists, so that it may run on another
+// goroutine while the UI goroutine creates the window (see Run); attach
+// then puts it into the window, on the UI goroutine. With size (the
+// window's content size) the Start screen is laid out once, at that size:
+// laid out first at its minimum width, every wrapping text would be broken
+// into words and each word measured.
+func buildWizard(deps Deps, a fyne.App, size fyne.Size) *Wizard {
+	deps.fill(a)
+	wz := &Wizard{deps: deps}
 	wz.local = signin.New(signin.Config{Policy: deps.Policy, PolicyFile: deps.PolicyFile, Table: deps.Table})
 	wz.ctx, wz.shutdown = context.WithCancel(context.Background())
 	wz.flush = newJob(wz)
@@ -113,14 +131,24 @@ func NewWizard(deps Deps, w fyne.Window) *Wizard {
 	header.Add(widget.NewSeparator())
 	wz.body = container.NewStack()
 	wz.root = container.NewBorder(header, nil, nil, nil, wz.body)
+	if !size.IsZero() {
+		wz.root.Resize(size)
+	}
+	wz.put(wz.start)
+	return wz
+}
+
+// attach puts the built wizard into w (nil: no window) and starts its work:
+// on the UI goroutine.
+func (wz *Wizard) attach(w fyne.Window) {
+	wz.win = w
 	if w != nil {
 		w.SetContent(wz.root)
 	}
-	wz.show(wz.start)
-	if deps.Outbox != nil {
+	wz.current.shown()
+	if wz.deps.Outbox != nil {
 		wz.startUpFlush()
 	}
-	return wz
 }
 
 // startUpFlush sends what earlier runs left in the outbox and is due (never
@@ -229,11 +257,16 @@ func (wz *Wizard) table() *mailcfg.Table {
 func (wz *Wizard) content() fyne.CanvasObject { return wz.root }
 
 func (wz *Wizard) show(s screen) {
+	wz.put(s)
+	s.shown()
+}
+
+// put makes s the screen in the body.
+func (wz *Wizard) put(s screen) {
 	wz.current = s
 	wz.body.Objects = []fyne.CanvasObject{s.content()}
 	wz.body.Refresh()
 	wz.stepLbl.SetText(tr(s.stepKey()))
-	s.shown()
 }
 
 func (wz *Wizard) focus(o fyne.Focusable) {

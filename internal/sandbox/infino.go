@@ -193,7 +193,9 @@ func (s *Infino) serveMetadata(w http.ResponseWriter, r *http.Request, openID bo
 	writeJSON(w, http.StatusOK, m, nil)
 }
 
-var keyRE = regexp.MustCompile(`^[A-Za-z0-9._:-]{16,255}$`)
+// keyRE is compiled on first use: {16,255} makes a large program, which
+// every process would otherwise build at start-up.
+var keyRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9._:-]{16,255}$`) })
 
 func (s *Infino) serveCreate(w http.ResponseWriter, r *http.Request) { s.serveWrite(w, r, "") }
 
@@ -289,7 +291,7 @@ func (s *Infino) serveWrite(w http.ResponseWriter, r *http.Request, id string) {
 		return
 	}
 	key := r.Header.Get("Idempotency-Key")
-	if !keyRE.MatchString(key) {
+	if !keyRE().MatchString(key) {
 		c.reply(http.StatusBadRequest, errBody("idempotency_key_required", "send an Idempotency-Key header (a UUID)"), nil)
 		return
 	}

@@ -17,6 +17,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"infino.legal/mailbox/mailcfg/urlcheck"
 )
@@ -545,20 +546,24 @@ func describe(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
+// The policy's patterns are compiled when a policy first needs them, not
+// at start-up: a bounded repeat such as {0,254} compiles to hundreds of
+// instructions (the three below take most of a millisecond and over half a
+// megabyte that would stay in the heap of every process).
 var (
-	tenantRE   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9.-]{0,254}$`)
-	clientIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,254}$`)
+	tenantRE   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9.-]{0,254}$`) })
+	clientIDRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,254}$`) })
 )
 
 func checkTenant(s string) (string, error) {
-	if !tenantRE.MatchString(s) {
+	if !tenantRE().MatchString(s) {
 		return "", errors.New(`must be "common", "organizations", "consumers", a tenant id or a domain`)
 	}
 	return s, nil
 }
 
 func checkClientID(s string) (string, error) {
-	if !clientIDRE.MatchString(s) {
+	if !clientIDRE().MatchString(s) {
 		return "", errors.New("must be an application (client) id such as 00000000-0000-0000-0000-000000000000")
 	}
 	return s, nil
@@ -574,10 +579,10 @@ func checkAuthority(s string) (string, error) {
 	return s, urlcheck.Check(s, true)
 }
 
-var clientSecretRE = regexp.MustCompile(`^[\x21-\x7e]{1,255}$`)
+var clientSecretRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\x21-\x7e]{1,255}$`) })
 
 func checkClientSecret(s string) (string, error) {
-	if !clientSecretRE.MatchString(s) {
+	if !clientSecretRE().MatchString(s) {
 		return "", errors.New("must be the client secret shown with the client id (printable characters, no spaces)")
 	}
 	return s, nil
@@ -607,13 +612,13 @@ func checkLanguage(s string) (string, error) {
 // \\server\share\…) or of Unix (/…) whichever OS reads it, so that a policy
 // can be checked anywhere.
 func checkAbsPath(s string) (string, error) {
-	if filepath.IsAbs(s) || strings.HasPrefix(s, "/") || winAbsRE.MatchString(s) {
+	if filepath.IsAbs(s) || strings.HasPrefix(s, "/") || winAbsRE().MatchString(s) {
 		return s, nil
 	}
 	return "", errors.New(`must be an absolute path such as C:\ProgramData\Kancelaria\ca.pem or /etc/ssl/kancelaria-ca.pem`)
 }
 
-var winAbsRE = regexp.MustCompile(`^([A-Za-z]:[\\/]|\\\\[^\\]+\\[^\\]+)`)
+var winAbsRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([A-Za-z]:[\\/]|\\\\[^\\]+\\[^\\]+)`) })
 
 // checkProxyURL accepts "direct" or an http, https or socks5 proxy URL
 // without credentials (authenticating proxies are not supported), path,

@@ -4,6 +4,14 @@
 //
 //	go run ./internal/tools/startupbench            # needs $DISPLAY, or -xvfb :77
 //	go run ./internal/tools/startupbench -n 21 -xvfb :77
+//	go run ./internal/tools/startupbench -before /tmp/main-src
+//
+// -before adds earlier versions of the app to the rotation, so that a
+// change is measured against them in the same run: comma-separated source
+// trees (say, git archive main | tar -x -C /tmp/main-src), each built the
+// same way as the others and named by its directory's name. (Prebuilt
+// binaries are not taken: the resident memory of a binary's pages depends
+// on how its file came to be in the page cache, by about 2 MiB.)
 //
 // The two programs run alternately, so load on the machine hits both alike;
 // medians are reported, with the ratios to hello. The goals and the
@@ -18,6 +26,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"infino.legal/mailbox/internal/kvfile"
@@ -33,6 +42,7 @@ func main() {
 	n := flag.Int("n", 15, "runs of each program")
 	xvfb := flag.String("xvfb", "", "start Xvfb on this display (e.g. :77) instead of using $DISPLAY")
 	locale := flag.String("lang", "pl_PL.UTF-8", "locale of the runs")
+	before := flag.String("before", "", "source trees of earlier versions of infino-mailbox (comma-separated) to build and run in the same rotation")
 	flag.Parse()
 
 	dir, err := os.MkdirTemp("", "startupbench")
@@ -40,13 +50,27 @@ func main() {
 	defer os.RemoveAll(dir)
 	bins := map[string]string{"hello": filepath.Join(dir, "hello"), "mailbox": filepath.Join(dir, "infino-mailbox")}
 	// Built the same way: one go build each, same flags.
-	build := func(out, pkg string) {
+	build := func(out, srcDir, pkg string) {
 		cmd := exec.Command("go", "build", "-o", out, pkg)
+		cmd.Dir = srcDir
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		check(cmd.Run())
 	}
-	build(bins["hello"], "./internal/tools/hello")
-	build(bins["mailbox"], ".")
+	build(bins["hello"], "", "./internal/tools/hello")
+	build(bins["mailbox"], "", ".")
+	names := []string{"hello"}
+	if *before != "" {
+		for _, src := range strings.Split(*before, ",") {
+			name := filepath.Base(src)
+			if _, dup := bins[name]; dup {
+				check(fmt.Errorf("-before: two programs named %s", name))
+			}
+			bins[name] = filepath.Join(dir, name)
+			build(bins[name], src, ".")
+			names = append(names, name)
+		}
+	}
+	names = append(names, "mailbox")
 
 	display := os.Getenv("DISPLAY")
 	if *xvfb != "" {
@@ -63,7 +87,7 @@ func main() {
 
 	res := map[string][]sample{}
 	for i := 0; i < *n+1; i++ { // the first round warms the page cache and is dropped
-		for _, name := range []string{"hello", "mailbox"} {
+		for _, name := range names {
 			s, err := run(bins[name], dir, display, *locale)
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "startupbench: %s: %v\n", name, err)
@@ -74,12 +98,17 @@ func main() {
 			}
 		}
 	}
-	h, m := summary(res["hello"]), summary(res["mailbox"])
+	h := summary(res["hello"])
 	fmt.Printf("runs: %d each (medians; min in brackets), locale %s\n", *n, *locale)
-	fmt.Printf("%-8s first frame %7.1f ms [%6.1f]   RSS %6.1f MiB [%6.1f]   peak RSS %6.1f MiB\n", "hello", ms(h.ready), ms(h.minReady), mib(h.rss), mib(h.minRSS), mib(h.hwm))
-	fmt.Printf("%-8s first frame %7.1f ms [%6.1f]   RSS %6.1f MiB [%6.1f]   peak RSS %6.1f MiB\n", "mailbox", ms(m.ready), ms(m.minReady), mib(m.rss), mib(m.minRSS), mib(m.hwm))
-	fmt.Printf("ratio    time %.2f× (goal ≤ 1.20×)   memory %.2f× (goal ≤ 1.25×)\n",
-		float64(m.ready)/float64(h.ready), float64(m.rss)/float64(h.rss))
+	for _, name := range names {
+		m := summary(res[name])
+		fmt.Printf("%-10s first frame %7.1f ms [%6.1f]   RSS %6.1f MiB [%6.1f]   peak RSS %6.1f MiB\n", name, ms(m.ready), ms(m.minReady), mib(m.rss), mib(m.minRSS), mib(m.hwm))
+	}
+	for _, name := range names[1:] {
+		m := summary(res[name])
+		fmt.Printf("%-10s ratio time %.3f×   memory %.3f×   (goals ≤ 1.10× / ≤ 1.15×)\n", name,
+			float64(m.ready)/float64(h.ready), float64(m.rss)/float64(h.rss))
+	}
 }
 
 func run(bin, dir, display, locale string) (sample, error) {
