@@ -191,10 +191,7 @@ func (s *Service) AdminConsent(ctx context.Context, r AdminConsentRequest) (*Adm
 		return nil, &Error{Provider: p.ID, Code: CodeMisconfigured,
 			Message: mailcfg.Text{PL: p.Name.PL + " nie ma zgody administratora.", EN: p.Name.EN + " has no admin consent."}}
 	}
-	tenant := strings.TrimSpace(r.Tenant)
-	if tenant == "" {
-		tenant = consentTenant("", e.tenant, "")
-	}
+	tenant := consentTenant(r.Tenant, e.tenant, "")
 	if !validTenant(tenant) {
 		return nil, badTenant(p)
 	}
