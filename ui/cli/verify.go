@@ -44,8 +44,8 @@ func runVerify(ctx context.Context, env *Env, args []string) int {
 	if code != 0 {
 		return code
 	}
-	// The same trust as the window: system roots plus the policy's
-	// extraCaFile, plus whatever --ca adds for this run.
+	// opt trusts what the window trusts (system roots plus the policy's
+	// extraCaFile), plus whatever --ca adds for this run (rootsFor).
 	s, cred, opt := r.settings, r.cred, r.opt
 	var out sync.Mutex
 	if !*asJSON {
