@@ -33,15 +33,20 @@ func newGoogle(authority string, now func() time.Time, page bool) (*Google, erro
 }
 
 func googleAccount(email string) fakeidp.Account {
-	name := email
-	if local, _, _ := strings.Cut(email, "@"); local != "" {
-		name = strings.ToUpper(local[:1]) + local[1:] + " (sandbox)"
-	}
-	return fakeidp.Account{PreferredUsername: email, Email: email, Name: name}
+	return fakeidp.Account{PreferredUsername: email, Email: email, Name: displayName(email)}
 }
 
 // checkMailToken: a valid access token of user with Google's mail scope.
 func (g *Google) checkMailToken(user, token string) bool {
 	a, ok := g.ValidAccessToken(token)
 	return ok && g.HasScope(token, "https://mail.google.com/") && strings.EqualFold(a.Email, user)
+}
+
+// displayName is the name the fake providers show for a sandbox address:
+// its local part, capitalised, marked "(sandbox)".
+func displayName(email string) string {
+	if local, _, _ := strings.Cut(email, "@"); local != "" {
+		return strings.ToUpper(local[:1]) + local[1:] + " (sandbox)"
+	}
+	return email
 }

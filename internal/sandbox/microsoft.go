@@ -44,15 +44,11 @@ func newMicrosoft(authority, clientID string, now func() time.Time, page bool) (
 
 // microsoftAccount is a demo-tenant account for an address.
 func microsoftAccount(email string) fakeidp.Account {
-	name := email
-	if local, _, _ := strings.Cut(email, "@"); local != "" {
-		name = strings.ToUpper(local[:1]) + local[1:] + " (sandbox)"
-	}
 	tenant := DemoTenantID
 	if strings.HasSuffix(strings.ToLower(email), "@"+ConsentDomain) {
 		tenant = ConsentTenantID
 	}
-	return fakeidp.Account{PreferredUsername: email, Email: email, Name: name, TenantID: tenant}
+	return fakeidp.Account{PreferredUsername: email, Email: email, Name: displayName(email), TenantID: tenant}
 }
 
 // TenantID is the tid in the id_tokens.

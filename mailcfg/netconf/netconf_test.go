@@ -1,26 +1,24 @@
 package netconf
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/mattn/go-ieproxy"
 
+	"infino.legal/mailbox/internal/connectproxy"
 	"infino.legal/mailbox/internal/localca"
 	"infino.legal/mailbox/mailcfg/policy"
 )
@@ -180,73 +178,6 @@ func TestBadCAFiles(t *testing.T) {
 	}
 }
 
-// connectProxy is a minimal HTTP CONNECT proxy on loopback. It records the
-// targets asked for and connects every one of them to upstream, so that
-// "infino.test" (which resolves nowhere) is reachable only through it.
-type connectProxy struct {
-	ln       net.Listener
-	upstream string
-	mu       sync.Mutex
-	targets  []string
-}
-
-func newConnectProxy(t *testing.T, upstream string) *connectProxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &connectProxy{ln: ln, upstream: upstream}
-	t.Cleanup(func() { ln.Close() })
-	go p.serve()
-	return p
-}
-
-func (p *connectProxy) URL() string { return "http://" + p.ln.Addr().String() }
-
-func (p *connectProxy) Targets() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]string(nil), p.targets...)
-}
-
-func (p *connectProxy) serve() {
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		go p.handle(c)
-	}
-}
-
-func (p *connectProxy) handle(c net.Conn) {
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	br := bufio.NewReader(c)
-	req, err := http.ReadRequest(br)
-	if err != nil {
-		return
-	}
-	p.mu.Lock()
-	p.targets = append(p.targets, req.Method+" "+req.Host)
-	p.mu.Unlock()
-	if req.Method != http.MethodConnect {
-		io.WriteString(c, "HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
-		return
-	}
-	up, err := net.DialTimeout("tcp", p.upstream, 5*time.Second)
-	if err != nil {
-		io.WriteString(c, "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
-		return
-	}
-	defer up.Close()
-	io.WriteString(c, "HTTP/1.1 200 Connection established\r\n\r\n")
-	done := make(chan struct{}, 2)
-	go func() { io.Copy(up, br); done <- struct{}{} }()
-	go func() { io.Copy(c, up); done <- struct{}{} }()
-	<-done
-}
-
 func TestHTTPSThroughConnectProxy(t *testing.T) {
 	f := newFirmCA(t)
 	srv := f.infinoServer(t)
@@ -254,30 +185,30 @@ func TestHTTPSThroughConnectProxy(t *testing.T) {
 	const target = "https://infino.test/api/ping"
 
 	t.Run("policy proxyUrl", func(t *testing.T) {
-		px := newConnectProxy(t, upstream)
+		px := connectproxy.Start(t, upstream)
 		o := Options{Getenv: env(map[string]string{"HTTPS_PROXY": "http://127.0.0.1:1"}), NoSystemProxy: true}
 		c := o.Load(pol(t, map[string]any{"proxyUrl": px.URL(), "extraCaFile": f.pemPath})).HTTP
 		body, err := get(t, c, target)
 		if err != nil || body != "ok infino.test" {
 			t.Fatalf("%q %v", body, err)
 		}
-		if got := px.Targets(); len(got) != 1 || got[0] != "CONNECT infino.test:443" {
+		if got := px.Asked(); len(got) != 1 || got[0] != "CONNECT infino.test:443" {
 			t.Fatalf("proxy saw %v", got)
 		}
 	})
 	t.Run("HTTPS_PROXY", func(t *testing.T) {
-		px := newConnectProxy(t, upstream)
+		px := connectproxy.Start(t, upstream)
 		o := Options{Getenv: env(map[string]string{"https_proxy": px.URL(), "NO_PROXY": "intranet.local"}), NoSystemProxy: true}
 		c := o.Load(pol(t, map[string]any{"extraCaFile": f.pemPath})).HTTP
 		if body, err := get(t, c, target); err != nil || body != "ok infino.test" {
 			t.Fatalf("%q %v", body, err)
 		}
-		if got := px.Targets(); len(got) != 1 || got[0] != "CONNECT infino.test:443" {
+		if got := px.Asked(); len(got) != 1 || got[0] != "CONNECT infino.test:443" {
 			t.Fatalf("proxy saw %v", got)
 		}
 	})
 	t.Run("system proxy", func(t *testing.T) {
-		px := newConnectProxy(t, upstream)
+		px := connectproxy.Start(t, upstream)
 		host := strings.TrimPrefix(px.URL(), "http://")
 		sys := fromIEConf(ieproxy.ProxyConf{Static: ieproxy.StaticProxyConf{Active: true, Protocols: map[string]string{"": host}}}, nil)
 		o := Options{Getenv: env(nil), SystemProxy: sys}
@@ -285,7 +216,7 @@ func TestHTTPSThroughConnectProxy(t *testing.T) {
 		if body, err := get(t, c, target); err != nil || body != "ok infino.test" {
 			t.Fatalf("%q %v", body, err)
 		}
-		if got := px.Targets(); len(got) != 1 {
+		if got := px.Asked(); len(got) != 1 {
 			t.Fatalf("proxy saw %v", got)
 		}
 	})
@@ -384,7 +315,7 @@ func TestRedirectDowngradeRefused(t *testing.T) {
 	s.TLS = &tls.Config{Certificates: []tls.Certificate{f.server}}
 	s.StartTLS()
 	defer s.Close()
-	px := newConnectProxy(t, strings.TrimPrefix(s.URL, "https://"))
+	px := connectproxy.Start(t, strings.TrimPrefix(s.URL, "https://"))
 	c := Options{Getenv: env(nil), NoSystemProxy: true}.Load(pol(t, map[string]any{"proxyUrl": px.URL(), "extraCaFile": f.pemPath})).HTTP
 	if _, err := get(t, c, "https://infino.test/"); err == nil || !strings.Contains(err.Error(), "refusing a redirect") {
 		t.Fatalf("https → http redirect followed: %v", err)
@@ -415,7 +346,7 @@ func TestPACCache(t *testing.T) {
 func TestBrokenCAFileKeepsTheProxy(t *testing.T) {
 	f := newFirmCA(t)
 	srv := f.infinoServer(t)
-	px := newConnectProxy(t, strings.TrimPrefix(srv.URL, "https://"))
+	px := connectproxy.Start(t, strings.TrimPrefix(srv.URL, "https://"))
 	missing := filepath.Join(tempDir(t), "missing.pem")
 	n := Options{Getenv: env(nil), NoSystemProxy: true}.Load(pol(t, map[string]any{"proxyUrl": px.URL(), "extraCaFile": missing}))
 	if n.Warning == nil || n.Warning.Path != missing {
@@ -425,7 +356,7 @@ func TestBrokenCAFileKeepsTheProxy(t *testing.T) {
 	if _, err := get(t, n.HTTP, "https://infino.test/api/ping"); !errors.As(err, &unknown) {
 		t.Fatalf("want the system roots to refuse the firm CA, got %v", err)
 	}
-	if got := px.Targets(); len(got) != 1 || got[0] != "CONNECT infino.test:443" {
+	if got := px.Asked(); len(got) != 1 || got[0] != "CONNECT infino.test:443" {
 		t.Fatalf("proxy saw %v", got)
 	}
 }

@@ -18,31 +18,7 @@ import (
 
 func TestOtherPeersRightPassword(t *testing.T) {
 	p := mailpeers.RequireOther(t)
-	for _, in := range []mailcfg.Protocol{mailcfg.IMAP, mailcfg.POP3} {
-		for _, sec := range []mailcfg.Security{mailcfg.SecurityTLS, mailcfg.SecurityStartTLS} {
-			t.Run(fmt.Sprintf("%s-%s", in, sec), func(t *testing.T) {
-				s := peersSettings(p, p.Host, in, sec, sec)
-				rec := &recorder{}
-				r := Verify(t.Context(), s, Password(p.Password), Options{RootCAs: p.CAPool, Progress: rec.add})
-				if !r.OK {
-					t.Fatalf("not ok (%s, %s): %s", p.IMAPServer, p.SMTPServer, describe(r))
-				}
-				want := []Step{StepResolve, StepConnect, StepTLS, StepGreeting, StepLogin, StepDone}
-				if sec == mailcfg.SecurityStartTLS {
-					want = []Step{StepResolve, StepConnect, StepGreeting, StepTLS, StepLogin, StepDone}
-				}
-				for _, side := range []Side{Incoming, Outgoing} {
-					if got := rec.steps(side); fmt.Sprint(got) != fmt.Sprint(want) {
-						t.Errorf("%s steps %v, want %v", side, got, want)
-					}
-				}
-				if len(r.Incoming.Capabilities) == 0 || len(r.Outgoing.Capabilities) == 0 {
-					t.Errorf("capabilities missing: %v / %v", r.Incoming.Capabilities, r.Outgoing.Capabilities)
-				}
-				assertNoSecret(t, r, p.Password)
-			})
-		}
-	}
+	testRightPassword(t, p, p.Host)
 }
 
 // Cyrus answers "NO Login failed: authentication failure" (no response

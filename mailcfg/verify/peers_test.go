@@ -99,18 +99,22 @@ func assertNoSecret(t *testing.T, r Result, secrets ...string) {
 
 func TestPeersRightPassword(t *testing.T) {
 	p := mailpeers.Require(t)
+	testRightPassword(t, p, p.StrictHost)
+}
+
+// testRightPassword verifies every incoming protocol over implicit TLS and
+// STARTTLS (outgoing over the same) against host with the right password:
+// the result is OK, each side took the steps in their order, both sides
+// report capabilities and the password appears nowhere in the result.
+func testRightPassword(t *testing.T, p *mailpeers.Peers, host string) {
 	for _, in := range []mailcfg.Protocol{mailcfg.IMAP, mailcfg.POP3} {
 		for _, sec := range []mailcfg.Security{mailcfg.SecurityTLS, mailcfg.SecurityStartTLS} {
-			outSec := mailcfg.SecurityTLS
-			if sec == mailcfg.SecurityStartTLS {
-				outSec = mailcfg.SecurityStartTLS
-			}
 			t.Run(fmt.Sprintf("%s-%s", in, sec), func(t *testing.T) {
-				s := peersSettings(p, p.StrictHost, in, sec, outSec)
+				s := peersSettings(p, host, in, sec, sec)
 				rec := &recorder{}
 				r := Verify(t.Context(), s, Password(p.Password), Options{RootCAs: p.CAPool, Progress: rec.add})
 				if !r.OK {
-					t.Fatalf("not ok: %s", describe(r))
+					t.Fatalf("not ok (%s, %s): %s", p.IMAPServer, p.SMTPServer, describe(r))
 				}
 				want := []Step{StepResolve, StepConnect, StepTLS, StepGreeting, StepLogin, StepDone}
 				if sec == mailcfg.SecurityStartTLS {

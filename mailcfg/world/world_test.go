@@ -1,22 +1,20 @@
 package world_test
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"infino.legal/mailbox/internal/connectproxy"
 	"infino.legal/mailbox/internal/localca"
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/infino"
@@ -59,66 +57,6 @@ func newFirm(t *testing.T) firm {
 	return firm{ca: ca, caFile: caFile, srv: srv}
 }
 
-// proxy is an HTTP CONNECT proxy on loopback that sends every tunnel to
-// upstream and records what it was asked for.
-type proxy struct {
-	ln       net.Listener
-	upstream string
-	mu       sync.Mutex
-	asked    []string
-}
-
-func newProxy(t *testing.T, upstream string) *proxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proxy{ln: ln, upstream: upstream}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go p.handle(c)
-		}
-	}()
-	return p
-}
-
-func (p *proxy) URL() string { return "http://" + p.ln.Addr().String() }
-
-func (p *proxy) Asked() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]string(nil), p.asked...)
-}
-
-func (p *proxy) handle(c net.Conn) {
-	defer c.Close()
-	br := bufio.NewReader(c)
-	req, err := http.ReadRequest(br)
-	if err != nil {
-		return
-	}
-	p.mu.Lock()
-	p.asked = append(p.asked, req.Method+" "+req.Host)
-	p.mu.Unlock()
-	up, err := net.Dial("tcp", p.upstream)
-	if err != nil || req.Method != http.MethodConnect {
-		io.WriteString(c, "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
-		return
-	}
-	defer up.Close()
-	io.WriteString(c, "HTTP/1.1 200 Connection established\r\n\r\n")
-	done := make(chan struct{}, 2)
-	go func() { io.Copy(up, br); done <- struct{}{} }()
-	go func() { io.Copy(c, up); done <- struct{}{} }()
-	<-done
-}
-
 func get(t *testing.T, c *http.Client, u string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -143,7 +81,7 @@ func worldWith(pol policy.Policy) *world.World {
 // gets the same network from the world: one client, one set of roots.
 func TestNetFromThePolicy(t *testing.T) {
 	f := newFirm(t)
-	px := newProxy(t, strings.TrimPrefix(f.srv.URL, "https://"))
+	px := connectproxy.Start(t, strings.TrimPrefix(f.srv.URL, "https://"))
 	pol := policy.Default()
 	pol.ProxyURL, pol.ExtraCAFile = px.URL(), f.caFile
 	w := worldWith(pol)
@@ -171,7 +109,7 @@ func TestNetFromThePolicy(t *testing.T) {
 // names the file in both languages.
 func TestBrokenCAFileKeepsTheProxy(t *testing.T) {
 	f := newFirm(t)
-	px := newProxy(t, strings.TrimPrefix(f.srv.URL, "https://"))
+	px := connectproxy.Start(t, strings.TrimPrefix(f.srv.URL, "https://"))
 	broken := filepath.Join(t.TempDir(), "broken.pem")
 	os.WriteFile(broken, []byte("not a certificate"), 0o600)
 	pol := policy.Default()

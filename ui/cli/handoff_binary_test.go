@@ -66,6 +66,58 @@ func buildBinary(t *testing.T) string {
 	return bin
 }
 
+// binaryWorld is the sandbox, a keyring signed in to its Infino, and the
+// files and environment the real binary runs with against both.
+type binaryWorld struct {
+	sb           *sandbox.Sandbox
+	env          []string
+	settingsFile string // the demo account's mailbox settings
+	configHome   string // XDG_CONFIG_HOME of the binary
+}
+
+// startBinaryWorld starts the sandbox and signs in to its Infino in this
+// process, into the same keyring and config directory the binary uses. The
+// sign-in and the sandbox end with the test.
+func startBinaryWorld(ctx context.Context, t *testing.T, store *secrets.Keyring) *binaryWorld {
+	t.Helper()
+	sb, err := sandbox.Start(ctx, sandbox.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	tmp := t.TempDir()
+	write := func(name string, data []byte) string {
+		p := filepath.Join(tmp, name)
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	caFile := write("ca.pem", sb.CA.PEM)
+	policyFile := write("policy.json", sb.PolicyJSON())
+	settings, _ := json.Marshal(sb.DemoSettings())
+	w := &binaryWorld{sb: sb, settingsFile: write("settings.json", settings), configHome: filepath.Join(tmp, "config")}
+	certDir := filepath.Join(tmp, "certs")
+	os.MkdirAll(certDir, 0o700)
+
+	svc := infino.NewService(infino.Options{ConfigDir: filepath.Join(w.configHome, infino.DirName), Store: store, Policy: sb.Policy(),
+		ClientOptions: infino.ClientOptions{HTTP: sb.HTTPClient()}, Browser: &infino.Browser{Opener: sb.Browser().Open}})
+	if err := svc.SignIn(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Delete(context.Background(), infino.TokenKey(sb.InfinoURL)) })
+
+	w.env = append(os.Environ(),
+		"XDG_CONFIG_HOME="+w.configHome, // os.UserConfigDir on Linux/BSD
+		"SSL_CERT_FILE="+caFile,         // the sandbox CA is the system's only root
+		"SSL_CERT_DIR="+certDir,
+		"INFINO_MAILBOX_POLICY="+policyFile,
+		"LANG=C", "LC_ALL=C",
+		"BROWSER=false",
+	)
+	return w
+}
+
 // TestKilledBetweenSentAndResponse runs the real binary: "submit" verifies
 // against the sandbox mail servers, writes the outbox entry, sends it, and is
 // killed (SIGKILL) after Infino has created the mailbox but before the answer
@@ -78,45 +130,8 @@ func TestKilledBetweenSentAndResponse(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
-	sb, err := sandbox.Start(ctx, sandbox.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sb.Close()
-	tmp := t.TempDir()
-	write := func(name string, data []byte) string {
-		p := filepath.Join(tmp, name)
-		if err := os.WriteFile(p, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	caFile := write("ca.pem", sb.CA.PEM)
-	policyFile := write("policy.json", sb.PolicyJSON())
-	settings, _ := json.Marshal(sb.DemoSettings())
-	settingsFile := write("settings.json", settings)
-	configHome := filepath.Join(tmp, "config")
-	configDir := filepath.Join(configHome, infino.DirName)
-	certDir := filepath.Join(tmp, "certs")
-	os.MkdirAll(certDir, 0o700)
-
-	// Sign in to the sandbox Infino in this process, into the same keyring
-	// and config directory the binary uses.
-	svc := infino.NewService(infino.Options{ConfigDir: configDir, Store: store, Policy: sb.Policy(),
-		ClientOptions: infino.ClientOptions{HTTP: sb.HTTPClient()}, Browser: &infino.Browser{Opener: sb.Browser().Open}})
-	if err := svc.SignIn(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer store.Delete(context.Background(), infino.TokenKey(sb.InfinoURL))
-
-	env := append(os.Environ(),
-		"XDG_CONFIG_HOME="+configHome, // os.UserConfigDir on Linux/BSD
-		"SSL_CERT_FILE="+caFile,       // the sandbox CA is the system's only root
-		"SSL_CERT_DIR="+certDir,
-		"INFINO_MAILBOX_POLICY="+policyFile,
-		"LANG=C", "LC_ALL=C",
-		"BROWSER=false",
-	)
+	w := startBinaryWorld(ctx, t, store)
+	sb, env, settingsFile, configHome := w.sb, w.env, w.settingsFile, w.configHome
 	run := func(stdin string, args ...string) (int, string, string) {
 		t.Helper()
 		cmd := exec.CommandContext(ctx, bin, args...)

@@ -3,12 +3,9 @@ package cli
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,44 +30,9 @@ func TestKilledAtRandomMoments(t *testing.T) {
 	bin := buildBinary(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	sb, err := sandbox.Start(ctx, sandbox.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sb.Close()
-	tmp := t.TempDir()
-	write := func(name string, data []byte) string {
-		p := filepath.Join(tmp, name)
-		if err := os.WriteFile(p, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	caFile := write("ca.pem", sb.CA.PEM)
-	policyFile := write("policy.json", sb.PolicyJSON())
-	settings, _ := json.Marshal(sb.DemoSettings())
-	settingsFile := write("settings.json", settings)
-	configHome := filepath.Join(tmp, "config")
-	outboxDir := filepath.Join(configHome, infino.DirName, "outbox")
-	certDir := filepath.Join(tmp, "certs")
-	os.MkdirAll(certDir, 0o700)
-	svc := infino.NewService(infino.Options{ConfigDir: filepath.Join(configHome, infino.DirName), Store: store, Policy: sb.Policy(),
-		ClientOptions: infino.ClientOptions{HTTP: sb.HTTPClient()}, Browser: &infino.Browser{Opener: func(ctx context.Context, u string) error {
-			go func() {
-				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-				if resp, err := sb.HTTPClient().Do(req); err == nil {
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-				}
-			}()
-			return nil
-		}}})
-	if err := svc.SignIn(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer store.Delete(context.Background(), infino.TokenKey(sb.InfinoURL))
-	env := append(os.Environ(), "XDG_CONFIG_HOME="+configHome, "SSL_CERT_FILE="+caFile, "SSL_CERT_DIR="+certDir,
-		"INFINO_MAILBOX_POLICY="+policyFile, "LANG=C", "LC_ALL=C", "BROWSER=false")
+	w := startBinaryWorld(ctx, t, store)
+	sb, env, settingsFile := w.sb, w.env, w.settingsFile
+	outboxDir := filepath.Join(w.configHome, infino.DirName, "outbox")
 	start := func(stdin string, args ...string) (*exec.Cmd, *bytes.Buffer, <-chan error) {
 		cmd := exec.CommandContext(ctx, bin, args...)
 		cmd.Env = env
@@ -184,7 +146,7 @@ func TestKilledAtRandomMoments(t *testing.T) {
 			}
 		}
 	}
-	scanForSecrets(t, configHome, sandbox.DemoPassword, prevPW)
+	scanForSecrets(t, w.configHome, sandbox.DemoPassword, prevPW)
 	t.Logf("%d rounds, SIGKILL at a random moment (odd rounds in [0, %v], even ones in the second half; one submit --replace takes %v): "+
 		"%d ended before the kill; of the killed, %d were replaced by the killed process before it died, %d replaced "+
 		"by the flush (from the outbox entry, replayed or first sent), %d killed before their outbox entry was complete "+
