@@ -19,7 +19,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 
 	"infino.legal/mailbox/assets"
-	"infino.legal/mailbox/internal/probe"
+	"infino.legal/mailbox/ui/probe"
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/world"
 )

@@ -7,7 +7,7 @@ import (
 	"fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2/widget"
 
-	"infino.legal/mailbox/internal/probe"
+	"infino.legal/mailbox/ui/probe"
 )
 
 func main() {
