@@ -19,9 +19,9 @@ import (
 	"fyne.io/fyne/v2/theme"
 
 	"infino.legal/mailbox/assets"
-	"infino.legal/mailbox/ui/probe"
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/world"
+	"infino.legal/mailbox/ui/probe"
 )
 
 // WindowSize fits a 1366×768 laptop screen with room for a task bar.
