@@ -204,14 +204,18 @@ const (
 	VariantExpectsTLS      Variant = "expects_tls"      // KindTLSUnavailable: STARTTLS chosen, the port wants SSL/TLS
 	VariantExpectsStartTLS Variant = "expects_starttls" // KindTLSUnavailable: SSL/TLS chosen, the port wants STARTTLS
 	VariantWebServer       Variant = "web_server"       // KindProtocol: HTTP or HTTPS on the port
-	VariantOtherProtocol   Variant = "other_protocol"   // KindProtocol: a mail server of another protocol
+	// VariantSMTPAuthDisabled: KindAuthDisabled for Exchange Online's
+	// "535 5.7.139": SMTP AUTH is off for the tenant or the mailbox, which
+	// only its administrator can switch on (a token does not get past it).
+	VariantSMTPAuthDisabled Variant = "smtp_auth_disabled"
+	VariantOtherProtocol    Variant = "other_protocol" // KindProtocol: a mail server of another protocol
 )
 
 // Variants lists every variant, in the order above.
 var Variants = []Variant{VariantDNSTemporary, VariantRefused, VariantUnreachable, VariantGreetingRefused,
 	VariantTLSNotSpoken, VariantTLSHandshake, VariantPasswordExpired, VariantMicrosoft573, VariantMicrosoft573SignIn, VariantClosed,
 	VariantServerTemporary, VariantNoMechanism, VariantAuthTemporary, VariantCertOtherHost,
-	VariantExpectsTLS, VariantExpectsStartTLS, VariantWebServer, VariantOtherProtocol}
+	VariantExpectsTLS, VariantExpectsStartTLS, VariantWebServer, VariantOtherProtocol, VariantSMTPAuthDisabled}
 
 // Cause is what a classifier found out about an error, before it is put
 // into words: Failure renders it for a side and a provider.
@@ -311,6 +315,9 @@ func build(kind Kind, v Variant, side string, provider *Provider, detail string)
 	}
 	if provider != nil && providerHintKinds[kind] && !provider.Help.IsZero() {
 		f.Hint = provider.Help
+	}
+	if h, ok := variantHints[v]; ok {
+		f.Hint = h
 	}
 	return f
 }

@@ -54,6 +54,8 @@ var messages = map[string]Text{
 		"%[1]s refused the sign-in with a temporary error code (4xx) – some servers answer a wrong user name or password like this."},
 	"cert_other_host": {"%[1]s przedstawił ważny i zaufany certyfikat, ale wystawiony dla innej nazwy serwera.",
 		"%[1]s presented a valid, trusted certificate, but for a different server name."},
+	"smtp_auth_disabled": {"Microsoft 365 nie pozwala tej skrzynce wysyłać poczty z programów pocztowych: uwierzytelnione SMTP (SMTP AUTH) jest wyłączone w organizacji albo dla tej skrzynki.",
+		"Microsoft 365 does not allow this mailbox to send mail from mail programs: authenticated SMTP (SMTP AUTH) is switched off for the organisation or for this mailbox."},
 	"microsoft_573": {"%[1]s (Microsoft) odrzucił logowanie: hasło jest błędne albo logowanie z programów pocztowych jest wyłączone dla tej skrzynki.",
 		"%[1]s (Microsoft) refused the sign-in: either the password is wrong or sign-in from mail programs is switched off for this mailbox."},
 	"protocol":         {"%[1]s odpowiada w nieoczekiwany sposób.", "%[1]s answers in an unexpected way."},
@@ -76,6 +78,15 @@ var messages = map[string]Text{
 
 // hints say what to do, per kind; a provider's help text replaces them for
 // the sign-in kinds.
+// variantHints are the hints of variants that know better than their kind's
+// (and the provider's) general one.
+var variantHints = map[Variant]Text{
+	VariantSMTPAuthDisabled: {
+		"Administrator Microsoft 365 w kancelarii musi włączyć uwierzytelnione SMTP dla tej skrzynki (centrum administracyjne Microsoft 365 → Użytkownicy → skrzynka → Poczta → Zarządzaj aplikacjami poczty e-mail → „Uwierzytelnione SMTP”, albo w PowerShell: Set-CASMailbox -Identity <adres> -SmtpClientAuthenticationDisabled $false). Zmiana zaczyna działać po kilkunastu minutach. Zobacz https://aka.ms/smtp_auth_disabled.",
+		"Your firm's Microsoft 365 administrator must turn on authenticated SMTP for this mailbox (Microsoft 365 admin center → Users → the mailbox → Mail → Manage email apps → “Authenticated SMTP”, or in PowerShell: Set-CASMailbox -Identity <address> -SmtpClientAuthenticationDisabled $false). The change takes effect after a few minutes. See https://aka.ms/smtp_auth_disabled.",
+	},
+}
+
 var hints = map[Kind]Text{
 	KindDNS: {"Sprawdź pisownię adresu serwera i połączenie z internetem.",
 		"Check the spelling of the server address and your internet connection."},

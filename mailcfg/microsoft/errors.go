@@ -59,20 +59,6 @@ func setupHint(policyFile, goos string) mailcfg.Text {
 	}
 }
 
-// SMTPAuthDisabled is the message and hint for "535 5.7.139
-// SmtpClientAuthentication is disabled": OAuth does not get past it, only the
-// tenant's administrator can switch SMTP AUTH on.
-var SMTPAuthDisabled = struct{ Message, Hint mailcfg.Text }{
-	Message: mailcfg.Text{
-		PL: "Microsoft 365 nie pozwala tej skrzynce wysyłać poczty z programów pocztowych: uwierzytelnione SMTP (SMTP AUTH) jest wyłączone w organizacji lub dla tej skrzynki.",
-		EN: "Microsoft 365 does not let this mailbox send mail from mail programs: authenticated SMTP (SMTP AUTH) is switched off for the organisation or for this mailbox.",
-	},
-	Hint: mailcfg.Text{
-		PL: "Administrator Microsoft 365 w kancelarii musi włączyć uwierzytelnione SMTP dla tej skrzynki (centrum administracyjne Microsoft 365 → Użytkownicy → skrzynka → Poczta → Zarządzaj aplikacjami poczty e-mail → „Uwierzytelnione SMTP”, albo w PowerShell: Set-CASMailbox -Identity <adres> -SmtpClientAuthenticationDisabled $false). Zmiana zaczyna działać po kilkunastu minutach. Zobacz https://aka.ms/smtp_auth_disabled.",
-		EN: "Your firm's Microsoft 365 administrator must turn on authenticated SMTP for this mailbox (Microsoft 365 admin center → Users → the mailbox → Mail → Manage email apps → “Authenticated SMTP”, or in PowerShell: Set-CASMailbox -Identity <address> -SmtpClientAuthenticationDisabled $false). The change takes effect after a few minutes. See https://aka.ms/smtp_auth_disabled.",
-	},
-}
-
 // words are Microsoft's texts for the codes its error numbers lead to,
 // where they say more than signin's generic ones (the Entra ID
 // permissions, the AADSTS number to quote).

@@ -70,18 +70,6 @@ func TestWordsTranslated(t *testing.T) {
 	}
 }
 
-func TestSMTPAuthDisabledText(t *testing.T) {
-	m := SMTPAuthDisabled
-	for _, s := range []string{m.Hint.PL, m.Hint.EN} {
-		if !strings.Contains(s, "Set-CASMailbox") || !strings.Contains(s, "aka.ms/smtp_auth_disabled") {
-			t.Errorf("hint %q", s)
-		}
-	}
-	if m.Message.PL == "" || m.Message.EN == "" {
-		t.Error("empty message")
-	}
-}
-
 // Scopes are the data's IMAP sign-in scopes, in the order Entra is asked.
 func TestScopesFromData(t *testing.T) {
 	if got := strings.Join(Scopes, " "); got != strings.Join(mailcfg.BundledOAuth().ByID("microsoft").ScopesFor(mailcfg.IMAP), " ") {

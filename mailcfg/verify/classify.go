@@ -313,7 +313,7 @@ func classifyReply(err error, provider *mailcfg.Provider) (mailcfg.Cause, bool) 
 	google := provider != nil && provider.OAuth == "google"
 	switch {
 	case enh == "5.7.139":
-		return mailcfg.Cause{Kind: mailcfg.KindAuthDisabled, Detail: d}, true
+		return mailcfg.Cause{Kind: mailcfg.KindAuthDisabled, Variant: mailcfg.VariantSMTPAuthDisabled, Detail: d}, true
 	case enh == "5.7.30":
 		// "550 5.7.30 Basic authentication is not supported for Client
 		// Submission": only Exchange Online says it, to a password.

@@ -135,6 +135,20 @@ func TestClassifySignInOffer(t *testing.T) {
 		{"5.7.8 shared token", e578, ms, true, true, mailcfg.KindPermission, "", "shared mailbox", ""},
 		{"5.7.139 shared token", wrap(ErrAuthRejected, &textproto.Error{Code: 535, Msg: "5.7.139 Authentication unsuccessful"}), ms, true, true, mailcfg.KindAuthDisabled, "", "does not allow", ""},
 	}
+	// 535 5.7.139 is for the tenant's administrator, whichever credential
+	// met it: the hint names the switch (Set-CASMailbox), never the webmail
+	// settings a user could change.
+	for _, p := range []*mailcfg.Provider{nil, ms} {
+		f := Classify(wrap(ErrAuthRejected, &textproto.Error{Code: 535, Msg: "5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant."}), "outgoing", p)
+		for _, lang := range []string{"pl", "en"} {
+			if h := f.Hint.In(lang); !strings.Contains(h, "Set-CASMailbox") || !strings.Contains(h, "SmtpClientAuthenticationDisabled $false") {
+				t.Errorf("%s hint for 5.7.139: %q", lang, h)
+			}
+			if m := f.Message.In(lang); !strings.Contains(m, "SMTP AUTH") {
+				t.Errorf("%s message for 5.7.139: %q", lang, m)
+			}
+		}
+	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := Classify(c.err, "outgoing", c.p)
