@@ -150,7 +150,7 @@ type Deps struct {
 	// something must be set there; from the world (policy.FilePath).
 	PolicyFile string
 	// Lang is "pl" or "en": the language of texts that come from mailcfg.
-	// It must agree with what fyne.io/fyne/v2/lang picked (see loadTranslations).
+	// It must agree with what fyne.io/fyne/v2/lang picked (see LoadTranslationsFor).
 	Lang string
 	// Table is the provider table for autofill; nil means mailcfg.Bundled(),
 	// parsed when first needed (not before the first frame).

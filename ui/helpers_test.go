@@ -62,7 +62,7 @@ func setLang(t *testing.T, locale string) string {
 	t.Setenv("LC_MESSAGES", "")
 	t.Setenv("LANG", locale)
 	t.Setenv("LC_ALL", locale)
-	return loadTranslations()
+	return LoadTranslationsFor("")
 }
 
 type harness struct {
