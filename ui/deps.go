@@ -178,7 +178,7 @@ type Deps struct {
 	// start-up and on "Spróbuj teraz".
 	Retry Retry
 	// Outbox is the Infino address and the outbox behind HandOff; nil: no
-	// address field and no word about earlier submissions. NewWizard flushes
+	// address field and no word about earlier submissions. The wizard flushes
 	// it once at start-up, off the UI goroutine.
 	Outbox Outbox
 	// Demo, when set, marks the window as running against the sandbox.
