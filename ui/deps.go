@@ -195,7 +195,8 @@ type Deps struct {
 	// Debounce is how long typing must pause before autofill and discovery
 	// run; 0 runs them at once (tests).
 	Debounce time.Duration
-	// OS describes the system for the diagnostic report.
+	// OS describes the system for the diagnostic report; "" reads it
+	// (osDescription) when a report is made.
 	OS string
 	// Now is the clock of the report; time.Now by default.
 	Now func() time.Time
