@@ -150,7 +150,7 @@ type Deps struct {
 	// something must be set there; from the world (policy.FilePath).
 	PolicyFile string
 	// Lang is "pl" or "en": the language of texts that come from mailcfg.
-	// It must agree with what fyne.io/fyne/v2/lang picked (see loadTranslations).
+	// It must agree with what fyne.io/fyne/v2/lang picked (see LoadTranslationsFor).
 	Lang string
 	// Table is the provider table for autofill; nil means mailcfg.Bundled(),
 	// parsed when first needed (not before the first frame).
@@ -178,7 +178,7 @@ type Deps struct {
 	// start-up and on "Spróbuj teraz".
 	Retry Retry
 	// Outbox is the Infino address and the outbox behind HandOff; nil: no
-	// address field and no word about earlier submissions. NewWizard flushes
+	// address field and no word about earlier submissions. The wizard flushes
 	// it once at start-up, off the UI goroutine.
 	Outbox Outbox
 	// Demo, when set, marks the window as running against the sandbox.
@@ -195,7 +195,8 @@ type Deps struct {
 	// Debounce is how long typing must pause before autofill and discovery
 	// run; 0 runs them at once (tests).
 	Debounce time.Duration
-	// OS describes the system for the diagnostic report.
+	// OS describes the system for the diagnostic report; "" reads it
+	// (osDescription) when a report is made.
 	OS string
 	// Now is the clock of the report; time.Now by default.
 	Now func() time.Time

@@ -62,7 +62,20 @@ func setLang(t *testing.T, locale string) string {
 	t.Setenv("LC_MESSAGES", "")
 	t.Setenv("LANG", locale)
 	t.Setenv("LC_ALL", locale)
-	return loadTranslations()
+	return LoadTranslationsFor("")
+}
+
+// newTestWizard builds the wizard into w (deps are completed with defaults)
+// and shows the Start screen, in one go: what Run does on two goroutines.
+func newTestWizard(deps Deps, w fyne.Window) *Wizard {
+	var a fyne.App
+	if w != nil {
+		a = fyne.CurrentApp()
+	}
+	wz := buildWizard(deps, a, fyne.Size{})
+	wz.attach(w)
+	wz.prepareTable()
+	return wz
 }
 
 type harness struct {
@@ -86,7 +99,7 @@ func newHarness(t *testing.T, locale string, mod func(*Deps)) *harness {
 		mod(&d)
 	}
 	h.w = test.NewTempWindow(t, nil)
-	h.wz = NewWizard(d, h.w)
+	h.wz = newTestWizard(d, h.w)
 	h.w.Resize(WindowSize)
 	t.Cleanup(func() {
 		// As when the window closes: everything stops, the background

@@ -15,24 +15,21 @@ import (
 	"infino.legal/mailbox/mailcfg"
 )
 
-// loadTranslations adds the embedded pl.json or en.json, whichever the OS
-// locale asks for, to Fyne's lang bundle, and returns the language it
-// picked: "pl" or "en". Any locale that is not Polish gets English
-// (LANG=C included), quietly: for a locale Fyne itself knows (say de-DE) the
-// English file is registered under that locale too, so that no key is ever
-// missing — a missing key would make lang log an error on stderr and would mix
-// German dialog buttons into an English window.
-func loadTranslations() string { return LoadTranslationsFor("") }
-
 // forcedUnder is the locale LoadTranslationsFor last registered a file under
 // (so that a later call can put the OS language back there).
 var forcedUnder fyne.Locale
 
-// LoadTranslationsFor is loadTranslations with the policy's language ("pl" or
-// "en"; "" follows the OS), which overrides the OS: Fyne's lang always
-// follows the OS locale, so the chosen file is registered under that locale.
-// The app's files hold Fyne's own strings the window shows (entry menu,
-// dialog buttons), so the whole window speaks the chosen language.
+// LoadTranslationsFor adds the embedded pl.json or en.json to Fyne's lang
+// bundle and returns the language it picked: "pl" or "en". policyLang (the
+// policy's "pl" or "en") overrides the OS; "" follows the OS locale, where
+// any locale that is not Polish gets English (LANG=C included), quietly:
+// for a locale Fyne itself knows (say de-DE) the English file is
+// registered under that locale too, so that no key is ever missing — a
+// missing key would make lang log an error on stderr and would mix German
+// dialog buttons into an English window. Fyne's lang always follows the OS
+// locale, so a chosen file is registered under that locale. The app's
+// files hold Fyne's own strings the window shows (entry menu, dialog
+// buttons), so the whole window speaks the chosen language.
 func LoadTranslationsFor(policyLang string) string {
 	settleLocale()
 	loc := lang.SystemLocale()

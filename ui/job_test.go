@@ -90,10 +90,20 @@ func TestDoneNeverWaitsForTheDisk(t *testing.T) {
 	}
 }
 
+// countPosts has every later UI hop of h's wizard say so once it is queued:
+// a test that waits for a run's hop before settling cannot settle too
+// early and so miss a delivery that should have been dropped.
+func countPosts(h *harness) <-chan struct{} {
+	posted := make(chan struct{}, 16)
+	h.wz.deps.Do = func(f func()) { h.q.post(f); posted <- struct{}{} }
+	return posted
+}
+
 // Closing the window is one cancel: whatever a job still sends is dropped,
 // and its context ends.
 func TestShutdownCancelsEveryJob(t *testing.T) {
 	h := newHarness(t, "en_GB.UTF-8", nil)
+	posted := countPosts(h)
 	j := newJob(h.wz)
 	ended := make(chan struct{})
 	delivered := false
@@ -107,6 +117,7 @@ func TestShutdownCancelsEveryJob(t *testing.T) {
 	}
 	h.wz.Shutdown()
 	<-ended
+	<-posted // the run's result is on its way to the UI goroutine
 	h.q.settle()
 	if delivered {
 		t.Error("a job's result reached the screens after Shutdown")
@@ -116,6 +127,7 @@ func TestShutdownCancelsEveryJob(t *testing.T) {
 // A new run makes the old one's results moot; interrupt still delivers.
 func TestJobGenerations(t *testing.T) {
 	h := newHarness(t, "en_GB.UTF-8", nil)
+	posted := countPosts(h)
 	j := newJob(h.wz)
 	release := make(chan struct{})
 	var got []int
@@ -123,7 +135,8 @@ func TestJobGenerations(t *testing.T) {
 	start(j, func(ctx context.Context) int { <-ctx.Done(); return 2 }, func(v int) { got = append(got, v) })
 	close(release)
 	j.interrupt()
-	h.q.until(t, "the second run", func() bool { return len(got) > 0 })
+	<-posted // both runs' results are on their way
+	<-posted
 	h.q.settle()
 	if len(got) != 1 || got[0] != 2 || j.running() {
 		t.Errorf("delivered %v, running %v", got, j.running())

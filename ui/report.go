@@ -32,7 +32,7 @@ type reportInfo struct {
 func (wz *Wizard) report() string {
 	osName := wz.deps.OS
 	if osName == "" {
-		osName = runtime.GOOS + "/" + runtime.GOARCH
+		osName = osDescription()
 	}
 	var secrets []string
 	switch c := wz.cred.(type) {

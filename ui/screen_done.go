@@ -389,7 +389,7 @@ func (d *doneScreen) onReplace() {
 	}
 	target := *ex
 	msg := wrapLabel(trf("done.replace.confirm", email, existingState(ex)))
-	d.replDlg = dialog.NewCustomConfirm(tr("done.replace.title"), tr("done.replace.yes"), tr("common.cancel"), msg, func(ok bool) {
+	d.replDlg = dialog.NewCustomConfirm(tr("done.replace.title"), tr("done.replace.yes"), tr("Cancel"), msg, func(ok bool) {
 		if ok {
 			d.sendReplace(target)
 		}

@@ -132,7 +132,7 @@ func newVerifyScreen(wz *Wizard) *verifyScreen {
 	})
 	v.fix = widget.NewButtonWithIcon(tr("verify.fix"), theme.DocumentCreateIcon(), v.onFix)
 	v.fix.Importance = widget.HighImportance
-	v.cancel = widget.NewButtonWithIcon(tr("common.cancel"), theme.CancelIcon(), v.onCancel)
+	v.cancel = widget.NewButtonWithIcon(tr("Cancel"), theme.CancelIcon(), v.onCancel)
 	v.retry = widget.NewButtonWithIcon(tr("verify.retry"), theme.ViewRefreshIcon(), v.run)
 	v.trust = widget.NewButtonWithIcon(tr("verify.cert.trust"), theme.ConfirmIcon(), v.onTrust)
 	v.trust.Importance = widget.WarningImportance
@@ -509,7 +509,7 @@ func (v *verifyScreen) onTrust() {
 	msg := wrapLabel(tr("verify.cert.confirm"))
 	fpl := widget.NewLabelWithStyle(fp, fyne.TextAlignCenter, fyne.TextStyle{Monospace: true})
 	content := container.NewVBox(msg, fpl)
-	v.trustDlg = dialog.NewCustomConfirm(tr("verify.cert.confirm.title"), tr("verify.cert.confirm.yes"), tr("common.cancel"), content, func(ok bool) {
+	v.trustDlg = dialog.NewCustomConfirm(tr("verify.cert.confirm.title"), tr("verify.cert.confirm.yes"), tr("Cancel"), content, func(ok bool) {
 		if ok {
 			v.pinAndRetry()
 		}

@@ -17,7 +17,7 @@ func BenchmarkStartKeystroke(b *testing.B) {
 	pol := policy.Default()
 	pol.Microsoft.ClientID = "x"
 	pol.OAuth = map[string]policy.OAuthClient{"google": {ClientID: "y"}}
-	wz := NewWizard(Deps{Lang: "pl", Policy: pol, Do: func(f func()) { f() }}, test.NewTempWindow(b, nil))
+	wz := newTestWizard(Deps{Lang: "pl", Policy: pol, Do: func(f func()) { f() }}, test.NewTempWindow(b, nil))
 	// Typing two addresses letter by letter: most keystrokes keep the
 	// offer, a few change it (gmail.com, outlook.com found by the table).
 	var steps []string

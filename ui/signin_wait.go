@@ -51,7 +51,7 @@ func newSignInWait(wz *Wizard, busy func(bool)) *signInWait {
 	w := &signInWait{wz: wz, job: newJob(wz), busy: busy}
 	w.activity = widget.NewActivity()
 	w.label = widget.NewLabel(tr("start.signin.waiting"))
-	w.cancel = widget.NewButtonWithIcon(tr("common.cancel"), theme.CancelIcon(), w.onCancel)
+	w.cancel = widget.NewButtonWithIcon(tr("Cancel"), theme.CancelIcon(), w.onCancel)
 	w.urlLbl = widget.NewLabel("")
 	w.urlLbl.Truncation = fyne.TextTruncateEllipsis
 	w.copyURL = widget.NewButtonWithIcon(tr("start.signin.copy"), theme.ContentCopyIcon(), func() {

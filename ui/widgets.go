@@ -52,12 +52,6 @@ func (e *fieldEntry) FocusLost() {
 	}
 }
 
-// revealButton is the show/hide button of a secret entry.
-func (e *fieldEntry) revealButton() *widget.Button {
-	b, _ := e.ActionItem.(*widget.Button)
-	return b
-}
-
 // field is a label, an input and the message under it.
 type field struct {
 	path  string // settings field path: "email", "incoming.port", "password"

@@ -50,7 +50,6 @@ func (wr *wiring) deps() Deps {
 		Lang:      w.Lang,
 		Table:     w.ProviderTable(),
 		Debounce:  300 * time.Millisecond,
-		OS:        osDescription(),
 		Verify:    wr.verify,
 		Discover:  wr.discover,
 		SignIn:    wr.signIn,

@@ -72,19 +72,6 @@ type Wizard struct {
 	background sync.WaitGroup
 }
 
-// NewWizard builds the wizard into w (deps are completed with defaults) and
-// shows the Start screen.
-func NewWizard(deps Deps, w fyne.Window) *Wizard {
-	var a fyne.App
-	if w != nil {
-		a = fyne.CurrentApp()
-	}
-	wz := buildWizard(deps, a, fyne.Size{})
-	wz.attach(w)
-	wz.prepareTable()
-	return wz
-}
-
 // prepareTable parses the bundled provider table in the background, so that
 // the first keystroke that forms an address does not pay for it on the UI
 // goroutine (Bundled is a sync.OnceValues). The window calls it once its

@@ -266,7 +266,7 @@ func (m *Model) set(f Field, text string) bool {
 func (m *Model) EditSecurity(s Side, sec mailcfg.Security) {
 	m.Servers[s].Security = sec
 	m.touched[s.Field(Security)] = true
-	m.DefaultPort(s)
+	m.fillDefaultPort(s)
 }
 
 // Pin is the user trusting a certificate for a side.
@@ -279,8 +279,8 @@ func (m *Model) Pin(s Side, sha string) {
 // typed follow it.
 func (m *Model) SetEncrypted(on bool) {
 	m.Encrypted = on
-	m.DefaultPort(Incoming)
-	m.DefaultPort(Outgoing)
+	m.fillDefaultPort(Incoming)
+	m.fillDefaultPort(Outgoing)
 }
 
 // ChooseProtocol is the user choosing the incoming protocol. If the
@@ -296,7 +296,7 @@ func (m *Model) ChooseProtocol(p mailcfg.Protocol) (found mailcfg.Settings, ok b
 		m.Apply(s, m.Provider, true)
 		return s, true
 	}
-	m.DefaultPort(Incoming)
+	m.fillDefaultPort(Incoming)
 	return mailcfg.Settings{}, false
 }
 
@@ -322,9 +322,9 @@ func (m *Model) security(s Side) mailcfg.Security {
 	return mailcfg.SecurityTLS
 }
 
-// DefaultPort sets a port the user has not typed to the usual one for the
+// fillDefaultPort sets a port the user has not typed to the usual one for the
 // side's protocol and encryption.
-func (m *Model) DefaultPort(s Side) {
+func (m *Model) fillDefaultPort(s Side) {
 	if m.touched[s.Field(Port)] {
 		return
 	}
@@ -398,7 +398,7 @@ func (m *Model) Reset(addr *mailcfg.Address) {
 		if !m.touched[side.Field(Security)] {
 			srv.Security = mailcfg.SecurityTLS
 		}
-		m.DefaultPort(side)
+		m.fillDefaultPort(side)
 		if !m.touched[side.Field(Username)] {
 			srv.Username = ""
 			if addr != nil {
