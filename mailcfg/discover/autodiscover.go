@@ -590,16 +590,9 @@ func (e *engine) adSRV(ctx context.Context) (*candidate, error) {
 	}
 	hostPort := target
 	if port != 443 {
-		hostPort = netJoinPort(target, port)
+		hostPort = net.JoinHostPort(target, strconv.Itoa(port))
 	}
 	return e.adFollow(ctx, e.addr, "https://"+hostPort+autodiscoverPath, 0)
-}
-
-func netJoinPort(host string, port int) string {
-	if strings.Contains(host, ":") {
-		host = "[" + host + "]"
-	}
-	return host + ":" + strconv.Itoa(port)
 }
 
 // adFollow POSTs the request for addr to an https URL and follows what the
