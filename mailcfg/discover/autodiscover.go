@@ -282,7 +282,7 @@ func (p AutodiscoverProtocol) server(proto mailcfg.Protocol, login mailcfg.Addre
 	}
 	port := 0
 	if p.Port == "" {
-		port = map[mailcfg.Protocol]int{mailcfg.IMAP: 993, mailcfg.POP3: 995, mailcfg.SMTP: 465}[proto]
+		port = mailcfg.DefaultPort(proto, mailcfg.SecurityTLS)
 	} else if n, err := strconv.Atoi(p.Port); err == nil && n > 0 && n < 65536 {
 		port = n
 	} else {

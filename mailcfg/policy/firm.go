@@ -36,21 +36,21 @@ const FirmProviderID = mailcfg.PresetProviderID
 var firmKeys = []string{"firmProvider.name", "firmProvider.domains", "firmProvider.incoming", "firmProvider.outgoing",
 	"firmProvider.username", "firmProvider.help.pl", "firmProvider.help.en", "firmProvider.helpUrl"}
 
-// serverSchemes maps a server URL scheme to its protocol, security and
-// default port. A scheme without "s" is STARTTLS, never unencrypted.
+// serverSchemes maps a server URL scheme to its protocol and security; the
+// default port is mailcfg.DefaultPort's. A scheme without "s" is STARTTLS,
+// never unencrypted.
 var serverSchemes = map[string]struct {
 	proto mailcfg.Protocol
 	sec   mailcfg.Security
-	port  int
 }{
-	"imaps":       {mailcfg.IMAP, mailcfg.SecurityTLS, 993},
-	"imap":        {mailcfg.IMAP, mailcfg.SecurityStartTLS, 143},
-	"pop3s":       {mailcfg.POP3, mailcfg.SecurityTLS, 995},
-	"pop3":        {mailcfg.POP3, mailcfg.SecurityStartTLS, 110},
-	"submissions": {mailcfg.SMTP, mailcfg.SecurityTLS, 465},
-	"smtps":       {mailcfg.SMTP, mailcfg.SecurityTLS, 465},
-	"submission":  {mailcfg.SMTP, mailcfg.SecurityStartTLS, 587},
-	"smtp":        {mailcfg.SMTP, mailcfg.SecurityStartTLS, 587},
+	"imaps":       {mailcfg.IMAP, mailcfg.SecurityTLS},
+	"imap":        {mailcfg.IMAP, mailcfg.SecurityStartTLS},
+	"pop3s":       {mailcfg.POP3, mailcfg.SecurityTLS},
+	"pop3":        {mailcfg.POP3, mailcfg.SecurityStartTLS},
+	"submissions": {mailcfg.SMTP, mailcfg.SecurityTLS},
+	"smtps":       {mailcfg.SMTP, mailcfg.SecurityTLS},
+	"submission":  {mailcfg.SMTP, mailcfg.SecurityStartTLS},
+	"smtp":        {mailcfg.SMTP, mailcfg.SecurityStartTLS},
 }
 
 // ParseServerURL reads one server of the firm's entry: scheme://host[:port]
@@ -73,7 +73,7 @@ func ParseServerURL(s string) (mailcfg.ServerTemplate, error) {
 	if u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
 		return bad("only scheme://host:port")
 	}
-	port := sc.port
+	port := mailcfg.DefaultPort(sc.proto, sc.sec)
 	if p := u.Port(); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 || n > 65535 {
