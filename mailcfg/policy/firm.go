@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -184,11 +183,7 @@ func (p *Policy) FirmProvider() (*mailcfg.Provider, error) {
 		return nil, errors.Join(errs...)
 	}
 	// The table's own checks, as for every bundled provider.
-	doc, err := json.Marshal(mailcfg.Table{Version: 1, Providers: []*mailcfg.Provider{prov}})
-	if err == nil {
-		_, err = mailcfg.ParseTable(doc)
-	}
-	if err != nil {
+	if _, err := mailcfg.NewTable(1, []*mailcfg.Provider{prov}); err != nil {
 		return nil, &Error{Source: p.firmSource(), Key: "firmProvider", Problem: err.Error()}
 	}
 	return prov, nil
