@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"unicode"
 
 	"golang.org/x/net/publicsuffix"
@@ -392,10 +391,9 @@ func microsoftHost(host string) bool {
 // is not asked when a better answer is coming.
 type consent struct {
 	ask    func(ctx context.Context, from, to string) bool
-	gate   chan struct{} // closed when no better source is running
-	turn   chan struct{} // one question at a time
-	mu     sync.Mutex
-	answer map[string]bool
+	gate   chan struct{}   // closed when no better source is running
+	turn   chan struct{}   // one question at a time
+	answer map[string]bool // by host; read and written only by turn's holder
 }
 
 func newConsent(ask func(ctx context.Context, from, to string) bool) *consent {
@@ -434,17 +432,11 @@ func (c *consent) confirm(ctx context.Context, domain, host string) bool {
 		return false
 	}
 	defer func() { c.turn <- struct{}{} }()
-	key := host
-	c.mu.Lock()
-	a, asked := c.answer[key]
-	c.mu.Unlock()
-	if asked {
+	if a, asked := c.answer[host]; asked {
 		return a
 	}
-	a = c.ask(ctx, domain, host) && ctx.Err() == nil
-	c.mu.Lock()
-	c.answer[key] = a
-	c.mu.Unlock()
+	a := c.ask(ctx, domain, host) && ctx.Err() == nil
+	c.answer[host] = a
 	return a
 }
 
