@@ -28,9 +28,6 @@ type FirmProvider struct {
 	HelpURL  string `json:"helpUrl,omitempty"`
 }
 
-// FirmProviderID is the provider id of the firm's preset entry.
-const FirmProviderID = mailcfg.PresetProviderID
-
 // firmKeys are the policy keys of the firm's provider entry.
 var firmKeys = []string{"firmProvider.name", "firmProvider.domains", "firmProvider.incoming", "firmProvider.outgoing",
 	"firmProvider.username", "firmProvider.help.pl", "firmProvider.help.en", "firmProvider.helpUrl"}
@@ -145,7 +142,7 @@ func (p *Policy) FirmProvider() (*mailcfg.Provider, error) {
 		user = mailcfg.UsernameForm(f.Username)
 	}
 	prov := &mailcfg.Provider{
-		ID: FirmProviderID, Name: f.Name, Domains: append([]string{}, f.Domains...), MX: []string{},
+		ID: mailcfg.PresetProviderID, Name: f.Name, Domains: append([]string{}, f.Domains...), MX: []string{},
 		Help: mailcfg.Text{PL: f.HelpPL, EN: f.HelpEN}, HelpURL: f.HelpURL,
 		Sources: []string{"policy: " + p.firmSource()},
 	}
