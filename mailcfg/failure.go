@@ -3,6 +3,7 @@ package mailcfg
 import (
 	"crypto/sha256"
 	"crypto/x509"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -232,6 +233,8 @@ type Cause struct {
 	Certificate *CertInfo
 	// SignIn is Failure.SignIn.
 	SignIn string
+	// Args fill the message's %[2]s, %[3]s… (%[1]s is always the server).
+	Args []string
 }
 
 // Failure puts the cause into words for a side ("incoming", "outgoing" or
@@ -239,6 +242,14 @@ type Cause struct {
 // the sign-in kinds.
 func (c Cause) Failure(side string, provider *Provider) *Failure {
 	f := build(c.Kind, c.Variant, side, provider, c.Detail)
+	if len(c.Args) > 0 {
+		pairs := make([]string, 0, 2*len(c.Args))
+		for i, a := range c.Args {
+			pairs = append(pairs, "%["+strconv.Itoa(i+2)+"]s", a)
+		}
+		r := strings.NewReplacer(pairs...)
+		f.Message = Text{PL: r.Replace(f.Message.PL), EN: r.Replace(f.Message.EN)}
+	}
 	if c.Certificate != nil {
 		f.Certificate = c.Certificate
 		f.Hint = certHints[c.Certificate.Reason]

@@ -14,9 +14,11 @@ const MXHostPlaceholder = "%MXHOST%"
 
 // usesMXHost reports whether a server of the provider is named by the MX.
 func (p *Provider) usesMXHost() bool {
-	for _, s := range append(append([]ServerTemplate{}, p.Incoming...), p.Outgoing...) {
-		if strings.Contains(s.Host, MXHostPlaceholder) {
-			return true
+	for _, list := range [][]ServerTemplate{p.Incoming, p.Outgoing} {
+		for _, s := range list {
+			if strings.Contains(s.Host, MXHostPlaceholder) {
+				return true
+			}
 		}
 	}
 	return false

@@ -365,9 +365,11 @@ func (t *Table) ByServerHost(host string) *Provider {
 		return nil
 	}
 	for _, p := range t.Providers {
-		for _, s := range append(append([]ServerTemplate{}, p.Incoming...), p.Outgoing...) {
-			if strings.EqualFold(s.Host, h) {
-				return p
+		for _, list := range [][]ServerTemplate{p.Incoming, p.Outgoing} {
+			for _, s := range list {
+				if strings.EqualFold(s.Host, h) {
+					return p
+				}
 			}
 		}
 	}

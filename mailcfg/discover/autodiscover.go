@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"unicode"
 
 	"golang.org/x/net/publicsuffix"
@@ -282,7 +281,7 @@ func (p AutodiscoverProtocol) server(proto mailcfg.Protocol, login mailcfg.Addre
 	}
 	port := 0
 	if p.Port == "" {
-		port = map[mailcfg.Protocol]int{mailcfg.IMAP: 993, mailcfg.POP3: 995, mailcfg.SMTP: 465}[proto]
+		port = mailcfg.DefaultPort(proto, mailcfg.SecurityTLS)
 	} else if n, err := strconv.Atoi(p.Port); err == nil && n > 0 && n < 65536 {
 		port = n
 	} else {
@@ -392,10 +391,9 @@ func microsoftHost(host string) bool {
 // is not asked when a better answer is coming.
 type consent struct {
 	ask    func(ctx context.Context, from, to string) bool
-	gate   chan struct{} // closed when no better source is running
-	turn   chan struct{} // one question at a time
-	mu     sync.Mutex
-	answer map[string]bool
+	gate   chan struct{}   // closed when no better source is running
+	turn   chan struct{}   // one question at a time
+	answer map[string]bool // by host; read and written only by turn's holder
 }
 
 func newConsent(ask func(ctx context.Context, from, to string) bool) *consent {
@@ -434,17 +432,11 @@ func (c *consent) confirm(ctx context.Context, domain, host string) bool {
 		return false
 	}
 	defer func() { c.turn <- struct{}{} }()
-	key := host
-	c.mu.Lock()
-	a, asked := c.answer[key]
-	c.mu.Unlock()
-	if asked {
+	if a, asked := c.answer[host]; asked {
 		return a
 	}
-	a = c.ask(ctx, domain, host) && ctx.Err() == nil
-	c.mu.Lock()
-	c.answer[key] = a
-	c.mu.Unlock()
+	a := c.ask(ctx, domain, host) && ctx.Err() == nil
+	c.answer[host] = a
 	return a
 }
 
@@ -590,16 +582,9 @@ func (e *engine) adSRV(ctx context.Context) (*candidate, error) {
 	}
 	hostPort := target
 	if port != 443 {
-		hostPort = netJoinPort(target, port)
+		hostPort = net.JoinHostPort(target, strconv.Itoa(port))
 	}
 	return e.adFollow(ctx, e.addr, "https://"+hostPort+autodiscoverPath, 0)
-}
-
-func netJoinPort(host string, port int) string {
-	if strings.Contains(host, ":") {
-		host = "[" + host + "]"
-	}
-	return host + ":" + strconv.Itoa(port)
 }
 
 // adFollow POSTs the request for addr to an https URL and follows what the

@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -29,28 +28,25 @@ type FirmProvider struct {
 	HelpURL  string `json:"helpUrl,omitempty"`
 }
 
-// FirmProviderID is the provider id of the firm's preset entry.
-const FirmProviderID = mailcfg.PresetProviderID
-
 // firmKeys are the policy keys of the firm's provider entry.
 var firmKeys = []string{"firmProvider.name", "firmProvider.domains", "firmProvider.incoming", "firmProvider.outgoing",
 	"firmProvider.username", "firmProvider.help.pl", "firmProvider.help.en", "firmProvider.helpUrl"}
 
-// serverSchemes maps a server URL scheme to its protocol, security and
-// default port. A scheme without "s" is STARTTLS, never unencrypted.
+// serverSchemes maps a server URL scheme to its protocol and security; the
+// default port is mailcfg.DefaultPort's. A scheme without "s" is STARTTLS,
+// never unencrypted.
 var serverSchemes = map[string]struct {
 	proto mailcfg.Protocol
 	sec   mailcfg.Security
-	port  int
 }{
-	"imaps":       {mailcfg.IMAP, mailcfg.SecurityTLS, 993},
-	"imap":        {mailcfg.IMAP, mailcfg.SecurityStartTLS, 143},
-	"pop3s":       {mailcfg.POP3, mailcfg.SecurityTLS, 995},
-	"pop3":        {mailcfg.POP3, mailcfg.SecurityStartTLS, 110},
-	"submissions": {mailcfg.SMTP, mailcfg.SecurityTLS, 465},
-	"smtps":       {mailcfg.SMTP, mailcfg.SecurityTLS, 465},
-	"submission":  {mailcfg.SMTP, mailcfg.SecurityStartTLS, 587},
-	"smtp":        {mailcfg.SMTP, mailcfg.SecurityStartTLS, 587},
+	"imaps":       {mailcfg.IMAP, mailcfg.SecurityTLS},
+	"imap":        {mailcfg.IMAP, mailcfg.SecurityStartTLS},
+	"pop3s":       {mailcfg.POP3, mailcfg.SecurityTLS},
+	"pop3":        {mailcfg.POP3, mailcfg.SecurityStartTLS},
+	"submissions": {mailcfg.SMTP, mailcfg.SecurityTLS},
+	"smtps":       {mailcfg.SMTP, mailcfg.SecurityTLS},
+	"submission":  {mailcfg.SMTP, mailcfg.SecurityStartTLS},
+	"smtp":        {mailcfg.SMTP, mailcfg.SecurityStartTLS},
 }
 
 // ParseServerURL reads one server of the firm's entry: scheme://host[:port]
@@ -73,7 +69,7 @@ func ParseServerURL(s string) (mailcfg.ServerTemplate, error) {
 	if u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
 		return bad("only scheme://host:port")
 	}
-	port := sc.port
+	port := mailcfg.DefaultPort(sc.proto, sc.sec)
 	if p := u.Port(); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 || n > 65535 {
@@ -146,7 +142,7 @@ func (p *Policy) FirmProvider() (*mailcfg.Provider, error) {
 		user = mailcfg.UsernameForm(f.Username)
 	}
 	prov := &mailcfg.Provider{
-		ID: FirmProviderID, Name: f.Name, Domains: append([]string{}, f.Domains...), MX: []string{},
+		ID: mailcfg.PresetProviderID, Name: f.Name, Domains: append([]string{}, f.Domains...), MX: []string{},
 		Help: mailcfg.Text{PL: f.HelpPL, EN: f.HelpEN}, HelpURL: f.HelpURL,
 		Sources: []string{"policy: " + p.firmSource()},
 	}
@@ -184,11 +180,7 @@ func (p *Policy) FirmProvider() (*mailcfg.Provider, error) {
 		return nil, errors.Join(errs...)
 	}
 	// The table's own checks, as for every bundled provider.
-	doc, err := json.Marshal(mailcfg.Table{Version: 1, Providers: []*mailcfg.Provider{prov}})
-	if err == nil {
-		_, err = mailcfg.ParseTable(doc)
-	}
-	if err != nil {
+	if _, err := mailcfg.NewTable(1, []*mailcfg.Provider{prov}); err != nil {
 		return nil, &Error{Source: p.firmSource(), Key: "firmProvider", Problem: err.Error()}
 	}
 	return prov, nil

@@ -84,10 +84,6 @@ type OAuthClient struct {
 	Tenant string `json:"tenant,omitempty"`
 }
 
-// OAuthProviders are the provider ids that have oauth.<id>.* keys besides
-// Microsoft.
-var OAuthProviders = []string{"google", "yahoo", "aol", "fastmail"}
-
 // Client is the registration at an OAuth provider: Microsoft's from the
 // microsoft section, the others' from OAuth.
 func (p *Policy) Client(id string) OAuthClient {

@@ -14,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/zalando/go-keyring"
+
+	"infino.legal/mailbox/mailcfg"
 )
 
 // fakeOS is a Backend with Windows' size limit that records what is stored
@@ -494,6 +496,9 @@ func TestKeyScheme(t *testing.T) {
 	m := NewMemory()
 	m.Set(ctx, PasswordKey("a@b.pl"), "p")
 	m.Set(ctx, MicrosoftRefreshKey("a@b.pl"), "r")
+	for _, p := range mailcfg.BundledOAuth().Providers {
+		m.Set(ctx, RefreshKey("a@b.pl", p.ID), "r")
+	}
 	m.Set(ctx, PasswordKey("c@b.pl"), "p")
 	if err := DeleteMailbox(ctx, m, "A@B.pl"); err != nil {
 		t.Fatal(err)

@@ -38,10 +38,6 @@ func PasswordKey(address string) string { return MailboxKey(address, KindPasswor
 // MicrosoftRefreshKey is the key of a mailbox's Microsoft refresh token.
 func MicrosoftRefreshKey(address string) string { return MailboxKey(address, KindMicrosoftRefresh) }
 
-// RefreshKinds are the refresh token kinds of every OAuth provider the
-// app signs in with.
-var RefreshKinds = []string{KindMicrosoftRefresh, "google-refresh", "yahoo-refresh", "aol-refresh", "fastmail-refresh"}
-
 // RefreshKey is the key of a mailbox's refresh token from an OAuth
 // provider ("microsoft" gives MicrosoftRefreshKey).
 func RefreshKey(address, provider string) string { return MailboxKey(address, provider+"-refresh") }
@@ -53,12 +49,18 @@ func canonicalAddress(address string) string {
 	return strings.ToLower(strings.TrimSpace(address))
 }
 
-// DeleteMailbox removes every secret the app keeps for a mailbox. Secrets
-// that are not there are not an error.
+// DeleteMailbox removes every secret the app keeps for a mailbox: its
+// password and the refresh token of every provider of the OAuth table, so a
+// provider added there is cleaned up too. Secrets that are not there are
+// not an error.
 func DeleteMailbox(ctx context.Context, s Store, address string) error {
+	keys := []string{PasswordKey(address)}
+	for _, p := range mailcfg.BundledOAuth().Providers {
+		keys = append(keys, RefreshKey(address, p.ID))
+	}
 	var errs []error
-	for _, kind := range append([]string{KindPassword}, RefreshKinds...) {
-		if err := s.Delete(ctx, MailboxKey(address, kind)); err != nil && !errors.Is(err, ErrNotFound) {
+	for _, key := range keys {
+		if err := s.Delete(ctx, key); err != nil && !errors.Is(err, ErrNotFound) {
 			errs = append(errs, err)
 		}
 	}

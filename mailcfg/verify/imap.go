@@ -214,20 +214,8 @@ func (s *session) imapStartTLS(conn net.Conn) ([]string, error) {
 		if _, err := conn.Write([]byte("V1 CAPABILITY\r\n")); err != nil {
 			return nil, err
 		}
-		st, untagged, err := readIMAPTagged(br, "V1")
-		if err != nil {
+		if caps, err = readIMAPCaps(br, "V1"); err != nil {
 			return nil, err
-		}
-		if st.typ != "OK" {
-			return nil, fmt.Errorf("%w: %w", ErrProtocol, st.imapError())
-		}
-		for _, u := range untagged {
-			if u.typ == "CAPABILITY" {
-				caps = append(caps, strings.Fields(strings.ToUpper(u.rest))...)
-			}
-		}
-		if st.caps != nil {
-			caps = st.caps
 		}
 	}
 	if !hasWord(caps, "STARTTLS") {
@@ -327,6 +315,29 @@ func readIMAPTagged(br *bufio.Reader, tag string) (imapStatus, []imapStatus, err
 		}
 	}
 	return imapStatus{}, nil, fmt.Errorf("%w: too many untagged replies", ErrProtocol)
+}
+
+// readIMAPCaps reads the reply to a CAPABILITY command sent with tag: the
+// capabilities of its untagged CAPABILITY lines, or of the tagged OK's
+// response code when it carries them.
+func readIMAPCaps(br *bufio.Reader, tag string) ([]string, error) {
+	st, untagged, err := readIMAPTagged(br, tag)
+	if err != nil {
+		return nil, err
+	}
+	if st.typ != "OK" {
+		return nil, fmt.Errorf("%w: %w", ErrProtocol, st.imapError())
+	}
+	if st.caps != nil {
+		return st.caps, nil
+	}
+	var caps []string
+	for _, u := range untagged {
+		if u.typ == "CAPABILITY" {
+			caps = append(caps, strings.Fields(strings.ToUpper(u.rest))...)
+		}
+	}
+	return caps, nil
 }
 
 func isIMAPAtom(s string) bool {

@@ -33,21 +33,9 @@ func (s *session) imapPipelinedLogin(tc net.Conn, pw Password) (done bool, greet
 		return true, nil, err
 	}
 	br := bufio.NewReaderSize(tc, imapMaxLine)
-	st, untagged, err := readIMAPTagged(br, "V3")
+	caps, err := readIMAPCaps(br, "V3")
 	if err != nil {
 		return true, nil, err
-	}
-	if st.typ != "OK" {
-		return true, nil, fmt.Errorf("%w: %w", ErrProtocol, st.imapError())
-	}
-	var caps []string
-	for _, u := range untagged {
-		if u.typ == "CAPABILITY" {
-			caps = append(caps, strings.Fields(strings.ToUpper(u.rest))...)
-		}
-	}
-	if st.caps != nil {
-		caps = st.caps
 	}
 	auth, err := readIMAPAuthReply(br, tc, "V4")
 	if err != nil {

@@ -228,10 +228,8 @@ func (s *session) otherProtocol(got string) *mailcfg.Failure {
 	case "HTTP":
 		return s.failure(mailcfg.KindProtocol, mailcfg.VariantWebServer, "HTTP on this port")
 	}
-	f := s.failure(mailcfg.KindProtocol, mailcfg.VariantOtherProtocol, got+" on this port")
-	r := strings.NewReplacer("%[2]s", got, "%[3]s", protocolName(s.srv.Protocol))
-	f.Message = mailcfg.Text{PL: r.Replace(f.Message.PL), EN: r.Replace(f.Message.EN)}
-	return f
+	return mailcfg.Cause{Kind: mailcfg.KindProtocol, Variant: mailcfg.VariantOtherProtocol, Detail: got + " on this port",
+		Args: []string{got, protocolName(s.srv.Protocol)}}.Failure(string(s.side), s.provider)
 }
 
 func (s *session) failure(kind mailcfg.Kind, v mailcfg.Variant, detail string) *mailcfg.Failure {

@@ -316,7 +316,7 @@ func generate(rows []row, commit string) (tableJSON, expect []byte, st stats) {
 // entry builds the provider entry of a row's file from its servers.
 func entry(r row, commit string) (*mailcfg.Provider, error) {
 	p := &mailcfg.Provider{
-		ID: "ispdb:" + strings.TrimSuffix(r.file, ".xml"), Name: r.name, Domains: []string{}, MX: []string{},
+		ID: mailcfg.ISPDBPrefix + strings.TrimSuffix(r.file, ".xml"), Name: r.name, Domains: []string{}, MX: []string{},
 		Sources: []string{fmt.Sprintf("Thunderbird ISPDB %s @%s (MPL 2.0)", r.file, commit)},
 	}
 	if p.Name == "" {
