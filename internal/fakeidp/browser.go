@@ -15,7 +15,7 @@ type Browser struct {
 	HTTP *http.Client
 }
 
-// Open is an opener (oauthloopback.Opener, microsoft.Config.Opener,
+// Open is an opener (oauthloopback.Opener, signin.Config.Opener,
 // infino.Browser.Opener): like a real browser it returns at once and loads
 // the page in the background, so it never waits for the app that called it.
 func (b Browser) Open(ctx context.Context, url string) error {

@@ -301,7 +301,7 @@ func TestDemoWiringEndToEnd(t *testing.T) {
 		t.Fatalf("browser opened %v", opened)
 	}
 
-	ms, cred, err := w.MicrosoftSignIn(ctx(t), w.MicrosoftConfig())
+	ms, cred, err := w.ProviderSignIn(ctx(t), signin.Request{Provider: "microsoft"})
 	if err != nil {
 		t.Fatal(err)
 	}

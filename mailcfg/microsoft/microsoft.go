@@ -10,14 +10,7 @@
 package microsoft
 
 import (
-	"net/http"
-	"strings"
-	"time"
-
 	"infino.legal/mailbox/mailcfg"
-	"infino.legal/mailbox/mailcfg/policy"
-	"infino.legal/mailbox/mailcfg/secrets"
-	"infino.legal/mailbox/oauthloopback"
 )
 
 // Microsoft's fixed values.
@@ -48,40 +41,6 @@ var Scopes = []string{
 	"https://outlook.office.com/SMTP.Send",
 	"offline_access", "openid", "email", "profile",
 }
-
-// Config is a Microsoft sign-in as the window asks for it
-// (world.MicrosoftSignIn): the policy's registration and the caller's
-// callbacks. The sign-in itself is package signin's.
-type Config struct {
-	// Policy is the policy's "microsoft" section (client id, tenant,
-	// authority).
-	Policy policy.Microsoft
-	// PolicyFile is named in the "not configured" message; "" means
-	// policy.FilePath's answer for this process.
-	PolicyFile string
-	// Store keeps the refresh token.
-	Store secrets.Store
-	// HTTPClient makes the token requests; nil: the world's.
-	HTTPClient *http.Client
-	// Opener opens the sign-in page; nil: the system browser.
-	Opener oauthloopback.Opener
-	// OnURL is called with the sign-in address before the browser opens;
-	// OnOpen with the browser's result. Either may be nil.
-	OnURL  func(authURL string)
-	OnOpen func(err error)
-	// Lang is the language of the page shown in the browser after the
-	// sign-in: "pl", "en", or "" for both.
-	Lang string
-	// Timeout bounds the wait for the browser; 0: 5 minutes.
-	Timeout time.Duration
-	// LoginHint pre-fills the account at Microsoft (re-authentication).
-	LoginHint string
-	// Now is the clock for token expiry; nil: time.Now.
-	Now func() time.Time
-}
-
-// Configured reports whether a client id is set.
-func (c Config) Configured() bool { return strings.TrimSpace(c.Policy.ClientID) != "" }
 
 // SettingsFor are the settings of a Microsoft mailbox: IMAP
 // outlook.office365.com:993 TLS, SMTP smtp.office365.com:587 STARTTLS for

@@ -10,42 +10,8 @@ import (
 	"infino.legal/mailbox/mailcfg/infino"
 	"infino.legal/mailbox/mailcfg/microsoft"
 	"infino.legal/mailbox/mailcfg/secrets"
-	"infino.legal/mailbox/mailcfg/signin"
 	"infino.legal/mailbox/mailcfg/verify"
 )
-
-// MicrosoftSignIn is the browser sign-in with Microsoft: cfg is
-// MicrosoftConfig with the caller's callbacks and login hint. It runs on
-// the provider sign-in (SignIn), so the token it hands out refreshes under
-// the lock all processes share. It returns the account's settings
-// (MicrosoftSettings' when set) and a credential that refreshes access
-// tokens from the refresh token the sign-in stored, so that the same store
-// later gives SecretFor the (possibly rotated) refresh token. Errors are
-// *signin.Error, which errors.As also reads as *mailcfg.Failure. Cancelling ctx ends the sign-in.
-func (w *World) MicrosoftSignIn(ctx context.Context, cfg microsoft.Config) (mailcfg.Settings, verify.Credential, error) {
-	sc := w.SignIn().Config()
-	sc.Policy.Microsoft = cfg.Policy
-	if cfg.PolicyFile != "" {
-		sc.PolicyFile = cfg.PolicyFile
-	}
-	if cfg.Store != nil {
-		sc.Store = cfg.Store
-	}
-	if cfg.HTTPClient != nil {
-		sc.HTTPClient = cfg.HTTPClient
-	}
-	if cfg.Opener != nil {
-		sc.Opener = cfg.Opener
-	}
-	if cfg.Lang != "" {
-		sc.Lang = cfg.Lang
-	}
-	if cfg.Now != nil {
-		sc.Now = cfg.Now
-	}
-	sc.Timeout = cfg.Timeout
-	return w.signInWith(ctx, signin.New(sc), signin.Request{Provider: "microsoft", LoginHint: cfg.LoginHint, OnURL: cfg.OnURL, OnOpen: cfg.OnOpen})
-}
 
 // OAuthCredential is the credential for settings with auth "oauth2": access
 // tokens refreshed from the refresh token a provider's sign-in stored for

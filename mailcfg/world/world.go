@@ -21,7 +21,6 @@ import (
 	"infino.legal/mailbox/mailcfg"
 	"infino.legal/mailbox/mailcfg/discover"
 	"infino.legal/mailbox/mailcfg/infino"
-	"infino.legal/mailbox/mailcfg/microsoft"
 	"infino.legal/mailbox/mailcfg/netconf"
 	"infino.legal/mailbox/mailcfg/policy"
 	"infino.legal/mailbox/mailcfg/secrets"
@@ -224,21 +223,6 @@ func (w *World) DiscoverOptions(offline bool) discover.Options {
 		o.RootCAs = w.Net().RootCAs
 	}
 	return o
-}
-
-// MicrosoftConfig is the Microsoft sign-in configuration in this world: the
-// policy's registration, the store, the policy's proxy and roots, the
-// browser and the language. The caller adds its callbacks, login hint and
-// timeout.
-func (w *World) MicrosoftConfig() microsoft.Config {
-	return microsoft.Config{
-		Policy:     w.Policy.Microsoft,
-		PolicyFile: w.PolicyFile,
-		Store:      w.Store,
-		HTTPClient: w.Net().HTTP,
-		Opener:     w.Opener,
-		Lang:       w.Lang,
-	}
 }
 
 // ConfigDirectory is ConfigDir, else the user's configuration directory.

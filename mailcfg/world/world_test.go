@@ -96,7 +96,7 @@ func TestNetFromThePolicy(t *testing.T) {
 	}
 	n := w.Net()
 	if n.RootCAs == nil || w.VerifyOptions().RootCAs != n.RootCAs || w.DiscoverOptions(false).RootCAs != n.RootCAs ||
-		w.DiscoverOptions(false).HTTPClient != n.HTTP || w.MicrosoftConfig().HTTPClient != n.HTTP {
+		w.DiscoverOptions(false).HTTPClient != n.HTTP || w.SignIn().Config().HTTPClient != n.HTTP {
 		t.Error("the faces' options do not share the world's network")
 	}
 	if o := w.DiscoverOptions(true); !o.Offline || o.HTTPClient != nil {
