@@ -14,6 +14,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 	"sync"
 	"time"
@@ -30,18 +31,32 @@ const Env = "INFINO_MAILBOX_PROBE"
 // can be merged by go tool pprof.
 const CPUEnv = "INFINO_MAILBOX_PROBE_CPU"
 
-var cpuProfile *os.File
+// TraceEnv names a file for an execution trace from this package's init
+// to the first frame (go tool trace FILE shows which goroutine and thread
+// waited for which). Optional.
+const TraceEnv = "INFINO_MAILBOX_PROBE_TRACE"
+
+var cpuProfile, traceFile *os.File
 
 func init() {
-	if p := os.Getenv(CPUEnv); p != "" && os.Getenv(Env) != "" {
+	if os.Getenv(Env) == "" {
+		return
+	}
+	if p := os.Getenv(CPUEnv); p != "" {
 		if f, err := os.Create(p); err == nil && pprof.StartCPUProfile(f) == nil {
 			cpuProfile = f
 		}
 	}
+	if p := os.Getenv(TraceEnv); p != "" {
+		if f, err := os.Create(p); err == nil && trace.Start(f) == nil {
+			traceFile = f
+		}
+	}
 }
 
-// HeapEnv names a file for a heap profile taken with the measurement
-// (go tool pprof -sample_index=alloc_space FILE shows where start-up
+// HeapEnv names a file for a heap profile taken after the measurement and
+// a collection (go tool pprof -sample_index=inuse_space FILE shows what is
+// live at the first frame; -sample_index=alloc_space, where start-up
 // allocated). Optional.
 const HeapEnv = "INFINO_MAILBOX_PROBE_HEAP"
 
@@ -65,13 +80,18 @@ func Start(a fyne.App, w fyne.Window) {
 			pprof.StopCPUProfile()
 			_ = cpuProfile.Close()
 		}
+		if traceFile != nil {
+			trace.Stop()
+			_ = traceFile.Close()
+		}
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
-		out := fmt.Sprintf("ready_unix_ns=%d\nrss_kb=%d\nhwm_kb=%d\ngo_heap_kb=%d\n",
-			at.UnixNano(), status("VmRSS"), status("VmHWM"), ms.HeapAlloc/1024)
+		out := fmt.Sprintf("ready_unix_ns=%d\nrss_kb=%d\nhwm_kb=%d\nrss_anon_kb=%d\nrss_file_kb=%d\ngo_heap_kb=%d\ngo_sys_kb=%d\n",
+			at.UnixNano(), status("VmRSS"), status("VmHWM"), status("RssAnon"), status("RssFile"), ms.HeapAlloc/1024, ms.Sys/1024)
 		_ = os.WriteFile(path, []byte(out), 0o600)
 		if hp := os.Getenv(HeapEnv); hp != "" {
 			if f, err := os.Create(hp); err == nil {
+				runtime.GC() // in use = live at the first frame
 				_ = pprof.Lookup("allocs").WriteTo(f, 0)
 				_ = f.Close()
 			}

@@ -5,6 +5,7 @@
 //	go run ./internal/tools/startupbench            # needs $DISPLAY, or -xvfb :77
 //	go run ./internal/tools/startupbench -n 21 -xvfb :77
 //	go run ./internal/tools/startupbench -before /tmp/main-src
+//	go run ./internal/tools/startupbench -tags no_emoji
 //
 // -before adds earlier versions of the app to the rotation, so that a
 // change is measured against them in the same run: comma-separated source
@@ -42,6 +43,7 @@ func main() {
 	n := flag.Int("n", 15, "runs of each program")
 	xvfb := flag.String("xvfb", "", "start Xvfb on this display (e.g. :77) instead of using $DISPLAY")
 	locale := flag.String("lang", "pl_PL.UTF-8", "locale of the runs")
+	tags := flag.String("tags", "", "build tags for every program (go build -tags)")
 	before := flag.String("before", "", "source trees of earlier versions of infino-mailbox (comma-separated) to build and run in the same rotation")
 	flag.Parse()
 
@@ -51,7 +53,7 @@ func main() {
 	bins := map[string]string{"hello": filepath.Join(dir, "hello"), "mailbox": filepath.Join(dir, "infino-mailbox")}
 	// Built the same way: one go build each, same flags.
 	build := func(out, srcDir, pkg string) {
-		cmd := exec.Command("go", "build", "-o", out, pkg)
+		cmd := exec.Command("go", "build", "-tags", *tags, "-o", out, pkg)
 		cmd.Dir = srcDir
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		check(cmd.Run())
@@ -117,6 +119,10 @@ func run(bin, dir, display, locale string) (sample, error) {
 	cfg := filepath.Join(dir, "config")
 	os.RemoveAll(cfg)
 	cmd := exec.Command(bin)
+	// Not in the repository: a Fyne app built by go build and run from a
+	// temporary directory looks for FyneApp.toml in its working directory
+	// (hello would load this repository's, with its 512 px icon).
+	cmd.Dir = dir
 	cmd.Env = []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "DISPLAY=" + display,
 		"LANG=" + locale, "LC_ALL=" + locale, "XDG_CONFIG_HOME=" + cfg, "XDG_RUNTIME_DIR=" + dir,
