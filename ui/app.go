@@ -80,7 +80,7 @@ func Run(args []string, newWorld NewWorld) {
 		title += " — " + tr("demo.badge")
 	}
 	w := a.NewWindow(title)
-	w.SetIcon(assets.Icon)
+	w.SetIcon(assets.WindowIcon)
 
 	w.Resize(WindowSize) // first: the wizard is laid out at this size already
 	w.CenterOnScreen()
