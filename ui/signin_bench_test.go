@@ -32,3 +32,17 @@ func BenchmarkStartKeystroke(b *testing.B) {
 		i++
 	}
 }
+
+// BenchmarkBuildWizard is the wizard's part of start-up that runs after the
+// faces are loaded and before the window can be shown (see Run): building
+// the Start screen and laying it out at the window's size. (The test
+// driver measures text with the bundled faces only.)
+func BenchmarkBuildWizard(b *testing.B) {
+	a := test.NewTempApp(b)
+	deps := Deps{Lang: "pl", Policy: policy.Default(), Do: func(f func()) { f() }}
+	buildWizard(deps, a, contentSize(WindowSize)) // the faces, parsed once
+	b.ReportAllocs()
+	for b.Loop() {
+		buildWizard(deps, a, contentSize(WindowSize))
+	}
+}

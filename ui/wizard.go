@@ -118,10 +118,18 @@ func buildWizard(deps Deps, a fyne.App, size fyne.Size) *Wizard {
 	header.Add(widget.NewSeparator())
 	wz.body = container.NewStack()
 	wz.root = container.NewBorder(header, nil, nil, nil, wz.body)
-	if !size.IsZero() {
-		wz.root.Resize(size)
+	if size.IsZero() {
+		wz.put(wz.start)
+		return wz
 	}
-	wz.put(wz.start)
+	// The Start screen goes in before the one layout at the window's size.
+	// Nothing was drawn yet, so nothing needs put's refresh, which would
+	// also redo every hidden part (their icons parsed and coloured: most of
+	// the build).
+	wz.current = wz.start
+	wz.body.Objects = []fyne.CanvasObject{wz.start.content()}
+	wz.stepLbl.SetText(tr(wz.start.stepKey()))
+	wz.root.Resize(size)
 	return wz
 }
 
