@@ -126,9 +126,7 @@ func buildWizard(deps Deps, a fyne.App, size fyne.Size) *Wizard {
 	// Nothing was drawn yet, so nothing needs put's refresh, which would
 	// also redo every hidden part (their icons parsed and coloured: most of
 	// the build).
-	wz.current = wz.start
-	wz.body.Objects = []fyne.CanvasObject{wz.start.content()}
-	wz.stepLbl.SetText(tr(wz.start.stepKey()))
+	wz.place(wz.start)
 	wz.root.Resize(size)
 	return wz
 }
@@ -258,9 +256,15 @@ func (wz *Wizard) show(s screen) {
 
 // put makes s the screen in the body.
 func (wz *Wizard) put(s screen) {
+	wz.place(s)
+	wz.body.Refresh()
+}
+
+// place makes s the current screen, in the body and the header's step,
+// without laying the body out again.
+func (wz *Wizard) place(s screen) {
 	wz.current = s
 	wz.body.Objects = []fyne.CanvasObject{s.content()}
-	wz.body.Refresh()
 	wz.stepLbl.SetText(tr(s.stepKey()))
 }
 
