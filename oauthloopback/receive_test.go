@@ -14,20 +14,10 @@ import (
 // wrong Host and a second answer are refused, unknown parameters dropped.
 func TestReceive(t *testing.T) {
 	ctx := context.Background()
-	opened := make(chan string, 1)
-	r, err := ReceiveStart(ctx, ReceiveConfig{
-		URL: func(redirect, state string) (string, error) {
-			return "https://idp.example/adminconsent?" + url.Values{"redirect_uri": {redirect}, "state": {state}}.Encode(), nil
-		},
+	r, u := startConsentReceiver(t, ReceiveConfig{
 		Params:       []string{"admin_consent", "tenant", "error", "error_description"},
 		RedirectHost: HostLocalhost,
-		Opener:       func(_ context.Context, u string) error { opened <- u; return nil },
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	u, _ := url.Parse(<-opened)
 	state := u.Query().Get("state")
 	if u.Query().Get("redirect_uri") != r.RedirectURL || !strings.HasPrefix(r.RedirectURL, "http://localhost:") || len(state) < 32 {
 		t.Fatalf("url %s redirect %s", u, r.RedirectURL)
@@ -102,20 +92,10 @@ func FuzzParseAnswer(f *testing.F) {
 // read as the app's own words.
 func TestReceivePageReflectsNothing(t *testing.T) {
 	ctx := context.Background()
-	opened := make(chan string, 1)
-	r, err := ReceiveStart(ctx, ReceiveConfig{
-		URL: func(redirect, state string) (string, error) {
-			return "https://idp.example/adminconsent?" + url.Values{"redirect_uri": {redirect}, "state": {state}}.Encode(), nil
-		},
+	r, u := startConsentReceiver(t, ReceiveConfig{
 		Params:       []string{"admin_consent", "tenant", "error", "error_description"},
 		RedirectHost: HostIPv4,
-		Opener:       func(_ context.Context, u string) error { opened <- u; return nil },
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	u, _ := url.Parse(<-opened)
 	q := url.Values{"state": {u.Query().Get("state")}, "error": {"call_0800_123_456_now"},
 		"error_description": {"Your account is locked. Call IT support at 0800 123 456 and read them your password."}}
 	res, err := http.Get(r.RedirectURL + "?" + q.Encode())
@@ -138,19 +118,9 @@ func TestReceivePageReflectsNothing(t *testing.T) {
 // receiver keeps waiting for the real answer.
 func TestReceiveHostChecked(t *testing.T) {
 	ctx := context.Background()
-	opened := make(chan string, 1)
-	r, err := ReceiveStart(ctx, ReceiveConfig{
-		URL: func(redirect, state string) (string, error) {
-			return "https://idp.example/adminconsent?" + url.Values{"redirect_uri": {redirect}, "state": {state}}.Encode(), nil
-		},
+	r, u := startConsentReceiver(t, ReceiveConfig{
 		Params: []string{"admin_consent", "tenant"},
-		Opener: func(_ context.Context, u string) error { opened <- u; return nil },
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	u, _ := url.Parse(<-opened)
 	q := "admin_consent=True&tenant=t&state=" + url.QueryEscape(u.Query().Get("state"))
 	req, _ := http.NewRequest(http.MethodGet, r.RedirectURL+"?"+q, nil)
 	req.Host = "rebound.example"
@@ -177,20 +147,10 @@ func TestReceiveHostChecked(t *testing.T) {
 // refused), and every answer carries the no-store security headers.
 func TestReceiveOnlyGETOnThePath(t *testing.T) {
 	ctx := context.Background()
-	opened := make(chan string, 1)
-	r, err := ReceiveStart(ctx, ReceiveConfig{
-		URL: func(redirect, state string) (string, error) {
-			return "https://idp.example/adminconsent?" + url.Values{"redirect_uri": {redirect}, "state": {state}}.Encode(), nil
-		},
+	r, u := startConsentReceiver(t, ReceiveConfig{
 		RedirectPath: "/consent",
 		Params:       []string{"admin_consent"},
-		Opener:       func(_ context.Context, u string) error { opened <- u; return nil },
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	u, _ := url.Parse(<-opened)
 	q := "admin_consent=True&state=" + url.QueryEscape(u.Query().Get("state"))
 	base := strings.TrimSuffix(r.RedirectURL, "/consent")
 	for _, c := range []struct {
@@ -214,4 +174,26 @@ func TestReceiveOnlyGETOnThePath(t *testing.T) {
 	if v, err := r.Wait(ctx); err != nil || v.Get("admin_consent") != "True" {
 		t.Fatalf("%v %v", v, err)
 	}
+}
+
+// startConsentReceiver starts a receiver for an admin-consent style
+// request (cfg's URL and Opener are filled in), closed when the test ends,
+// and returns it with the URL it opened.
+func startConsentReceiver(t *testing.T, cfg ReceiveConfig) (*Receiver, *url.URL) {
+	t.Helper()
+	opened := make(chan string, 1)
+	cfg.URL = func(redirect, state string) (string, error) {
+		return "https://idp.example/adminconsent?" + url.Values{"redirect_uri": {redirect}, "state": {state}}.Encode(), nil
+	}
+	cfg.Opener = func(_ context.Context, u string) error { opened <- u; return nil }
+	r, err := ReceiveStart(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	u, err := url.Parse(<-opened)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, u
 }
